@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The manual of sswitchctl: `sswitchctl --help` (everything) and
+ * `sswitchctl OBJECT --help` (one object's verbs and fields). The field
+ * references mirror docs/api.md, the authority on types, ranges and
+ * defaults.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "sswitchctl.h"
+
+struct obj_help {
+	const char *name;      /* as typed: "rdma policy" */
+	const char *aliases;   /* other spellings, space separated, for lookup */
+	const char *verbs;     /* "add delete list" */
+	const char *summary;
+	const char *fields;    /* one field a line, indented by the printer */
+	const char *example;
+};
+
+static const struct obj_help objects[] = {
+	{ "info", "system system_info", "(none)",
+	  "Daemon version, DPDK version, ports, workers, uptime and state generation\n"
+	  "(method system.info; `system info` works too).",
+	  NULL,
+	  "sswitchctl info" },
+	{ "switch", "", "set",
+	  "The switch's own addresses: the outer source of every VXLAN packet it\n"
+	  "builds and the address it answers ARP/ND for on the fabric.",
+	  "underlay_ip    IPv4 address, the underlay source for IPv4 PAs\n"
+	  "underlay_ip6   IPv6 address, the underlay source for IPv6 PAs\n"
+	  "mac            MAC address (aa:bb:cc:dd:ee:ff), answered for VNET gateways",
+	  "sswitchctl switch set underlay_ip=192.0.2.1 mac=02:00:00:00:00:01" },
+	{ "vip", "", "add delete",
+	  "Extra underlay addresses (virtual IPs) that accept VXLAN traffic besides\n"
+	  "the switch underlay IPs.",
+	  "ip             IPv4 or IPv6 address (the key)",
+	  "sswitchctl vip add ip=192.0.2.10" },
+	{ "underlay-route", "underlay_route underlay route", "add delete",
+	  "Underlay (outer) forwarding: longest-prefix match on the outer destination,\n"
+	  "ECMP across next hops by flow hash.",
+	  "prefix         IPv4 or IPv6 prefix, a.b.c.d/len (the key)\n"
+	  "next_hops      list of {port, mac}: egress port name (fabric or storage\n"
+	  "               port) and the next-hop MAC; 1 to 16 entries",
+	  "sswitchctl underlay-route add prefix=0.0.0.0/0 \\\n"
+	  "        'next_hops=[{\"port\":\"fabric0\",\"mac\":\"02:00:00:00:00:fe\"}]'" },
+	{ "vnet", "", "add delete list",
+	  "Virtual networks: a VNI and its gateway address.",
+	  "name           string, 1-63 characters (the key)\n"
+	  "vni            integer 1-16777215, unique among VNETs\n"
+	  "gateway_ip     IPv4 address the switch answers ARP for (optional)\n"
+	  "gateway_ip6    IPv6 address the switch answers ND for (optional)",
+	  "sswitchctl vnet add name=v1 vni=100 gateway_ip=10.0.0.1\n"
+	  "sswitchctl vnet list" },
+	{ "eni", "", "add set delete get list",
+	  "Elastic network interfaces: a tenant endpoint on a host port (by port,\n"
+	  "VLAN and source MAC) or an appliance ENI (no port; traffic comes from a\n"
+	  "host vSwitch over VXLAN).",
+	  "name           string, 1-63 characters (the key)\n"
+	  "mac            MAC address of the tenant endpoint\n"
+	  "vnet           VNET name (must exist)\n"
+	  "admin_state    \"up\" (default) or \"down\" (drops eni_admin_down)\n"
+	  "port           host port name; absent for an appliance ENI\n"
+	  "vlan           802.1Q VLAN id 1-4094; absent or 0: untagged\n"
+	  "vm_underlay_ip appliance ENI: PA of the VM's host (re-encapsulation)\n"
+	  "vm_vni         appliance ENI: VNI toward the VM's host, 1-16777215\n"
+	  "route_group    outbound route group name\n"
+	  "acl.outbound_v4, acl.inbound_v4, acl.outbound_v6, acl.inbound_v6\n"
+	  "               lists of up to 5 ACL group names, in stage order\n"
+	  "dscp           0-63: outer DSCP (pipe mode); absent: copied from inner\n"
+	  "`eni set` takes name and the fields to change; `eni get name=E`.",
+	  "sswitchctl eni add name=e1 mac=02:00:00:00:01:01 vnet=v1 port=host0 \\\n"
+	  "        route_group=rg1 acl.outbound_v4='[\"g1\",\"g2\"]'\n"
+	  "sswitchctl eni set name=e1 admin_state=down" },
+	{ "direction", "", "add delete",
+	  "Appliance-mode VNIs: VXLAN from a host vSwitch with this VNI is outbound\n"
+	  "traffic of the ENI of its inner source MAC.",
+	  "vni            integer 1-16777215 (the key)",
+	  "sswitchctl direction add vni=7000" },
+	{ "route", "", "add delete list",
+	  "Outbound routes: longest-prefix match on the inner destination in the\n"
+	  "ENI's route group.",
+	  "group          route group name (the key with prefix)\n"
+	  "prefix         IPv4 or IPv6 prefix\n"
+	  "action         \"vnet\" (default), \"vnet_direct\", \"direct\" or \"drop\"\n"
+	  "vnet           vnet / vnet_direct: VNET to look the mapping up in\n"
+	  "               (default: the ENI's)\n"
+	  "overlay_ip     vnet_direct: the address to look up instead of the\n"
+	  "               destination\n"
+	  "list filter: group",
+	  "sswitchctl route add group=rg1 prefix=10.1.0.0/16 action=vnet vnet=v1\n"
+	  "sswitchctl route list --group rg1" },
+	{ "mapping", "", "add delete list",
+	  "CA-to-PA mappings: where a tenant address lives in the underlay.",
+	  "vnet           VNET name (the key with ip)\n"
+	  "ip             customer address (CA), IPv4 or IPv6\n"
+	  "underlay_ip    provider address (PA), IPv4 or IPv6\n"
+	  "mac            inner destination MAC written on encapsulation\n"
+	  "use_dst_vni    boolean, default false: encapsulate with this VNET's VNI\n"
+	  "list filter: vnet",
+	  "sswitchctl mapping add vnet=v1 ip=10.1.0.5 underlay_ip=198.51.100.7 \\\n"
+	  "        mac=02:00:00:00:02:05\n"
+	  "sswitchctl mapping list --vnet v1" },
+	{ "inbound-route", "inbound_route inbound route", "add delete",
+	  "Inbound routing of decapsulated traffic per ENI.",
+	  "eni            ENI name\n"
+	  "vni            integer 1-16777215\n"
+	  "src_prefix     outer source prefix\n"
+	  "priority       integer >= 0, lower wins among equal prefix lengths\n"
+	  "action         \"decap\" or \"decap_pa_validate\"\n"
+	  "vnet           decap_pa_validate: VNET of the PA-validation entries",
+	  "sswitchctl inbound-route add eni=e1 vni=100 src_prefix=198.51.100.0/24 \\\n"
+	  "        priority=10 action=decap_pa_validate vnet=v1" },
+	{ "pa-validation", "pa_validation pa validation", "add delete",
+	  "Allowed outer source addresses per VNET (decap_pa_validate).",
+	  "vnet           VNET name\n"
+	  "underlay_ip    IPv4 or IPv6 address",
+	  "sswitchctl pa-validation add vnet=v1 underlay_ip=198.51.100.7" },
+	{ "acl group", "acl_group acl-group", "add delete replace",
+	  "ACL groups: ordered rule sets of one family, bound to ENI stages.",
+	  "name           string (the key)\n"
+	  "family         \"ipv4\" or \"ipv6\"\n"
+	  "rules          replace: the complete new list of rules (see acl rule),\n"
+	  "               swapped in atomically",
+	  "sswitchctl acl group add name=g1 family=ipv4\n"
+	  "sswitchctl acl group replace name=g1 family=ipv4 -f rules.json" },
+	{ "acl rule", "acl_rule acl-rule", "add delete",
+	  "One rule of an ACL group.",
+	  "group          ACL group name\n"
+	  "priority       integer >= 0, unique in the group, lower wins\n"
+	  "action         \"allow\" or \"deny\"\n"
+	  "terminating    boolean, default true\n"
+	  "src, dst       lists of prefixes of the group's family (empty: any)\n"
+	  "protocols      list of IP protocol numbers 0-255 (empty: any)\n"
+	  "src_ports, dst_ports\n"
+	  "               lists of ports: 80 or \"1000-2000\" (inclusive)",
+	  "sswitchctl acl rule add group=g1 priority=10 action=allow \\\n"
+	  "        dst='[\"10.1.0.0/16\"]' protocols='[6]' dst_ports='[443,\"8000-8080\"]'" },
+	{ "flow", "", "config list flush",
+	  "Connection tracking.",
+	  "config:  idle_timeout_ms, tcp_fin_timeout_ms, max_flows (integers)\n"
+	  "list:    eni (filter), limit (default 1000)\n"
+	  "flush:   eni (optional: only that ENI's flows)",
+	  "sswitchctl flow list --eni e1 --limit 20" },
+	{ "rdma policy", "rdma_policy rdma-policy", "add delete list",
+	  "RoCEv2 steering policies for GPU-to-storage traffic.",
+	  "name           string (the key)\n"
+	  "priority       integer >= 0, lower wins\n"
+	  "match.dst_prefix  storage target prefix (required)\n"
+	  "match.src_prefix  optional source prefix\n"
+	  "match.dst_qp      optional destination QP, 0-16777215\n"
+	  "action.port       egress port name\n"
+	  "action.next_hop_mac  next-hop MAC\n"
+	  "action.queue      \"lossless\" (default) or \"default\"\n"
+	  "action.dscp       0-63 for data packets (default: rdma config data_dscp)\n"
+	  "action.pcp        0-7, 802.1Q priority when the egress is tagged\n"
+	  "action.encap      \"none\" (default) or \"vnet\"\n"
+	  "action.eni        encap vnet: the ENI whose VNET holds the mapping",
+	  "sswitchctl rdma policy add name=p1 priority=10 match.dst_prefix=10.9.0.0/16 \\\n"
+	  "        action.port=storage0 action.next_hop_mac=02:00:00:00:09:01\n"
+	  "sswitchctl rdma policy list" },
+	{ "rdma config", "rdma_config", "(none)",
+	  "Global RDMA settings.",
+	  "data_dscp      0-63, default 26\n"
+	  "cnp_dscp       0-63, default 48 (CNPs, opcode 0x81)\n"
+	  "qp_table_size  number of tracked QPs\n"
+	  "qp_idle_timeout_ms  idle QPs are forgotten after this",
+	  "sswitchctl rdma config data_dscp=24" },
+	{ "rdma qp", "rdma_qp rdma-qp", "list",
+	  "Per-QP RoCEv2 telemetry keyed on (src_ip, dst_ip, dst_qp).",
+	  "limit          at most this many QPs",
+	  "sswitchctl rdma qp list --limit 50" },
+	{ "stats", "", "[SCOPE] | clear [SCOPE]",
+	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
+	  "eni, acl, rdma or all (default). Drop reasons that never fired are hidden\n"
+	  "unless --all. --watch refreshes every --interval seconds with rates\n"
+	  "(packets/s and bits/s per port, packets/s per drop reason, node, ENI and\n"
+	  "RDMA policy) until Ctrl-C; --count N stops after N refreshes.",
+	  NULL,
+	  "sswitchctl stats drops\n"
+	  "sswitchctl stats --watch --interval 2\n"
+	  "sswitchctl stats clear ports" },
+	{ "capture", "", "start stop list",
+	  "Packet capture to pcap files.",
+	  "name           capture name (the key)\n"
+	  "port           port name (rx/tx capture)\n"
+	  "direction      \"rx\", \"tx\" or \"both\"\n"
+	  "drop_reason    capture the drops of this reason instead of a port\n"
+	  "file           output pcap path (on the daemon's host)\n"
+	  "snaplen        bytes kept per packet\n"
+	  "count          stop after this many packets",
+	  "sswitchctl capture start name=c1 drop_reason=acl_deny file=/tmp/deny.pcap" },
+	{ "graph", "pipeline pipeline_graph", "(none)",
+	  "The live packet graph as Graphviz dot text (method pipeline.graph).",
+	  NULL,
+	  "sswitchctl graph | dot -Tsvg > graph.svg" },
+	{ "health", "health_get", "(none)",
+	  "Port link states and error counters, and findings such as drop spikes\n"
+	  "or stuck queues (method health.get).",
+	  NULL,
+	  "sswitchctl health" },
+	{ "state", "", "get",
+	  "The committed object store as {\"ops\": [...]}, replayable with txn.",
+	  NULL,
+	  "sswitchctl state get > backup.json\n"
+	  "sswitchctl txn -f backup.json" },
+	{ "txn", "", "(none)",
+	  "Apply several operations all-or-nothing. The params are\n"
+	  "{\"ops\": [{\"method\": M, \"params\": {...}}, ...]}; a file holding only the\n"
+	  "list is accepted too. On failure nothing is applied and the error names\n"
+	  "the failing op in data.index.",
+	  "ops            list of {method, params}",
+	  "sswitchctl txn -f ops.json" },
+	{ "call", "", "METHOD [JSON | key=value ...]",
+	  "Send any method with raw params; prints the raw result as JSON.",
+	  NULL,
+	  "sswitchctl call vnet.add '{\"name\":\"v1\",\"vni\":100}'" },
+};
+
+#define NOBJECTS (sizeof(objects) / sizeof(objects[0]))
+
+/* Whether `word` (normalised: lower case, '-' and ' ' as '_') names o. */
+static bool matches(const struct obj_help *o, const char *word)
+{
+	char norm[64], cand[64];
+	const char *p;
+	size_t i;
+
+	for (i = 0; word[i] != '\0' && i + 1 < sizeof(norm); i++)
+		norm[i] = (word[i] == '-' || word[i] == ' ' || word[i] == '.') ? '_' :
+			  (char)tolower((unsigned char)word[i]);
+	norm[i] = '\0';
+	for (i = 0; o->name[i] != '\0' && i + 1 < sizeof(cand); i++)
+		cand[i] = (o->name[i] == '-' || o->name[i] == ' ') ? '_' : o->name[i];
+	cand[i] = '\0';
+	if (strcmp(norm, cand) == 0)
+		return true;
+	for (p = o->aliases; *p != '\0';) {
+		size_t n = strcspn(p, " ");
+
+		if (n > 0 && n == strlen(norm) && strncmp(p, norm, n) == 0)
+			return true;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+static void print_indented(FILE *out, const char *text, int indent)
+{
+	while (*text != '\0') {
+		size_t n = strcspn(text, "\n");
+
+		fprintf(out, "%*s%.*s\n", indent, "", (int)n, text);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+}
+
+static void print_object(FILE *out, const struct obj_help *o, int indent)
+{
+	fprintf(out, "%*s%s %s\n", indent, "", o->name, o->verbs);
+	print_indented(out, o->summary, indent + 4);
+	if (o->fields != NULL) {
+		fprintf(out, "%*sFields:\n", indent + 4, "");
+		print_indented(out, o->fields, indent + 6);
+	}
+	if (o->example != NULL) {
+		fprintf(out, "%*sExample:\n", indent + 4, "");
+		print_indented(out, o->example, indent + 6);
+	}
+}
+
+bool ss_help_object(const char *object, FILE *out)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < NOBJECTS; i++) {
+		/* "rdma" shows every rdma object, "acl" both acl ones. */
+		size_t n = strlen(object);
+		bool prefix = strncmp(objects[i].name, object, n) == 0 &&
+			      objects[i].name[n] == ' ';
+
+		if (matches(&objects[i], object) || prefix) {
+			if (found)
+				fputc('\n', out);
+			print_object(out, &objects[i], 0);
+			found = true;
+		}
+	}
+	if (found)
+		fprintf(out, "\nSee `sswitchctl --help` for global options and docs/api.md "
+			"for the complete API reference.\n");
+	return found;
+}
+
+void ss_usage_hint(FILE *out)
+{
+	fprintf(out, "Usage: sswitchctl [global options] OBJECT VERB [key=value ...]\n"
+		"Try `sswitchctl --help` or `sswitchctl OBJECT --help`.\n");
+}
+
+void ss_help_main(FILE *out)
+{
+	fprintf(out,
+"NAME\n"
+"    sswitchctl - control the sswitch smart-switch data plane (sswitchd)\n"
+"\n"
+"SYNOPSIS\n"
+"    sswitchctl [global options] OBJECT VERB [key=value ...] [--key value ...]\n"
+"    sswitchctl [global options] call METHOD [JSON | key=value ...]\n"
+"    sswitchctl [global options] txn -f FILE\n"
+"    sswitchctl [global options] stats [SCOPE] [--all] [--watch [--interval S]]\n"
+"    sswitchctl [global options] stats clear [SCOPE]\n"
+"    sswitchctl [global options] info | health | graph | state get\n"
+"    sswitchctl OBJECT --help\n"
+"\n"
+"DESCRIPTION\n"
+"    sswitchctl talks to sswitchd over its Unix control socket using the\n"
+"    JSON-RPC 2.0 API described in docs/api.md. `OBJECT VERB` calls the method\n"
+"    OBJECT.VERB: `eni add` is eni.add, `rdma policy add` is rdma.policy.add.\n"
+"    Multi-word objects may be written with spaces, '_' or '-':\n"
+"    `acl group add`, `acl_group add` and `acl-group add` are the same.\n"
+"\n"
+"    Arguments key=value become the method's params. A value is parsed as JSON\n"
+"    when it is exactly one JSON value (numbers, true, false, null, \"quoted\n"
+"    strings\", [lists], {objects}), otherwise it is taken as a string:\n"
+"    vni=100 is a number, name=v1 and prefix=10.0.0.0/8 are strings, name='\"7\"'\n"
+"    is the string \"7\". Dotted keys build nested objects and [N] indexes\n"
+"    build lists: acl.outbound_v4='[\"g1\",\"g2\"]', match.dst_prefix=10.0.0.0/8,\n"
+"    entries[0].ip=10.0.0.5. `--key value` and `--key=value` after the command\n"
+"    are the same as key=value (mapping list --vnet v1).\n"
+"\n"
+"    Every *.add also takes entries=[...] (or -f FILE) to add many objects in\n"
+"    one transaction. Adding an object identical to an existing one, and\n"
+"    deleting an absent one, succeed.\n"
+"\n"
+"GLOBAL OPTIONS\n"
+"    -s, --socket PATH   control socket of sswitchd (default: $SSWITCH_SOCKET,\n"
+"                        else " SSCTL_DEFAULT_SOCKET ")\n"
+"    -j, --json          print the raw JSON result (errors: the raw error\n"
+"                        object on stdout as well)\n"
+"    -f, --file FILE     read the params (a JSON object) from FILE, '-' for\n"
+"                        stdin; key=value arguments are merged on top\n"
+"    -t, --timeout SEC   give up waiting for a reply after SEC seconds\n"
+"                        (default 30)\n"
+"    -a, --all           stats: show drop reasons that never fired\n"
+"    -w, --watch         stats: refresh with live rates until Ctrl-C\n"
+"    -i, --interval SEC  stats --watch: refresh period (default 1)\n"
+"    -n, --count N       stats --watch: stop after N refreshes\n"
+"    -h, --help          this manual; after an OBJECT, that object's fields\n"
+"    -V, --version       print the version\n"
+"\n"
+"OBJECTS AND VERBS\n");
+	for (size_t i = 0; i < NOBJECTS; i++) {
+		print_object(out, &objects[i], 4);
+		fputc('\n', out);
+	}
+	fprintf(out,
+"OUTPUT\n"
+"    Lists print as aligned tables with a header line (columns are the\n"
+"    objects' fields), objects as `key  value` lines, mutating methods print\n"
+"    nothing on success. The table layout is for people and may change;\n"
+"    scripts use --json, whose output is the method's result exactly.\n"
+"\n"
+"EXAMPLES\n"
+"    sswitchctl vnet add name=v1 vni=100 gateway_ip=10.0.0.1\n"
+"    sswitchctl eni add name=e1 mac=02:00:00:00:01:01 vnet=v1 port=host0\n"
+"    sswitchctl mapping add entries='[{\"vnet\":\"v1\",\"ip\":\"10.0.0.5\",\n"
+"        \"underlay_ip\":\"198.51.100.7\",\"mac\":\"02:00:00:00:02:05\"}]'\n"
+"    sswitchctl --json eni list | jq '.enis[].name'\n"
+"    sswitchctl stats --watch\n"
+"    sswitchctl state get > backup.json && sswitchctl txn -f backup.json\n"
+"\n"
+"ENVIRONMENT\n"
+"    SSWITCH_SOCKET      control socket path when -s is not given\n"
+"\n"
+"EXIT STATUS\n"
+"    0   success\n"
+"    1   the daemon answered with an error (its code, message and the field\n"
+"        it names are printed on stderr)\n"
+"    2   usage error: bad arguments, unknown object or verb, unreadable -f file\n"
+"    3   connection error: sswitchd not running, permission denied, timeout,\n"
+"        or a reply that does not follow the protocol\n"
+"\n"
+"FILES\n"
+"    " SSCTL_DEFAULT_SOCKET "\n"
+"        default control socket; mode 0660, owned by root and the control group\n"
+"        of the daemon's config (control.group): members may use sswitchctl\n"
+"        without root\n"
+"    /etc/sswitch/sswitchd.conf\n"
+"        the daemon's config (control.socket sets the socket path)\n"
+"\n"
+"SEE ALSO\n"
+"    sswitchd(8), docs/api.md (the control API reference)\n");
+}

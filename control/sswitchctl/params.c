@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Pure parts of sswitchctl: command words -> method name, key=value -> JSON.
+ * No I/O here; everything is covered by tests/unit/sswitchctl/test_params.c.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sswitchctl.h"
+
+/* SPEC section 4, in the order of its table. */
+const char *const ss_known_methods[] = {
+	"system.info",
+	"switch.set",
+	"vip.add", "vip.delete",
+	"underlay_route.add", "underlay_route.delete",
+	"vnet.add", "vnet.delete", "vnet.list",
+	"eni.add", "eni.set", "eni.delete", "eni.get", "eni.list",
+	"direction.add", "direction.delete",
+	"route.add", "route.delete", "route.list",
+	"mapping.add", "mapping.delete", "mapping.list",
+	"inbound_route.add", "inbound_route.delete",
+	"pa_validation.add", "pa_validation.delete",
+	"acl_group.add", "acl_group.delete", "acl_group.replace",
+	"acl_rule.add", "acl_rule.delete",
+	"flow.config", "flow.list", "flow.flush",
+	"rdma.policy.add", "rdma.policy.delete", "rdma.policy.list",
+	"rdma.config",
+	"rdma.qp.list",
+	"stats.get", "stats.clear",
+	"capture.start", "capture.stop", "capture.list",
+	"pipeline.graph",
+	"health.get",
+	"txn",
+	"state.get",
+	NULL,
+};
+
+bool ss_method_known(const char *method)
+{
+	for (const char *const *m = ss_known_methods; *m != NULL; m++)
+		if (strcmp(*m, method) == 0)
+			return true;
+	return false;
+}
+
+/* Whether `object` is the method name of a known method minus its last
+ * component ("rdma.policy" for "rdma.policy.add"). */
+static bool object_known(const char *object)
+{
+	size_t n = strlen(object);
+
+	for (const char *const *m = ss_known_methods; *m != NULL; m++) {
+		const char *dot = strrchr(*m, '.');
+
+		if (dot != NULL && (size_t)(dot - *m) == n && strncmp(*m, object, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Normalise one command word into buf: lower case, '-' -> '_'. */
+static int norm_word(const char *w, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; w[i] != '\0'; i++) {
+		if (i + 1 >= len)
+			return -ENAMETOOLONG;
+		buf[i] = w[i] == '-' ? '_' : (char)tolower((unsigned char)w[i]);
+	}
+	buf[i] = '\0';
+	return 0;
+}
+
+/* Join k normalised words, the i-th separator being '.' when bit i of mask is
+ * set, '_' otherwise. */
+static int join_words(char words[][64], int k, unsigned mask, char *out, size_t outlen)
+{
+	size_t pos = 0;
+
+	for (int i = 0; i < k; i++) {
+		int n = snprintf(out + pos, outlen - pos, "%s%s", i > 0 ?
+				 ((mask >> (i - 1)) & 1 ? "." : "_") : "", words[i]);
+		if (n < 0 || (size_t)n >= outlen - pos)
+			return -ENAMETOOLONG;
+		pos += (size_t)n;
+	}
+	return 0;
+}
+
+#define SS_MAX_WORDS 4
+
+int ss_resolve_method(const char *const *words, int nwords, char *out, size_t outlen)
+{
+	char norm[SS_MAX_WORDS][64];
+	char cand[256];
+	int max = nwords < SS_MAX_WORDS ? nwords : SS_MAX_WORDS;
+
+	for (int i = 0; i < max; i++)
+		if (norm_word(words[i], norm[i], sizeof(norm[i])) < 0)
+			max = i;
+
+	/* A known method, longest first; among equal lengths prefer '.' joins
+	 * (all-ones mask first), so "rdma qp list" is rdma.qp.list. */
+	for (int k = max; k >= 1; k--) {
+		for (int mask = (1 << (k - 1)) - 1; mask >= 0; mask--) {
+			if (join_words(norm, k, (unsigned)mask, cand, sizeof(cand)) < 0)
+				continue;
+			if (ss_method_known(cand)) {
+				if (strlen(cand) >= outlen)
+					return 0;
+				strcpy(out, cand);
+				return k;
+			}
+		}
+	}
+	/* A known object followed by a verb the table does not know. */
+	for (int k = max; k >= 1; k--) {
+		for (int mask = (1 << (k - 1)) - 1; mask >= 0; mask--) {
+			if (join_words(norm, k, (unsigned)mask, cand, sizeof(cand)) < 0 ||
+			    !object_known(cand))
+				continue;
+			if (k == max && k == nwords) {
+				if (strlen(cand) < outlen)
+					strcpy(out, cand);
+				return -1;
+			}
+			if (k >= max)
+				continue;
+			if (snprintf(out, outlen, "%s.%s", cand, norm[k]) >= (int)outlen)
+				return 0;
+			return k + 1;
+		}
+	}
+	return 0;
+}
+
+json_t *ss_parse_value(const char *text)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	/* Bare words that happen to be JSON literals are meant as such; any text
+	 * that is not exactly one JSON value is a string. An empty value is the
+	 * empty string. */
+	if (*text != '\0') {
+		v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+		if (v != NULL)
+			return v;
+	}
+	return json_string(text);
+}
+
+bool ss_is_kv(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg || arg[0] == '-' || arg[0] == '.' || arg[0] == '[')
+		return false;
+	for (const char *p = arg; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.' &&
+		    *p != '[' && *p != ']')
+			return false;
+	return true;
+}
+
+/* One component of a path: a key (into an object) or an index (into an
+ * array). */
+struct path_step {
+	bool is_index;
+	size_t index;
+	char key[128];
+};
+
+/* Parse the next step of `path` at *pos. 1 when a step was read, 0 at the
+ * end, -EINVAL on a syntax error. */
+static int next_step(const char *path, size_t *pos, struct path_step *st)
+{
+	const char *p = path + *pos;
+
+	if (*p == '\0')
+		return 0;
+	if (*p == '[') {
+		char *end;
+		unsigned long idx;
+
+		if (!isdigit((unsigned char)p[1]))
+			return -EINVAL;
+		errno = 0;
+		idx = strtoul(p + 1, &end, 10);
+		if (errno != 0 || *end != ']' || idx > 1000000)
+			return -EINVAL;
+		st->is_index = true;
+		st->index = idx;
+		*pos = (size_t)(end + 1 - path);
+		return 1;
+	}
+	if (*p == '.') {
+		if (*pos == 0)
+			return -EINVAL;
+		p++;
+	}
+	size_t n = strcspn(p, ".[");
+	if (n == 0 || n >= sizeof(st->key))
+		return -EINVAL;
+	st->is_index = false;
+	memcpy(st->key, p, n);
+	st->key[n] = '\0';
+	/* Dashes in keys are accepted as underscores, like in command words. */
+	for (size_t i = 0; i < n; i++)
+		if (st->key[i] == '-')
+			st->key[i] = '_';
+	*pos = (size_t)(p + n - path);
+	return 1;
+}
+
+int ss_params_set(json_t *root, const char *path, json_t *value, char *err, size_t errlen)
+{
+	struct path_step st, next;
+	size_t pos = 0;
+	json_t *cur = root;
+	int rc;
+
+	if (value == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = next_step(path, &pos, &st);
+	if (rc <= 0 || st.is_index)
+		goto bad_path;
+	for (;;) {
+		rc = next_step(path, &pos, &next);
+		if (rc < 0)
+			goto bad_path;
+		json_t *child = st.is_index ? json_array_get(cur, st.index) :
+					      json_object_get(cur, st.key);
+		if (rc == 0) {
+			/* Last step: set the value. */
+			if (child != NULL) {
+				snprintf(err, errlen, "'%s' given twice", path);
+				goto fail;
+			}
+			if (st.is_index) {
+				if (st.index != json_array_size(cur)) {
+					snprintf(err, errlen, "'%s': index %zu skips elements "
+						 "(next is %zu)", path, st.index,
+						 json_array_size(cur));
+					goto fail;
+				}
+				json_array_append_new(cur, value);
+			} else {
+				json_object_set_new(cur, st.key, value);
+			}
+			return 0;
+		}
+		if (child == NULL) {
+			child = next.is_index ? json_array() : json_object();
+			if (st.is_index) {
+				if (st.index != json_array_size(cur)) {
+					snprintf(err, errlen, "'%s': index %zu skips elements "
+						 "(next is %zu)", path, st.index,
+						 json_array_size(cur));
+					json_decref(child);
+					goto fail;
+				}
+				json_array_append_new(cur, child);
+			} else {
+				json_object_set_new(cur, st.key, child);
+			}
+		} else if (next.is_index ? !json_is_array(child) : !json_is_object(child)) {
+			snprintf(err, errlen, "'%s' conflicts with a value given before", path);
+			goto fail;
+		}
+		cur = child;
+		st = next;
+	}
+
+bad_path:
+	snprintf(err, errlen, "'%s' is not a valid parameter name "
+		 "(expected key, key.sub or key[N])", path);
+fail:
+	json_decref(value);
+	return -EINVAL;
+}
+
+int ss_params_add_kv(json_t *root, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	char key[512];
+
+	if (eq == NULL || !ss_is_kv(arg)) {
+		snprintf(err, errlen, "'%s' is not a key=value argument", arg);
+		return -EINVAL;
+	}
+	if ((size_t)(eq - arg) >= sizeof(key)) {
+		snprintf(err, errlen, "parameter name too long in '%s'", arg);
+		return -EINVAL;
+	}
+	memcpy(key, arg, (size_t)(eq - arg));
+	key[eq - arg] = '\0';
+	return ss_params_set(root, key, ss_parse_value(eq + 1), err, errlen);
+}
+
+int ss_params_merge(json_t *dst, const json_t *src)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)src, key, v) {
+		json_t *d = json_object_get(dst, key);
+
+		if (json_is_object(d) && json_is_object(v)) {
+			if (ss_params_merge(d, v) < 0)
+				return -ENOMEM;
+		} else if (json_object_set(dst, key, v) < 0) {
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
