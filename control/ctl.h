@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * sswitch control plane: the contract between the daemon (dataplane/) and the
+ * control thread (control/).
+ *
+ * Threads
+ * -------
+ * Every function here is called on the control thread (the main lcore) only.
+ * The control plane never runs on a worker; workers only read tables that the
+ * control plane publishes, and report RCU quiescent states.
+ *
+ * Life cycle (SPEC section 2, start order)
+ * ----------------------------------------
+ *   ss_ctl_create()    config known, EAL up, ports configured but not started
+ *   ss_ctl_register_*  features plug their tables, stats scopes and methods in
+ *   ss_ctl_restore()   committed state then the bootstrap file are applied and
+ *                      published to every registered table
+ *   ss_ctl_listen()    the socket appears
+ *   ...ports started, workers launched...
+ *   loop: ss_ctl_poll()
+ *   ss_ctl_save(), ss_ctl_destroy()
+ *
+ * Publication
+ * -----------
+ * A mutating request is validated completely against the object store. Then,
+ * for every registered table, prepare() builds the new data-plane state aside
+ * (it may fail: -errno plus a message; then abort() is called on the tables
+ * already prepared and nothing is visible). When every prepare() succeeded,
+ * the store is committed and persisted, then commit() is called on every
+ * table: it must not fail (pointer stores only). Then the control plane waits
+ * for an RCU grace period of all workers (runtime->rcu_synchronize) and calls
+ * reclaim() so the table frees what the workers may still have been reading.
+ */
+#ifndef SS_CTL_H
+#define SS_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct ss_ctl;
+
+/* Capacities of the object store (config section `tables`); 0 = default. */
+struct ss_ctl_limits {
+	uint32_t max_vnets;
+	uint32_t max_enis;
+	uint32_t max_mappings;
+	uint32_t max_routes;          /* outbound routes, all groups together */
+	uint32_t max_inbound_routes;
+	uint32_t max_underlay_routes;
+	uint32_t max_acl_groups;
+	uint32_t max_acl_rules;       /* all groups together */
+	uint32_t max_rdma_policies;
+	uint32_t max_vips;
+	uint32_t max_pa_validations;
+};
+
+/* Filled by the daemon from its config. Strings are borrowed for the
+ * lifetime of the ss_ctl. */
+struct ss_ctl_conf {
+	const char *socket_path;     /* control.socket */
+	const char *state_file;      /* control.state_file, NULL: no persistence */
+	const char *group;           /* control.group, NULL: root only */
+	const char *bootstrap_file;  /* absolute path or NULL */
+	struct ss_ctl_limits limits;
+	/* flow defaults from the `flows` config section (flow.config object) */
+	uint32_t max_flows;
+	uint32_t idle_timeout_ms;
+	uint32_t tcp_fin_timeout_ms;
+};
+
+/* Services the daemon provides to the control plane. */
+struct ss_ctl_runtime {
+	void *ctx;
+	/* Wait until every worker has passed a quiescent state. May be NULL
+	 * (no workers: tests). */
+	void (*rcu_synchronize)(void *ctx);
+	/* Fill the runtime part of system.info: dpdk_version, ports, workers.
+	 * The control plane adds version, uptime_s and generation. */
+	void (*system_info)(void *ctx, json_t *result);
+};
+
+/* One change applied by a committed transaction, in order. `obj` is the
+ * normalised object after the change (add/set), `old` before it (set/delete).
+ * `type` is the method prefix: "vnet", "eni", "mapping", "acl_rule", ... */
+enum ss_change_op { SS_CHANGE_ADD, SS_CHANGE_SET, SS_CHANGE_DELETE };
+struct ss_change {
+	const char *type;
+	enum ss_change_op op;
+	const json_t *obj;
+	const json_t *old;
+};
+
+/* A data-plane table fed by the store. `changes` lists only the changes of
+ * this transaction (all types: a table ignores what it does not consume);
+ * during ss_ctl_restore() it is the whole restored state as adds. The store
+ * can be queried during prepare() with ss_ctl_store_get()/_foreach(). */
+struct ss_ctl_table {
+	const char *name;
+	int (*prepare)(void *ctx, struct ss_ctl *ctl, const struct ss_change *changes,
+		       size_t n, char *err, size_t errlen);
+	void (*commit)(void *ctx);   /* infallible: publish what prepare built */
+	void (*abort)(void *ctx);    /* drop what prepare built */
+	void (*reclaim)(void *ctx);  /* after the grace period: free the old */
+	void *ctx;
+};
+int ss_ctl_register_table(struct ss_ctl *ctl, const struct ss_ctl_table *t);
+
+/* Read access to the committed store (control thread only). `key` is the
+ * object's identity as the store spells it (see docs/api.md), e.g. the VNET
+ * name, or "vnet/ip" for a mapping. Returns a borrowed reference or NULL. */
+const json_t *ss_ctl_store_get(struct ss_ctl *ctl, const char *type, const char *key);
+/* Calls fn for every object of a type; stops early if fn returns non-zero
+ * and returns that value. */
+int ss_ctl_store_foreach(struct ss_ctl *ctl, const char *type,
+			 int (*fn)(void *arg, const json_t *obj), void *arg);
+
+/* A stats scope (`ports`, `drops`, `nodes`, `eni`, `acl`, `rdma`, ...):
+ * get() returns a new json object for stats.get, clear() resets. */
+struct ss_ctl_stats {
+	const char *scope;
+	json_t *(*get)(void *ctx);
+	void (*clear)(void *ctx);
+	void *ctx;
+};
+int ss_ctl_register_stats(struct ss_ctl *ctl, const struct ss_ctl_stats *s);
+
+/* A method served by a feature rather than the store (flow.list, rdma.qp.list,
+ * capture.start, pipeline.graph, health.get, ...). The handler returns 0 and
+ * sets *result (new reference), or returns a JSON-RPC error code and fills
+ * err / *err_field (a static or borrowed string, may stay NULL). */
+typedef int (*ss_ctl_method_fn)(void *ctx, struct ss_ctl *ctl, const json_t *params,
+				json_t **result, char *err, size_t errlen,
+				const char **err_field);
+int ss_ctl_register_method(struct ss_ctl *ctl, const char *name, ss_ctl_method_fn fn,
+			   void *ctx);
+
+/* JSON-RPC / API error codes (SPEC section 4). */
+enum {
+	SS_RPC_PARSE_ERROR = -32700,
+	SS_RPC_INVALID_REQUEST = -32600,
+	SS_RPC_METHOD_NOT_FOUND = -32601,
+	SS_RPC_INVALID_PARAMS = -32602,
+	SS_RPC_INTERNAL = -32603,
+	SS_ERR_NOT_FOUND = 1001,
+	SS_ERR_EXISTS = 1002,
+	SS_ERR_IN_USE = 1003,
+	SS_ERR_CAPACITY = 1004,
+	SS_ERR_NOT_SUPPORTED = 1005,
+	SS_ERR_PERMISSION = 1006,
+};
+
+/* NULL and errno on failure. */
+struct ss_ctl *ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt);
+/* Load state_file (absent: empty store; unreadable or corrupt: error, never
+ * discarded) then the bootstrap file, and publish. 0 or -errno with err. */
+int ss_ctl_restore(struct ss_ctl *ctl, char *err, size_t errlen);
+/* Create the listening socket (mode 0660, parent directory created). */
+int ss_ctl_listen(struct ss_ctl *ctl, char *err, size_t errlen);
+/* Serve clients for at most timeout_ms. Returns 0 or -errno (fatal only). */
+int ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms);
+/* Committed-state generation (incremented by every committed change). */
+uint64_t ss_ctl_generation(const struct ss_ctl *ctl);
+/* Process a request line as the server would (no socket): used by tests and
+ * the fuzzer. Returns the reply line (malloc'd, no newline) or NULL when the
+ * request needs no reply (notification). */
+char *ss_ctl_handle_line(struct ss_ctl *ctl, const char *line, size_t len);
+void ss_ctl_destroy(struct ss_ctl *ctl);
+
+#endif /* SS_CTL_H */

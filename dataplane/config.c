@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Config loading. Every error names the file and line and, where there is
+ * one, the key: "sswitchd.conf:12: ports[1].role: unknown role "hots"
+ * (expected host, fabric or storage)". Unknown keys are errors too, so a
+ * typo never silently falls back to a default.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "dataplane/config.h"
+
+struct cctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct cctx *c, const config_setting_t *s, const char *key, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int line = s ? (int)config_setting_source_line(s) : 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (key && *key)
+		snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->file, line, key, msg);
+	else
+		snprintf(c->err, c->errlen, "%s:%d: %s", c->file, line, msg);
+	return -1;
+}
+
+static const char *type_name(int t)
+{
+	switch (t) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "something else";
+	}
+}
+
+/* Refuse members of `grp` not in `allowed` (NULL-terminated). */
+static int check_keys(struct cctx *c, const config_setting_t *grp, const char *prefix,
+		      const char *const *allowed)
+{
+	int n = config_setting_length(grp);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(grp, (unsigned int)i);
+		const char *name = config_setting_name(m);
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			if (name && strcmp(name, *a) == 0)
+				ok = true;
+		if (!ok) {
+			char key[128];
+			snprintf(key, sizeof(key), "%s%s", prefix, name ? name : "?");
+			return fail(c, m, key, "unknown key");
+		}
+	}
+	return 0;
+}
+
+/* Integer member `name` of `grp` into *out; absent leaves *out unchanged
+ * unless required. */
+static int get_uint(struct cctx *c, const config_setting_t *grp, const char *prefix,
+		    const char *name, unsigned long long min, unsigned long long max, bool required,
+		    uint32_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	if (s == NULL)
+		return required ? fail(c, grp, key, "missing (required)") : 0;
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return fail(c, s, key, "expected an integer, got %s", type_name(t));
+	long long v = config_setting_get_int64(s);
+	if (v < 0 || (unsigned long long)v < min || (unsigned long long)v > max)
+		return fail(c, s, key, "%lld is out of range [%llu, %llu]", v, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int get_str(struct cctx *c, const config_setting_t *grp, const char *prefix,
+		   const char *name, bool required, const char **out)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	if (s == NULL)
+		return required ? fail(c, grp, key, "missing (required)") : 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(c, s, key, "expected a string, got %s",
+			    type_name(config_setting_type(s)));
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+static int get_group(struct cctx *c, const config_setting_t *root, const char *name,
+		     bool required, const config_setting_t **out)
+{
+	const config_setting_t *s = config_setting_get_member(root, name);
+
+	*out = NULL;
+	if (s == NULL)
+		return required ? fail(c, root, name, "missing section (required)") : 0;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return fail(c, s, name, "expected a group { ... }, got %s",
+			    type_name(config_setting_type(s)));
+	*out = s;
+	return 0;
+}
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A devargs string: a driver or bus address, then optional ",key=value". */
+static bool devargs_valid(const char *d)
+{
+	size_t i = 0;
+
+	if (d == NULL || *d == '\0')
+		return false;
+	for (; d[i] && d[i] != ','; i++)
+		if (!(isalnum((unsigned char)d[i]) || d[i] == '_' || d[i] == ':' || d[i] == '.' ||
+		      d[i] == '-'))
+			return false;
+	if (i == 0)
+		return false;
+	for (; d[i]; i++)
+		if (isspace((unsigned char)d[i]))
+			return false;
+	return d[strlen(d) - 1] != ',';
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static int load_eal(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(root, "eal");
+
+	if (s == NULL)
+		return 0;
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+		return fail(c, s, "eal", "expected an array of strings, got %s", type_name(t));
+	int n = config_setting_length(s);
+	cfg->eal_argv = calloc((size_t)n + 1, sizeof(char *));
+	if (cfg->eal_argv == NULL)
+		return fail(c, s, "eal", "out of memory");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			char key[32];
+			snprintf(key, sizeof(key), "eal[%d]", i);
+			return fail(c, e, key, "expected a string");
+		}
+		cfg->eal_argv[cfg->eal_argc++] = strdup(config_setting_get_string(e));
+	}
+	return 0;
+}
+
+static int load_lcores(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "main", "workers", NULL };
+	const config_setting_t *g;
+
+	if (get_group(c, root, "lcores", true, &g) || check_keys(c, g, "lcores.", keys))
+		return -1;
+	if (get_uint(c, g, "lcores.", "main", 0, RTE_MAX_LCORE - 1, true, &cfg->main_lcore))
+		return -1;
+	const config_setting_t *w = config_setting_get_member(g, "workers");
+	if (w == NULL)
+		return fail(c, g, "lcores.workers", "missing (required)");
+	if (config_setting_type(w) != CONFIG_TYPE_ARRAY && config_setting_type(w) != CONFIG_TYPE_LIST)
+		return fail(c, w, "lcores.workers", "expected an array of lcore ids");
+	int n = config_setting_length(w);
+	if (n == 0)
+		return fail(c, w, "lcores.workers", "at least one worker lcore is needed");
+	if (n > SS_MAX_WORKERS)
+		return fail(c, w, "lcores.workers", "at most %d workers", SS_MAX_WORKERS);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(w, (unsigned int)i);
+		char key[40];
+		snprintf(key, sizeof(key), "lcores.workers[%d]", i);
+		if (config_setting_type(e) != CONFIG_TYPE_INT)
+			return fail(c, e, key, "expected an integer lcore id");
+		int v = config_setting_get_int(e);
+		if (v < 0 || v >= RTE_MAX_LCORE)
+			return fail(c, e, key, "lcore %d out of range [0, %d]", v, RTE_MAX_LCORE - 1);
+		if ((unsigned int)v == cfg->main_lcore)
+			return fail(c, e, key, "lcore %d is the main lcore", v);
+		for (unsigned int j = 0; j < cfg->nb_workers; j++)
+			if (cfg->workers[j] == (unsigned int)v)
+				return fail(c, e, key, "lcore %d listed twice", v);
+		cfg->workers[cfg->nb_workers++] = (unsigned int)v;
+	}
+	return 0;
+}
+
+static int load_port(struct cctx *c, const config_setting_t *p, int i, struct ss_port_conf *pc)
+{
+	static const char *const keys[] = { "name", "devargs", "role", "peer", "mtu", "rx_queues",
+					    "lossless_lane", "mac", NULL };
+	char pre[32];
+	const char *name = NULL, *devargs = NULL, *role = NULL, *peer = NULL, *mac = NULL;
+	uint32_t v;
+
+	snprintf(pre, sizeof(pre), "ports[%d].", i);
+	if (config_setting_type(p) != CONFIG_TYPE_GROUP)
+		return fail(c, p, pre, "expected a group { name = ...; devargs = ...; role = ...; }");
+	if (check_keys(c, p, pre, keys) || get_str(c, p, pre, "name", true, &name) ||
+	    get_str(c, p, pre, "devargs", true, &devargs) ||
+	    get_str(c, p, pre, "role", true, &role) || get_str(c, p, pre, "peer", false, &peer) ||
+	    get_str(c, p, pre, "mac", false, &mac))
+		return -1;
+	pc->line = (int)config_setting_source_line(p);
+	char key[64];
+	snprintf(key, sizeof(key), "%sname", pre);
+	if (*name == '\0' || strlen(name) >= SS_PORT_NAME_MAX)
+		return fail(c, p, key, "must be 1 to %d characters", SS_PORT_NAME_MAX - 1);
+	for (const char *q = name; *q; q++)
+		if (!(isalnum((unsigned char)*q) || *q == '_' || *q == '-' || *q == '.'))
+			return fail(c, p, key, "\"%s\": use letters, digits, '_', '-', '.'", name);
+	snprintf(pc->name, sizeof(pc->name), "%s", name);
+	snprintf(key, sizeof(key), "%sdevargs", pre);
+	if (!devargs_valid(devargs))
+		return fail(c, p, key,
+			    "\"%s\" is not a device: expected DRIVER[,key=value...] (e.g. "
+			    "net_tap0,iface=ss0) or a PCI address",
+			    devargs);
+	pc->devargs = strdup(devargs);
+	snprintf(key, sizeof(key), "%srole", pre);
+	if (strcmp(role, "host") == 0)
+		pc->role = SS_ROLE_HOST;
+	else if (strcmp(role, "fabric") == 0)
+		pc->role = SS_ROLE_FABRIC;
+	else if (strcmp(role, "storage") == 0)
+		pc->role = SS_ROLE_STORAGE;
+	else
+		return fail(c, p, key, "unknown role \"%s\" (expected host, fabric or storage)", role);
+	if (peer)
+		snprintf(pc->peer, sizeof(pc->peer), "%s", peer);
+	v = 1500;
+	if (get_uint(c, p, pre, "mtu", 68, 16000, false, &v))
+		return -1;
+	pc->mtu = (uint16_t)v;
+	v = 0;
+	if (get_uint(c, p, pre, "rx_queues", 1, SS_MAX_RXQ_PER_WORKER, false, &v))
+		return -1;
+	pc->rx_queues = (uint16_t)v;
+	pc->lossless_lane = -1;
+	const config_setting_t *ll = config_setting_get_member(p, "lossless_lane");
+	if (ll) {
+		if (config_setting_type(ll) != CONFIG_TYPE_BOOL) {
+			snprintf(key, sizeof(key), "%slossless_lane", pre);
+			return fail(c, ll, key, "expected true or false");
+		}
+		pc->lossless_lane = config_setting_get_bool(ll);
+	}
+	if (mac) {
+		snprintf(key, sizeof(key), "%smac", pre);
+		if (parse_mac(mac, pc->mac) != 0 || (pc->mac[0] & 1))
+			return fail(c, p, key, "\"%s\" is not a unicast MAC (aa:bb:cc:dd:ee:ff)", mac);
+		pc->has_mac = true;
+	}
+	return 0;
+}
+
+static int load_ports(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	const config_setting_t *ps = config_setting_get_member(root, "ports");
+
+	if (ps == NULL)
+		return fail(c, root, "ports", "missing (required): at least one port");
+	if (config_setting_type(ps) != CONFIG_TYPE_LIST)
+		return fail(c, ps, "ports", "expected a list ( { ... }, { ... } )");
+	int n = config_setting_length(ps);
+	if (n == 0)
+		return fail(c, ps, "ports", "at least one port is needed");
+	if (n > SS_MAX_PORTS)
+		return fail(c, ps, "ports", "at most %d ports", SS_MAX_PORTS);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *p = config_setting_get_elem(ps, (unsigned int)i);
+		if (load_port(c, p, i, &cfg->ports[i]))
+			return -1;
+		cfg->nb_ports++;
+		for (int j = 0; j < i; j++)
+			if (strcmp(cfg->ports[j].name, cfg->ports[i].name) == 0) {
+				char key[32];
+				snprintf(key, sizeof(key), "ports[%d].name", i);
+				return fail(c, p, key, "\"%s\" is already the name of ports[%d]",
+					    cfg->ports[i].name, j);
+			}
+	}
+	for (int i = 0; i < n; i++) {
+		struct ss_port_conf *pc = &cfg->ports[i];
+		bool found = pc->peer[0] == '\0';
+		for (int j = 0; j < n && !found; j++)
+			found = strcmp(cfg->ports[j].name, pc->peer) == 0;
+		if (!found) {
+			char key[32];
+			snprintf(key, sizeof(key), "ports[%d].peer", i);
+			return fail(c, config_setting_get_elem(ps, (unsigned int)i), key,
+				    "no port is named \"%s\"", pc->peer);
+		}
+	}
+	return 0;
+}
+
+static int load_control(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "socket", "state_file", "group", NULL };
+	const config_setting_t *g;
+	const char *sock = SS_DEFAULT_SOCKET, *state = SS_DEFAULT_STATE, *group = NULL;
+
+	if (get_group(c, root, "control", false, &g))
+		return -1;
+	if (g && (check_keys(c, g, "control.", keys) ||
+		  get_str(c, g, "control.", "socket", false, &sock) ||
+		  get_str(c, g, "control.", "state_file", false, &state) ||
+		  get_str(c, g, "control.", "group", false, &group)))
+		return -1;
+	if (*sock == '\0' || strlen(sock) >= 108)
+		return fail(c, g, "control.socket", "must be a path of 1 to 107 characters");
+	cfg->socket_path = strdup(sock);
+	cfg->state_file = *state ? strdup(state) : NULL;
+	cfg->group = xstrdup(group);
+	return 0;
+}
+
+static int load_tables(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "vnets", "enis", "mappings", "routes",
+					    "inbound_routes", "underlay_routes", "acl_groups",
+					    "acl_rules", "rdma_policies", "vips", "pa_validations",
+					    NULL };
+	const config_setting_t *g;
+	struct ss_ctl_limits *l = &cfg->limits;
+
+	if (get_group(c, root, "tables", false, &g))
+		return -1;
+	if (g == NULL)
+		return 0;
+	const uint32_t max = 64u * 1024 * 1024;
+	if (check_keys(c, g, "tables.", keys) ||
+	    get_uint(c, g, "tables.", "vnets", 1, max, false, &l->max_vnets) ||
+	    get_uint(c, g, "tables.", "enis", 1, max, false, &l->max_enis) ||
+	    get_uint(c, g, "tables.", "mappings", 1, max, false, &l->max_mappings) ||
+	    get_uint(c, g, "tables.", "routes", 1, max, false, &l->max_routes) ||
+	    get_uint(c, g, "tables.", "inbound_routes", 1, max, false, &l->max_inbound_routes) ||
+	    get_uint(c, g, "tables.", "underlay_routes", 1, max, false, &l->max_underlay_routes) ||
+	    get_uint(c, g, "tables.", "acl_groups", 1, max, false, &l->max_acl_groups) ||
+	    get_uint(c, g, "tables.", "acl_rules", 1, max, false, &l->max_acl_rules) ||
+	    get_uint(c, g, "tables.", "rdma_policies", 1, max, false, &l->max_rdma_policies) ||
+	    get_uint(c, g, "tables.", "vips", 1, max, false, &l->max_vips) ||
+	    get_uint(c, g, "tables.", "pa_validations", 1, max, false, &l->max_pa_validations))
+		return -1;
+	return 0;
+}
+
+static int load_flows(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "max_flows", "idle_timeout_ms", "tcp_fin_timeout_ms",
+					    NULL };
+	const config_setting_t *g;
+
+	cfg->max_flows = 1048576;
+	cfg->idle_timeout_ms = 30000;
+	cfg->tcp_fin_timeout_ms = 2000;
+	if (get_group(c, root, "flows", false, &g))
+		return -1;
+	if (g == NULL)
+		return 0;
+	return check_keys(c, g, "flows.", keys) ||
+	       get_uint(c, g, "flows.", "max_flows", 1, 64u * 1024 * 1024, false, &cfg->max_flows) ||
+	       get_uint(c, g, "flows.", "idle_timeout_ms", 1, 86400000, false,
+			&cfg->idle_timeout_ms) ||
+	       get_uint(c, g, "flows.", "tcp_fin_timeout_ms", 1, 86400000, false,
+			&cfg->tcp_fin_timeout_ms) ? -1 : 0;
+}
+
+static int load_telemetry(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "prometheus", NULL };
+	const config_setting_t *g;
+	const char *prom = NULL;
+
+	if (get_group(c, root, "telemetry", false, &g))
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_keys(c, g, "telemetry.", keys) ||
+	    get_str(c, g, "telemetry.", "prometheus", false, &prom))
+		return -1;
+	if (prom) {
+		const char *colon = strrchr(prom, ':');
+		char *end;
+		long port = colon ? strtol(colon + 1, &end, 10) : 0;
+		if (colon == NULL || colon == prom || *end != '\0' || port < 1 || port > 65535)
+			return fail(c, g, "telemetry.prometheus",
+				    "\"%s\" is not ADDRESS:PORT (e.g. 127.0.0.1:9469)", prom);
+		cfg->prometheus = strdup(prom);
+	}
+	return 0;
+}
+
+static int load_bootstrap(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	const char *b = NULL;
+
+	if (get_str(c, root, "", "bootstrap", false, &b))
+		return -1;
+	if (b == NULL)
+		return 0;
+	if (b[0] == '/') {
+		cfg->bootstrap = strdup(b);
+	} else {
+		char *dup = strdup(cfg->path);
+		char buf[PATH_MAX];
+		snprintf(buf, sizeof(buf), "%s/%s", dirname(dup), b);
+		free(dup);
+		cfg->bootstrap = strdup(buf);
+	}
+	return 0;
+}
+
+int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "eal", "lcores", "ports", "control", "flows",
+					    "tables", "telemetry", "bootstrap", "mbufs",
+					    "stats_interval_s", NULL };
+	struct cctx c = { .file = path, .err = err, .errlen = errlen };
+	config_t lc;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	err[0] = '\0';
+	cfg->path = strdup(path);
+	cfg->stats_interval_s = 1;
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s:%d: syntax error: %s",
+				 config_error_file(&lc) ? config_error_file(&lc) : path,
+				 config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	const config_setting_t *root = config_root_setting(&lc);
+	uint32_t interval = 1;
+	if (check_keys(&c, root, "", keys) || load_eal(&c, root, cfg) ||
+	    load_lcores(&c, root, cfg) || load_ports(&c, root, cfg) ||
+	    load_control(&c, root, cfg) || load_flows(&c, root, cfg) ||
+	    load_tables(&c, root, cfg) || load_telemetry(&c, root, cfg) ||
+	    load_bootstrap(&c, root, cfg) ||
+	    get_uint(&c, root, "", "mbufs", 1024, 64u * 1024 * 1024, false, &cfg->mbufs) ||
+	    get_uint(&c, root, "", "stats_interval_s", 0, 3600, false, &interval))
+		goto out;
+	cfg->stats_interval_s = interval;
+	rc = 0;
+out:
+	config_destroy(&lc);
+	if (rc != 0)
+		ss_config_free(cfg);
+	return rc;
+}
+
+void ss_config_free(struct ss_config *cfg)
+{
+	for (int i = 0; i < cfg->eal_argc; i++)
+		free(cfg->eal_argv[i]);
+	free(cfg->eal_argv);
+	for (unsigned int i = 0; i < cfg->nb_ports; i++)
+		free(cfg->ports[i].devargs);
+	free(cfg->path);
+	free(cfg->socket_path);
+	free(cfg->state_file);
+	free(cfg->group);
+	free(cfg->bootstrap);
+	free(cfg->prometheus);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * sswitchd.conf (libconfig). Parsed once at start on the main thread; a bad
+ * file is refused with the file, line and reason, before anything starts.
+ */
+#ifndef SS_CONFIG_H
+#define SS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control/ctl.h"
+#include "dataplane/port-t.h"
+#include "dataplane/worker-t.h"
+
+#define SS_DEFAULT_CONFIG "/etc/sswitch/sswitchd.conf"
+#define SS_DEFAULT_SOCKET "/run/sswitch/sswitchd.sock"
+#define SS_DEFAULT_STATE "/var/lib/sswitch/state.json"
+
+struct ss_port_conf {
+	char name[SS_PORT_NAME_MAX];
+	char *devargs;
+	enum ss_port_role role;
+	char peer[SS_PORT_NAME_MAX]; /* "" = none */
+	uint16_t mtu;
+	uint16_t rx_queues;          /* 0 = one per worker, capped by the device */
+	int lossless_lane;           /* -1 = role default (storage: on) */
+	bool has_mac;
+	uint8_t mac[6];
+	int line;
+};
+
+struct ss_config {
+	char *path;
+	int eal_argc;
+	char **eal_argv;
+	unsigned int main_lcore;
+	unsigned int nb_workers;
+	unsigned int workers[SS_MAX_WORKERS];
+	unsigned int nb_ports;
+	struct ss_port_conf ports[SS_MAX_PORTS];
+	uint32_t mbufs;              /* 0 = computed */
+	/* control */
+	char *socket_path;
+	char *state_file;            /* NULL = no persistence ("" in the file) */
+	char *group;
+	char *bootstrap;             /* resolved against the config's directory */
+	struct ss_ctl_limits limits;
+	uint32_t max_flows;
+	uint32_t idle_timeout_ms;
+	uint32_t tcp_fin_timeout_ms;
+	/* telemetry */
+	char *prometheus;            /* "addr:port" or NULL */
+	unsigned int stats_interval_s;
+};
+
+/* Parse `path` into `cfg`. 0, or -1 with a message "FILE:LINE: reason" in err. */
+int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t errlen);
+void ss_config_free(struct ss_config *cfg);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Per-packet metadata, carried in the mbuf private area (the mempools are
+ * created with priv_size = SS_META_PRIV_SIZE). Written by `parse` and the
+ * stages after it; read by whoever comes next. Only the worker that received
+ * the mbuf touches it.
+ */
+#ifndef SS_META_H
+#define SS_META_H
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include "pipelines/parse/parse.h"
+
+/* tx_class: which transmit queue of the egress port (SPEC section 2) */
+enum ss_tx_class { SS_TX_DEFAULT = 0, SS_TX_LOSSLESS = 1 };
+
+struct ss_meta {
+	struct ss_parsed hdr;   /* offsets from the frame start at rx */
+	struct ss_bth bth;      /* valid with hdr.outer.flags & SS_PF_ROCE */
+	uint16_t in_port;       /* sswitch port index (not the ethdev id) */
+	uint16_t out_port;      /* sswitch port index, set before port_tx */
+	uint8_t drop;           /* enum ss_drop_reason, set before drop */
+	uint8_t tx_class;       /* enum ss_tx_class */
+	uint16_t pad;
+};
+
+#define SS_META_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct ss_meta), RTE_MBUF_PRIV_ALIGN)
+
+static inline struct ss_meta *ss_meta(struct rte_mbuf *m)
+{
+	return (struct ss_meta *)rte_mbuf_to_priv(m);
+}
+
+#endif

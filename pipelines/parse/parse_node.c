@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * parse: fills struct ss_meta for every packet, accounts received bytes,
+ * applies the port's admission rule (SPEC section 2: fabric and storage ports
+ * take unicast to their own MAC, broadcast and multicast; host ports take
+ * anything) and picks the pipeline of the ingress port.
+ */
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+
+#include "pipelines/common/node.h"
+#include "pipelines/drop/drop.h"
+#include "pipelines/parse/parse.h"
+
+enum {
+	PARSE_NEXT_DROP = 0,
+	PARSE_NEXT_PATCH,
+	PARSE_NB_NEXT,
+};
+
+/* Where the packets of a port go once parsed (dataplane: ro). */
+static inline uint8_t ingress_next(const struct ss_port *port)
+{
+	if (port->peer != SS_PORT_NONE)
+		return PARSE_NEXT_PATCH;
+	return PARSE_NEXT_DROP;
+}
+
+static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
+{
+	struct ss_meta *meta = ss_meta(m);
+	uint16_t pi = ss_ports.by_eth_id[m->port];
+	const struct ss_port *port = &ss_ports.ports[pi];
+	const uint8_t *data;
+	int rc;
+
+	meta->in_port = pi;
+	meta->drop = SS_DROP_NONE;
+	meta->tx_class = SS_TX_DEFAULT;
+	w->port[pi].rx_bytes += m->pkt_len;
+
+	/* the mbuf data room holds the largest frame a port accepts; a chained
+	 * frame is linearised so every stage sees one contiguous buffer */
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+		meta->drop = SS_DROP_FRAME_TOO_BIG;
+		return PARSE_NEXT_DROP;
+	}
+	data = rte_pktmbuf_mtod(m, const uint8_t *);
+	rc = ss_parse(data, rte_pktmbuf_data_len(m), &meta->hdr, &meta->bth);
+	if (unlikely(rc != 0)) {
+		meta->drop = (uint8_t)rc;
+		return PARSE_NEXT_DROP;
+	}
+	if (port->role != SS_ROLE_HOST) {
+		const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)data;
+		if (rte_is_unicast_ether_addr(&eth->dst_addr) &&
+		    !rte_is_same_ether_addr(&eth->dst_addr, &port->mac)) {
+			meta->drop = SS_DROP_DMAC_MISMATCH;
+			return PARSE_NEXT_DROP;
+		}
+	}
+	uint8_t next = ingress_next(port);
+	if (next == PARSE_NEXT_DROP)
+		meta->drop = SS_DROP_NO_FORWARDING;
+	return next;
+}
+
+static uint16_t parse_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+			      uint16_t nb_objs)
+{
+	struct ss_worker *w = ss_node_worker(node);
+	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	uint16_t i;
+
+	for (i = 0; i + 4 <= nb_objs; i += 4) {
+		if (i + 8 <= nb_objs) {
+			for (int k = 4; k < 8; k++) {
+				rte_prefetch0(rte_pktmbuf_mtod((struct rte_mbuf *)objs[i + k], void *));
+				rte_prefetch0(rte_mbuf_to_priv((struct rte_mbuf *)objs[i + k]));
+			}
+		}
+		next[i] = parse_one(w, objs[i]);
+		next[i + 1] = parse_one(w, objs[i + 1]);
+		next[i + 2] = parse_one(w, objs[i + 2]);
+		next[i + 3] = parse_one(w, objs[i + 3]);
+	}
+	for (; i < nb_objs; i++)
+		next[i] = parse_one(w, objs[i]);
+	ss_node_dispatch(graph, node, objs, nb_objs, next);
+	return nb_objs;
+}
+
+static struct rte_node_register parse_node = {
+	.name = "parse",
+	.process = parse_process,
+	.init = ss_node_init_worker,
+	.nb_edges = PARSE_NB_NEXT,
+	.next_nodes = {
+		[PARSE_NEXT_DROP] = SS_NODE_DROP,
+		[PARSE_NEXT_PATCH] = "l2_patch",
+	},
+};
+RTE_NODE_REGISTER(parse_node);
