@@ -26,7 +26,8 @@ struct ss_meta {
 	uint16_t pad;
 };
 
-#define SS_META_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct ss_meta), RTE_MBUF_PRIV_ALIGN)
+/* a whole number of cache lines, so the packet data stays cache-aligned */
+#define SS_META_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct ss_meta), RTE_CACHE_LINE_SIZE)
 
 static inline struct ss_meta *ss_meta(struct rte_mbuf *m)
 {

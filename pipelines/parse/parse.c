@@ -45,6 +45,25 @@ uint16_t ss_csum_raw(const void *buf, uint32_t len, uint32_t sum)
 	return (uint16_t)sum;
 }
 
+/* Ones' complement sum of an IPv4 header (ihl is a multiple of 4), in
+ * 32-bit native-order words: the sum is byte-order independent, and the
+ * result is 0xffff exactly when the checksum verifies (RFC 1071). */
+static inline uint16_t ipv4_hdr_csum(const uint8_t *ip, uint32_t ihl)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < ihl; i += 4) {
+		uint32_t w;
+		memcpy(&w, ip + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* L4 header at `off`, the IP payload ending at `end`. */
 static int parse_l4(const uint8_t *p, uint32_t off, uint32_t end, struct ss_layer *l)
 {
@@ -114,7 +133,7 @@ static int parse_ipv4(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 	if (tot > len - off)
 		return SS_DROP_PARSE_TRUNCATED;
 	/* RFC 1812 5.2.2: a router verifies the header checksum */
-	if (ss_csum_raw(ip, ihl, 0) != 0xffff)
+	if (ipv4_hdr_csum(ip, ihl) != 0xffff)
 		return SS_DROP_IP_CHECKSUM_BAD;
 	l->l3 = SS_L3_IPV4;
 	l->l3_len = (uint16_t)tot;

@@ -9,6 +9,10 @@
 
 enum { RX_NEXT_PARSE = 0 };
 
+/* Per-queue burst: the mbufs of one burst and their headers stay in L1
+ * until parse has seen them (256 would not). */
+#define RX_BURST 32
+
 static uint16_t rx_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			   uint16_t nb_objs)
 {
@@ -18,10 +22,9 @@ static uint16_t rx_process(struct rte_graph *graph, struct rte_node *node, void 
 
 	RTE_SET_USED(objs);
 	RTE_SET_USED(nb_objs);
-	for (uint16_t i = 0; i < w->nb_rxq && count < RTE_GRAPH_BURST_SIZE; i++) {
+	for (uint16_t i = 0; i < w->nb_rxq && count + RX_BURST <= RTE_GRAPH_BURST_SIZE; i++) {
 		const struct ss_rxq *q = &w->rxq[i];
-		uint16_t n = rte_eth_rx_burst(q->eth_id, q->queue, pkts + count,
-					      RTE_GRAPH_BURST_SIZE - count);
+		uint16_t n = rte_eth_rx_burst(q->eth_id, q->queue, pkts + count, RX_BURST);
 		w->port[q->port].rx_packets += n;
 		count += n;
 	}

@@ -1,0 +1,61 @@
+# sswitch: thin wrapper over meson/ninja.
+#   make deps    install the Debian packages that are missing (apt-get, as root)
+#   make build   build/sswitchd and build/sswitchctl
+#   make run     the daemon in the foreground on the shipped demo config
+#   make test    every suite: unit (+ ASan/UBSan), packet, api, e2e, fuzz smoke
+#   make bench   benchmark scenarios, writes docs/performance.md
+#   make fuzz    longer fuzzing runs (FUZZ_SECONDS, default 300 each)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PY         := /usr/bin/python3
+NINJA_JOBS ?= 2
+
+DEBS := build-essential pkg-config meson ninja-build clang libclang-rt-14-dev \
+	libdpdk-dev dpdk dpdk-dev dpdk-doc libibverbs-dev libconfig-dev libpcap-dev \
+	libnuma-dev libjansson-dev libcmocka-dev python3 python3-scapy python3-pytest \
+	iproute2 iputils-ping netcat-openbsd procps
+
+.PHONY: all deps build asan run test bench fuzz clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \
+		echo "make deps: installing$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) -Dtests=true
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Dtests=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug -Doptimization=1
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(NINJA_JOBS)
+	@echo "built: $(BUILD)/sswitchd $(BUILD)/control/sswitchctl/sswitchctl"
+
+asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) -j $(NINJA_JOBS)
+
+run: build
+	$(PY) config/make_demo.py /tmp/sswitch-demo
+	$(BUILD)/sswitchd -c config/sswitchd.conf
+
+test: build asan
+	SSWITCH_BUILD=$(BUILD) SSWITCH_ASAN_BUILD=$(ASAN_BUILD) tests/run.sh
+
+bench: build
+	$(PY) tests/bench/bench.py --build $(BUILD) --write docs/performance.md
+
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run_smoke.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

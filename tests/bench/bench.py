@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""make bench: Mpps and cycles per packet per scenario, on one worker core.
+
+Each scenario feeds sswitchd from a net_pcap port with infinite_rx=1 into a
+net_null sink (no-rx=1), waits for the warm-up, then reads the worker's busy
+cycles and packet counters over a fixed window through DPDK telemetry. It is
+run several times and the median is reported, next to dpdk-testpmd io
+forwarding of the same input into the same sink, measured in the same run.
+
+Scenarios are entries of SCENARIOS: a function that writes the pcap and
+returns the daemon's ports (and optional bootstrap objects).
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from sswitch import Daemon, Port, REPO  # noqa: E402
+from scapy.all import Ether, IP, UDP, Raw, wrpcap  # noqa: E402
+
+FRAME = 60  # 64-byte frames on the wire, FCS excluded
+
+
+def pad(p):
+    b = bytes(p)
+    return Ether(b + b"\x00" * (FRAME - len(b))) if len(b) < FRAME else p
+
+
+def scen_l2(tmp, nflows):
+    pkts = [pad(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+                / IP(src="10.0.0.1", dst="10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255))
+                / UDP(sport=1024 + (i & 0x7fff), dport=80) / Raw(b"x" * 18))
+            for i in range(nflows)]
+    pcap = os.path.join(tmp, "l2.pcap")
+    wrpcap(pcap, pkts)
+    ports = [Port("host0", "host", kind="raw", peer="fabric0",
+                  extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("fabric0", "fabric", kind="raw", extra="net_null0,no-rx=1")]
+    return ports, None, pcap
+
+
+SCENARIOS = {
+    "l2": (scen_l2, "host port to fabric port, patch mode, parse + tx (our floor)"),
+}
+
+
+def measure_sswitchd(tmp, ports, bootstrap, warmup, window):
+    d = Daemon(tmp, ports, bootstrap=bootstrap)
+    d.start()
+    try:
+        time.sleep(warmup)
+        a = d.stats()
+        t0 = time.time()
+        time.sleep(window)
+        b = d.stats()
+        dt = time.time() - t0
+    finally:
+        d.stop()
+    wa, wb = a["workers"]["0"], b["workers"]["0"]
+    pkts = wb["rx_packets"] - wa["rx_packets"]
+    cyc = wb["busy_cycles"] - wa["busy_cycles"]
+    nodes = {}
+    for name, nb in b["nodes"].items():
+        na = a["nodes"].get(name, {"cycles": 0, "packets": 0, "calls": 0})
+        nodes[name] = (nb["cycles"] - na["cycles"]) / pkts if pkts else 0.0
+    drops = {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items() if v - a["drops"].get(k, 0)}
+    return {"mpps": pkts / dt / 1e6, "cpp": cyc / pkts if pkts else 0.0, "nodes": nodes,
+            "drops": drops, "tsc_hz": wb["tsc_hz"]}
+
+
+def measure_testpmd(pcap, seconds):
+    prefix = "tp%d" % os.getpid()
+    cmd = ["dpdk-testpmd", "--no-huge", "-m", "1024", "--no-pci", "-l", "0,1",
+           "--file-prefix", prefix, "--log-level", "*:error",
+           "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
+           "--vdev", "net_null0,no-rx=1", "--", "--forward-mode=io",
+           "--record-core-cycles", "--nb-cores=1", "--stats-period", "100"]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    time.sleep(seconds)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=30)
+    m = re.search(r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total io packets=(\d+)\) at (\d+) MHz", out)
+    if not m:
+        return None
+    cpp, cycles, pk, mhz = float(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
+    # busy cycles over packets, like ours; Mpps at that cost on this clock
+    return {"mpps": mhz / cpp if cpp else 0.0, "cpp": cpp}
+
+
+def median(xs):
+    return statistics.median(xs) if xs else 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=float, default=1.5)
+    ap.add_argument("--window", type=float, default=4.0)
+    ap.add_argument("--flows", type=int, default=1024)
+    ap.add_argument("--scenario", action="append", help="only these (default: all)")
+    ap.add_argument("--no-testpmd", action="store_true")
+    ap.add_argument("--write", help="write the markdown table to this file")
+    args = ap.parse_args()
+    os.environ["SSWITCH_BUILD"] = args.build
+
+    names = args.scenario or list(SCENARIOS)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
+        for name in names:
+            fn, desc = SCENARIOS[name]
+            runs = []
+            tp = []
+            for r in range(args.runs):
+                rd = os.path.join(tmp, "%s-%d" % (name, r))
+                os.makedirs(rd)
+                ports, bootstrap, pcap = fn(rd, args.flows)
+                runs.append(measure_sswitchd(rd, ports, bootstrap, args.warmup, args.window))
+                if not args.no_testpmd:
+                    t = measure_testpmd(pcap, args.warmup + args.window)
+                    if t:
+                        tp.append(t)
+            node_names = sorted({n for r in runs for n in r["nodes"]})
+            res = {
+                "desc": desc,
+                "mpps": median([r["mpps"] for r in runs]),
+                "cpp": median([r["cpp"] for r in runs]),
+                "cpp_runs": [round(r["cpp"], 1) for r in runs],
+                "nodes": {n: median([r["nodes"].get(n, 0.0) for r in runs]) for n in node_names},
+                "drops": runs[-1]["drops"],
+                "testpmd_cpp": median([t["cpp"] for t in tp]) if tp else None,
+                "testpmd_mpps": median([t["mpps"] for t in tp]) if tp else None,
+                "tsc_mhz": runs[-1]["tsc_hz"] / 1e6,
+            }
+            results[name] = res
+            print("%-10s %7.2f Mpps  %6.1f cycles/pkt (runs %s)%s" % (
+                name, res["mpps"], res["cpp"], res["cpp_runs"],
+                "   testpmd io: %.1f cycles/pkt" % res["testpmd_cpp"] if res["testpmd_cpp"] else ""))
+            for n, c in sorted(res["nodes"].items(), key=lambda kv: -kv[1]):
+                if c > 0:
+                    print("    %-16s %6.1f cycles/pkt" % (n, c))
+            if res["drops"]:
+                print("    drops during the window: %s" % res["drops"])
+            sys.stdout.flush()
+    if args.write:
+        write_md(args.write, results, args)
+    return 0
+
+
+def write_md(path, results, args):
+    host = os.uname()
+    lines = ["# Performance", "",
+             "Latest `make bench` on %s (%s), %s. One worker core, %d-byte frames "
+             "(%d with FCS), %d flows, net_pcap `infinite_rx=1` into net_null `no-rx=1`; "
+             "median of %d runs of a %.0f s window after %.1f s warm-up. Cycles per packet "
+             "are the worker's busy TSC cycles over packets received; per-node cycles come "
+             "from rte_graph's node statistics (they include the graph's own bookkeeping)."
+             % (time.strftime("%Y-%m-%d"), host.machine, host.nodename, FRAME, FRAME + 4,
+                args.flows, args.runs, args.window, args.warmup), "",
+             "| scenario | Mpps | cycles/pkt | runs | testpmd io cycles/pkt | what |",
+             "|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append("| %s | %.2f | %.1f | %s | %s | %s |" % (
+            name, r["mpps"], r["cpp"], ", ".join(str(c) for c in r["cpp_runs"]),
+            "%.1f" % r["testpmd_cpp"] if r["testpmd_cpp"] else "-", r["desc"]))
+    lines += ["", "## Cycles per node", ""]
+    for name, r in results.items():
+        lines.append("- **%s**: " % name + ", ".join(
+            "%s %.1f" % (n, c) for n, c in sorted(r["nodes"].items(), key=lambda kv: -kv[1]) if c > 0))
+    lines += ["", "Re-run: `make bench` (options: `/usr/bin/python3 tests/bench/bench.py --help`).", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test suite and ends with one summary line over all of them:
+#   N passed, N failed[, N skipped]
+# Suites: unit (cmocka, normal build), unit-asan (same tests, ASan+UBSan
+# build), packet (scapy pcap vectors through sswitchd, normal and ASan
+# daemon), api (control socket), e2e (network namespaces, Linux VXLAN peers;
+# needs root), fuzz (short libFuzzer smoke runs).
+set -u
+cd "$(dirname "$0")/.."
+B=${SSWITCH_BUILD:-build}
+A=${SSWITCH_ASAN_BUILD:-build-asan}
+PY=/usr/bin/python3
+OUT=tests/out
+rm -rf "$OUT"; mkdir -p "$OUT"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run_meson() { # name builddir
+	local name=$1 dir=$2
+	echo "=== $name ($dir) ==="
+	CMOCKA_MESSAGE_OUTPUT=TAP meson test -C "$dir" --suite unit --no-rebuild \
+		--num-processes 2 --print-errorlogs --logbase "$name" >"$OUT/$name.log" 2>&1
+	tail -n 12 "$OUT/$name.log"
+	$PY tests/lib/summarize.py meson "$dir/meson-logs/$name.json" >"$OUT/$name.count"
+}
+
+run_pytest() { # name path [env...]
+	local name=$1 path=$2; shift 2
+	echo "=== $name ($path) ==="
+	env "$@" $PY -m pytest -q -p no:cacheprovider "$path" --junitxml="$OUT/$name.xml" 2>&1 | tail -n 25
+	$PY tests/lib/summarize.py junit "$OUT/$name.xml" >"$OUT/$name.count"
+}
+
+t0=$(date +%s)
+run_meson unit "$B"
+run_meson unit-asan "$A"
+run_pytest packet tests/packet SSWITCH_BUILD="$B"
+run_pytest packet-asan tests/packet SSWITCH_BUILD="$A"
+[ -d tests/api ] && run_pytest api tests/api SSWITCH_BUILD="$B" SSWITCHD="$B/sswitchd"
+[ -d tests/e2e ] && run_pytest e2e tests/e2e SSWITCH_BUILD="$B"
+if [ -x tests/fuzz/run_smoke.sh ]; then
+	echo "=== fuzz (smoke) ==="
+	tests/fuzz/run_smoke.sh >"$OUT/fuzz.log" 2>&1; rc=$?
+	tail -n 5 "$OUT/fuzz.log"
+	$PY tests/lib/summarize.py exit fuzz $rc >"$OUT/fuzz.count"
+fi
+echo "=== per suite (${SECONDS}s) ==="
+$PY tests/lib/summarize.py total "$OUT"/*.count | tee "$OUT/summary.txt"
+exit "${PIPESTATUS[0]}"
