@@ -25,6 +25,7 @@
 
 #include "control/ctl.h"
 #include "dataplane/config.h"
+#include "dataplane/feature.h"
 #include "dataplane/health.h"
 #include "dataplane/port.h"
 #include "dataplane/prometheus.h"
@@ -216,7 +217,7 @@ struct daemon {
 	struct ss_config cfg;
 	struct ss_ctl *ctl;
 	struct ss_prom *prom;
-	bool eal_up, ports_up, workers_up;
+	bool eal_up, ports_up, workers_up, features_up;
 };
 
 static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err, size_t errlen)
@@ -239,8 +240,6 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 			 d->cfg.main_lcore, rte_get_main_lcore());
 		return -1;
 	}
-	if (ss_ports_init(&d->cfg, err, errlen) != 0 || ss_workers_init(&d->cfg, err, errlen) != 0)
-		return -1;
 	if (rte_pdump_init() != 0)
 		fprintf(stderr, "sswitchd: pdump not available (%s): dpdk-dumpcap cannot attach\n",
 			rte_strerror(rte_errno));
@@ -267,6 +266,17 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 		snprintf(err, errlen, "control plane: %s", strerror(errno));
 		return -1;
 	}
+	if (ss_stats_register(d->ctl) != 0 || ss_health_register(d->ctl) != 0) {
+		snprintf(err, errlen, "control plane: cannot register stats and methods");
+		return -1;
+	}
+	/* features add their tables, methods and graph edges before the
+	 * graphs are created */
+	if (ss_features_init(d->ctl, &d->cfg, err, errlen) != 0)
+		return -1;
+	d->features_up = true;
+	if (ss_ports_init(&d->cfg, err, errlen) != 0)
+		return -1;
 	for (uint16_t i = 0; i < ss_ports.nb_ports; i++)
 		if (ss_ctl_add_port(d->ctl, ss_ports.ports[i].name,
 				    ss_role_name(ss_ports.ports[i].role)) != 0) {
@@ -274,10 +284,8 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 				 ss_ports.ports[i].name);
 			return -1;
 		}
-	if (ss_stats_register(d->ctl) != 0 || ss_health_register(d->ctl) != 0) {
-		snprintf(err, errlen, "control plane: cannot register stats and methods");
+	if (ss_workers_init(&d->cfg, err, errlen) != 0)
 		return -1;
-	}
 	if (ss_ctl_restore(d->ctl, err, errlen) != 0 || ss_ctl_listen(d->ctl, err, errlen) != 0)
 		return -1;
 	if (d->cfg.prometheus) {
@@ -301,6 +309,8 @@ static void stop(struct daemon *d)
 		ss_workers_stop();
 	if (d->ports_up || d->eal_up)
 		ss_ports_close();
+	if (d->features_up)
+		ss_features_fini();
 	ss_prom_close(d->prom);
 	if (d->ctl)
 		ss_ctl_destroy(d->ctl);

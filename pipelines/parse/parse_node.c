@@ -5,25 +5,72 @@
  * take unicast to their own MAC, broadcast and multicast; host ports take
  * anything) and picks the pipeline of the ingress port.
  */
+#include <stdio.h>
+
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 
 #include "pipelines/common/node.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/parse/parse.h"
+#include "pipelines/parse/parse_node.h"
 
 enum {
 	PARSE_NEXT_DROP = 0,
 	PARSE_NEXT_PATCH,
-	PARSE_NB_NEXT,
+	PARSE_NB_STATIC_NEXT,
 };
 
-/* Where the packets of a port go once parsed (dataplane: ro). */
-static inline uint8_t ingress_next(const struct ss_port *port)
+/* Edges added by features before the graphs exist (ctlplane: rw before
+ * launch, dataplane: ro). 0 = none (edge 0 is drop). */
+static uint8_t role_next[SS_ROLE_STORAGE + 1];
+static uint8_t roce_next;
+static char role_node[SS_ROLE_STORAGE + 1][RTE_NODE_NAMESIZE];
+
+static int add_edge(const char *node, uint8_t *edge)
+{
+	rte_node_t self = rte_node_from_name("parse");
+	const char *names[1] = { node };
+
+	if (rte_node_from_name(node) == RTE_NODE_ID_INVALID)
+		return -ENOENT;
+	rte_edge_t n = rte_node_edge_update(self, RTE_EDGE_ID_INVALID, names, 1);
+	if (n == RTE_EDGE_ID_INVALID || n > UINT8_MAX)
+		return -ENOSPC;
+	*edge = (uint8_t)(rte_node_edge_count(self) - 1);
+	return 0;
+}
+
+int ss_parse_set_ingress(enum ss_port_role role, const char *node)
+{
+	if ((unsigned int)role > SS_ROLE_STORAGE)
+		return -EINVAL;
+	if (role_next[role] != 0)
+		return -EEXIST;
+	snprintf(role_node[role], sizeof(role_node[role]), "%s", node);
+	return add_edge(node, &role_next[role]);
+}
+
+int ss_parse_set_roce(const char *node)
+{
+	if (roce_next != 0)
+		return -EEXIST;
+	return add_edge(node, &roce_next);
+}
+
+const char *ss_parse_ingress_node(enum ss_port_role role)
+{
+	return (unsigned int)role <= SS_ROLE_STORAGE && role_next[role] ? role_node[role] : NULL;
+}
+
+/* Where the packets of a port go once parsed. */
+static inline uint8_t ingress_next(const struct ss_port *port, const struct ss_meta *meta)
 {
 	if (port->peer != SS_PORT_NONE)
 		return PARSE_NEXT_PATCH;
-	return PARSE_NEXT_DROP;
+	if (roce_next && (meta->hdr.outer.flags & SS_PF_ROCE) && port->role != SS_ROLE_FABRIC)
+		return roce_next;
+	return role_next[port->role];
 }
 
 static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
@@ -59,7 +106,7 @@ static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
 			return PARSE_NEXT_DROP;
 		}
 	}
-	uint8_t next = ingress_next(port);
+	uint8_t next = ingress_next(port, meta);
 	if (next == PARSE_NEXT_DROP)
 		meta->drop = SS_DROP_NO_FORWARDING;
 	return next;
@@ -94,7 +141,7 @@ static struct rte_node_register parse_node = {
 	.name = "parse",
 	.process = parse_process,
 	.init = ss_node_init_worker,
-	.nb_edges = PARSE_NB_NEXT,
+	.nb_edges = PARSE_NB_STATIC_NEXT,
 	.next_nodes = {
 		[PARSE_NEXT_DROP] = SS_NODE_DROP,
 		[PARSE_NEXT_PATCH] = "l2_patch",
