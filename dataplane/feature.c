@@ -3,13 +3,17 @@
 
 #include "dataplane/feature.h"
 
-static struct ss_feature *head, **tail = &head;
+static struct ss_feature *head;
 
+/* Constructors run in link order; keep the list sorted by `order`. */
 void ss_feature_register(struct ss_feature *f)
 {
-	f->next = NULL;
-	*tail = f;
-	tail = &f->next;
+	struct ss_feature **pp = &head;
+
+	while (*pp && (*pp)->order <= f->order)
+		pp = &(*pp)->next;
+	f->next = *pp;
+	*pp = f;
 }
 
 int ss_features_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen)

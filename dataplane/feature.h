@@ -3,12 +3,14 @@
  * Features (overlay, acl, conntrack, rdma, capture, ...) plug themselves in
  * without touching main.c: a feature file declares
  *
- *     static struct ss_feature overlay = { .name = "overlay", .init = ..., .fini = ... };
+ *     static struct ss_feature overlay = { .name = "overlay", .order = 10,
+ *                                          .init = ..., .fini = ... };
  *     SS_FEATURE_REGISTER(overlay);
  *
  * and sswitchd calls every init() on the control thread after the control
- * plane exists and before the ports, graphs and state are set up, in
- * registration order. init() registers the feature's tables, stats scopes and
+ * plane exists and before the ports, graphs and state are set up, by
+ * ascending `order` (so tables are registered, and prepared at each commit,
+ * in that order: overlay 10, acl 20, conntrack 30, rdma 40, capture 50). init() registers the feature's tables, stats scopes and
  * methods with the control plane (control/ctl.h) and its ingress edges with
  * parse (pipelines/parse/parse_node.h). fini() runs after the workers stopped.
  */
@@ -25,6 +27,7 @@ struct ss_config;
 
 struct ss_feature {
 	const char *name;
+	int order;
 	int (*init)(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen);
 	void (*fini)(void);
 	struct ss_feature *next;
