@@ -25,29 +25,30 @@ static const struct obj_help objects[] = {
 	  "(method system.info; `system info` works too).",
 	  NULL,
 	  "sswitchctl info" },
-	{ "switch", "", "set",
+	{ "switch", "", "set get",
 	  "The switch's own addresses: the outer source of every VXLAN packet it\n"
 	  "builds and the address it answers ARP/ND for on the fabric.",
 	  "underlay_ip    IPv4 address, the underlay source for IPv4 PAs\n"
 	  "underlay_ip6   IPv6 address, the underlay source for IPv6 PAs\n"
-	  "mac            MAC address (aa:bb:cc:dd:ee:ff), answered for VNET gateways",
+	  "mac            unicast MAC (aa:bb:cc:dd:ee:ff), answered for VNET gateways\n"
+	  "`switch set` changes only the fields given; null clears one.",
 	  "sswitchctl switch set underlay_ip=192.0.2.1 mac=02:00:00:00:00:01" },
-	{ "vip", "", "add delete",
+	{ "vip", "", "add delete list",
 	  "Extra underlay addresses (virtual IPs) that accept VXLAN traffic besides\n"
 	  "the switch underlay IPs.",
 	  "ip             IPv4 or IPv6 address (the key)",
 	  "sswitchctl vip add ip=192.0.2.10" },
-	{ "underlay-route", "underlay_route underlay route", "add delete",
+	{ "underlay-route", "underlay_route underlay route", "add delete list",
 	  "Underlay (outer) forwarding: longest-prefix match on the outer destination,\n"
 	  "ECMP across next hops by flow hash.",
 	  "prefix         IPv4 or IPv6 prefix, a.b.c.d/len (the key)\n"
-	  "next_hops      list of {port, mac}: egress port name (fabric or storage\n"
-	  "               port) and the next-hop MAC; 1 to 16 entries",
+	  "next_hops      list of 1-16 {port, mac}: egress port (role fabric or\n"
+	  "               storage) and the next-hop MAC",
 	  "sswitchctl underlay-route add prefix=0.0.0.0/0 \\\n"
 	  "        'next_hops=[{\"port\":\"fabric0\",\"mac\":\"02:00:00:00:00:fe\"}]'" },
-	{ "vnet", "", "add delete list",
+	{ "vnet", "", "add delete get list",
 	  "Virtual networks: a VNI and its gateway address.",
-	  "name           string, 1-63 characters (the key)\n"
+	  "name           1-63 of A-Z a-z 0-9 _ . : - (the key)\n"
 	  "vni            integer 1-16777215, unique among VNETs\n"
 	  "gateway_ip     IPv4 address the switch answers ARP for (optional)\n"
 	  "gateway_ip6    IPv6 address the switch answers ND for (optional)",
@@ -57,23 +58,27 @@ static const struct obj_help objects[] = {
 	  "Elastic network interfaces: a tenant endpoint on a host port (by port,\n"
 	  "VLAN and source MAC) or an appliance ENI (no port; traffic comes from a\n"
 	  "host vSwitch over VXLAN).",
-	  "name           string, 1-63 characters (the key)\n"
-	  "mac            MAC address of the tenant endpoint\n"
+	  "name           1-63 of A-Z a-z 0-9 _ . : - (the key)\n"
+	  "mac            unicast MAC of the tenant endpoint, unique per VNET and\n"
+	  "               per (port, vlan)\n"
 	  "vnet           VNET name (must exist)\n"
 	  "admin_state    \"up\" (default) or \"down\" (drops eni_admin_down)\n"
-	  "port           host port name; absent for an appliance ENI\n"
-	  "vlan           802.1Q VLAN id 1-4094; absent or 0: untagged\n"
+	  "port           port name (role host); absent for an appliance ENI\n"
+	  "vlan           802.1Q VLAN id 1-4094, with a port only; absent or 0: untagged\n"
 	  "vm_underlay_ip appliance ENI: PA of the VM's host (re-encapsulation)\n"
 	  "vm_vni         appliance ENI: VNI toward the VM's host, 1-16777215\n"
+	  "               (vm_underlay_ip and vm_vni go together)\n"
 	  "route_group    outbound route group name\n"
 	  "acl.outbound_v4, acl.inbound_v4, acl.outbound_v6, acl.inbound_v6\n"
-	  "               lists of up to 5 ACL group names, in stage order\n"
+	  "               lists of up to 5 ACL group names of the stage's family,\n"
+	  "               in stage order\n"
 	  "dscp           0-63: outer DSCP (pipe mode); absent: copied from inner\n"
-	  "`eni set` takes name and the fields to change; `eni get name=E`.",
+	  "`eni set` takes name and the fields to change (null clears an optional\n"
+	  "field); `eni get name=E`.",
 	  "sswitchctl eni add name=e1 mac=02:00:00:00:01:01 vnet=v1 port=host0 \\\n"
 	  "        route_group=rg1 acl.outbound_v4='[\"g1\",\"g2\"]'\n"
 	  "sswitchctl eni set name=e1 admin_state=down" },
-	{ "direction", "", "add delete",
+	{ "direction", "", "add delete list",
 	  "Appliance-mode VNIs: VXLAN from a host vSwitch with this VNI is outbound\n"
 	  "traffic of the ENI of its inner source MAC.",
 	  "vni            integer 1-16777215 (the key)",
@@ -82,12 +87,12 @@ static const struct obj_help objects[] = {
 	  "Outbound routes: longest-prefix match on the inner destination in the\n"
 	  "ENI's route group.",
 	  "group          route group name (the key with prefix)\n"
-	  "prefix         IPv4 or IPv6 prefix\n"
-	  "action         \"vnet\" (default), \"vnet_direct\", \"direct\" or \"drop\"\n"
+	  "prefix         IPv4 or IPv6 prefix (host bits are cleared)\n"
+	  "action         \"vnet\", \"vnet_direct\", \"direct\" or \"drop\" (required)\n"
 	  "vnet           vnet / vnet_direct: VNET to look the mapping up in\n"
 	  "               (default: the ENI's)\n"
-	  "overlay_ip     vnet_direct: the address to look up instead of the\n"
-	  "               destination\n"
+	  "overlay_ip     vnet_direct (required there): the address to look up\n"
+	  "               instead of the destination, of the prefix's family\n"
 	  "list filter: group",
 	  "sswitchctl route add group=rg1 prefix=10.1.0.0/16 action=vnet vnet=v1\n"
 	  "sswitchctl route list --group rg1" },
@@ -102,61 +107,68 @@ static const struct obj_help objects[] = {
 	  "sswitchctl mapping add vnet=v1 ip=10.1.0.5 underlay_ip=198.51.100.7 \\\n"
 	  "        mac=02:00:00:00:02:05\n"
 	  "sswitchctl mapping list --vnet v1" },
-	{ "inbound-route", "inbound_route inbound route", "add delete",
+	{ "inbound-route", "inbound_route inbound route", "add delete list",
 	  "Inbound routing of decapsulated traffic per ENI.",
-	  "eni            ENI name\n"
+	  "eni            ENI name (eni, vni, src_prefix and priority are the key)\n"
 	  "vni            integer 1-16777215\n"
 	  "src_prefix     outer source prefix\n"
-	  "priority       integer >= 0, lower wins among equal prefix lengths\n"
+	  "priority       0-2147483647, lower wins among equal prefix lengths\n"
 	  "action         \"decap\" or \"decap_pa_validate\"\n"
-	  "vnet           decap_pa_validate: VNET of the PA-validation entries",
+	  "vnet           decap_pa_validate only: VNET of the PA-validation entries\n"
+	  "list filter: eni",
 	  "sswitchctl inbound-route add eni=e1 vni=100 src_prefix=198.51.100.0/24 \\\n"
 	  "        priority=10 action=decap_pa_validate vnet=v1" },
-	{ "pa-validation", "pa_validation pa validation", "add delete",
+	{ "pa-validation", "pa_validation pa validation", "add delete list",
 	  "Allowed outer source addresses per VNET (decap_pa_validate).",
-	  "vnet           VNET name\n"
-	  "underlay_ip    IPv4 or IPv6 address",
+	  "vnet           VNET name (the key with underlay_ip)\n"
+	  "underlay_ip    IPv4 or IPv6 address\n"
+	  "list filter: vnet",
 	  "sswitchctl pa-validation add vnet=v1 underlay_ip=198.51.100.7" },
-	{ "acl group", "acl_group acl-group", "add delete replace",
+	{ "acl group", "acl_group acl-group", "add delete replace get list",
 	  "ACL groups: ordered rule sets of one family, bound to ENI stages.",
 	  "name           string (the key)\n"
 	  "family         \"ipv4\" or \"ipv6\"\n"
-	  "rules          replace: the complete new list of rules (see acl rule),\n"
-	  "               swapped in atomically",
+	  "rules          replace: the complete new list of rules (see acl rule;\n"
+	  "               group may be omitted), swapped in atomically; replace\n"
+	  "               creates the group when family is given",
 	  "sswitchctl acl group add name=g1 family=ipv4\n"
 	  "sswitchctl acl group replace name=g1 family=ipv4 -f rules.json" },
-	{ "acl rule", "acl_rule acl-rule", "add delete",
+	{ "acl rule", "acl_rule acl-rule", "add delete list",
 	  "One rule of an ACL group.",
-	  "group          ACL group name\n"
-	  "priority       integer >= 0, unique in the group, lower wins\n"
+	  "group          ACL group name (the key with priority)\n"
+	  "priority       0-2147483647, unique in the group, lower wins\n"
 	  "action         \"allow\" or \"deny\"\n"
 	  "terminating    boolean, default true\n"
 	  "src, dst       lists of prefixes of the group's family (empty: any)\n"
 	  "protocols      list of IP protocol numbers 0-255 (empty: any)\n"
 	  "src_ports, dst_ports\n"
-	  "               lists of ports: 80 or \"1000-2000\" (inclusive)",
+	  "               lists of ports: 80 or \"1000-2000\" (inclusive)\n"
+	  "list filter: group",
 	  "sswitchctl acl rule add group=g1 priority=10 action=allow \\\n"
 	  "        dst='[\"10.1.0.0/16\"]' protocols='[6]' dst_ports='[443,\"8000-8080\"]'" },
 	{ "flow", "", "config list flush",
 	  "Connection tracking.",
-	  "config:  idle_timeout_ms, tcp_fin_timeout_ms, max_flows (integers)\n"
-	  "list:    eni (filter), limit (default 1000)\n"
+	  "config:  max_flows (>= 1), idle_timeout_ms (1-86400000),\n"
+	  "         tcp_fin_timeout_ms (0-86400000); only the fields given change;\n"
+	  "         without params it shows the settings\n"
+	  "list:    eni (filter), limit\n"
 	  "flush:   eni (optional: only that ENI's flows)",
 	  "sswitchctl flow list --eni e1 --limit 20" },
-	{ "rdma policy", "rdma_policy rdma-policy", "add delete list",
+	{ "rdma policy", "rdma_policy rdma-policy", "add delete get list",
 	  "RoCEv2 steering policies for GPU-to-storage traffic.",
 	  "name           string (the key)\n"
-	  "priority       integer >= 0, lower wins\n"
+	  "priority       0-2147483647, lower wins\n"
 	  "match.dst_prefix  storage target prefix (required)\n"
-	  "match.src_prefix  optional source prefix\n"
+	  "match.src_prefix  optional source prefix, of dst_prefix's family\n"
 	  "match.dst_qp      optional destination QP, 0-16777215\n"
-	  "action.port       egress port name\n"
-	  "action.next_hop_mac  next-hop MAC\n"
-	  "action.queue      \"lossless\" (default) or \"default\"\n"
+	  "action.port       egress port name (required)\n"
+	  "action.next_hop_mac  next-hop MAC (required)\n"
+	  "action.queue      \"default\" (default) or \"lossless\"\n"
 	  "action.dscp       0-63 for data packets (default: rdma config data_dscp)\n"
 	  "action.pcp        0-7, 802.1Q priority when the egress is tagged\n"
 	  "action.encap      \"none\" (default) or \"vnet\"\n"
-	  "action.eni        encap vnet: the ENI whose VNET holds the mapping",
+	  "action.eni        encap vnet only (required there): the ENI whose VNET\n"
+	  "                  holds the mapping",
 	  "sswitchctl rdma policy add name=p1 priority=10 match.dst_prefix=10.9.0.0/16 \\\n"
 	  "        action.port=storage0 action.next_hop_mac=02:00:00:00:09:01\n"
 	  "sswitchctl rdma policy list" },
@@ -164,8 +176,9 @@ static const struct obj_help objects[] = {
 	  "Global RDMA settings.",
 	  "data_dscp      0-63, default 26\n"
 	  "cnp_dscp       0-63, default 48 (CNPs, opcode 0x81)\n"
-	  "qp_table_size  number of tracked QPs\n"
-	  "qp_idle_timeout_ms  idle QPs are forgotten after this",
+	  "qp_table_size  1-67108864, number of tracked QPs\n"
+	  "qp_idle_timeout_ms  1-86400000, idle QPs are forgotten after this\n"
+	  "Only the fields given change; without params it shows the settings.",
 	  "sswitchctl rdma config data_dscp=24" },
 	{ "rdma qp", "rdma_qp rdma-qp", "list",
 	  "Per-QP RoCEv2 telemetry keyed on (src_ip, dst_ip, dst_qp).",

@@ -11,23 +11,25 @@
 
 #include "sswitchctl.h"
 
-/* SPEC section 4, in the order of its table. */
+/* SPEC section 4, in the order of its table, plus the read methods the
+ * daemon serves for every object type (<type>.list, <named type>.get). */
 const char *const ss_known_methods[] = {
 	"system.info",
-	"switch.set",
-	"vip.add", "vip.delete",
-	"underlay_route.add", "underlay_route.delete",
-	"vnet.add", "vnet.delete", "vnet.list",
+	"switch.set", "switch.get",
+	"vip.add", "vip.delete", "vip.list",
+	"underlay_route.add", "underlay_route.delete", "underlay_route.list",
+	"vnet.add", "vnet.delete", "vnet.get", "vnet.list",
 	"eni.add", "eni.set", "eni.delete", "eni.get", "eni.list",
-	"direction.add", "direction.delete",
+	"direction.add", "direction.delete", "direction.list",
 	"route.add", "route.delete", "route.list",
 	"mapping.add", "mapping.delete", "mapping.list",
-	"inbound_route.add", "inbound_route.delete",
-	"pa_validation.add", "pa_validation.delete",
-	"acl_group.add", "acl_group.delete", "acl_group.replace",
-	"acl_rule.add", "acl_rule.delete",
+	"inbound_route.add", "inbound_route.delete", "inbound_route.list",
+	"pa_validation.add", "pa_validation.delete", "pa_validation.list",
+	"acl_group.add", "acl_group.delete", "acl_group.replace", "acl_group.get",
+	"acl_group.list",
+	"acl_rule.add", "acl_rule.delete", "acl_rule.list",
 	"flow.config", "flow.list", "flow.flush",
-	"rdma.policy.add", "rdma.policy.delete", "rdma.policy.list",
+	"rdma.policy.add", "rdma.policy.delete", "rdma.policy.get", "rdma.policy.list",
 	"rdma.config",
 	"rdma.qp.list",
 	"stats.get", "stats.clear",

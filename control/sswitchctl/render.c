@@ -548,8 +548,12 @@ void ss_render_result(const char *method, const json_t *result, FILE *out)
 		ss_render_stats(result, false, out);
 		return;
 	}
+	/* Quiet success: nothing, or only the new state generation of a
+	 * mutating call (--json shows it). */
 	if (result == NULL || json_is_null(result) || json_is_true(result) ||
-	    (json_is_object(result) && json_object_size(result) == 0))
+	    (json_is_object(result) && json_object_size(result) == 0) ||
+	    (json_is_object(result) && json_object_size(result) == 1 &&
+	     json_is_integer(json_object_get(result, "generation"))))
 		return;
 	if (json_is_array(result)) {
 		if (is_rows(result)) {

@@ -112,13 +112,6 @@ void ss_rpc_close(struct ss_rpc *c);
 
 /* ------------------------------------------------------------------ render.c */
 
-/* A column of a table: `key` is a path into a row (dotted), `title` its
- * heading; numeric columns are right aligned. */
-struct ss_col {
-	const char *key;
-	const char *title;
-};
-
 struct ss_table;
 struct ss_table *ss_table_new(int ncols, const char *const *titles);
 /* Adds a row; cells are copied. right[] may be NULL. */

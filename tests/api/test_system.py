@@ -6,8 +6,6 @@ capture.*, pipeline.graph, health.get."""
 import os
 import time
 
-import pytest
-
 from rpc import rows
 
 PORT_KEYS = {"rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_dropped",
