@@ -186,10 +186,11 @@ static const struct obj_help objects[] = {
 	  "sswitchctl rdma qp list --limit 50" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
-	  "eni, acl, rdma or all (default). Drop reasons that never fired are hidden\n"
-	  "unless --all. --watch refreshes every --interval seconds with rates\n"
-	  "(packets/s and bits/s per port, packets/s per drop reason, node, ENI and\n"
-	  "RDMA policy) until Ctrl-C; --count N stops after N refreshes.",
+	  "workers, eni, acl, rdma or all (default). Drop reasons that never fired\n"
+	  "are hidden unless --all. --watch refreshes every --interval seconds with\n"
+	  "rates (packets/s and bits/s per port, packets/s per drop reason, node,\n"
+	  "worker, ENI and RDMA policy, worker busy share) until Ctrl-C; --count N\n"
+	  "stops after N refreshes.",
 	  NULL,
 	  "sswitchctl stats drops\n"
 	  "sswitchctl stats --watch --interval 2\n"

@@ -381,6 +381,63 @@ out:
 	free(cols);
 }
 
+/* {NAME: {k: v, ...}, ...} as a table: one row per NAME, columns the union
+ * of the inner keys. */
+void ss_render_keyed(const json_t *obj, const char *first_title, FILE *out)
+{
+	json_t *rows = json_array();
+	const char *key;
+	json_t *v;
+	char *title = strdup(first_title);
+	const char *pref[] = { title, NULL };
+
+	if (rows == NULL || title == NULL) {
+		json_decref(rows);
+		free(title);
+		return;
+	}
+	for (char *p = title; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	json_object_foreach((json_t *)obj, key, v) {
+		json_t *row = json_deep_copy(v);
+
+		if (row == NULL || !json_is_object(row)) {
+			json_decref(row);
+			continue;
+		}
+		/* The name column first: rebuild the row with it in front. */
+		json_t *ordered = json_pack("{s:s}", title, key);
+		if (ordered == NULL) {
+			json_decref(row);
+			continue;
+		}
+		json_object_update(ordered, row);
+		json_decref(row);
+		json_array_append_new(rows, ordered);
+	}
+	ss_render_rows(rows, pref, out);
+	json_decref(rows);
+	free(title);
+}
+
+/* Whether v is {NAME: {scalars}, ...} (non-empty). */
+static bool is_keyed(const json_t *v)
+{
+	const char *key, *k2;
+	json_t *e, *f;
+
+	if (!json_is_object(v) || json_object_size(v) == 0)
+		return false;
+	json_object_foreach((json_t *)v, key, e) {
+		if (!json_is_object(e) || json_object_size(e) == 0)
+			return false;
+		json_object_foreach(e, k2, f)
+			if (json_is_object(f) || json_is_array(f))
+				return false;
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ results */
 
 static const char *const cols_vnet[] = {
@@ -491,7 +548,10 @@ static void render_object(const char *method, const json_t *obj, int indent, FIL
 		}
 	}
 	json_object_foreach((json_t *)obj, key, v) {
-		if (json_is_object(v)) {
+		if (is_keyed(v)) {
+			fprintf(out, "%*s%s:\n", indent, "", key);
+			ss_render_keyed(v, "name", out);
+		} else if (json_is_object(v)) {
 			fprintf(out, "%*s%s:\n", indent, "", key);
 			if (json_object_size(v) == 0)
 				fprintf(out, "%*s(none)\n", indent + 2, "");

@@ -126,6 +126,9 @@ void ss_format_count(char *buf, size_t len, json_int_t v);
 /* A rate with an SI suffix ("1.25M"). */
 void ss_format_rate(char *buf, size_t len, double v);
 
+/* Print {NAME: {counters}} as a table, NAME in the first column. */
+void ss_render_keyed(const json_t *obj, const char *first_title, FILE *out);
+
 /* Print the result of `method` for people. */
 void ss_render_result(const char *method, const json_t *result, FILE *out);
 

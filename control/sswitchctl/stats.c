@@ -283,6 +283,44 @@ static void acl_table(FILE *out, const json_t *acl)
 	ss_table_free(t);
 }
 
+/* Worker lcores: busy share of the cycles (over the last interval while
+ * watching), packets received. */
+static void workers_table(FILE *out, const json_t *workers, const json_t *prev, double dt)
+{
+	static const char *const titles[] = {
+		"WORKER", "LCORE", "BUSY%", "RX_PACKETS", "RX_PPS",
+	};
+	bool rates = prev != NULL && dt > 0;
+	struct ss_table *t = ss_table_new(rates ? 5 : 4, titles);
+	const char *name;
+	json_t *v;
+
+	if (t == NULL)
+		return;
+	json_object_foreach((json_t *)workers, name, v) {
+		char b[4][48];
+		const char *cells[5] = { name, b[0], b[1], b[2], b[3] };
+		const json_t *pv = rates ? json_object_get(prev, name) : NULL;
+		json_int_t busy = num(v, "busy_cycles"), total = num(v, "total_cycles");
+
+		if (pv != NULL && total > num(pv, "total_cycles") &&
+		    busy >= num(pv, "busy_cycles")) {
+			busy -= num(pv, "busy_cycles");
+			total -= num(pv, "total_cycles");
+		}
+		count_cell(b[0], sizeof(b[0]), v, "lcore");
+		if (total > 0)
+			snprintf(b[1], sizeof(b[1]), "%.1f%%", 100.0 * (double)busy / (double)total);
+		else
+			snprintf(b[1], sizeof(b[1]), "-");
+		count_cell(b[2], sizeof(b[2]), v, "rx_packets");
+		rate_cell(b[3], sizeof(b[3]), v, pv, "rx_packets", dt, 1.0);
+		ss_table_add(t, cells);
+	}
+	ss_table_print(t, out);
+	ss_table_free(t);
+}
+
 /* The whole stats.get result; prev/dt give rates (prev NULL: totals only). */
 static void render(const json_t *s, const json_t *prev, double dt, bool all, FILE *out)
 {
@@ -345,13 +383,31 @@ static void render(const json_t *s, const json_t *prev, double dt, bool all, FIL
 			pkt_byte_rates(out, pol, pp, dt, "POLICY", "packets", "bytes");
 		}
 	}
+	if ((v = json_object_get(s, "workers")) != NULL && json_is_object(v) &&
+	    json_object_size(v) > 0) {
+		heading(out, "Workers", &first);
+		workers_table(out, v, json_object_get(prev, "workers"), dt);
+	}
 	/* Scopes this client does not know yet, as the daemon gave them. */
 	json_object_foreach((json_t *)s, key, other) {
 		if (strcmp(key, "ports") == 0 || strcmp(key, "drops") == 0 ||
 		    strcmp(key, "nodes") == 0 || strcmp(key, "eni") == 0 ||
-		    strcmp(key, "acl") == 0 || strcmp(key, "rdma") == 0)
+		    strcmp(key, "acl") == 0 || strcmp(key, "rdma") == 0 ||
+		    strcmp(key, "workers") == 0)
 			continue;
 		heading(out, key, &first);
+		if (json_is_object(other) && json_object_size(other) > 0) {
+			const char *k2;
+			json_t *e;
+			bool keyed = true;
+
+			json_object_foreach(other, k2, e)
+				keyed = keyed && json_is_object(e);
+			if (keyed) {
+				ss_render_keyed(other, "NAME", out);
+				continue;
+			}
+		}
 		char *txt = json_dumps(other, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 				       JSON_ENCODE_ANY);
 		fprintf(out, "%s\n", txt != NULL ? txt : "");
