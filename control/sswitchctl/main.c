@@ -221,6 +221,9 @@ static void print_api_error(const struct opts *o, const struct ss_rpc_error *e)
 			json_integer_value(index));
 	if (json_is_string(field))
 		fprintf(stderr, "  field: %s\n", json_string_value(field));
+	if (e->code == 1006)
+		fprintf(stderr, "  (run as root or as a member of the daemon's control group, "
+			"control.group in its config)\n");
 }
 
 /* Connect, call, print. Returns the exit status. */
