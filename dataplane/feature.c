@@ -38,3 +38,10 @@ void ss_features_fini(void)
 		if (f->fini)
 			f->fini();
 }
+
+void ss_features_poll(void)
+{
+	for (struct ss_feature *f = head; f; f = f->next)
+		if (f->poll)
+			f->poll();
+}

@@ -30,6 +30,10 @@ struct ss_feature {
 	int order;
 	int (*init)(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen);
 	void (*fini)(void);
+	/* Optional: called on the control thread at every turn of the main
+	 * loop (about every 50 ms, and after each control request); must not
+	 * block. */
+	void (*poll)(void);
 	struct ss_feature *next;
 };
 
@@ -43,5 +47,6 @@ void ss_feature_register(struct ss_feature *f);
 /* 0, or -1 with "feature NAME: reason" in err. */
 int ss_features_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen);
 void ss_features_fini(void);
+void ss_features_poll(void);
 
 #endif

@@ -405,6 +405,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		ss_prom_poll(d.prom);
+		ss_features_poll();
 		double t = now_s();
 		if (t >= next) {
 			ss_health_tick();

@@ -6,6 +6,7 @@
  */
 #include <rte_mbuf.h>
 
+#include "pipelines/capture/capture.h"
 #include "pipelines/common/node.h"
 
 static uint16_t drop_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -27,6 +28,7 @@ static uint16_t drop_process(struct rte_graph *graph, struct rte_node *node, voi
 		else
 			w->port[meta->in_port].rx_dropped++;
 	}
+	ss_capture_drop((struct rte_mbuf **)objs, nb_objs);
 	rte_pktmbuf_free_bulk((struct rte_mbuf **)objs, nb_objs);
 	return nb_objs;
 }

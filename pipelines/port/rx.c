@@ -5,6 +5,7 @@
  */
 #include <rte_ethdev.h>
 
+#include "pipelines/capture/capture.h"
 #include "pipelines/common/node.h"
 
 enum { RX_NEXT_PARSE = 0 };
@@ -26,6 +27,7 @@ static uint16_t rx_process(struct rte_graph *graph, struct rte_node *node, void 
 		const struct ss_rxq *q = &w->rxq[i];
 		uint16_t n = rte_eth_rx_burst(q->eth_id, q->queue, pkts + count, RX_BURST);
 		w->port[q->port].rx_packets += n;
+		ss_capture_rx(q->port, pkts + count, n);
 		count += n;
 	}
 	w->rx_last = count;

@@ -9,6 +9,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
+#include "pipelines/capture/capture.h"
 #include "pipelines/common/node.h"
 
 enum { TX_NEXT_DROP = 0 };
@@ -59,6 +60,9 @@ static void tx_flush(struct rte_graph *graph, struct rte_node *node, struct ss_w
 		     uint16_t pi, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct ss_port *p = &ss_ports.ports[pi];
+
+	/* before the burst: the device owns the mbufs once it took them */
+	ss_capture_tx(pi, pkts, n);
 	uint16_t sent = rte_eth_tx_burst(p->eth_id, q, pkts, n);
 	uint64_t bytes = 0;
 
