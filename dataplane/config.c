@@ -314,9 +314,9 @@ static int load_ports(struct cctx *c, const config_setting_t *root, struct ss_co
 		return fail(c, ps, "ports", "at most %d ports", SS_MAX_PORTS);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *p = config_setting_get_elem(ps, (unsigned int)i);
+		cfg->nb_ports++; /* first: ss_config_free() frees a half-loaded port */
 		if (load_port(c, p, i, &cfg->ports[i]))
 			return -1;
-		cfg->nb_ports++;
 		for (int j = 0; j < i; j++)
 			if (strcmp(cfg->ports[j].name, cfg->ports[i].name) == 0) {
 				char key[32];
