@@ -40,6 +40,15 @@ static int fail(struct cctx *c, const config_setting_t *s, const char *key, cons
 	return -1;
 }
 
+/* Where to point an error about member `name` of `grp`: the member's line
+ * when it is there, else the group's. */
+static const config_setting_t *at(const config_setting_t *grp, const char *name)
+{
+	const config_setting_t *m = grp ? config_setting_get_member(grp, name) : NULL;
+
+	return m ? m : grp;
+}
+
 static const char *type_name(int t)
 {
 	switch (t) {
@@ -250,14 +259,15 @@ static int load_port(struct cctx *c, const config_setting_t *p, int i, struct ss
 	char key[64];
 	snprintf(key, sizeof(key), "%sname", pre);
 	if (*name == '\0' || strlen(name) >= SS_PORT_NAME_MAX)
-		return fail(c, p, key, "must be 1 to %d characters", SS_PORT_NAME_MAX - 1);
+		return fail(c, at(p, "name"), key, "must be 1 to %d characters",
+			    SS_PORT_NAME_MAX - 1);
 	for (const char *q = name; *q; q++)
 		if (!(isalnum((unsigned char)*q) || *q == '_' || *q == '-' || *q == '.'))
-			return fail(c, p, key, "\"%s\": use letters, digits, '_', '-', '.'", name);
+			return fail(c, at(p, "name"), key, "\"%s\": use letters, digits, '_', '-', '.'", name);
 	snprintf(pc->name, sizeof(pc->name), "%s", name);
 	snprintf(key, sizeof(key), "%sdevargs", pre);
 	if (!devargs_valid(devargs))
-		return fail(c, p, key,
+		return fail(c, at(p, "devargs"), key,
 			    "\"%s\" is not a device: expected DRIVER[,key=value...] (e.g. "
 			    "net_tap0,iface=ss0) or a PCI address",
 			    devargs);
@@ -270,7 +280,7 @@ static int load_port(struct cctx *c, const config_setting_t *p, int i, struct ss
 	else if (strcmp(role, "storage") == 0)
 		pc->role = SS_ROLE_STORAGE;
 	else
-		return fail(c, p, key, "unknown role \"%s\" (expected host, fabric or storage)", role);
+		return fail(c, at(p, "role"), key, "unknown role \"%s\" (expected host, fabric or storage)", role);
 	if (peer)
 		snprintf(pc->peer, sizeof(pc->peer), "%s", peer);
 	v = 1500;
@@ -293,7 +303,7 @@ static int load_port(struct cctx *c, const config_setting_t *p, int i, struct ss
 	if (mac) {
 		snprintf(key, sizeof(key), "%smac", pre);
 		if (parse_mac(mac, pc->mac) != 0 || (pc->mac[0] & 1))
-			return fail(c, p, key, "\"%s\" is not a unicast MAC (aa:bb:cc:dd:ee:ff)", mac);
+			return fail(c, at(p, "mac"), key, "\"%s\" is not a unicast MAC (aa:bb:cc:dd:ee:ff)", mac);
 		pc->has_mac = true;
 	}
 	return 0;
@@ -321,7 +331,7 @@ static int load_ports(struct cctx *c, const config_setting_t *root, struct ss_co
 			if (strcmp(cfg->ports[j].name, cfg->ports[i].name) == 0) {
 				char key[32];
 				snprintf(key, sizeof(key), "ports[%d].name", i);
-				return fail(c, p, key, "\"%s\" is already the name of ports[%d]",
+				return fail(c, at(p, "name"), key, "\"%s\" is already the name of ports[%d]",
 					    cfg->ports[i].name, j);
 			}
 	}
@@ -333,7 +343,7 @@ static int load_ports(struct cctx *c, const config_setting_t *root, struct ss_co
 		if (!found) {
 			char key[32];
 			snprintf(key, sizeof(key), "ports[%d].peer", i);
-			return fail(c, config_setting_get_elem(ps, (unsigned int)i), key,
+			return fail(c, at(config_setting_get_elem(ps, (unsigned int)i), "peer"), key,
 				    "no port is named \"%s\"", pc->peer);
 		}
 	}
@@ -354,7 +364,7 @@ static int load_control(struct cctx *c, const config_setting_t *root, struct ss_
 		  get_str(c, g, "control.", "group", false, &group)))
 		return -1;
 	if (*sock == '\0' || strlen(sock) >= 108)
-		return fail(c, g, "control.socket", "must be a path of 1 to 107 characters");
+		return fail(c, at(g, "socket"), "control.socket", "must be a path of 1 to 107 characters");
 	cfg->socket_path = strdup(sock);
 	cfg->state_file = *state ? strdup(state) : NULL;
 	cfg->group = xstrdup(group);
@@ -430,7 +440,7 @@ static int load_telemetry(struct cctx *c, const config_setting_t *root, struct s
 		char *end;
 		long port = colon ? strtol(colon + 1, &end, 10) : 0;
 		if (colon == NULL || colon == prom || *end != '\0' || port < 1 || port > 65535)
-			return fail(c, g, "telemetry.prometheus",
+			return fail(c, at(g, "prometheus"), "telemetry.prometheus",
 				    "\"%s\" is not ADDRESS:PORT (e.g. 127.0.0.1:9469)", prom);
 		cfg->prometheus = strdup(prom);
 	}

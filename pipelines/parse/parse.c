@@ -89,7 +89,8 @@ static int parse_l4(const uint8_t *p, uint32_t off, uint32_t end, struct ss_laye
 		uint32_t ulen = rd16(p + off + 4);
 		if (ulen < 8)
 			return SS_DROP_PARSE_BAD_L4;
-		if (ulen > avail)
+		/* a first fragment's UDP length is the whole datagram's */
+		if (ulen > avail && !(l->flags & SS_PF_FRAG))
 			return SS_DROP_PARSE_TRUNCATED;
 		l->sport = rd16(p + off);
 		l->dport = rd16(p + off + 2);
@@ -181,19 +182,22 @@ static int parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 		case IPPROTO_ROUTING_:
 		case IPPROTO_DSTOPTS_:
 			if (end - cur < 8)
-				return SS_DROP_PARSE_BAD_IP;
+				return SS_DROP_PARSE_TRUNCATED;
 			hlen = ((uint32_t)p[cur + 1] + 1) * 8;
 			break;
 		case IPPROTO_AH_:
 			if (end - cur < 8)
-				return SS_DROP_PARSE_BAD_IP;
+				return SS_DROP_PARSE_TRUNCATED;
 			hlen = ((uint32_t)p[cur + 1] + 2) * 4;
 			break;
 		case IPPROTO_FRAGMENT_: {
 			if (end - cur < 8)
-				return SS_DROP_PARSE_BAD_IP;
+				return SS_DROP_PARSE_TRUNCATED;
 			uint16_t fo = rd16(p + cur + 2);
-			l->flags |= SS_PF_FRAG | SS_PF_IP_OPTS;
+			/* RFC 6946: an atomic fragment (offset 0, M 0) is whole */
+			if (fo & 0xfff9)
+				l->flags |= SS_PF_FRAG;
+			l->flags |= SS_PF_IP_OPTS;
 			l->proto = p[cur];
 			if (fo & 0xfff8)
 				return 0; /* not the first fragment */
@@ -206,8 +210,10 @@ static int parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 			l->proto = nh;
 			return parse_l4(p, cur, end, l);
 		}
-		if (n >= IPV6_MAX_EXT_HDRS || hlen > end - cur)
+		if (n >= IPV6_MAX_EXT_HDRS)
 			return SS_DROP_PARSE_BAD_IP;
+		if (hlen > end - cur)
+			return SS_DROP_PARSE_TRUNCATED;
 		l->flags |= SS_PF_IP_OPTS;
 		nh = p[cur];
 		cur += hlen;
@@ -296,6 +302,9 @@ int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bt
 	out->vxlan_flags = 0;
 	if (rc != 0 || !(o->flags & SS_PF_L4) || o->proto != IPPROTO_UDP_)
 		return rc;
+	/* a first fragment does not hold the whole datagram: no VXLAN/RoCE */
+	if (o->flags & SS_PF_FRAG)
+		return 0;
 
 	uint32_t payload = o->l4_off + 8u;
 	uint32_t end = o->l4_off + rd16(p + o->l4_off + 4); /* UDP length, checked */
@@ -309,7 +318,7 @@ int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bt
 		/* the inner frame ends where the UDP datagram ends */
 		return ss_parse_layer(p, end, payload + 8, &out->inner);
 	}
-	if (o->dport == SS_UDP_PORT_ROCEV2 && !(o->flags & SS_PF_FRAG)) {
+	if (o->dport == SS_UDP_PORT_ROCEV2) {
 		struct ss_bth tmp;
 		rc = parse_bth(p, payload, end, bth ? bth : &tmp);
 		if (rc == 0)
