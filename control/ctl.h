@@ -67,6 +67,18 @@ struct ss_ctl_conf {
 	uint32_t max_flows;
 	uint32_t idle_timeout_ms;
 	uint32_t tcp_fin_timeout_ms;
+	/* Added by control/: rdma.config defaults from the `rdma` config
+	 * section (0 = default: qp_table_size 65536, qp_idle_timeout_ms 60000;
+	 * the DSCPs are used only when rdma_dscp_set is non-zero, else 26/48). */
+	uint32_t rdma_qp_table_size;
+	uint32_t rdma_qp_idle_timeout_ms;
+	uint8_t rdma_data_dscp;
+	uint8_t rdma_cnp_dscp;
+	uint8_t rdma_dscp_set;
+	/* A client idle this long with a partial request line is disconnected
+	 * (0 = 10000 ms). A client not reading its replies for 3x this long is
+	 * disconnected too. */
+	uint32_t request_timeout_ms;
 };
 
 /* Services the daemon provides to the control plane. */
@@ -78,6 +90,9 @@ struct ss_ctl_runtime {
 	/* Fill the runtime part of system.info: dpdk_version, ports, workers.
 	 * The control plane adds version, uptime_s and generation. */
 	void (*system_info)(void *ctx, json_t *result);
+	/* Added by control/: log a line (level: syslog LOG_ERR..LOG_DEBUG). May
+	 * be NULL: lines go to stderr. */
+	void (*log)(void *ctx, int level, const char *msg);
 };
 
 /* One change applied by a committed transaction, in order. `obj` is the
@@ -166,5 +181,28 @@ uint64_t ss_ctl_generation(const struct ss_ctl *ctl);
  * request needs no reply (notification). */
 char *ss_ctl_handle_line(struct ss_ctl *ctl, const char *line, size_t len);
 void ss_ctl_destroy(struct ss_ctl *ctl);
+
+/* ---- Added by control/ ------------------------------------------------- */
+
+/* Declare a port of the config (call before ss_ctl_restore()). role is
+ * "host", "fabric" or "storage". References are checked against these:
+ * eni.port names a host port, underlay_route next_hops[].port a fabric or
+ * storage port, rdma.policy action.port any port. 0, -EINVAL, -EEXIST or
+ * -ENOMEM. */
+int ss_ctl_add_port(struct ss_ctl *ctl, const char *name, const char *role);
+
+/* Write a fresh snapshot of the committed state and empty the journal
+ * (shutdown, SPEC section 2 "save state"). 0 or -errno with err. Without a
+ * state_file: 0. */
+int ss_ctl_save(struct ss_ctl *ctl, char *err, size_t errlen);
+
+/* Runtime fields of listed objects (rdma.policy.list: offloaded,
+ * offload_reason, lossless, packets, bytes). Called by <type>.list and
+ * <type>.get for every object returned: `obj` is the stored object, `out`
+ * a copy of it the decorator adds keys to. One decorator per type. */
+typedef void (*ss_ctl_decorate_fn)(void *ctx, struct ss_ctl *ctl, const json_t *obj,
+				   json_t *out);
+int ss_ctl_register_decorator(struct ss_ctl *ctl, const char *type, ss_ctl_decorate_fn fn,
+			      void *ctx);
 
 #endif /* SS_CTL_H */

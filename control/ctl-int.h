@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Internals of the control plane shared by the control/ sources (not for the daemon).
+ * Everything runs on the control thread: no locking anywhere.
+ */
+#ifndef SS_CTL_INT_H
+#define SS_CTL_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "control/ctl.h"
+#include "control/json.h"
+#include "control/store-t.h"
+
+#ifndef SS_VERSION
+#define SS_VERSION "unknown"
+#endif
+
+/* An API error being built: code, message, data.field path, data.index. */
+struct ss_err {
+	int code;
+	int index;                   /* txn op index or -1 */
+	char field[192];
+	char msg[384];
+};
+
+void ss_err_init(struct ss_err *e);
+/* Fill e and return -1 (so `return ss_err_set(...)`). field may be NULL. */
+int ss_err_set(struct ss_err *e, int code, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Prepend a path component: "entries[3]" + "ip" -> "entries[3].ip". */
+void ss_err_prefix(struct ss_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct ss_port {
+	char *name;
+	char *role;                  /* host, fabric, storage */
+};
+
+struct ss_method_reg {
+	char *name;
+	ss_ctl_method_fn fn;
+	void *ctx;
+};
+
+struct ss_decorator_reg {
+	int type;
+	ss_ctl_decorate_fn fn;
+	void *ctx;
+};
+
+struct ss_server;
+struct ss_persist;
+
+struct ss_ctl {
+	struct ss_ctl_conf conf;
+	struct ss_ctl_runtime rt;
+	struct ss_store store;
+	uint64_t generation;
+	struct timespec started;
+	uint32_t limit[SS_T_COUNT];
+	json_t *dflt[SS_T_COUNT];    /* default value of singletons (flow, rdma) */
+
+	struct ss_ctl_table *tables;
+	size_t ntables;
+	struct ss_ctl_stats *stats;
+	size_t nstats;
+	struct ss_method_reg *methods;
+	size_t nmethods;
+	struct ss_decorator_reg *decorators;
+	size_t ndecorators;
+	struct ss_port *ports;
+	size_t nports;
+
+	struct ss_persist *persist;  /* NULL without state_file */
+	struct ss_server *server;    /* NULL before ss_ctl_listen() */
+	bool restoring;              /* in ss_ctl_restore: no tables, no persist */
+	bool in_txn;
+};
+
+void ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+const struct ss_port *ss_ctl_port(const struct ss_ctl *ctl, const char *name);
+uint64_t ss_now_ms(void);
+
+/* rpc.c: handle one parsed request line; returns the reply text or NULL. */
+char *ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len);
+/* An error reply line for `id` (may be NULL: id null). */
+char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
+
+#endif /* SS_CTL_INT_H */

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * ss_ctl life cycle, registrations and store access (ctl.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/objects.h"
+#include "control/ops.h"
+#include "control/persist.h"
+#include "control/store.h"
+#include "control/validate.h"
+
+/* Default capacities (ss_ctl_limits field 0). Mappings and flows follow
+ * SPEC section 6 (8M mappings); the rest are generous for a DPU. */
+#define DEF_VNETS            16384
+#define DEF_ENIS             4096
+#define DEF_MAPPINGS         8388608
+#define DEF_ROUTES           1048576
+#define DEF_INBOUND_ROUTES   65536
+#define DEF_UNDERLAY_ROUTES  65536
+#define DEF_ACL_GROUPS       4096
+#define DEF_ACL_RULES        262144
+#define DEF_RDMA_POLICIES    4096
+#define DEF_VIPS             1024
+#define DEF_PA_VALIDATIONS   1048576
+#define DEF_DIRECTIONS       4096   /* no config knob */
+
+#define DEF_MAX_FLOWS        1048576
+#define DEF_IDLE_TIMEOUT_MS  30000
+#define DEF_FIN_TIMEOUT_MS   2000
+#define DEF_QP_TABLE_SIZE    65536
+#define DEF_QP_IDLE_MS       60000
+
+/* ---- errors and logging --------------------------------------------------- */
+
+void
+ss_err_init(struct ss_err *e)
+{
+	e->code = 0;
+	e->index = -1;
+	e->field[0] = '\0';
+	e->msg[0] = '\0';
+}
+
+int
+ss_err_set(struct ss_err *e, int code, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+ss_err_prefix(struct ss_err *e, const char *fmt, ...)
+{
+	char old[sizeof(e->field)];
+	size_t n;
+	va_list ap;
+
+	memcpy(old, e->field, sizeof(old));
+	va_start(ap, fmt);
+	vsnprintf(e->field, sizeof(e->field), fmt, ap);
+	va_end(ap);
+	if (old[0] == '\0')
+		return;
+	n = strlen(e->field);
+	if (old[0] != '[' && n + 1 < sizeof(e->field))
+		e->field[n++] = '.';
+	if (n < sizeof(e->field))
+		memccpy(e->field + n, old, '\0', sizeof(e->field) - n);
+	e->field[sizeof(e->field) - 1] = '\0';
+}
+
+void
+ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ctl->rt.log != NULL)
+		ctl->rt.log(ctl->rt.ctx, level, msg);
+	else
+		fprintf(stderr, "sswitch control: %s\n", msg);
+}
+
+uint64_t
+ss_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- create / destroy --------------------------------------------------- */
+
+static uint32_t
+lim(uint32_t v, uint32_t d)
+{
+	return v ? v : d;
+}
+
+/* Install a settings singleton (flow.config, rdma.config) with its defaults. */
+static int
+init_singleton(struct ss_ctl *ctl, int type, json_t *dflt)
+{
+	struct ss_err e;
+	json_t *copy;
+	int rc;
+
+	if (dflt == NULL)
+		return -ENOMEM;
+	ctl->dflt[type] = dflt;
+	copy = json_deep_copy(dflt);
+	if (copy == NULL)
+		return -ENOMEM;
+	ss_err_init(&e);
+	ss_txn_begin(ctl);
+	rc = ss_op_put(ctl, type, copy, &e);
+	json_decref(copy);
+	if (rc < 0) {
+		ss_txn_abort(ctl);
+		ss_ctl_log(ctl, LOG_ERR, "%s defaults: %s", ss_types[type]->name, e.msg);
+		return -EINVAL;
+	}
+	return ss_txn_commit(ctl, 0, &e) < 0 ? -ENOMEM : 0;
+}
+
+struct ss_ctl *
+ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
+{
+	const struct ss_ctl_limits *l = &conf->limits;
+	struct ss_ctl *ctl = calloc(1, sizeof(*ctl));
+	int rc;
+
+	if (ctl == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ctl->conf = *conf;
+	if (rt != NULL)
+		ctl->rt = *rt;
+	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
+	ss_store_init(&ctl->store);
+	ctl->limit[SS_T_VNET] = lim(l->max_vnets, DEF_VNETS);
+	ctl->limit[SS_T_ENI] = lim(l->max_enis, DEF_ENIS);
+	ctl->limit[SS_T_MAPPING] = lim(l->max_mappings, DEF_MAPPINGS);
+	ctl->limit[SS_T_ROUTE] = lim(l->max_routes, DEF_ROUTES);
+	ctl->limit[SS_T_INBOUND_ROUTE] = lim(l->max_inbound_routes, DEF_INBOUND_ROUTES);
+	ctl->limit[SS_T_UNDERLAY_ROUTE] = lim(l->max_underlay_routes, DEF_UNDERLAY_ROUTES);
+	ctl->limit[SS_T_ACL_GROUP] = lim(l->max_acl_groups, DEF_ACL_GROUPS);
+	ctl->limit[SS_T_ACL_RULE] = lim(l->max_acl_rules, DEF_ACL_RULES);
+	ctl->limit[SS_T_RDMA_POLICY] = lim(l->max_rdma_policies, DEF_RDMA_POLICIES);
+	ctl->limit[SS_T_VIP] = lim(l->max_vips, DEF_VIPS);
+	ctl->limit[SS_T_PA_VALIDATION] = lim(l->max_pa_validations, DEF_PA_VALIDATIONS);
+	ctl->limit[SS_T_DIRECTION] = DEF_DIRECTIONS;
+
+	rc = init_singleton(ctl, SS_T_FLOW_CONFIG,
+			    json_pack("{sIsIsI}",
+				      "max_flows", (json_int_t)lim(conf->max_flows, DEF_MAX_FLOWS),
+				      "idle_timeout_ms",
+				      (json_int_t)lim(conf->idle_timeout_ms, DEF_IDLE_TIMEOUT_MS),
+				      "tcp_fin_timeout_ms",
+				      (json_int_t)lim(conf->tcp_fin_timeout_ms, DEF_FIN_TIMEOUT_MS)));
+	if (rc == 0)
+		rc = init_singleton(ctl, SS_T_RDMA_CONFIG,
+				    json_pack("{sIsIsIsI}",
+					      "data_dscp",
+					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_data_dscp : 26),
+					      "cnp_dscp",
+					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_cnp_dscp : 48),
+					      "qp_table_size",
+					      (json_int_t)lim(conf->rdma_qp_table_size, DEF_QP_TABLE_SIZE),
+					      "qp_idle_timeout_ms",
+					      (json_int_t)lim(conf->rdma_qp_idle_timeout_ms, DEF_QP_IDLE_MS)));
+	if (rc == 0 && conf->state_file != NULL)
+		rc = ss_persist_init(ctl);
+	if (rc < 0) {
+		ss_ctl_destroy(ctl);
+		errno = -rc;
+		return NULL;
+	}
+	ctl->generation = 0;
+	return ctl;
+}
+
+void ss_server_destroy(struct ss_ctl *ctl);
+
+void
+ss_ctl_destroy(struct ss_ctl *ctl)
+{
+	size_t i;
+	int t;
+
+	if (ctl == NULL)
+		return;
+	ss_server_destroy(ctl);
+	ss_persist_fini(ctl);
+	ss_store_fini(&ctl->store);
+	for (t = 0; t < SS_T_COUNT; t++)
+		json_decref(ctl->dflt[t]);
+	for (i = 0; i < ctl->nmethods; i++)
+		free(ctl->methods[i].name);
+	for (i = 0; i < ctl->nports; i++) {
+		free(ctl->ports[i].name);
+		free(ctl->ports[i].role);
+	}
+	free(ctl->methods);
+	free(ctl->ports);
+	free(ctl->tables);
+	free(ctl->stats);
+	free(ctl->decorators);
+	free(ctl);
+}
+
+/* ---- registrations ------------------------------------------------------- */
+
+static int
+grow(void **v, size_t n, size_t size)
+{
+	void *p = realloc(*v, (n + 1) * size);
+
+	if (p == NULL)
+		return -ENOMEM;
+	*v = p;
+	return 0;
+}
+
+int
+ss_ctl_register_table(struct ss_ctl *ctl, const struct ss_ctl_table *t)
+{
+	if (t == NULL || t->prepare == NULL || t->commit == NULL)
+		return -EINVAL;
+	if (grow((void **)&ctl->tables, ctl->ntables, sizeof(*ctl->tables)) < 0)
+		return -ENOMEM;
+	ctl->tables[ctl->ntables++] = *t;
+	return 0;
+}
+
+int
+ss_ctl_register_stats(struct ss_ctl *ctl, const struct ss_ctl_stats *s)
+{
+	size_t i;
+
+	if (s == NULL || s->scope == NULL || strcmp(s->scope, "all") == 0)
+		return -EINVAL;
+	for (i = 0; i < ctl->nstats; i++)
+		if (strcmp(ctl->stats[i].scope, s->scope) == 0)
+			return -EEXIST;
+	if (grow((void **)&ctl->stats, ctl->nstats, sizeof(*ctl->stats)) < 0)
+		return -ENOMEM;
+	ctl->stats[ctl->nstats++] = *s;
+	return 0;
+}
+
+bool ss_rpc_builtin(const char *name);
+
+int
+ss_ctl_register_method(struct ss_ctl *ctl, const char *name, ss_ctl_method_fn fn, void *ctx)
+{
+	size_t i;
+	char *copy;
+
+	if (name == NULL || fn == NULL)
+		return -EINVAL;
+	if (ss_rpc_builtin(name))
+		return -EEXIST;
+	for (i = 0; i < ctl->nmethods; i++)
+		if (strcmp(ctl->methods[i].name, name) == 0)
+			return -EEXIST;
+	copy = strdup(name);
+	if (copy == NULL ||
+	    grow((void **)&ctl->methods, ctl->nmethods, sizeof(*ctl->methods)) < 0) {
+		free(copy);
+		return -ENOMEM;
+	}
+	ctl->methods[ctl->nmethods].name = copy;
+	ctl->methods[ctl->nmethods].fn = fn;
+	ctl->methods[ctl->nmethods].ctx = ctx;
+	ctl->nmethods++;
+	return 0;
+}
+
+int
+ss_ctl_register_decorator(struct ss_ctl *ctl, const char *type, ss_ctl_decorate_fn fn,
+			  void *ctx)
+{
+	int t = type ? ss_type_by_name(type, strlen(type)) : -1;
+	size_t i;
+
+	if (t < 0 || fn == NULL)
+		return -EINVAL;
+	for (i = 0; i < ctl->ndecorators; i++)
+		if (ctl->decorators[i].type == t)
+			return -EEXIST;
+	if (grow((void **)&ctl->decorators, ctl->ndecorators, sizeof(*ctl->decorators)) < 0)
+		return -ENOMEM;
+	ctl->decorators[ctl->ndecorators].type = t;
+	ctl->decorators[ctl->ndecorators].fn = fn;
+	ctl->decorators[ctl->ndecorators].ctx = ctx;
+	ctl->ndecorators++;
+	return 0;
+}
+
+int
+ss_ctl_add_port(struct ss_ctl *ctl, const char *name, const char *role)
+{
+	struct ss_port *p;
+
+	if (name == NULL || role == NULL || ss_valid_name(name, strlen(name)) < 0 ||
+	    (strcmp(role, "host") && strcmp(role, "fabric") && strcmp(role, "storage")))
+		return -EINVAL;
+	if (ss_ctl_port(ctl, name) != NULL)
+		return -EEXIST;
+	if (grow((void **)&ctl->ports, ctl->nports, sizeof(*ctl->ports)) < 0)
+		return -ENOMEM;
+	p = &ctl->ports[ctl->nports];
+	p->name = strdup(name);
+	p->role = strdup(role);
+	if (p->name == NULL || p->role == NULL) {
+		free(p->name);
+		free(p->role);
+		return -ENOMEM;
+	}
+	ctl->nports++;
+	return 0;
+}
+
+/* ---- store access -------------------------------------------------------- */
+
+const json_t *
+ss_ctl_store_get(struct ss_ctl *ctl, const char *type, const char *key)
+{
+	int t = type ? ss_type_by_name(type, strlen(type)) : -1;
+	struct ss_node *n;
+
+	if (t < 0)
+		return NULL;
+	if (ss_types[t]->singleton || key == NULL)
+		key = "";
+	n = ss_store_find(&ctl->store, t, key, strlen(key));
+	return n ? ss_node_obj(n) : NULL;
+}
+
+int
+ss_ctl_store_foreach(struct ss_ctl *ctl, const char *type,
+		     int (*fn)(void *arg, const json_t *obj), void *arg)
+{
+	int t = type ? ss_type_by_name(type, strlen(type)) : -1;
+	struct ss_node **v;
+	size_t i, n;
+	int rc = 0;
+
+	if (t < 0)
+		return -EINVAL;
+	if (ss_store_nodes(&ctl->store, t, false, &v, &n) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n && rc == 0; i++) {
+		/* transient unless already cached: 8M mappings must not all
+		 * stay materialised */
+		json_t *o = ss_node_value(v[i]);
+
+		if (o == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = fn(arg, o);
+		json_decref(o);
+	}
+	free(v);
+	return rc;
+}
+
+uint64_t
+ss_ctl_generation(const struct ss_ctl *ctl)
+{
+	return ctl->generation;
+}
+
+char *
+ss_ctl_handle_line(struct ss_ctl *ctl, const char *line, size_t len)
+{
+	return ss_rpc_handle(ctl, line, len);
+}
+
+/* ---- restore / save ---------------------------------------------------------- */
+
+static int
+apply_bootstrap(struct ss_ctl *ctl, char *err, size_t errlen)
+{
+	const char *path = ctl->conf.bootstrap_file;
+	char perr[160];
+	struct ss_err e;
+	json_t *root = NULL, *ops;
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int rc = -EINVAL;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, errlen, "bootstrap %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len + 65536 > cap) {
+			char *p = realloc(text, cap = (cap ? cap * 2 : 65536) + 65536);
+
+			if (p == NULL) {
+				fclose(f);
+				free(text);
+				snprintf(err, errlen, "bootstrap %s: out of memory", path);
+				return -ENOMEM;
+			}
+			text = p;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	root = ss_json_parse(text ? text : "", len, perr, sizeof(perr));
+	free(text);
+	ops = json_object_get(root, "ops");
+	if (root == NULL || !json_is_array(ops) || json_object_size(root) != 1) {
+		snprintf(err, errlen, "bootstrap %s: %s", path,
+			 root ? "expected {\"ops\": [...]}" : perr);
+		goto out;
+	}
+	ss_err_init(&e);
+	ss_txn_begin(ctl);
+	if (ss_op_apply_ops(ctl, ops, &e) < 0) {
+		ss_txn_abort(ctl);
+		snprintf(err, errlen, "bootstrap %s: op %d: %s%s%s", path, e.index,
+			 e.field[0] ? e.field : "", e.field[0] ? ": " : "", e.msg);
+		goto out;
+	}
+	if (ss_txn_commit(ctl, SS_TXN_PERSIST, &e) < 0) {
+		snprintf(err, errlen, "bootstrap %s: %s", path, e.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+int
+ss_ctl_restore(struct ss_ctl *ctl, char *err, size_t errlen)
+{
+	int rc;
+
+	if (ctl->persist != NULL) {
+		rc = ss_persist_load(ctl, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (ctl->conf.bootstrap_file != NULL) {
+		rc = apply_bootstrap(ctl, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return ss_txn_publish_all(ctl, err, errlen);
+}
+
+int
+ss_ctl_save(struct ss_ctl *ctl, char *err, size_t errlen)
+{
+	if (ctl->persist == NULL)
+		return 0;
+	if (!ss_persist_loaded(ctl)) {
+		/* never overwrite a state that was not loaded */
+		snprintf(err, errlen, "state not restored: not saving over %s", ctl->conf.state_file);
+		return -EALREADY;
+	}
+	return ss_persist_snapshot(ctl, ctl->generation, err, errlen);
+}

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Strict JSON parser and compact serialiser producing/consuming jansson
+ * values (see json.h for why this exists).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/json.h"
+
+/* ---- buffer ------------------------------------------------------------ */
+
+void
+ss_buf_init(struct ss_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+ss_buf_free(struct ss_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+ss_buf_reserve(struct ss_buf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->oom)
+		return -1;
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < b->len + n + 1) {
+		if (cap > SIZE_MAX / 2) {
+			b->oom = 1;
+			return -1;
+		}
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (p == NULL) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+void
+ss_buf_add(struct ss_buf *b, const void *p, size_t n)
+{
+	if (ss_buf_reserve(b, n) < 0)
+		return;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+ss_buf_addc(struct ss_buf *b, char c)
+{
+	if (b->len + 2 > b->cap && ss_buf_reserve(b, 1) < 0)
+		return;
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+void
+ss_buf_adds(struct ss_buf *b, const char *s)
+{
+	ss_buf_add(b, s, strlen(s));
+}
+
+void
+ss_buf_addf(struct ss_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (ss_buf_reserve(b, 64) < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		if (ss_buf_reserve(b, (size_t)n) < 0)
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+char *
+ss_buf_steal(struct ss_buf *b)
+{
+	char *p;
+
+	if (b->oom || ss_buf_reserve(b, 0) < 0) {
+		ss_buf_free(b);
+		return NULL;
+	}
+	b->p[b->len] = '\0';
+	p = b->p;
+	memset(b, 0, sizeof(*b));
+	return p;
+}
+
+/* ---- parser ------------------------------------------------------------ */
+
+struct jp {
+	const unsigned char *base;
+	const unsigned char *p;
+	const unsigned char *end;
+	char *err;
+	size_t errlen;
+	struct ss_buf tmp;   /* unescaped strings */
+};
+
+static json_t *
+jp_fail(struct jp *j, const char *what)
+{
+	if (j->err != NULL && j->err[0] == '\0')
+		snprintf(j->err, j->errlen, "byte %zu: %s", (size_t)(j->p - j->base), what);
+	return NULL;
+}
+
+static inline void
+jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int
+hex4(const unsigned char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = (v << 4) | d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t n, i;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+static void
+put_utf8(struct ss_buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	ss_buf_add(b, u, n);
+}
+
+/* Parse a string literal (j->p at the opening quote). On success *s / *len
+ * point either into the input (no escapes) or into j->tmp. */
+static int
+jp_string(struct jp *j, const char **s, size_t *len)
+{
+	const unsigned char *start = ++j->p, *p = start;
+
+	while (p < j->end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
+		p++;
+	if (p < j->end && *p == '"') {
+		*s = (const char *)start;
+		*len = (size_t)(p - start);
+		j->p = p + 1;
+		return 0;
+	}
+	/* slow path: escapes, UTF-8 or an error */
+	j->tmp.len = 0;
+	ss_buf_add(&j->tmp, start, (size_t)(p - start));
+	for (;;) {
+		if (p >= j->end) {
+			j->p = p;
+			jp_fail(j, "unterminated string");
+			return -1;
+		}
+		if (*p == '"')
+			break;
+		if (*p < 0x20) {
+			j->p = p;
+			jp_fail(j, "control character in string");
+			return -1;
+		}
+		if (*p == '\\') {
+			unsigned cp, lo;
+
+			if (p + 1 >= j->end) {
+				j->p = p;
+				jp_fail(j, "unterminated string");
+				return -1;
+			}
+			switch (p[1]) {
+			case '"': ss_buf_addc(&j->tmp, '"'); p += 2; continue;
+			case '\\': ss_buf_addc(&j->tmp, '\\'); p += 2; continue;
+			case '/': ss_buf_addc(&j->tmp, '/'); p += 2; continue;
+			case 'b': ss_buf_addc(&j->tmp, '\b'); p += 2; continue;
+			case 'f': ss_buf_addc(&j->tmp, '\f'); p += 2; continue;
+			case 'n': ss_buf_addc(&j->tmp, '\n'); p += 2; continue;
+			case 'r': ss_buf_addc(&j->tmp, '\r'); p += 2; continue;
+			case 't': ss_buf_addc(&j->tmp, '\t'); p += 2; continue;
+			case 'u':
+				break;
+			default:
+				j->p = p;
+				jp_fail(j, "invalid escape");
+				return -1;
+			}
+			if (j->end - p < 6 || hex4(p + 2, &cp) < 0) {
+				j->p = p;
+				jp_fail(j, "invalid \\u escape");
+				return -1;
+			}
+			if (cp >= 0xdc00 && cp <= 0xdfff) {
+				j->p = p;
+				jp_fail(j, "lone low surrogate");
+				return -1;
+			}
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (j->end - p < 12 || p[6] != '\\' || p[7] != 'u' ||
+				    hex4(p + 8, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff) {
+					j->p = p;
+					jp_fail(j, "invalid surrogate pair");
+					return -1;
+				}
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			}
+			if (cp == 0) {
+				j->p = p;
+				jp_fail(j, "\\u0000 is not allowed");
+				return -1;
+			}
+			put_utf8(&j->tmp, cp);
+			p += 6;
+			continue;
+		}
+		if (*p < 0x80) {
+			ss_buf_addc(&j->tmp, (char)*p);
+			p++;
+		} else {
+			size_t n = utf8_len(p, j->end);
+
+			if (n == 0) {
+				j->p = p;
+				jp_fail(j, "invalid UTF-8");
+				return -1;
+			}
+			ss_buf_add(&j->tmp, p, n);
+			p += n;
+		}
+	}
+	if (j->tmp.oom) {
+		jp_fail(j, "out of memory");
+		return -1;
+	}
+	j->p = p + 1;
+	*s = j->tmp.len ? j->tmp.p : "";
+	*len = j->tmp.len;
+	return 0;
+}
+
+static json_t *
+jp_number(struct jp *j)
+{
+	const unsigned char *s = j->p, *p = s;
+	int is_int = 1;
+	char buf[512];
+	size_t n;
+
+	if (p < j->end && *p == '-')
+		p++;
+	if (p >= j->end)
+		return jp_fail(j, "invalid number");
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return jp_fail(j, "invalid number");
+	if (p < j->end && *p == '.') {
+		is_int = 0;
+		p++;
+		if (p >= j->end || *p < '0' || *p > '9') {
+			j->p = p;
+			return jp_fail(j, "invalid number");
+		}
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < j->end && (*p == 'e' || *p == 'E')) {
+		is_int = 0;
+		p++;
+		if (p < j->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= j->end || *p < '0' || *p > '9') {
+			j->p = p;
+			return jp_fail(j, "invalid number");
+		}
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	n = (size_t)(p - s);
+	if (n >= sizeof(buf))
+		return jp_fail(j, "number too long");
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	if (is_int) {
+		long long v = strtoll(buf, NULL, 10);
+
+		if (errno == ERANGE)
+			return jp_fail(j, "integer out of range");
+		j->p = p;
+		return json_integer((json_int_t)v);
+	} else {
+		double d = strtod(buf, NULL);
+
+		if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+			return jp_fail(j, "real number overflow");
+		j->p = p;
+		return json_real(d);
+	}
+}
+
+static json_t *jp_value(struct jp *j, int depth);
+
+static json_t *
+jp_object(struct jp *j, int depth)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return jp_fail(j, "out of memory");
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		return o;
+	}
+	for (;;) {
+		const char *k;
+		size_t klen, before;
+		char kbuf[128];
+		char *key;
+		json_t *v;
+		const unsigned char *kpos;
+
+		jp_ws(j);
+		if (j->p >= j->end || *j->p != '"')
+			goto fail_msg_key;
+		kpos = j->p;
+		if (jp_string(j, &k, &klen) < 0)
+			goto fail;
+		/* the key may live in j->tmp which the value parse reuses */
+		key = klen < sizeof(kbuf) ? kbuf : malloc(klen + 1);
+		if (key == NULL) {
+			jp_fail(j, "out of memory");
+			goto fail;
+		}
+		memcpy(key, k, klen);
+		key[klen] = '\0';
+		jp_ws(j);
+		if (j->p >= j->end || *j->p != ':') {
+			if (key != kbuf)
+				free(key);
+			jp_fail(j, "expected ':'");
+			goto fail;
+		}
+		j->p++;
+		v = jp_value(j, depth + 1);
+		if (v == NULL) {
+			if (key != kbuf)
+				free(key);
+			goto fail;
+		}
+		before = json_object_size(o);
+		if (json_object_setn_new_nocheck(o, key, klen, v) < 0 ||
+		    json_object_size(o) == before) {
+			if (key != kbuf)
+				free(key);
+			j->p = kpos;
+			jp_fail(j, json_object_size(o) == before ? "duplicate object key"
+								 : "out of memory");
+			goto fail;
+		}
+		if (key != kbuf)
+			free(key);
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return o;
+		}
+		jp_fail(j, "expected ',' or '}'");
+		goto fail;
+	}
+fail_msg_key:
+	jp_fail(j, "expected string key");
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *
+jp_array(struct jp *j, int depth)
+{
+	json_t *a = json_array();
+
+	if (a == NULL)
+		return jp_fail(j, "out of memory");
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		return a;
+	}
+	for (;;) {
+		json_t *v = jp_value(j, depth + 1);
+
+		if (v == NULL)
+			goto fail;
+		if (json_array_append_new(a, v) < 0) {
+			jp_fail(j, "out of memory");
+			goto fail;
+		}
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			return a;
+		}
+		jp_fail(j, "expected ',' or ']'");
+		goto fail;
+	}
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *
+jp_literal(struct jp *j, const char *word, json_t *v)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return jp_fail(j, "invalid literal");
+	j->p += n;
+	return v;
+}
+
+static json_t *
+jp_value(struct jp *j, int depth)
+{
+	if (depth > SS_JSON_MAX_DEPTH)
+		return jp_fail(j, "nesting too deep");
+	jp_ws(j);
+	if (j->p >= j->end)
+		return jp_fail(j, "unexpected end of input");
+	switch (*j->p) {
+	case '{':
+		return jp_object(j, depth);
+	case '[':
+		return jp_array(j, depth);
+	case '"': {
+		const char *s;
+		size_t len;
+		json_t *v;
+
+		if (jp_string(j, &s, &len) < 0)
+			return NULL;
+		v = json_stringn_nocheck(s, len);
+		if (v == NULL)
+			return jp_fail(j, "out of memory");
+		return v;
+	}
+	case 't':
+		return jp_literal(j, "true", json_true());
+	case 'f':
+		return jp_literal(j, "false", json_false());
+	case 'n':
+		return jp_literal(j, "null", json_null());
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+			return jp_number(j);
+		return jp_fail(j, "unexpected character");
+	}
+}
+
+json_t *
+ss_json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct jp j = {
+		.base = (const unsigned char *)text,
+		.p = (const unsigned char *)text,
+		.end = (const unsigned char *)text + len,
+		.err = err,
+		.errlen = errlen,
+	};
+	json_t *v;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	ss_buf_init(&j.tmp);
+	v = jp_value(&j, 0);
+	if (v != NULL) {
+		jp_ws(&j);
+		if (j.p != j.end) {
+			jp_fail(&j, "trailing characters after the value");
+			json_decref(v);
+			v = NULL;
+		}
+	}
+	ss_buf_free(&j.tmp);
+	return v;
+}
+
+/* ---- serialiser -------------------------------------------------------- */
+
+void
+ss_json_dump_str(struct ss_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *run;
+
+	if (ss_buf_reserve(b, len + 2) < 0)
+		return;
+	b->p[b->len++] = '"';
+	while (p < end) {
+		run = p;
+		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			ss_buf_add(b, run, (size_t)(p - run));
+		if (p >= end)
+			break;
+		switch (*p) {
+		case '"': ss_buf_add(b, "\\\"", 2); break;
+		case '\\': ss_buf_add(b, "\\\\", 2); break;
+		case '\n': ss_buf_add(b, "\\n", 2); break;
+		case '\r': ss_buf_add(b, "\\r", 2); break;
+		case '\t': ss_buf_add(b, "\\t", 2); break;
+		case '\b': ss_buf_add(b, "\\b", 2); break;
+		case '\f': ss_buf_add(b, "\\f", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+
+			ss_buf_add(b, u, 6);
+		}
+		}
+		p++;
+	}
+	ss_buf_addc(b, '"');
+}
+
+void
+ss_json_dump(struct ss_buf *b, const json_t *v)
+{
+	char num[64];
+	int n;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		void *it = json_object_iter((json_t *)v);
+		int first = 1;
+
+		ss_buf_addc(b, '{');
+		while (it != NULL) {
+			if (!first)
+				ss_buf_addc(b, ',');
+			first = 0;
+			ss_json_dump_str(b, json_object_iter_key(it), json_object_iter_key_len(it));
+			ss_buf_addc(b, ':');
+			ss_json_dump(b, json_object_iter_value(it));
+			it = json_object_iter_next((json_t *)v, it);
+		}
+		ss_buf_addc(b, '}');
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i, sz = json_array_size(v);
+
+		ss_buf_addc(b, '[');
+		for (i = 0; i < sz; i++) {
+			if (i)
+				ss_buf_addc(b, ',');
+			ss_json_dump(b, json_array_get(v, i));
+		}
+		ss_buf_addc(b, ']');
+		break;
+	}
+	case JSON_STRING:
+		ss_json_dump_str(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		ss_buf_add(b, num, (size_t)n);
+		break;
+	case JSON_REAL: {
+		double d = json_real_value(v);
+
+		if (!isfinite(d)) {
+			ss_buf_adds(b, "null");
+			break;
+		}
+		n = snprintf(num, sizeof(num), "%.17g", d);
+		ss_buf_add(b, num, (size_t)n);
+		if (strpbrk(num, ".eE") == NULL)
+			ss_buf_add(b, ".0", 2);
+		break;
+	}
+	case JSON_TRUE:
+		ss_buf_add(b, "true", 4);
+		break;
+	case JSON_FALSE:
+		ss_buf_add(b, "false", 5);
+		break;
+	case JSON_NULL:
+		ss_buf_add(b, "null", 4);
+		break;
+	}
+}

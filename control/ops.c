@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Store operations: validation, idempotency, references, capacity, unique
+ * indexes, then the change through store.h. See ops.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/objects.h"
+#include "control/ops.h"
+#include "control/store.h"
+
+/* ---- validation ------------------------------------------------------------ */
+
+/* Schema, then references exist (1001 naming the referring field), then
+ * the type's semantic check. obj is normalised in place. */
+static int
+validate(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
+{
+	const struct ss_type *t = ss_types[type];
+	struct ss_ref refs[SS_MAX_REFS];
+	int i, n;
+
+	if (ss_schema_check(&t->schema, obj, SS_CHECK_FULL, err) < 0)
+		return -1;
+	n = ss_schema_refs(t, obj, refs, SS_MAX_REFS);
+	for (i = 0; i < n; i++)
+		if (ss_store_find(&ctl->store, refs[i].type, refs[i].key,
+				  strlen(refs[i].key)) == NULL)
+			return ss_err_set(err, SS_ERR_NOT_FOUND, refs[i].field, "%s: %s %s not found",
+					  refs[i].field, ss_types[refs[i].type]->name, refs[i].key);
+	if (t->check != NULL && t->check(ctl, obj, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+key_of(int type, const json_t *obj, char *key, struct ss_err *err)
+{
+	if (ss_schema_key(ss_types[type], obj, key, SS_KEY_MAX) < 0)
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "%s key too long",
+				  ss_types[type]->name);
+	return 0;
+}
+
+static int
+idx_conflict(struct ss_ctl *ctl, const struct ss_node *n, const struct ss_node *self,
+	     const json_t *obj, struct ss_err *err)
+{
+	int i;
+
+	for (i = 0; i < SS_NODE_IDX; i++) {
+		const struct ss_idx *x = n->idx[i];
+		struct ss_node *owner;
+
+		if (x == NULL)
+			continue;
+		owner = ss_store_idx_find(&ctl->store, x->which, x->key);
+		if (owner == NULL || owner == self)
+			continue;
+		switch (x->which) {
+		case SS_IDX_VNET_VNI:
+			return ss_err_set(err, SS_ERR_EXISTS, "vni", "vni %s is already used by vnet %s",
+					  x->key, owner->key);
+		case SS_IDX_ENI_VNET_MAC:
+			return ss_err_set(err, SS_ERR_EXISTS, "mac",
+					  "mac %s is already used by eni %s in vnet %s",
+					  json_string_value(json_object_get(obj, "mac")), owner->key,
+					  json_string_value(json_object_get(obj, "vnet")));
+		default:
+			return ss_err_set(err, SS_ERR_EXISTS, "mac",
+					  "mac %s on port %s is already used by eni %s",
+					  json_string_value(json_object_get(obj, "mac")),
+					  json_string_value(json_object_get(obj, "port")), owner->key);
+		}
+	}
+	return 0;
+}
+
+/* Store a validated object: link a new node or replace `old`. */
+static int
+put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj, const struct ss_buf *text,
+	 struct ss_node *old, struct ss_err *err)
+{
+	struct ss_node *n;
+	json_t *old_obj = NULL;
+	int rc;
+
+	if (old == NULL && ctl->limit[type] && ctl->store.map[type].n >= ctl->limit[type])
+		return ss_err_set(err, SS_ERR_CAPACITY, NULL, "%s capacity %u reached",
+				  ss_types[type]->name, ctl->limit[type]);
+	n = ss_node_new(&ctl->store, type, key, strlen(key), text->p, text->len, obj);
+	if (n == NULL)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	if (idx_conflict(ctl, n, old, obj, err) < 0) {
+		ss_node_free(&ctl->store, n);
+		return -1;
+	}
+	if (old == NULL) {
+		rc = ss_store_link(ctl, n, obj);
+	} else {
+		old_obj = ss_node_value(old);
+		rc = old_obj ? ss_store_replace(ctl, old, n, old_obj, obj) : -ENOMEM;
+		json_decref(old_obj);
+	}
+	if (rc < 0) {
+		ss_node_free(&ctl->store, n);
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	}
+	return 0;
+}
+
+static bool
+same_text(const struct ss_node *n, const struct ss_buf *b)
+{
+	return n->tlen == b->len && memcmp(n->text, b->p, b->len) == 0;
+}
+
+/* ---- add ------------------------------------------------------------------ */
+
+static int
+add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct ss_err *err)
+{
+	const struct ss_type *t = ss_types[type];
+	char key[SS_KEY_MAX];
+	struct ss_node *n;
+
+	if (validate(ctl, type, obj, err) < 0 || key_of(type, obj, key, err) < 0)
+		return -1;
+	text->len = 0;
+	ss_schema_dump(text, &t->schema, obj);
+	if (text->oom)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	n = ss_store_find(&ctl->store, type, key, strlen(key));
+	if (n != NULL) {
+		if (same_text(n, text))
+			return 0;   /* idempotent */
+		return ss_err_set(err, SS_ERR_EXISTS, NULL, "%s %s exists with different content",
+				  t->name, key);
+	}
+	return put_node(ctl, type, key, obj, text, NULL, err);
+}
+
+/* Run fn on params or on each of params.entries. */
+static int
+for_entries(struct ss_ctl *ctl, int type, json_t *params, struct ss_buf *text,
+	    int (*fn)(struct ss_ctl *, int, json_t *, struct ss_buf *, struct ss_err *),
+	    struct ss_err *err)
+{
+	json_t *entries = json_object_get(params, "entries");
+	size_t i;
+
+	if (!json_is_object(params))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
+	if (entries == NULL)
+		return fn(ctl, type, params, text, err);
+	if (json_object_size(params) != 1) {
+		void *it = json_object_iter(params);
+
+		if (strcmp(json_object_iter_key(it), "entries") == 0)
+			it = json_object_iter_next(params, it);
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, json_object_iter_key(it),
+				  "unknown field \"%s\" next to entries", json_object_iter_key(it));
+	}
+	if (!json_is_array(entries))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "entries", "entries must be an array");
+	for (i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
+
+		if (!json_is_object(e)) {
+			char path[32];
+
+			snprintf(path, sizeof(path), "entries[%zu]", i);
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, path, "%s: expected an object",
+					  path);
+		}
+		if (fn(ctl, type, e, text, err) < 0) {
+			ss_err_prefix(err, "entries[%zu]", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+ss_op_add(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
+{
+	struct ss_buf text;
+	int rc;
+
+	ss_buf_init(&text);
+	rc = for_entries(ctl, type, params, &text, add_one, err);
+	ss_buf_free(&text);
+	return rc;
+}
+
+/* ---- delete --------------------------------------------------------------- */
+
+/* Name one object that references n (for the 1003 message). */
+static void
+find_user(struct ss_ctl *ctl, struct ss_node *n, char *out, size_t len)
+{
+	int t;
+
+	snprintf(out, len, "another object");
+	if (n->children.next != &n->children) {
+		struct ss_node *c = ss_dl_entry(n->children.next, struct ss_node, sib);
+
+		snprintf(out, len, "%s %s", ss_types[c->type]->name, c->key);
+		return;
+	}
+	for (t = n->type + 1; t < SS_T_COUNT; t++) {
+		struct ss_node **v;
+		size_t k, cnt;
+
+		if (ss_store_nodes(&ctl->store, t, false, &v, &cnt) < 0)
+			return;
+		for (k = 0; k < cnt; k++) {
+			struct ss_ref refs[SS_MAX_REFS];
+			json_t *o = ss_node_value(v[k]);
+			int i, nr = o ? ss_schema_refs(ss_types[t], o, refs, SS_MAX_REFS) : 0;
+
+			json_decref(o);
+			for (i = 0; i < nr; i++)
+				if (refs[i].type == n->type && strcmp(refs[i].key, n->key) == 0) {
+					snprintf(out, len, "%s %s (%s)", ss_types[t]->name, v[k]->key,
+						 refs[i].field);
+					free(v);
+					return;
+				}
+		}
+		free(v);
+	}
+}
+
+static int
+del_node(struct ss_ctl *ctl, struct ss_node *n, struct ss_err *err)
+{
+	json_t *old;
+	int rc;
+
+	if (n->refs > 0) {
+		char user[160];
+
+		find_user(ctl, n, user, sizeof(user));
+		return ss_err_set(err, SS_ERR_IN_USE, NULL, "%s %s is in use by %s; delete that first",
+				  ss_types[n->type]->name, n->key, user);
+	}
+	old = ss_node_value(n);
+	rc = old ? ss_store_unlink(ctl, n, old) : -ENOMEM;
+	json_decref(old);
+	if (rc < 0)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+static int
+delete_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct ss_err *err)
+{
+	char key[SS_KEY_MAX];
+	struct ss_node *n;
+
+	(void)text;
+	if (ss_schema_check(&ss_types[type]->schema, obj, SS_CHECK_KEY, err) < 0 ||
+	    key_of(type, obj, key, err) < 0)
+		return -1;
+	n = ss_store_find(&ctl->store, type, key, strlen(key));
+	if (n == NULL)
+		return 0;   /* idempotent */
+	return del_node(ctl, n, err);
+}
+
+int
+ss_op_delete(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
+{
+	return for_entries(ctl, type, params, NULL, delete_one, err);
+}
+
+int
+ss_op_del_key(struct ss_ctl *ctl, int type, const char *key, struct ss_err *err)
+{
+	struct ss_node *n = ss_store_find(&ctl->store, type, key, strlen(key));
+
+	if (n == NULL)
+		return ss_err_set(err, SS_ERR_NOT_FOUND, NULL, "%s %s not found",
+				  ss_types[type]->name, key);
+	return del_node(ctl, n, err);
+}
+
+/* ---- put / set ------------------------------------------------------------ */
+
+/* Validate obj (a whole object) and store it under its key, replacing
+ * whatever is there. */
+static int
+put_whole(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
+{
+	char key[SS_KEY_MAX];
+	struct ss_node *n;
+	struct ss_buf text;
+	int rc = 0;
+
+	if (validate(ctl, type, obj, err) < 0 || key_of(type, obj, key, err) < 0)
+		return -1;
+	ss_buf_init(&text);
+	ss_schema_dump(&text, &ss_types[type]->schema, obj);
+	if (text.oom) {
+		ss_buf_free(&text);
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	}
+	n = ss_store_find(&ctl->store, type, key, strlen(key));
+	if (n == NULL || !same_text(n, &text))
+		rc = put_node(ctl, type, key, obj, &text, n, err);
+	ss_buf_free(&text);
+	return rc;
+}
+
+int
+ss_op_put(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
+{
+	if (!json_is_object(obj))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "expected an object");
+	return put_whole(ctl, type, obj, err);
+}
+
+int
+ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
+{
+	const struct ss_type *t = ss_types[type];
+	struct ss_node *n = NULL;
+	json_t *merged;
+	void *it;
+	int rc;
+	unsigned i;
+
+	if (!json_is_object(params))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
+	if (t->singleton) {
+		n = ss_store_find(&ctl->store, type, "", 0);
+	} else {
+		const json_t *name = json_object_get(params, "name");
+
+		if (!json_is_string(name))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
+					  "missing required field \"name\"");
+		n = ss_store_find(&ctl->store, type, json_string_value(name),
+				  json_string_length(name));
+		if (n == NULL)
+			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
+					  json_string_value(name));
+	}
+	merged = n ? ss_json_parse(n->text, n->tlen, NULL, 0) : json_object();
+	if (merged == NULL)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	for (it = json_object_iter(params); it != NULL; it = json_object_iter_next(params, it)) {
+		const char *k = json_object_iter_key(it);
+		json_t *v = json_object_iter_value(it);
+		const struct ss_field *f = NULL;
+
+		for (i = 0; i < t->schema.n; i++)
+			if (strcmp(t->schema.f[i].name, k) == 0)
+				f = &t->schema.f[i];
+		if (f == NULL) {
+			json_decref(merged);
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, k, "unknown field \"%.64s\"", k);
+		}
+		if (json_is_null(v)) {
+			if (!(f->flags & SS_FF_NULL)) {
+				json_decref(merged);
+				return ss_err_set(err, SS_RPC_INVALID_PARAMS, k,
+						  "%s cannot be cleared", k);
+			}
+			json_object_del(merged, k);
+			continue;
+		}
+		/* a copy: normalising must not touch the caller's params */
+		if (json_object_set_new_nocheck(merged, k, json_deep_copy(v)) < 0) {
+			json_decref(merged);
+			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		}
+	}
+	rc = put_whole(ctl, type, merged, err);
+	json_decref(merged);
+	return rc;
+}
+
+/* ---- acl_group.replace ------------------------------------------------------ */
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	json_int_t x = *(const json_int_t *)a, y = *(const json_int_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
+{
+	json_t *name, *family, *rules, *g;
+	json_int_t *prio = NULL;
+	struct ss_node *gn, **old = NULL;
+	struct ss_dl *e;
+	size_t i, n, nold = 0;
+	void *it;
+	int rc = -1;
+
+	if (!json_is_object(params))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
+	for (it = json_object_iter(params); it != NULL; it = json_object_iter_next(params, it)) {
+		const char *k = json_object_iter_key(it);
+
+		if (strcmp(k, "name") && strcmp(k, "family") && strcmp(k, "rules"))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, k, "unknown field \"%.64s\"", k);
+	}
+	name = json_object_get(params, "name");
+	family = json_object_get(params, "family");
+	rules = json_object_get(params, "rules");
+	if (!json_is_array(rules))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "rules",
+				  rules ? "rules must be an array" : "missing required field \"rules\"");
+	if (!json_is_string(name))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name", "missing required field \"name\"");
+	gn = ss_store_find(&ctl->store, SS_T_ACL_GROUP, json_string_value(name),
+			   json_string_length(name));
+	if (gn == NULL && family == NULL)
+		return ss_err_set(err, SS_ERR_NOT_FOUND, "name",
+				  "acl_group %s not found (give family to create it)",
+				  json_string_value(name));
+	if (family != NULL || gn == NULL) {
+		/* create, or check the family is unchanged (1002 otherwise) */
+		g = json_pack("{sOsO}", "name", name, "family", family);
+		if (g == NULL)
+			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		rc = ss_op_add(ctl, SS_T_ACL_GROUP, g, err);
+		json_decref(g);
+		if (rc < 0)
+			return -1;
+		gn = ss_store_find(&ctl->store, SS_T_ACL_GROUP, json_string_value(name),
+				   json_string_length(name));
+	}
+	n = json_array_size(rules);
+	prio = malloc((n ? n : 1) * sizeof(*prio));
+	if (prio == NULL)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	/* validate every new rule first */
+	for (i = 0; i < n; i++) {
+		json_t *r = json_array_get(rules, i), *grp;
+
+		if (!json_is_object(r)) {
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "expected an object");
+			ss_err_prefix(err, "rules[%zu]", i);
+			goto out;
+		}
+		grp = json_object_get(r, "group");
+		if (grp != NULL && !json_equal(grp, name)) {
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, "group", "group must be %s or absent",
+				   json_string_value(name));
+			ss_err_prefix(err, "rules[%zu]", i);
+			goto out;
+		}
+		if (grp == NULL && json_object_set_nocheck(r, "group", name) < 0) {
+			ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		if (validate(ctl, SS_T_ACL_RULE, r, err) < 0) {
+			ss_err_prefix(err, "rules[%zu]", i);
+			goto out;
+		}
+		prio[i] = json_integer_value(json_object_get(r, "priority"));
+	}
+	qsort(prio, n, sizeof(*prio), cmp_i64);
+	for (i = 1; i < n; i++)
+		if (prio[i] == prio[i - 1]) {
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, "rules",
+				   "rules: priority %lld appears twice", (long long)prio[i]);
+			goto out;
+		}
+	/* delete the rules that are not in the new set */
+	for (e = gn->children.next; e != &gn->children; e = e->next)
+		nold++;
+	old = malloc((nold ? nold : 1) * sizeof(*old));
+	if (old == NULL) {
+		ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	nold = 0;
+	for (e = gn->children.next; e != &gn->children; e = e->next)
+		old[nold++] = ss_dl_entry(e, struct ss_node, sib);
+	for (i = 0; i < nold; i++) {
+		const char *slash = strrchr(old[i]->key, '/');
+		json_int_t p = strtoll(slash + 1, NULL, 10);
+
+		if (bsearch(&p, prio, n, sizeof(*prio), cmp_i64) == NULL &&
+		    del_node(ctl, old[i], err) < 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (put_whole(ctl, SS_T_ACL_RULE, json_array_get(rules, i), err) < 0) {
+			ss_err_prefix(err, "rules[%zu]", i);
+			goto out;
+		}
+	rc = 0;
+out:
+	free(prio);
+	free(old);
+	return rc;
+}

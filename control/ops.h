@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Store operations (the core of every mutating method) and transactions.
+ *
+ * An operation validates its params completely, then changes the store
+ * through store.h (recorded in the undo log). A transaction is the sequence
+ * of operations of one request (or of one `txn`); ss_txn_commit() publishes
+ * it, ss_txn_abort() rolls it back. Between the two, every change is
+ * visible to later operations of the same transaction and to the tables'
+ * prepare() hooks, and to nothing else.
+ */
+#ifndef SS_CTL_OPS_H
+#define SS_CTL_OPS_H
+
+#include "control/ctl-int.h"
+
+/* <type>.add, single object or {"entries": [...]} */
+int ss_op_add(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
+/* <type>.delete, key fields or {"entries": [...]} */
+int ss_op_delete(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
+/* eni.set, switch.set, flow.config, rdma.config: change the given fields
+ * (null clears an optional field). */
+int ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
+/* acl_group.replace {name, family?, rules: [...]} */
+int ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err);
+
+/* Journal replay: put a whole object (add or replace), delete by key. */
+int ss_op_put(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err);
+int ss_op_del_key(struct ss_ctl *ctl, int type, const char *key, struct ss_err *err);
+
+/* Apply one {method, params} op of a txn / state / bootstrap file. */
+int ss_op_apply(struct ss_ctl *ctl, const char *method, json_t *params, struct ss_err *err);
+/* Apply {"ops": [...]}-style array; errors carry data.index. */
+int ss_op_apply_ops(struct ss_ctl *ctl, json_t *ops, struct ss_err *err);
+
+/* The committed state as a txn "ops" array (state.get, snapshots). When
+ * flush is set it is called whenever the buffer holds more than 1 MiB
+ * (streaming to a file); it returns 0 or -errno. */
+int ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
+		      int (*flush)(void *arg, struct ss_buf *b), void *arg);
+
+/* Transactions (txn.c) */
+#define SS_TXN_TABLES  0x1     /* run the tables' prepare/commit/reclaim */
+#define SS_TXN_PERSIST 0x2     /* append to the journal before committing */
+void ss_txn_begin(struct ss_ctl *ctl);
+/* 0 (committed, or nothing to commit) or -1 with err (rolled back). */
+int ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err);
+void ss_txn_abort(struct ss_ctl *ctl);
+/* Publish the whole store to the tables as adds (end of ss_ctl_restore). */
+int ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen);
+
+#endif /* SS_CTL_OPS_H */

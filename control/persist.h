@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Durability of the committed state: snapshot + journal.
+ *
+ * Files (S = conf.state_file)
+ * ---------------------------
+ * S            snapshot, written whole and atomically: S.tmp, fsync, rename
+ *              over S, fsync of the directory. Content (one JSON value):
+ *                {"format":"sswitch-state","version":1,"generation":G,
+ *                 "ops":[...]}
+ *              where ops is exactly what state.get returns (replayable by
+ *              `txn` into an empty store) and G the generation it holds.
+ * S.journal    the commits since the snapshot, appended and fdatasync'ed
+ *              before the reply of every committed transaction:
+ *                8-byte magic "SSJRNL1\n", then records
+ *                  u32 length (little endian) | u32 CRC-32 (zlib/IEEE) of the
+ *                  payload | payload
+ *                payload: {"gen":G,"changes":[["put",TYPE,OBJECT] |
+ *                                             ["del",TYPE,KEY], ...]}
+ *              TYPE is a store type (ss_change.type), OBJECT its canonical
+ *              value, KEY its store key; G the generation after the commit.
+ *
+ * Restore: the snapshot (absent: empty store, generation 0), then every
+ * journal record with G > the snapshot's, each of which must follow the
+ * previous one (G = previous + 1). A final record cut short (length or
+ * payload past the end of file) or whose CRC fails with nothing after it
+ * is a write torn by a crash before the commit was acknowledged: it is
+ * discarded, logged, and the journal truncated there. Anything else (bad
+ * snapshot JSON, a bad magic, a CRC mismatch with records after it, a
+ * generation gap, a record that does not apply) fails the restore with the
+ * file name and byte offset: committed state is never silently dropped.
+ *
+ * Compaction: when the journal outgrows both the snapshot and
+ * SS_JOURNAL_COMPACT_MIN bytes, a new snapshot is written and the journal
+ * truncated to its magic. A crash in between leaves records the snapshot
+ * already contains; their generations are <= the snapshot's and they are
+ * skipped.
+ */
+#ifndef SS_CTL_PERSIST_H
+#define SS_CTL_PERSIST_H
+
+#include "control/ctl-int.h"
+
+#define SS_JOURNAL_MAGIC "SSJRNL1\n"
+#define SS_JOURNAL_COMPACT_MIN (64u << 20)
+
+int ss_persist_init(struct ss_ctl *ctl);
+void ss_persist_fini(struct ss_ctl *ctl);
+bool ss_persist_loaded(const struct ss_ctl *ctl);
+/* Load snapshot + journal into the (empty) store; opens the journal. */
+int ss_persist_load(struct ss_ctl *ctl, char *err, size_t errlen);
+/* Journal the open transaction's log as generation gen (before commit). */
+int ss_persist_append(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err);
+/* Write a snapshot of the store as generation gen, then empty the journal. */
+int ss_persist_snapshot(struct ss_ctl *ctl, uint64_t gen, char *err, size_t errlen);
+void ss_persist_maybe_compact(struct ss_ctl *ctl);
+
+#endif /* SS_CTL_PERSIST_H */

@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * JSON-RPC 2.0 framing and method dispatch (SPEC section 4).
+ *
+ * One request line is one JSON value: a request object or a batch (array)
+ * of them. Every request is handled on its own (a batch is not a
+ * transaction: `txn` is). A request without "id" is a notification: it is
+ * executed and gets no reply. Results and errors are written as text: big
+ * results (state.get, mapping.list) splice the store's canonical texts
+ * without building jansson trees.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/objects.h"
+#include "control/ops.h"
+#include "control/store.h"
+
+enum mkind {
+	MK_ADD, MK_DEL, MK_SET, MK_REPLACE, MK_CONFIG, MK_TXN,      /* mutating */
+	MK_LIST, MK_GET, MK_STATE, MK_SYSINFO, MK_STATS_GET, MK_STATS_CLEAR, MK_RUNTIME,
+};
+
+/* Methods of SPEC section 4 served by features through
+ * ss_ctl_register_method(); 1005 until one registers. */
+static const char *const runtime_methods[] = {
+	"flow.list", "flow.flush", "rdma.qp.list", "capture.start", "capture.stop",
+	"capture.list", "pipeline.graph", "health.get", NULL,
+};
+
+struct method {
+	enum mkind kind;
+	int type;
+};
+
+static bool
+is_mutating(enum mkind k)
+{
+	return k <= MK_TXN;
+}
+
+static bool
+named_type(int t)
+{
+	return t == SS_T_VNET || t == SS_T_ENI || t == SS_T_ACL_GROUP || t == SS_T_RDMA_POLICY;
+}
+
+/* Resolve a built-in method name. 0 or -1 (not built in). */
+static int
+lookup(const char *name, struct method *m)
+{
+	static const struct { const char *name; enum mkind kind; int type; } fixed[] = {
+		{ "system.info", MK_SYSINFO, -1 },
+		{ "state.get", MK_STATE, -1 },
+		{ "txn", MK_TXN, -1 },
+		{ "stats.get", MK_STATS_GET, -1 },
+		{ "stats.clear", MK_STATS_CLEAR, -1 },
+		{ "flow.config", MK_CONFIG, SS_T_FLOW_CONFIG },
+		{ "rdma.config", MK_CONFIG, SS_T_RDMA_CONFIG },
+		{ "switch.set", MK_SET, SS_T_SWITCH },
+		{ "switch.get", MK_GET, SS_T_SWITCH },
+		{ "eni.set", MK_SET, SS_T_ENI },
+		{ "acl_group.replace", MK_REPLACE, SS_T_ACL_GROUP },
+	};
+	const char *dot = strrchr(name, '.');
+	size_t i;
+	int t;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(name, fixed[i].name) == 0) {
+			m->kind = fixed[i].kind;
+			m->type = fixed[i].type;
+			return 0;
+		}
+	if (dot == NULL)
+		return -1;
+	t = ss_type_by_name(name, (size_t)(dot - name));
+	if (t < 0 || ss_types[t]->singleton)
+		return -1;
+	m->type = t;
+	if (strcmp(dot, ".add") == 0)
+		m->kind = MK_ADD;
+	else if (strcmp(dot, ".delete") == 0)
+		m->kind = MK_DEL;
+	else if (strcmp(dot, ".list") == 0)
+		m->kind = MK_LIST;
+	else if (strcmp(dot, ".get") == 0 && named_type(t))
+		m->kind = MK_GET;
+	else
+		return -1;
+	return 0;
+}
+
+static bool
+is_runtime_name(const char *name)
+{
+	int i;
+
+	for (i = 0; runtime_methods[i] != NULL; i++)
+		if (strcmp(name, runtime_methods[i]) == 0)
+			return true;
+	return false;
+}
+
+static const struct ss_method_reg *
+registered(const struct ss_ctl *ctl, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ctl->nmethods; i++)
+		if (strcmp(ctl->methods[i].name, name) == 0)
+			return &ctl->methods[i];
+	return NULL;
+}
+
+bool ss_rpc_builtin(const char *name);
+bool
+ss_rpc_builtin(const char *name)
+{
+	struct method m;
+
+	return lookup(name, &m) == 0;
+}
+
+/* ---- mutating operations -------------------------------------------------- */
+
+static int
+apply_kind(struct ss_ctl *ctl, const struct method *m, json_t *params, struct ss_err *err)
+{
+	switch (m->kind) {
+	case MK_ADD:
+		return ss_op_add(ctl, m->type, params, err);
+	case MK_DEL:
+		return ss_op_delete(ctl, m->type, params, err);
+	case MK_SET:
+	case MK_CONFIG:
+		return ss_op_set(ctl, m->type, params, err);
+	case MK_REPLACE:
+		return ss_op_acl_replace(ctl, params, err);
+	default:
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "not a store operation");
+	}
+}
+
+int
+ss_op_apply(struct ss_ctl *ctl, const char *method, json_t *params, struct ss_err *err)
+{
+	struct method m;
+
+	if (lookup(method, &m) < 0) {
+		if (registered(ctl, method) != NULL || is_runtime_name(method))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "method",
+					  "%s cannot be used in a txn", method);
+		return ss_err_set(err, SS_RPC_METHOD_NOT_FOUND, "method", "unknown method %.64s",
+				  method);
+	}
+	if (!is_mutating(m.kind) || m.kind == MK_TXN)
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "method",
+				  "%s cannot be used in a txn", method);
+	return apply_kind(ctl, &m, params, err);
+}
+
+int
+ss_op_apply_ops(struct ss_ctl *ctl, json_t *ops, struct ss_err *err)
+{
+	size_t i;
+
+	if (!json_is_array(ops))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "ops", "ops must be an array");
+	for (i = 0; i < json_array_size(ops); i++) {
+		json_t *op = json_array_get(ops, i), *params, *empty = NULL;
+		const char *method;
+		void *it;
+		int rc;
+
+		if (!json_is_object(op)) {
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "expected {method, params}");
+			goto op_err;
+		}
+		for (it = json_object_iter(op); it; it = json_object_iter_next(op, it))
+			if (strcmp(json_object_iter_key(it), "method") &&
+			    strcmp(json_object_iter_key(it), "params")) {
+				ss_err_set(err, SS_RPC_INVALID_PARAMS, json_object_iter_key(it),
+					   "unknown op member \"%.64s\"", json_object_iter_key(it));
+				goto op_err;
+			}
+		method = json_string_value(json_object_get(op, "method"));
+		params = json_object_get(op, "params");
+		if (method == NULL) {
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, "method", "op without a method");
+			goto op_err;
+		}
+		if (params != NULL && !json_is_object(params)) {
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, "params", "params must be an object");
+			goto op_err;
+		}
+		if (params == NULL)
+			params = empty = json_object();
+		rc = ss_op_apply(ctl, method, params, err);
+		json_decref(empty);
+		if (rc < 0) {
+			/* method problems are named from the txn's params */
+			if (strcmp(err->field, "method") == 0)
+				goto op_err;
+			err->index = (int)i;
+			return -1;
+		}
+		continue;
+op_err:
+		ss_err_prefix(err, "ops[%zu]", i);
+		err->index = (int)i;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+static void
+reply_head(struct ss_buf *b, const json_t *id)
+{
+	ss_buf_adds(b, "{\"jsonrpc\":\"2.0\",\"id\":");
+	if (id != NULL)
+		ss_json_dump(b, id);
+	else
+		ss_buf_adds(b, "null");
+}
+
+static void
+reply_error(struct ss_buf *b, const json_t *id, const struct ss_err *e)
+{
+	reply_head(b, id);
+	ss_buf_addf(b, ",\"error\":{\"code\":%d,\"message\":", e->code);
+	ss_json_dump_str(b, e->msg, strlen(e->msg));
+	if (e->field[0] || e->index >= 0) {
+		ss_buf_adds(b, ",\"data\":{");
+		if (e->field[0]) {
+			ss_buf_adds(b, "\"field\":");
+			ss_json_dump_str(b, e->field, strlen(e->field));
+		}
+		if (e->index >= 0)
+			ss_buf_addf(b, "%s\"index\":%d", e->field[0] ? "," : "", e->index);
+		ss_buf_addc(b, '}');
+	}
+	ss_buf_add(b, "}}", 2);
+}
+
+char *
+ss_rpc_error_line(const json_t *id, const struct ss_err *e)
+{
+	struct ss_buf b;
+
+	ss_buf_init(&b);
+	reply_error(&b, id, e);
+	return ss_buf_steal(&b);
+}
+
+/* ---- read-only methods ------------------------------------------------------ */
+
+static int
+check_keys(const json_t *params, const char *const *allowed, struct ss_err *err)
+{
+	void *it;
+
+	for (it = json_object_iter((json_t *)params); it;
+	     it = json_object_iter_next((json_t *)params, it)) {
+		const char *k = json_object_iter_key(it);
+		int i, ok = 0;
+
+		for (i = 0; allowed[i] != NULL && !ok; i++)
+			ok = strcmp(k, allowed[i]) == 0;
+		if (!ok)
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, k, "unknown field \"%.64s\"", k);
+	}
+	return 0;
+}
+
+static const struct ss_decorator_reg *
+decorator(const struct ss_ctl *ctl, int type)
+{
+	size_t i;
+
+	for (i = 0; i < ctl->ndecorators; i++)
+		if (ctl->decorators[i].type == type)
+			return &ctl->decorators[i];
+	return NULL;
+}
+
+/* Append the node's value, decorated if a decorator is registered. */
+static int
+emit_node(struct ss_ctl *ctl, struct ss_buf *b, struct ss_node *n)
+{
+	const struct ss_decorator_reg *d = decorator(ctl, n->type);
+	json_t *v, *out;
+
+	if (d == NULL) {
+		ss_buf_add(b, n->text, n->tlen);
+		return 0;
+	}
+	v = ss_node_value(n);
+	out = v ? json_deep_copy(v) : NULL;
+	if (out == NULL) {
+		json_decref(v);
+		return -1;
+	}
+	d->fn(d->ctx, ctl, v, out);
+	ss_json_dump(b, out);
+	json_decref(out);
+	json_decref(v);
+	return 0;
+}
+
+static int
+do_list(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
+	struct ss_err *err)
+{
+	const struct ss_type *t = ss_types[type];
+	const char *allowed[] = { "limit", t->filter, NULL };
+	const json_t *fv = t->filter ? json_object_get(params, t->filter) : NULL;
+	const json_t *lim = json_object_get(params, "limit");
+	struct ss_node **v;
+	size_t i, n, k = 0, flen = 0;
+	char prefix[SS_KEY_MAX];
+
+	if (check_keys(params, allowed, err) < 0)
+		return -1;
+	if (lim != NULL && (!json_is_integer(lim) || json_integer_value(lim) < 0))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "limit", "limit must be an integer >= 0");
+	if (fv != NULL) {
+		if (!json_is_string(fv))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, t->filter, "%s must be a string",
+					  t->filter);
+		/* every filter field is the first component of its type's key */
+		flen = (size_t)snprintf(prefix, sizeof(prefix), "%s/", json_string_value(fv));
+		if (flen >= sizeof(prefix))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, t->filter, "%s too long", t->filter);
+	}
+	if (ss_store_nodes(&ctl->store, type, fv == NULL, &v, &n) < 0)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	if (fv != NULL) {
+		for (i = 0; i < n; i++)
+			if (strncmp(v[i]->key, prefix, flen) == 0)
+				v[k++] = v[i];
+		n = k;
+		ss_nodes_sort(v, n);
+	}
+	if (lim != NULL && (size_t)json_integer_value(lim) < n)
+		n = (size_t)json_integer_value(lim);
+	ss_buf_addc(res, '{');
+	ss_json_dump_str(res, t->list_key, strlen(t->list_key));
+	ss_buf_add(res, ":[", 2);
+	for (i = 0; i < n; i++) {
+		if (i)
+			ss_buf_addc(res, ',');
+		if (emit_node(ctl, res, v[i]) < 0) {
+			free(v);
+			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		}
+	}
+	ss_buf_add(res, "]}", 2);
+	free(v);
+	return 0;
+}
+
+static int
+do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
+       struct ss_err *err)
+{
+	static const char *const name_only[] = { "name", NULL }, *const none[] = { NULL };
+	const struct ss_type *t = ss_types[type];
+	const json_t *name = json_object_get(params, "name");
+	struct ss_node *n;
+
+	if (check_keys(params, t->singleton ? none : name_only, err) < 0)
+		return -1;
+	if (t->singleton) {
+		n = ss_store_find(&ctl->store, type, "", 0);
+		if (n == NULL) {
+			ss_buf_add(res, "{}", 2);
+			return 0;
+		}
+	} else {
+		if (!json_is_string(name))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
+					  "missing required field \"name\"");
+		n = ss_store_find(&ctl->store, type, json_string_value(name),
+				  json_string_length(name));
+		if (n == NULL)
+			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
+					  json_string_value(name));
+	}
+	if (emit_node(ctl, res, n) < 0)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+static int
+do_sysinfo(struct ss_ctl *ctl, struct ss_buf *res, struct ss_err *err)
+{
+	json_t *r = json_object(), *ports;
+	size_t i;
+
+	if (r == NULL)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	json_object_set_new(r, "version", json_string(SS_VERSION));
+	if (ctl->rt.system_info != NULL) {
+		ctl->rt.system_info(ctl->rt.ctx, r);
+	} else {
+		ports = json_array();
+		for (i = 0; i < ctl->nports; i++)
+			json_array_append_new(ports, json_pack("{ssss}", "name", ctl->ports[i].name,
+							       "role", ctl->ports[i].role));
+		json_object_set_new(r, "ports", ports);
+		json_object_set_new(r, "workers", json_array());
+	}
+	json_object_set_new(r, "uptime_s",
+			    json_integer((json_int_t)((ss_now_ms() -
+						       ((uint64_t)ctl->started.tv_sec * 1000 +
+							(uint64_t)ctl->started.tv_nsec / 1000000)) / 1000)));
+	json_object_set_new(r, "generation", json_integer((json_int_t)ctl->generation));
+	ss_json_dump(res, r);
+	json_decref(r);
+	return 0;
+}
+
+static int
+do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *res,
+	 struct ss_err *err)
+{
+	static const char *const allowed[] = { "scope", NULL };
+	const json_t *sv = json_object_get(params, "scope");
+	const char *scope = "all";
+	json_t *r;
+	size_t i, hit = 0;
+
+	if (check_keys(params, allowed, err) < 0)
+		return -1;
+	if (sv != NULL) {
+		if (!json_is_string(sv))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope", "scope must be a string");
+		scope = json_string_value(sv);
+	}
+	for (i = 0; i < ctl->nstats; i++)
+		hit += strcmp(scope, "all") == 0 || strcmp(scope, ctl->stats[i].scope) == 0;
+	if (hit == 0 && strcmp(scope, "all") != 0) {
+		char list[256] = "all";
+
+		for (i = 0; i < ctl->nstats; i++) {
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+			strncat(list, ctl->stats[i].scope, sizeof(list) - strlen(list) - 1);
+		}
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope",
+				  "unknown scope \"%.32s\" (one of: %s)", scope, list);
+	}
+	r = json_object();
+	if (r == NULL)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	for (i = 0; i < ctl->nstats; i++) {
+		struct ss_ctl_stats *s = &ctl->stats[i];
+
+		if (strcmp(scope, "all") != 0 && strcmp(scope, s->scope) != 0)
+			continue;
+		if (clear) {
+			if (s->clear)
+				s->clear(s->ctx);
+		} else {
+			json_t *v = s->get ? s->get(s->ctx) : NULL;
+
+			json_object_set_new(r, s->scope, v ? v : json_object());
+		}
+	}
+	if (clear)
+		json_object_set_new(r, "cleared", json_string(scope));
+	ss_json_dump(res, r);
+	json_decref(r);
+	return 0;
+}
+
+static int
+do_runtime(struct ss_ctl *ctl, const struct ss_method_reg *reg, const json_t *params,
+	   struct ss_buf *res, struct ss_err *err)
+{
+	json_t *result = NULL;
+	const char *field = NULL;
+	char msg[sizeof(err->msg)] = "";
+	int rc = reg->fn(reg->ctx, ctl, params, &result, msg, sizeof(msg), &field);
+
+	if (rc != 0) {
+		json_decref(result);
+		return ss_err_set(err, rc, field, "%s", msg[0] ? msg : "request failed");
+	}
+	if (result == NULL)
+		ss_buf_add(res, "{}", 2);
+	else
+		ss_json_dump(res, result);
+	json_decref(result);
+	return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static int
+dispatch(struct ss_ctl *ctl, const char *method, json_t *params, struct ss_buf *res,
+	 struct ss_err *err)
+{
+	const struct ss_method_reg *reg;
+	struct method m;
+	int rc;
+
+	if (lookup(method, &m) < 0) {
+		reg = registered(ctl, method);
+		if (reg != NULL)
+			return do_runtime(ctl, reg, params, res, err);
+		if (is_runtime_name(method))
+			return ss_err_set(err, SS_ERR_NOT_SUPPORTED, NULL,
+					  "%s: not supported (no feature of this daemon serves it)",
+					  method);
+		return ss_err_set(err, SS_RPC_METHOD_NOT_FOUND, NULL, "unknown method %.64s", method);
+	}
+	switch (m.kind) {
+	case MK_LIST:
+		return do_list(ctl, m.type, params, res, err);
+	case MK_GET:
+		return do_get(ctl, m.type, params, res, err);
+	case MK_STATE: {
+		static const char *const none[] = { NULL };
+
+		if (check_keys(params, none, err) < 0)
+			return -1;
+		ss_buf_adds(res, "{\"ops\":");
+		if (ss_state_dump_ops(ctl, res, true, NULL, NULL) < 0)
+			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		ss_buf_addc(res, '}');
+		return 0;
+	}
+	case MK_SYSINFO:
+		return do_sysinfo(ctl, res, err);
+	case MK_STATS_GET:
+	case MK_STATS_CLEAR:
+		return do_stats(ctl, params, m.kind == MK_STATS_CLEAR, res, err);
+	case MK_CONFIG:
+		if (json_object_size(params) == 0)
+			return do_get(ctl, m.type, params, res, err);
+		break;
+	default:
+		break;
+	}
+	/* a mutating request: one transaction */
+	ss_txn_begin(ctl);
+	if (m.kind == MK_TXN) {
+		static const char *const ops_only[] = { "ops", NULL };
+
+		if (check_keys(params, ops_only, err) < 0) {
+			ss_txn_abort(ctl);
+			return -1;
+		}
+		if (json_object_get(params, "ops") == NULL)
+			rc = ss_err_set(err, SS_RPC_INVALID_PARAMS, "ops",
+					"missing required field \"ops\"");
+		else
+			rc = ss_op_apply_ops(ctl, json_object_get(params, "ops"), err);
+	} else {
+		rc = apply_kind(ctl, &m, params, err);
+	}
+	if (rc < 0) {
+		ss_txn_abort(ctl);
+		return -1;
+	}
+	if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
+		return -1;
+	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ctl->generation);
+	return 0;
+}
+
+/* Handle one request object; appends its reply to out (not for
+ * notifications). Returns 1 if a reply was written. */
+static int
+handle_one(struct ss_ctl *ctl, json_t *req, struct ss_buf *out)
+{
+	const json_t *id = NULL, *ver;
+	const char *method;
+	json_t *params, *empty = NULL;
+	struct ss_buf res;
+	struct ss_err err;
+	bool notify;
+	void *it;
+	int rc;
+
+	ss_err_init(&err);
+	if (!json_is_object(req)) {
+		ss_err_set(&err, SS_RPC_INVALID_REQUEST, NULL, "a request must be an object");
+		goto invalid;
+	}
+	notify = json_object_get(req, "id") == NULL;
+	id = json_object_get(req, "id");
+	if (id != NULL && !json_is_string(id) && !json_is_number(id) && !json_is_null(id)) {
+		id = NULL;
+		ss_err_set(&err, SS_RPC_INVALID_REQUEST, "id", "id must be a string, number or null");
+		goto invalid;
+	}
+	for (it = json_object_iter(req); it; it = json_object_iter_next(req, it)) {
+		const char *k = json_object_iter_key(it);
+
+		if (strcmp(k, "jsonrpc") && strcmp(k, "id") && strcmp(k, "method") &&
+		    strcmp(k, "params")) {
+			ss_err_set(&err, SS_RPC_INVALID_REQUEST, k, "unknown member \"%.64s\"", k);
+			goto invalid;
+		}
+	}
+	ver = json_object_get(req, "jsonrpc");
+	if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0) {
+		ss_err_set(&err, SS_RPC_INVALID_REQUEST, "jsonrpc", "jsonrpc must be \"2.0\"");
+		goto invalid;
+	}
+	method = json_string_value(json_object_get(req, "method"));
+	if (method == NULL) {
+		ss_err_set(&err, SS_RPC_INVALID_REQUEST, "method", "method must be a string");
+		goto invalid;
+	}
+	params = json_object_get(req, "params");
+	if (params != NULL && !json_is_object(params)) {
+		ss_err_set(&err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
+		goto reply_err;
+	}
+	if (params == NULL) {
+		params = empty = json_object();
+		if (params == NULL) {
+			ss_err_set(&err, SS_RPC_INTERNAL, NULL, "out of memory");
+			goto reply_err;
+		}
+	}
+	ss_buf_init(&res);
+	rc = dispatch(ctl, method, params, &res, &err);
+	json_decref(empty);
+	if (rc == 0 && res.oom)
+		rc = ss_err_set(&err, SS_RPC_INTERNAL, NULL, "out of memory");
+	if (notify) {
+		ss_buf_free(&res);
+		return 0;
+	}
+	if (rc < 0) {
+		ss_buf_free(&res);
+		goto reply_err;
+	}
+	reply_head(out, id);
+	ss_buf_adds(out, ",\"result\":");
+	ss_buf_add(out, res.p, res.len);
+	ss_buf_addc(out, '}');
+	ss_buf_free(&res);
+	return 1;
+reply_err:
+	if (notify)
+		return 0;
+invalid:
+	reply_error(out, id, &err);
+	return 1;
+}
+
+char *
+ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
+{
+	struct ss_buf out;
+	struct ss_err err;
+	char perr[160];
+	json_t *req = ss_json_parse(line, len, perr, sizeof(perr));
+
+	ss_err_init(&err);
+	ss_buf_init(&out);
+	if (req == NULL) {
+		ss_err_set(&err, SS_RPC_PARSE_ERROR, NULL, "parse error: %s", perr);
+		reply_error(&out, NULL, &err);
+	} else if (json_is_array(req)) {
+		size_t i, n = json_array_size(req);
+		int replies = 0;
+
+		if (n == 0) {
+			ss_err_set(&err, SS_RPC_INVALID_REQUEST, NULL, "empty batch");
+			reply_error(&out, NULL, &err);
+		} else {
+			ss_buf_addc(&out, '[');
+			for (i = 0; i < n; i++) {
+				size_t mark = out.len;
+
+				if (replies)
+					ss_buf_addc(&out, ',');
+				if (handle_one(ctl, json_array_get(req, i), &out))
+					replies++;
+				else
+					out.len = mark;
+			}
+			if (replies == 0) {
+				json_decref(req);
+				ss_buf_free(&out);
+				return NULL;
+			}
+			ss_buf_addc(&out, ']');
+		}
+	} else if (handle_one(ctl, req, &out) == 0) {
+		json_decref(req);
+		ss_buf_free(&out);
+		return NULL;
+	}
+	json_decref(req);
+	return ss_buf_steal(&out);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Types of the object store (see store.h for the rules).
+ */
+#ifndef SS_CTL_STORE_T_H
+#define SS_CTL_STORE_T_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define SS_KEY_MAX 192
+
+/* Object types, in dependency order: an object only references objects of
+ * an earlier type, so state.get emits them in this order. */
+enum ss_type_id {
+	SS_T_SWITCH,
+	SS_T_FLOW_CONFIG,
+	SS_T_RDMA_CONFIG,
+	SS_T_VIP,
+	SS_T_UNDERLAY_ROUTE,
+	SS_T_VNET,
+	SS_T_DIRECTION,
+	SS_T_ACL_GROUP,
+	SS_T_ACL_RULE,
+	SS_T_ENI,
+	SS_T_ROUTE,
+	SS_T_MAPPING,
+	SS_T_INBOUND_ROUTE,
+	SS_T_PA_VALIDATION,
+	SS_T_RDMA_POLICY,
+	SS_T_COUNT
+};
+
+/* Secondary unique indexes (lookup keys the data plane needs unambiguous). */
+enum ss_idx_id {
+	SS_IDX_VNET_VNI,         /* vni -> vnet */
+	SS_IDX_ENI_VNET_MAC,     /* vnet/mac -> eni (inbound ENI lookup) */
+	SS_IDX_ENI_PORT_MAC,     /* port/vlan/mac -> eni (outbound ENI lookup) */
+	SS_IDX_COUNT
+};
+#define SS_NODE_IDX 2
+
+/* Intrusive chained hash table entry. */
+struct ss_hent {
+	struct ss_hent *next;
+	const char *key;
+	uint32_t hash;
+	uint32_t klen;
+};
+
+struct ss_hmap {
+	struct ss_hent **b;
+	uint32_t nb;             /* power of two, or 0 */
+	uint32_t n;
+};
+
+struct ss_dl {
+	struct ss_dl *prev, *next;
+};
+
+struct ss_node;
+
+/* An entry of a secondary index, owned by its node. */
+struct ss_idx {
+	struct ss_hent h;
+	struct ss_node *owner;
+	uint8_t which;           /* enum ss_idx_id */
+	char key[];
+};
+
+/* A stored object. Its value is kept as canonical JSON text (schema field
+ * order, normalised values): ~200 bytes for a mapping where a jansson tree
+ * takes ~900, and comparison, journaling and state.get are memcpy/memcmp.
+ * A jansson tree is materialised on demand (ss_ctl_store_get) and cached. */
+struct ss_node {
+	struct ss_hent h;            /* in the type's map; h.key == key */
+	struct ss_dl sib;            /* in the parent's children list */
+	struct ss_dl children;       /* objects whose parent (first key ref) is this */
+	json_t *cache;               /* materialised value or NULL (owned) */
+	struct ss_idx *idx[SS_NODE_IDX];
+	char *text;                  /* canonical JSON, inside this allocation */
+	uint32_t tlen;
+	uint32_t refs;               /* number of references from other objects */
+	uint8_t type;
+	char key[];
+};
+
+/* Undo log of the open transaction. */
+enum ss_log_kind { SS_LOG_LINK, SS_LOG_UNLINK, SS_LOG_REPLACE };
+struct ss_log_ent {
+	uint8_t kind;
+	struct ss_node *node;        /* LINK/UNLINK: the node; REPLACE: the new node */
+	struct ss_node *old;         /* REPLACE: the node replaced */
+	json_t *obj;                 /* value after (LINK/REPLACE), owned ref */
+	json_t *old_obj;             /* value before (UNLINK/REPLACE), owned ref */
+};
+
+struct ss_log {
+	struct ss_log_ent *v;
+	size_t n, cap;
+};
+
+/* Node memory: size classes of 32 bytes carved from 4 MiB mmap'ed chunks,
+ * with a free list per class. Measured: with nodes in the malloc heap,
+ * interleaving millions of long-lived nodes with the short-lived jansson
+ * trees of requests made glibc malloc 5x slower (fragmentation). */
+#define SS_POOL_CLASS 32
+#define SS_POOL_CLASSES 64            /* nodes up to 2 KiB; larger: malloc */
+#define SS_POOL_CHUNK (4u << 20)
+struct ss_pool {
+	void *free[SS_POOL_CLASSES];
+	char *cur;
+	size_t left;
+	void **chunks;
+	size_t nchunks;
+};
+
+struct ss_store {
+	struct ss_pool pool;
+	struct ss_hmap map[SS_T_COUNT];
+	struct ss_hmap idx[SS_IDX_COUNT];
+	struct ss_log log;
+};
+
+#endif /* SS_CTL_STORE_T_H */

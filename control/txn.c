@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Transactions: publication of the store's undo log to the data-plane
+ * tables and to the journal (ctl.h "Publication").
+ *
+ *   validate + stage (ops.c, undo log)          may fail -> rollback
+ *   prepare() on every table                    may fail -> abort() on the
+ *                                               prepared ones, rollback
+ *   journal append + fdatasync (persist.c)      may fail -> abort() all, rollback
+ *   ---- nothing below can fail ----
+ *   generation++, commit() on every table, rcu_synchronize, reclaim()
+ *   release the log (free what the txn removed)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/objects.h"
+#include "control/ops.h"
+#include "control/persist.h"
+#include "control/store.h"
+
+void
+ss_txn_begin(struct ss_ctl *ctl)
+{
+	ctl->in_txn = true;
+	ctl->store.log.n = 0;
+}
+
+void
+ss_txn_abort(struct ss_ctl *ctl)
+{
+	ss_store_rollback(ctl);
+	ctl->in_txn = false;
+}
+
+static int
+errno_to_code(int rc)
+{
+	switch (-rc) {
+	case ENOSPC:
+	case E2BIG:
+		return SS_ERR_CAPACITY;
+	case ENOTSUP:
+		return SS_ERR_NOT_SUPPORTED;
+	case EINVAL:
+		return SS_RPC_INVALID_PARAMS;
+	case ENOENT:
+		return SS_ERR_NOT_FOUND;
+	case EEXIST:
+		return SS_ERR_EXISTS;
+	case EBUSY:
+		return SS_ERR_IN_USE;
+	default:
+		return SS_RPC_INTERNAL;
+	}
+}
+
+/* prepare() every table; on failure abort() the prepared ones (reverse
+ * order) and fill err. */
+static int
+prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct ss_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < ctl->ntables; i++) {
+		struct ss_ctl_table *t = &ctl->tables[i];
+		char msg[256] = "";
+		int rc = t->prepare ? t->prepare(t->ctx, ctl, ch, n, msg, sizeof(msg)) : 0;
+
+		if (rc < 0) {
+			while (i-- > 0)
+				if (ctl->tables[i].abort)
+					ctl->tables[i].abort(ctl->tables[i].ctx);
+			return ss_err_set(err, errno_to_code(rc), NULL, "table %s: %s", t->name,
+					  msg[0] ? msg : strerror(-rc));
+		}
+	}
+	return 0;
+}
+
+static void
+abort_tables(struct ss_ctl *ctl)
+{
+	size_t i = ctl->ntables;
+
+	while (i-- > 0)
+		if (ctl->tables[i].abort)
+			ctl->tables[i].abort(ctl->tables[i].ctx);
+}
+
+/* Infallible tail of a publication. */
+static void
+commit_tables(struct ss_ctl *ctl)
+{
+	size_t i;
+
+	if (ctl->ntables == 0)
+		return;
+	for (i = 0; i < ctl->ntables; i++)
+		if (ctl->tables[i].commit)
+			ctl->tables[i].commit(ctl->tables[i].ctx);
+	if (ctl->rt.rcu_synchronize != NULL)
+		ctl->rt.rcu_synchronize(ctl->rt.ctx);
+	for (i = 0; i < ctl->ntables; i++)
+		if (ctl->tables[i].reclaim)
+			ctl->tables[i].reclaim(ctl->tables[i].ctx);
+}
+
+int
+ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
+{
+	struct ss_log *log = &ctl->store.log;
+	struct ss_change *ch = NULL;
+	bool tables = (flags & SS_TXN_TABLES) && ctl->ntables > 0;
+	size_t i;
+
+	if (log->n == 0) {
+		ctl->in_txn = false;
+		return 0;
+	}
+	if (tables) {
+		ch = malloc(log->n * sizeof(*ch));
+		if (ch == NULL) {
+			ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+			goto rollback;
+		}
+		for (i = 0; i < log->n; i++) {
+			const struct ss_log_ent *e = &log->v[i];
+
+			ch[i].type = ss_types[e->node->type]->name;
+			ch[i].op = e->kind == SS_LOG_LINK ? SS_CHANGE_ADD
+				 : e->kind == SS_LOG_UNLINK ? SS_CHANGE_DELETE : SS_CHANGE_SET;
+			ch[i].obj = e->obj;
+			ch[i].old = e->old_obj;
+		}
+		if (prepare_tables(ctl, ch, log->n, err) < 0)
+			goto rollback;
+	}
+	if ((flags & SS_TXN_PERSIST) && ctl->persist != NULL &&
+	    ss_persist_append(ctl, ctl->generation + 1, err) < 0) {
+		if (tables)
+			abort_tables(ctl);
+		goto rollback;
+	}
+	/* committed: nothing below can fail */
+	ctl->generation++;
+	if (tables)
+		commit_tables(ctl);
+	ss_store_release(ctl);
+	free(ch);
+	ctl->in_txn = false;
+	if ((flags & SS_TXN_PERSIST) && ctl->persist != NULL)
+		ss_persist_maybe_compact(ctl);
+	return 0;
+rollback:
+	free(ch);
+	ss_txn_abort(ctl);
+	return -1;
+}
+
+int
+ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
+{
+	struct ss_change *ch = NULL;
+	json_t **objs = NULL;
+	struct ss_err e;
+	size_t total = 0, k = 0, i;
+	int t, rc = -ENOMEM;
+
+	if (ctl->ntables == 0)
+		return 0;
+	for (t = 0; t < SS_T_COUNT; t++)
+		total += ctl->store.map[t].n;
+	ch = calloc(total ? total : 1, sizeof(*ch));
+	objs = calloc(total ? total : 1, sizeof(*objs));
+	if (ch == NULL || objs == NULL)
+		goto out;
+	for (t = 0; t < SS_T_COUNT; t++) {
+		struct ss_node **v;
+		size_t n;
+
+		if (ss_store_nodes(&ctl->store, t, false, &v, &n) < 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			objs[k] = ss_node_value(v[i]);
+			if (objs[k] == NULL) {
+				free(v);
+				goto out;
+			}
+			ch[k].type = ss_types[t]->name;
+			ch[k].op = SS_CHANGE_ADD;
+			ch[k].obj = objs[k];
+			ch[k].old = NULL;
+			k++;
+		}
+		free(v);
+	}
+	ss_err_init(&e);
+	if (prepare_tables(ctl, ch, k, &e) < 0) {
+		snprintf(err, errlen, "%s", e.msg);
+		rc = -EINVAL;
+		goto out;
+	}
+	commit_tables(ctl);
+	rc = 0;
+out:
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory publishing the state");
+	for (i = 0; i < k; i++)
+		json_decref(objs[i]);
+	free(objs);
+	free(ch);
+	return rc;
+}
