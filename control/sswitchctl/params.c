@@ -64,29 +64,61 @@ static bool object_known(const char *object)
 	return false;
 }
 
-/* Normalise one command word into buf: lower case, '-' -> '_'. */
-static int norm_word(const char *w, char *buf, size_t len)
-{
-	size_t i;
+#define SS_MAX_WORDS 4     /* leading command words looked at */
+#define SS_MAX_PARTS 8     /* their parts, split at '-' and '_' */
 
-	for (i = 0; w[i] != '\0'; i++) {
-		if (i + 1 >= len)
-			return -ENAMETOOLONG;
-		buf[i] = w[i] == '-' ? '_' : (char)tolower((unsigned char)w[i]);
+/* The leading command words split into lower-case parts: "rdma-policy add"
+ * is rdma, policy, add; end[i] is the number of parts of words 0..i. */
+struct word_parts {
+	char part[SS_MAX_PARTS][64];
+	int end[SS_MAX_WORDS];
+	char word[SS_MAX_WORDS][64];   /* each word normalised whole */
+	int nwords;
+};
+
+static void split_words(const char *const *words, int nwords, struct word_parts *wp)
+{
+	int n = 0;
+
+	wp->nwords = 0;
+	for (int i = 0; i < nwords && i < SS_MAX_WORDS; i++) {
+		const char *w = words[i];
+		size_t len = strlen(w);
+		int start = n;
+
+		if (len == 0 || len >= sizeof(wp->word[0]))
+			return;
+		for (size_t c = 0; c <= len; c++)
+			wp->word[i][c] = w[c] == '-' ? '_' : (char)tolower((unsigned char)w[c]);
+		for (const char *p = wp->word[i]; *p != '\0';) {
+			size_t m = strcspn(p, "_");
+
+			if (m == 0 || n == SS_MAX_PARTS) {
+				n = start;   /* "a__b", "_a" or too many parts: not a word */
+				return;
+			}
+			memcpy(wp->part[n], p, m);
+			wp->part[n][m] = '\0';
+			n++;
+			p += m;
+			if (*p == '_')
+				p++;
+		}
+		wp->end[i] = n;
+		wp->nwords = i + 1;
 	}
-	buf[i] = '\0';
-	return 0;
 }
 
-/* Join k normalised words, the i-th separator being '.' when bit i of mask is
- * set, '_' otherwise. */
-static int join_words(char words[][64], int k, unsigned mask, char *out, size_t outlen)
+/* Join the parts of the first k words, the i-th separator being '.' when
+ * bit i of mask is set, '_' otherwise. */
+static int join_parts(const struct word_parts *wp, int k, unsigned mask, char *out,
+		      size_t outlen)
 {
 	size_t pos = 0;
 
-	for (int i = 0; i < k; i++) {
+	for (int i = 0; i < wp->end[k - 1]; i++) {
 		int n = snprintf(out + pos, outlen - pos, "%s%s", i > 0 ?
-				 ((mask >> (i - 1)) & 1 ? "." : "_") : "", words[i]);
+				 ((mask >> (i - 1)) & 1 ? "." : "_") : "", wp->part[i]);
 		if (n < 0 || (size_t)n >= outlen - pos)
 			return -ENAMETOOLONG;
 		pos += (size_t)n;
@@ -94,49 +126,49 @@ static int join_words(char words[][64], int k, unsigned mask, char *out, size_t 
 	return 0;
 }
 
-#define SS_MAX_WORDS 4
+/* Try every joining of the first k words' parts, '.' joins first (so
+ * "rdma qp list" is rdma.qp.list); the first one `ok` accepts is left in
+ * cand. */
+static bool find_join(const struct word_parts *wp, int k, bool (*ok)(const char *),
+		      char *cand, size_t len)
+{
+	int nparts = wp->end[k - 1];
+
+	for (int mask = (1 << (nparts - 1)) - 1; mask >= 0; mask--)
+		if (join_parts(wp, k, (unsigned)mask, cand, len) == 0 && ok(cand))
+			return true;
+	return false;
+}
 
 int ss_resolve_method(const char *const *words, int nwords, char *out, size_t outlen)
 {
-	char norm[SS_MAX_WORDS][64];
+	struct word_parts wp;
 	char cand[256];
-	int max = nwords < SS_MAX_WORDS ? nwords : SS_MAX_WORDS;
 
-	for (int i = 0; i < max; i++)
-		if (norm_word(words[i], norm[i], sizeof(norm[i])) < 0)
-			max = i;
-
-	/* A known method, longest first; among equal lengths prefer '.' joins
-	 * (all-ones mask first), so "rdma qp list" is rdma.qp.list. */
-	for (int k = max; k >= 1; k--) {
-		for (int mask = (1 << (k - 1)) - 1; mask >= 0; mask--) {
-			if (join_words(norm, k, (unsigned)mask, cand, sizeof(cand)) < 0)
-				continue;
-			if (ss_method_known(cand)) {
-				if (strlen(cand) >= outlen)
-					return 0;
-				strcpy(out, cand);
-				return k;
-			}
+	split_words(words, nwords, &wp);
+	/* A known method, longest first. */
+	for (int k = wp.nwords; k >= 1; k--) {
+		if (find_join(&wp, k, ss_method_known, cand, sizeof(cand))) {
+			if (strlen(cand) >= outlen)
+				return 0;
+			strcpy(out, cand);
+			return k;
 		}
 	}
 	/* A known object followed by a verb the table does not know. */
-	for (int k = max; k >= 1; k--) {
-		for (int mask = (1 << (k - 1)) - 1; mask >= 0; mask--) {
-			if (join_words(norm, k, (unsigned)mask, cand, sizeof(cand)) < 0 ||
-			    !object_known(cand))
-				continue;
-			if (k == max && k == nwords) {
-				if (strlen(cand) < outlen)
-					strcpy(out, cand);
-				return -1;
-			}
-			if (k >= max)
-				continue;
-			if (snprintf(out, outlen, "%s.%s", cand, norm[k]) >= (int)outlen)
-				return 0;
-			return k + 1;
+	for (int k = wp.nwords; k >= 1; k--) {
+		if (!find_join(&wp, k, object_known, cand, sizeof(cand)))
+			continue;
+		if (k == nwords) {
+			if (strlen(cand) < outlen)
+				strcpy(out, cand);
+			return -1;
 		}
+		if (k >= wp.nwords)
+			continue;
+		if (snprintf(out, outlen, "%s.%s", cand, wp.word[k]) >= (int)outlen)
+			return 0;
+		return k + 1;
 	}
 	return 0;
 }

@@ -65,7 +65,12 @@ class Client:
             self.sock.settimeout(timeout)
         try:
             while b"\n" not in self.buf:
-                chunk = self.sock.recv(1 << 20)
+                try:
+                    chunk = self.sock.recv(1 << 20)
+                except ConnectionResetError:
+                    # The daemon closed while our data was still unread
+                    # (Linux reports ECONNRESET after the queued replies).
+                    chunk = b""
                 if not chunk:
                     if self.buf:
                         line, self.buf = self.buf, b""

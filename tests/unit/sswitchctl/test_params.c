@@ -182,6 +182,10 @@ static const struct {
 	{ { "pa-validation", "add" }, "pa_validation.add", 2 },
 	{ { "underlay-route", "delete" }, "underlay_route.delete", 2 },
 	{ { "underlay_route", "add" }, "underlay_route.add", 2 },
+	{ { "rdma-policy", "delete" }, "rdma.policy.delete", 2 },
+	{ { "rdma_qp", "list" }, "rdma.qp.list", 2 },
+	{ { "Acl-Rule", "LIST" }, "acl_rule.list", 2 },
+	{ { "pa", "validation", "add" }, "pa_validation.add", 3 },
 	{ { "route", "add" }, "route.add", 2 },
 	{ { "flow", "flush" }, "flow.flush", 2 },
 	{ { "system", "info" }, "system.info", 2 },
@@ -197,9 +201,13 @@ static const struct {
 	{ { "vip", "list" }, "vip.list", 2 },
 	{ { "rdma", "policy", "get" }, "rdma.policy.get", 3 },
 	{ { "acl", "group", "list" }, "acl_group.list", 3 },
-	/* Unknown objects. */
+	{ { "rdma-policy", "frob" }, "rdma.policy.frob", 2 },
+	/* Unknown objects, and words that are not words. */
 	{ { "bogus", "add" }, NULL, 0 },
 	{ { "acl", "add" }, NULL, 0 },
+	{ { "acl__group", "add" }, NULL, 0 },
+	{ { "-vnet", "add" }, NULL, 0 },
+	{ { "", "add" }, NULL, 0 },
 };
 
 static void test_resolve_method(void **state)
