@@ -114,7 +114,8 @@ class RpcError(Exception):
 
 class Daemon:
     def __init__(self, tmpdir, ports, workers=(1,), main_lcore=0, extra_conf="",
-                 bootstrap=None, state_file=False, lcores_map=None):
+                 bootstrap=None, state_file=False, lcores_map=None, netns=None,
+                 die_with_parent=False):
         self.dir = str(tmpdir)
         self.ports = ports
         self.workers = list(workers)
@@ -128,6 +129,11 @@ class Daemon:
         self.proc = None
         self.final_stats = None
         self.conf_path = os.path.join(self.dir, "sswitchd.conf")
+        # e2e: run the daemon inside this network namespace (`ip netns
+        # exec` execs in place, so proc.pid is the daemon's own pid), and
+        # have the kernel kill it if the test process dies (PR_SET_PDEATHSIG)
+        self.netns = netns
+        self.die_with_parent = die_with_parent
 
     # -- configuration -------------------------------------------------
     def _devargs(self, i, p):
@@ -188,8 +194,11 @@ class Daemon:
             f.write(self.config_text())
         self.log_path = os.path.join(self.dir, "sswitchd.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sswitchd_path(), "-c", self.conf_path, "-q"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        cmd = [sswitchd_path(), "-c", self.conf_path, "-q"]
+        if self.netns:
+            cmd = ["ip", "netns", "exec", self.netns] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent if self.die_with_parent else None)
         if expect_fail:
             rc = self.proc.wait(timeout=timeout)
             self.log.close()
@@ -275,6 +284,14 @@ class Daemon:
     def output(self, port_name, queue=0):
         p = next(p for p in self.ports if p.name == port_name)
         return list(rdpcap(p.tx_files[queue]))
+
+
+def _die_with_parent():
+    """preexec_fn: SIGKILL this child when the process that started it dies,
+    so a killed test run leaves no daemon behind."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _write_empty_pcap(path):
