@@ -611,10 +611,14 @@ void ss_render_result(const char *method, const json_t *result, FILE *out)
 	/* Quiet success: nothing, or only the new state generation of a
 	 * mutating call (--json shows it). */
 	if (result == NULL || json_is_null(result) || json_is_true(result) ||
-	    (json_is_object(result) && json_object_size(result) == 0) ||
 	    (json_is_object(result) && json_object_size(result) == 1 &&
 	     json_is_integer(json_object_get(result, "generation"))))
 		return;
+	/* An empty object read back (switch get before any switch set). */
+	if (json_is_object(result) && json_object_size(result) == 0) {
+		fputs("(none)\n", out);
+		return;
+	}
 	if (json_is_array(result)) {
 		if (is_rows(result)) {
 			ss_render_rows(result, preferred_cols(method), out);
