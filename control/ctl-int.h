@@ -78,7 +78,9 @@ struct ss_ctl {
 
 	struct ss_persist *persist;  /* NULL without state_file */
 	struct ss_server *server;    /* NULL before ss_ctl_listen() */
-	bool restoring;              /* in ss_ctl_restore: no tables, no persist */
+	bool bootstrapping;          /* applying the bootstrap file: an add that
+				      * differs from a committed object keeps
+				      * the committed one (logged) */
 	bool in_txn;
 };
 

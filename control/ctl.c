@@ -410,8 +410,9 @@ apply_bootstrap(struct ss_ctl *ctl, char *err, size_t errlen)
 
 	f = fopen(path, "re");
 	if (f == NULL) {
-		snprintf(err, errlen, "bootstrap %s: %s", path, strerror(errno));
-		return -errno;
+		rc = -errno;
+		snprintf(err, errlen, "bootstrap %s: %s", path, strerror(-rc));
+		return rc;
 	}
 	for (;;) {
 		size_t n;
@@ -443,7 +444,11 @@ apply_bootstrap(struct ss_ctl *ctl, char *err, size_t errlen)
 	}
 	ss_err_init(&e);
 	ss_txn_begin(ctl);
-	if (ss_op_apply_ops(ctl, ops, &e) < 0) {
+	ctl->bootstrapping = true;
+	rc = ss_op_apply_ops(ctl, ops, &e);
+	ctl->bootstrapping = false;
+	if (rc < 0) {
+		rc = -EINVAL;
 		ss_txn_abort(ctl);
 		snprintf(err, errlen, "bootstrap %s: op %d: %s%s%s", path, e.index,
 			 e.field[0] ? e.field : "", e.field[0] ? ": " : "", e.msg);
@@ -451,6 +456,7 @@ apply_bootstrap(struct ss_ctl *ctl, char *err, size_t errlen)
 	}
 	if (ss_txn_commit(ctl, SS_TXN_PERSIST, &e) < 0) {
 		snprintf(err, errlen, "bootstrap %s: %s", path, e.msg);
+		rc = -EIO;
 		goto out;
 	}
 	rc = 0;

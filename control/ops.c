@@ -137,6 +137,13 @@ add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct s
 	if (n != NULL) {
 		if (same_text(n, text))
 			return 0;   /* idempotent */
+		if (ctl->bootstrapping) {
+			/* the committed state wins over the bootstrap file */
+			ss_ctl_log(ctl, LOG_NOTICE,
+				   "bootstrap: %s %s differs from the committed state: kept as committed",
+				   t->name, key);
+			return 0;
+		}
 		return ss_err_set(err, SS_ERR_EXISTS, NULL, "%s %s exists with different content",
 				  t->name, key);
 	}

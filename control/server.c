@@ -58,6 +58,7 @@ struct ss_server {
 	int efd;
 	char *path;
 	bool has_group;
+	bool bound;                  /* the socket file is ours to unlink */
 	gid_t gid;
 	uint32_t timeout_ms;
 	struct ss_conn *conns;
@@ -434,6 +435,7 @@ ss_ctl_listen(struct ss_ctl *ctl, char *err, size_t errlen)
 	}
 	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail_errno;
+	s->bound = true;
 	if (chmod(path, 0660) < 0 || (s->has_group && chown(path, (uid_t)-1, s->gid) < 0))
 		goto fail_errno;
 	if (listen(s->lfd, 128) < 0)
@@ -536,10 +538,10 @@ ss_server_destroy(struct ss_ctl *ctl)
 		return;
 	while (s->conns != NULL)
 		conn_close(s, s->conns);
-	if (s->lfd >= 0) {
+	if (s->lfd >= 0)
 		close(s->lfd);
+	if (s->bound)
 		unlink(s->path);
-	}
 	if (s->efd >= 0)
 		close(s->efd);
 	free(s->path);

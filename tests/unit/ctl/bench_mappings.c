@@ -66,21 +66,29 @@ main(int argc, char **argv)
 
 	req = calloc((size_t)nreq, sizeof(*req));
 	len = calloc((size_t)nreq, sizeof(*len));
+	if (req == NULL || len == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		return 1;
+	}
 	for (r = 0; r < nreq; r++) {
 		size_t cap = (size_t)batch * 128 + 256, n = 0;
 		char *b = malloc(cap);
 
-		n += (size_t)sprintf(b + n, "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"mapping.add\","
+		if (b == NULL) {
+			fprintf(stderr, "bench: out of memory\n");
+			return 1;
+		}
+		n += (size_t)snprintf(b + n, cap - n, "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"method\":\"mapping.add\","
 				     "\"params\":{\"entries\":[", r + 1);
 		for (i = 0; i < batch && k < total; i++, k++)
-			n += (size_t)sprintf(b + n,
+			n += (size_t)snprintf(b + n, cap - n,
 					     "%s{\"vnet\":\"vnet1\",\"ip\":\"10.%ld.%ld.%ld\","
 					     "\"underlay_ip\":\"192.168.%ld.%ld\","
 					     "\"mac\":\"02:00:00:%02lx:%02lx:%02lx\"}",
 					     i ? "," : "", (k >> 16) & 255, (k >> 8) & 255, k & 255,
 					     (k >> 8) & 255, k & 255, (k >> 16) & 255, (k >> 8) & 255,
 					     k & 255);
-		n += (size_t)sprintf(b + n, "]}}");
+		n += (size_t)snprintf(b + n, cap - n, "]}}");
 		req[r] = b;
 		len[r] = n;
 	}
