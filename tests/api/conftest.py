@@ -8,8 +8,9 @@ One daemon per test module (`daemon`, `client`); tests that need their own
 use `make_daemon`. Every daemon is stopped with SIGTERM at teardown and must
 exit 0 (SPEC section 2).
 
-Environment: SSWITCHD (default <repo>/build/sswitchd), SSWITCHCTL (default
-<repo>/build/control/sswitchctl/sswitchctl, else built from source with gcc).
+Environment: SSWITCHD (default: BUILD/sswitchd or BUILD/dataplane/sswitchd),
+SSWITCHCTL (default BUILD/control/sswitchctl/sswitchctl, else built from
+source with gcc); BUILD is $SSWITCH_BUILD, default <repo>/build.
 """
 
 import itertools
@@ -25,7 +26,22 @@ import pytest
 from rpc import Client, wait_for_socket
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SSWITCHD = os.environ.get("SSWITCHD", str(REPO / "build" / "sswitchd"))
+BUILD = pathlib.Path(os.environ.get("SSWITCH_BUILD", str(REPO / "build")))
+if not BUILD.is_absolute():
+    BUILD = REPO / BUILD
+
+
+def _first_executable(*paths):
+    for p in paths:
+        if p and os.access(p, os.X_OK) and os.path.isfile(p):
+            return str(p)
+    return None
+
+
+# $SSWITCHD, else the build's sswitchd (meson puts it under dataplane/).
+SSWITCHD_CANDIDATES = [os.environ.get("SSWITCHD"), BUILD / "sswitchd",
+                       BUILD / "dataplane" / "sswitchd"]
+SSWITCHD = _first_executable(*SSWITCHD_CANDIDATES) or str(BUILD / "sswitchd")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 
@@ -91,7 +107,8 @@ class Daemon:
 
     def start(self):
         if not os.access(SSWITCHD, os.X_OK):
-            pytest.fail(f"sswitchd not built at {SSWITCHD} (run `make build` or set "
+            tried = ", ".join(str(p) for p in SSWITCHD_CANDIDATES if p)
+            pytest.fail(f"sswitchd not built (tried {tried}; run `make build` or set "
                         f"SSWITCHD)")
         self.starts += 1
         self.log = self.workdir / f"sswitchd.{self.starts}.log"
@@ -199,10 +216,9 @@ def _build_sswitchctl():
 def sswitchctl_bin():
     """Path of the sswitchctl binary, in a directory anyone may read (the
     permission test runs it as another user)."""
-    path = os.environ.get("SSWITCHCTL")
-    if not path:
-        built = REPO / "build" / "control" / "sswitchctl" / "sswitchctl"
-        path = str(built) if os.access(built, os.X_OK) else _build_sswitchctl()
+    path = _first_executable(os.environ.get("SSWITCHCTL"),
+                             BUILD / "control" / "sswitchctl" / "sswitchctl",
+                             BUILD / "sswitchctl") or _build_sswitchctl()
     pub = pathlib.Path(tempfile.mkdtemp(prefix="sswitchctl-bin-"))
     pub.chmod(0o755)
     dst = pub / "sswitchctl"
