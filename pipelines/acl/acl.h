@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * ACL engine (SPEC section 3.5): rule groups compiled into one rte_acl
+ * context each, per-ENI stage bindings, and the stage evaluation.
+ *
+ * Three layers, each usable without the next:
+ *   rules   ss_acl_rule_parse(): an acl_rule object (normalised JSON) -> rule
+ *   groups  ss_acl_group_build(): rules -> rte_acl context (needs the EAL)
+ *   table   ss_acl_table_*(): the control plane's view. prepare() builds a
+ *           whole new ss_acl_state aside from the store, commit() publishes
+ *           it with one pointer store, reclaim() frees the old one after the
+ *           RCU grace period.
+ *
+ * Evaluation (ss_acl_classify_burst) runs on workers, reads one published
+ * state for a whole burst, and classifies the burst stage by stage with one
+ * rte_acl_classify() call per (stage, group) present in the burst.
+ *
+ * Threads: everything but ss_acl_classify_burst, ss_acl_eni_gen and
+ * ss_acl_current is control-thread only.
+ */
+#ifndef SS_ACL_H
+#define SS_ACL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "control/ctl.h"
+#include "pipelines/acl/acl-t.h"
+
+/* ---- rules ---------------------------------------------------------------- */
+
+/* Parse a normalised acl_rule object of a group of family `v6`. Returns a
+ * malloc'd rule (one block, free()) or NULL with a message naming the field. */
+struct ss_acl_rule *ss_acl_rule_parse(const json_t *obj, int v6, char *err, size_t errlen);
+
+/* Number of classifier entries the rule expands to (product of its list
+ * lengths, an empty list counting 1). */
+uint64_t ss_acl_rule_expansion(const struct ss_acl_rule *r);
+
+/* ---- groups --------------------------------------------------------------- */
+
+/* Compile `n` rules (any order; priorities must be unique) into a group.
+ * nb_workers sizes the hit counters. NULL with a message on failure
+ * (-errno in *rc: -EINVAL bad rules, -E2BIG too large, -ENOMEM). */
+struct ss_acl_group *ss_acl_group_build(const char *name, int v6, struct ss_acl_rule *const *rules,
+					uint32_t n, unsigned int nb_workers, int *rc, char *err,
+					size_t errlen);
+void ss_acl_group_free(struct ss_acl_group *g);
+/* Hits of the rule of rank `rank`, all workers plus the base. */
+uint64_t ss_acl_group_hits(const struct ss_acl_group *g, uint32_t rank);
+
+/* ---- evaluation (workers) --------------------------------------------------- */
+
+/* SPEC 3.5 stage semantics for n requests: allow[i] = 1 or 0. Counts a hit
+ * on every rule that decided a stage, in row `worker` of its group. */
+void ss_acl_classify_burst(const struct ss_acl_state *st, unsigned int worker,
+			   const struct ss_acl_req *req, uint32_t n, uint8_t *allow);
+
+static inline uint32_t ss_acl_eni_gen(const struct ss_acl_state *st, uint32_t eni)
+{
+	return st != NULL && eni < st->nb_bind ? st->bind[eni].gen : 0;
+}
+
+/* ---- table (control thread) ------------------------------------------------ */
+
+/* How the table reads the committed store: the daemon passes the control
+ * plane and overlay's ENI index, the unit tests an in-memory store. */
+struct ss_acl_store_ops {
+	void *arg;
+	int (*foreach)(void *arg, const char *type, int (*fn)(void *fnarg, const json_t *obj),
+		       void *fnarg);
+	/* ENI index as used in the packet metadata, or -1 */
+	int (*eni_index)(void *arg, const char *name);
+};
+
+struct ss_acl_table;
+
+struct ss_acl_table *ss_acl_table_create(void);
+void ss_acl_table_destroy(struct ss_acl_table *t);
+/* Hit counter rows of groups compiled from now on (>= 1). */
+void ss_acl_table_set_workers(struct ss_acl_table *t, unsigned int nb_workers);
+/* Build the state for the store after `changes` (0 and nothing pending when
+ * no change concerns ACLs). -errno with a message naming the object. */
+int ss_acl_table_prepare(struct ss_acl_table *t, const struct ss_acl_store_ops *ops,
+			 const struct ss_change *changes, size_t n, char *err, size_t errlen);
+void ss_acl_table_commit(struct ss_acl_table *t);
+void ss_acl_table_abort(struct ss_acl_table *t);
+void ss_acl_table_reclaim(struct ss_acl_table *t);
+/* The published state (acquire load). */
+const struct ss_acl_state *ss_acl_table_state(const struct ss_acl_table *t);
+/* stats scope `acl`: {GROUP: {PRIORITY: hits}} */
+json_t *ss_acl_table_stats(const struct ss_acl_table *t);
+void ss_acl_table_stats_clear(struct ss_acl_table *t);
+
+/* The daemon's table, published for the policy nodes (NULL before the
+ * feature is initialised). */
+extern struct ss_acl_table *ss_acl_main;
+
+static inline const struct ss_acl_state *ss_acl_current(void)
+{
+	return ss_acl_main ? ss_acl_table_state(ss_acl_main) : NULL;
+}
+
+#endif
