@@ -162,6 +162,13 @@ class Netns:
             table[f[0]] = (ll, f[-1])
         return table
 
+    def link_stats(self, ifname):
+        """Kernel counters of an interface: {rx_packets, tx_packets,
+        rx_bytes, tx_bytes}."""
+        s = json.loads(self.ip("-s", "-j", "link", "show", "dev", ifname).stdout)[0]["stats64"]
+        return {"rx_packets": s["rx"]["packets"], "tx_packets": s["tx"]["packets"],
+                "rx_bytes": s["rx"]["bytes"], "tx_bytes": s["tx"]["bytes"]}
+
     def delete(self):
         run(["ip", "netns", "del", self.name], check=False)
 
@@ -200,10 +207,7 @@ class Link:
 
     def stats(self):
         """Kernel counters of the interface: {rx_packets, tx_packets, ...}."""
-        out = self.ns.ip("-s", "-j", "link", "show", "dev", self.ifname).stdout
-        s = json.loads(out)[0]["stats64"]
-        return {"rx_packets": s["rx"]["packets"], "tx_packets": s["tx"]["packets"],
-                "rx_bytes": s["rx"]["bytes"], "tx_bytes": s["tx"]["bytes"]}
+        return self.ns.link_stats(self.ifname)
 
 
 class Topology:
