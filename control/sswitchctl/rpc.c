@@ -300,6 +300,25 @@ int ss_rpc_call(struct ss_rpc *c, const char *method, const json_t *params,
 	msg[n + 1] = '\0';
 	rc = send_all(c, msg, n + 1, deadline, err, errlen);
 	free(msg);
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		/* The daemon may have refused us with an error line before
+		 * closing (1006 for a peer it does not serve): report that. */
+		char err2[256];
+		double short_deadline = now_s() + 1.0;
+
+		if (recv_line(c, short_deadline < deadline ? short_deadline : deadline, &line,
+			      err2, sizeof(err2)) == 0) {
+			reply = json_loads(line, 0, &jerr);
+			free(line);
+			if (json_is_object(reply) && json_object_get(reply, "error") != NULL) {
+				rc = parse_reply(reply, id, result, rerr, err, errlen);
+				json_decref(reply);
+				return rc;
+			}
+			json_decref(reply);
+		}
+		return -EPIPE;
+	}
 	if (rc < 0)
 		return rc;
 

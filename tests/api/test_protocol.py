@@ -308,3 +308,22 @@ def test_client_disconnecting_before_reply(daemon):
         s.close()
     with Client(daemon.socket) as c:
         assert "version" in c.call("system.info")
+
+
+def test_idle_mid_request_is_closed_idle_between_requests_is_not(daemon):
+    """A client stuck in the middle of a request line is disconnected after
+    the daemon's request timeout; a client idle between requests (a
+    controller keeping its connection) is not."""
+    between = Client(daemon.socket)
+    assert "version" in between.call("system.info")
+    mid = Client(daemon.socket)
+    mid.send_raw(b'{"jsonrpc":"2.0","id":1,"method":"system.')
+    start = time.monotonic()
+    line = mid.recv_line(timeout=40)
+    elapsed = time.monotonic() - start
+    mid.close()
+    assert line is None, f"expected the connection to be closed, got {line!r}"
+    assert 1.0 < elapsed < 35.0, f"closed after {elapsed:.1f}s"
+    # Idle at least as long, but between requests: still served.
+    assert "version" in between.call("system.info")
+    between.close()

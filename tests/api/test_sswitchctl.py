@@ -4,9 +4,11 @@ against no daemon, or one that never answers)."""
 
 import json
 import os
+import pathlib
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -303,3 +305,39 @@ def test_help_is_a_manual(sswitchctl_bin):
     assert r.returncode == 0 and "match.dst_prefix" in r.stdout
     r = run(sswitchctl_bin, "--version")
     assert r.returncode == 0 and r.stdout.startswith("sswitchctl ")
+
+
+def test_peer_credentials(sswitchctl_bin, make_daemon):
+    """SO_PEERCRED: a member of control.group is served; another user who
+    can open the socket file gets 1006 and a hint."""
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root and runuser to act as other users")
+    import grp
+    import pwd
+    try:
+        pwd.getpwnam("nobody"), pwd.getpwnam("daemon"), grp.getgrnam("nogroup")
+    except KeyError:
+        pytest.skip("needs the users nobody and daemon and the group nogroup")
+    wd = pathlib.Path(tempfile.mkdtemp(prefix="sswitch-peercred-"))
+    try:
+        wd.chmod(0o755)
+        d = make_daemon(workdir=wd, extra={"control": {
+            "socket": str(wd / "sswitchd.sock"), "state_file": str(wd / "state.json"),
+            "group": "nogroup"}})
+        sock = wd / "sswitchd.sock"
+        assert (sock.stat().st_mode & 0o777) == 0o660
+        assert sock.stat().st_gid == grp.getgrnam("nogroup").gr_gid, \
+            "the socket belongs to control.group"
+        # A member of the group: served.
+        r = subprocess.run(["runuser", "-u", "nobody", "--", sswitchctl_bin, "-s", str(sock),
+                            "vnet", "list"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        # Anyone else who can open the file is refused by the daemon.
+        sock.chmod(0o666)
+        r = subprocess.run(["runuser", "-u", "daemon", "--", sswitchctl_bin, "-s", str(sock),
+                            "vnet", "list"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1, (r.stdout, r.stderr)
+        assert "1006" in r.stderr and "group" in r.stderr
+        d.stop_and_check()
+    finally:
+        shutil.rmtree(wd, ignore_errors=True)
