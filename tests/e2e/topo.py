@@ -238,8 +238,9 @@ class Topology:
         (default: the port name) in `ns`, with MAC `mac` (default: a
         locally administered one derived from the port index) and MTU
         `if_mtu`. `mtu` is the daemon's port MTU (default 1500), `port_mac`
-        the daemon's port MAC (config `mac`), `peer` patch mode. The kernel
-        side's TSO/GSO/checksum offloads are off unless offloads=True."""
+        the daemon's port MAC (config `mac`), `peer` patch mode. With
+        af_packet, the kernel side's TSO/GSO/checksum offloads are turned
+        off unless offloads=True."""
         idx = len(self.links)
         ifname = ifname or name
         mac = mac or "02:e2:00:00:%02x:%02x" % (os.getpid() & 0xff, idx + 1)
@@ -296,14 +297,13 @@ class Topology:
         # router advertisements, addresses usable at once (no DAD)
         for key, value in (("accept_ra", 0), ("router_solicitations", 0), ("accept_dad", 0)):
             ns.sysctl("net.ipv6.conf.%s.%s" % (ifn, key), value)
-        if not lk.offloads:
+        if self.device == "af_packet" and not lk.offloads:
             # A veth hands partial checksums and 64 KB GSO frames to the
             # packet socket unless these are off (TCP then fails: the peer
             # drops the bad checksums). A tap without vnet_hdr has no
-            # checksum or TSO offload to begin with; GSO is done before
-            # the tap either way.
-            ns.run("ethtool", "-K", ifn, "tx", "off", "tso", "off", "gso", "off",
-                   check=self.device == "af_packet")
+            # checksum or TSO offload to begin with, and the kernel
+            # segments before the tap.
+            ns.run("ethtool", "-K", ifn, "tx", "off", "tso", "off", "gso", "off")
 
     # -- tearing down ----------------------------------------------------
     def close(self):
