@@ -196,15 +196,17 @@ static const struct obj_help objects[] = {
 	  "sswitchctl stats --watch --interval 2\n"
 	  "sswitchctl stats clear ports" },
 	{ "capture", "", "start stop list",
-	  "Packet capture to pcap files.",
-	  "name           capture name (the key)\n"
-	  "port           port name (rx/tx capture)\n"
-	  "direction      \"rx\", \"tx\" or \"both\"\n"
-	  "drop_reason    capture the drops of this reason instead of a port\n"
-	  "file           output pcap path (on the daemon's host)\n"
-	  "snaplen        bytes kept per packet\n"
-	  "count          stop after this many packets",
-	  "sswitchctl capture start name=c1 drop_reason=acl_deny file=/tmp/deny.pcap" },
+	  "Packet capture to pcap files, at most 8 at once.",
+	  "name           capture name, 1-31 characters (the key)\n"
+	  "file           absolute path of a new pcap file (on the daemon's host)\n"
+	  "port           port name; required unless direction is drop\n"
+	  "direction      \"rx\" (default), \"tx\", \"both\" or \"drop\"\n"
+	  "drop_reason    with direction drop (its default then): only this reason\n"
+	  "snaplen        64-65535 bytes kept per packet, default 65535\n"
+	  "count          stop after this many packets, default 0 (no limit)\n"
+	  "`capture stop name=N` completes the file.",
+	  "sswitchctl capture start name=c1 drop_reason=acl_deny file=/tmp/deny.pcap\n"
+	  "sswitchctl capture stop name=c1" },
 	{ "graph", "pipeline pipeline_graph", "(none)",
 	  "The live packet graph as Graphviz dot text (method pipeline.graph).",
 	  NULL,
