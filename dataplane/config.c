@@ -422,6 +422,33 @@ static int load_flows(struct cctx *c, const config_setting_t *root, struct ss_co
 			&cfg->tcp_fin_timeout_ms) ? -1 : 0;
 }
 
+/* rdma = { data_dscp = 26; cnp_dscp = 48; qp_table_size = N; qp_idle_timeout_ms = N; };
+ * the defaults of rdma.config (SPEC 3.7). */
+static int load_rdma(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "data_dscp", "cnp_dscp", "qp_table_size",
+					    "qp_idle_timeout_ms", NULL };
+	const config_setting_t *g;
+	uint32_t data = 26, cnp = 48;
+
+	if (get_group(c, root, "rdma", false, &g))
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_keys(c, g, "rdma.", keys) ||
+	    get_uint(c, g, "rdma.", "data_dscp", 0, 63, false, &data) ||
+	    get_uint(c, g, "rdma.", "cnp_dscp", 0, 63, false, &cnp) ||
+	    get_uint(c, g, "rdma.", "qp_table_size", 1, 64u * 1024 * 1024, false,
+		     &cfg->rdma_qp_table_size) ||
+	    get_uint(c, g, "rdma.", "qp_idle_timeout_ms", 1, 86400000, false,
+		     &cfg->rdma_qp_idle_timeout_ms))
+		return -1;
+	cfg->rdma_data_dscp = (uint8_t)data;
+	cfg->rdma_cnp_dscp = (uint8_t)cnp;
+	cfg->rdma_dscp_set = 1;
+	return 0;
+}
+
 static int load_telemetry(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
 {
 	static const char *const keys[] = { "prometheus", NULL };
@@ -471,7 +498,7 @@ int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t er
 {
 	static const char *const keys[] = { "eal", "lcores", "ports", "control", "flows",
 					    "tables", "telemetry", "bootstrap", "mbufs",
-					    "stats_interval_s", NULL };
+					    "stats_interval_s", "rdma", NULL };
 	struct cctx c = { .file = path, .err = err, .errlen = errlen };
 	config_t lc;
 	int rc = -1;
@@ -495,7 +522,8 @@ int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t er
 	if (check_keys(&c, root, "", keys) || load_eal(&c, root, cfg) ||
 	    load_lcores(&c, root, cfg) || load_ports(&c, root, cfg) ||
 	    load_control(&c, root, cfg) || load_flows(&c, root, cfg) ||
-	    load_tables(&c, root, cfg) || load_telemetry(&c, root, cfg) ||
+	    load_tables(&c, root, cfg) || load_rdma(&c, root, cfg) ||
+	    load_telemetry(&c, root, cfg) ||
 	    load_bootstrap(&c, root, cfg) ||
 	    get_uint(&c, root, "", "mbufs", 1024, 64u * 1024 * 1024, false, &cfg->mbufs) ||
 	    get_uint(&c, root, "", "stats_interval_s", 0, 3600, false, &interval))

@@ -49,6 +49,12 @@ struct ss_config {
 	uint32_t max_flows;
 	uint32_t idle_timeout_ms;
 	uint32_t tcp_fin_timeout_ms;
+	/* rdma (rdma.config defaults; 0 = the control plane's default) */
+	uint32_t rdma_qp_table_size;
+	uint32_t rdma_qp_idle_timeout_ms;
+	uint8_t rdma_data_dscp;          /* valid with rdma_dscp_set */
+	uint8_t rdma_cnp_dscp;
+	uint8_t rdma_dscp_set;           /* 1: the section gave the DSCPs (else 26 / 48) */
 	/* telemetry */
 	char *prometheus;            /* "addr:port" or NULL */
 	unsigned int stats_interval_s;

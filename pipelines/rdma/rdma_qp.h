@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Per-QP telemetry table: one per worker, bounded, with idle aging done a
+ * few buckets at a time by the worker that owns it.
+ *
+ * Concurrency contract
+ * --------------------
+ *  - Only the owning worker calls ss_rdma_qpt_find_or_add(), _count(),
+ *    _age(). It never blocks and never locks.
+ *  - Any other thread may call ss_rdma_qpt_read() at any time. A slot whose
+ *    key the worker is rewriting has an odd `seq`; the reader copies the
+ *    slot and keeps the copy only when `seq` was even and unchanged around
+ *    the copy (a sequence lock where the writer never waits). Counters are
+ *    updated outside the sequence section: a copy may be one packet behind
+ *    on some counter, never belong to another QP.
+ *  - Expired entries (idle longer than qp_idle_timeout_ms) are invisible to
+ *    readers and reused by the worker before they are reaped.
+ *  - stats.clear bumps a global clear generation; an entry whose clear_gen
+ *    is older restarts from zero on its next packet and is invisible until.
+ *
+ * Layout: buckets of 8 slots, a 32-bit signature per slot (0 = free) in a
+ * separate array so a miss touches one cache line of signatures. The hash
+ * is CRC32 of the 40-byte key.
+ */
+#ifndef SS_RDMA_QP_H
+#define SS_RDMA_QP_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+
+#include "pipelines/rdma/rdma-t.h"
+#include "pipelines/rdma/rdma_hdr.h"
+
+/* Bytes needed for a table of `capacity` entries (0 if too large). */
+size_t ss_rdma_qpt_memsize(uint32_t capacity);
+/* Lay a table out in `mem` (ss_rdma_qpt_memsize bytes, zeroed, cache
+ * aligned). */
+struct ss_rdma_qpt *ss_rdma_qpt_init(void *mem, uint32_t capacity);
+
+static inline uint32_t ss_rdma_qp_hash(const struct ss_rdma_qp_key *k)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)k;
+	uint32_t h = 0x5f3759df;
+
+	RTE_BUILD_BUG_ON(sizeof(*k) != 40);
+	h = rte_hash_crc_8byte(w[0], h);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	h = rte_hash_crc_8byte(w[3], h);
+	h = rte_hash_crc_8byte(w[4], h);
+	return h;
+}
+
+static inline bool ss_rdma_qp_key_eq(const struct ss_rdma_qp_key *a,
+				     const struct ss_rdma_qp_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+static inline void qpt_seq_begin(struct ss_rdma_qp_entry *e)
+{
+	__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void qpt_seq_end(struct ss_rdma_qp_entry *e)
+{
+	__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* (Re)start an entry for `key`: counters zero, no PSN seen. */
+static inline void qpt_entry_reset(struct ss_rdma_qp_entry *e, const struct ss_rdma_qp_key *key,
+				   uint64_t now, uint32_t clear_gen)
+{
+	qpt_seq_begin(e);
+	e->key = *key;
+	e->used = 1;
+	e->psn_valid = 0;
+	e->after_read = 0;
+	e->last_tsc = now;
+	e->pgen = 0;
+	e->pidx = SS_RDMA_NO_POLICY;
+	e->clear_gen = clear_gen;
+	memset(&e->c, 0, sizeof(e->c));
+	qpt_seq_end(e);
+}
+
+static inline bool qpt_expired(const struct ss_rdma_qp_entry *e, uint64_t now, uint64_t idle)
+{
+	/* signed: a reader's TSC may be a little behind the worker's */
+	return (int64_t)(now - e->last_tsc) > (int64_t)idle;
+}
+
+/* The entry of `key`, created if absent. NULL when the bucket has no free
+ * or expired slot or the table holds `capacity` entries (counted in
+ * insert_failed). An entry found expired or cleared restarts from zero. */
+static inline struct ss_rdma_qp_entry *
+ss_rdma_qpt_find_or_add(struct ss_rdma_qpt *t, const struct ss_rdma_qp_key *key, uint32_t h,
+			uint64_t now, uint64_t idle, uint32_t clear_gen)
+{
+	uint32_t sig = h | 1;
+	uint32_t base = (h >> 3 & t->mask) * SS_RDMA_QP_WAYS;
+	const uint32_t *s = &t->sig[base];
+	int free_slot = -1, stale_slot = -1;
+
+	for (int i = 0; i < SS_RDMA_QP_WAYS; i++) {
+		struct ss_rdma_qp_entry *e;
+
+		if (s[i] == 0) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		e = &t->e[base + i];
+		if (s[i] == sig && ss_rdma_qp_key_eq(&e->key, key)) {
+			if (unlikely(qpt_expired(e, now, idle) || e->clear_gen != clear_gen))
+				qpt_entry_reset(e, key, now, clear_gen);
+			return e;
+		}
+		if (stale_slot < 0 && qpt_expired(e, now, idle))
+			stale_slot = i;
+	}
+	if (stale_slot >= 0) {
+		/* reuse an idle QP's slot: count unchanged */
+		struct ss_rdma_qp_entry *e = &t->e[base + stale_slot];
+
+		t->sig[base + stale_slot] = sig;
+		t->expired++;
+		qpt_entry_reset(e, key, now, clear_gen);
+		return e;
+	}
+	if (free_slot < 0 || t->count >= t->capacity) {
+		t->insert_failed++;
+		return NULL;
+	}
+	t->sig[base + free_slot] = sig;
+	t->count++;
+	qpt_entry_reset(&t->e[base + free_slot], key, now, clear_gen);
+	return &t->e[base + free_slot];
+}
+
+/* Account one packet to an entry. */
+static inline void ss_rdma_qp_count(struct ss_rdma_qp_entry *e, uint32_t frame_len,
+				    enum ss_rdma_opclass cls, uint32_t psn, bool ce, uint64_t now)
+{
+	struct ss_rdma_qp_counters *c = &e->c;
+
+	e->last_tsc = now;
+	c->packets++;
+	c->bytes += frame_len;
+	c->ecn_ce += ce;
+	switch (cls) {
+	case SS_OPC_SEND: c->send++; break;
+	case SS_OPC_WRITE: c->write++; break;
+	case SS_OPC_READ_REQ: c->read_req++; break;
+	case SS_OPC_READ_RESP: c->read_resp++; break;
+	case SS_OPC_ACK: c->ack++; break;
+	case SS_OPC_NAK: c->nak++; break;
+	case SS_OPC_CNP: c->cnp++; break;
+	default: break;
+	}
+	if (!ss_rdma_psn_tracked(cls))
+		return;
+	if (e->psn_valid) {
+		int32_t d = ss_psn_diff(e->last_psn, psn);
+
+		/* in sequence: the next PSN; after a READ request any forward
+		 * step (the request consumed one PSN per response packet).
+		 * Anything else is one discontinuity: a forward jump (loss) or
+		 * a backward step (retransmission, duplicate). */
+		if (!(d == 1 || (e->after_read && d > 0)))
+			c->psn_gaps++;
+	}
+	e->last_psn = psn;
+	e->psn_valid = 1;
+	e->after_read = cls == SS_OPC_READ_REQ;
+}
+
+/* Reap expired entries in the next `nb_buckets` buckets. */
+void ss_rdma_qpt_age(struct ss_rdma_qpt *t, uint64_t now, uint64_t idle, uint32_t nb_buckets);
+
+/* A consistent copy of slot `i` (0 .. nb_buckets * WAYS - 1) into *out.
+ * Returns 1 when the slot holds a live QP (used, not expired at `now`, of
+ * clear generation `clear_gen`), 0 otherwise. Any thread. */
+int ss_rdma_qpt_read(const struct ss_rdma_qpt *t, uint32_t i, uint64_t now, uint64_t idle,
+		     uint32_t clear_gen, struct ss_rdma_qp_entry *out);
+
+static inline uint32_t ss_rdma_qpt_slots(const struct ss_rdma_qpt *t)
+{
+	return t->nb_buckets * SS_RDMA_QP_WAYS;
+}
+
+#endif

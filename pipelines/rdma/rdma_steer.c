@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * rdma_steer: RoCEv2 packets from host and storage ports (parse sends them
+ * here). Every packet is counted in its worker's per-QP table; a packet that
+ * matches a policy is routed to the policy's port (SPEC 3.7): Ethernet
+ * addresses, 802.1Q PCP, DSCP and TTL rewritten (ICRC-safe, rdma_hdr.h),
+ * lossless class when the policy asks and the port has the lane, then
+ * port_tx. What matches no policy goes on to the ingress role's pipeline,
+ * or is dropped `no_forwarding` when that role has none (as parse would).
+ */
+#include <rte_cycles.h>
+#include <rte_graph.h>
+#include <rte_graph_worker.h>
+
+#include "pipelines/common/node.h"
+#include "pipelines/drop/drop.h"
+#include "pipelines/rdma/rdma.h"
+#include "pipelines/rdma/rdma_qp.h"
+#include "pipelines/rdma/rdma_steer.h"
+
+enum { RDMA_NEXT_DROP = 0, RDMA_NEXT_TX, RDMA_NB_STATIC_NEXT };
+
+/* Buckets of the QP table the reaper visits per burst. */
+#define RDMA_AGE_BUCKETS 2
+
+struct ss_rdma_state *ss_rdma_cur;
+uint32_t ss_rdma_clear_gen;
+
+/* Edge to each role's pipeline, 0 (drop) when none: set by
+ * ss_rdma_steer_add_edges() before the graphs exist (dataplane: ro). */
+static uint8_t role_edge[SS_ROLE_STORAGE + 1];
+
+int ss_rdma_steer_add_edges(void)
+{
+	rte_node_t self = rte_node_from_name(SS_RDMA_NODE);
+
+	if (self == RTE_NODE_ID_INVALID)
+		return -ENOENT;
+	for (int r = SS_ROLE_HOST; r <= SS_ROLE_STORAGE; r++) {
+		const char *name = ss_parse_ingress_node((enum ss_port_role)r);
+		const char *names[1] = { name };
+
+		if (name == NULL)
+			continue;
+		if (rte_node_edge_update(self, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID)
+			return -ENOSPC;
+		rte_edge_t n = rte_node_edge_count(self);
+		if (n == 0 || n - 1 > UINT8_MAX)
+			return -ENOSPC;
+		role_edge[r] = (uint8_t)(n - 1);
+	}
+	return 0;
+}
+
+struct burst {
+	const struct ss_rdma_state *st;
+	struct ss_rdma_qpt *qt;
+	struct ss_rdma_pctr *ctr;
+	uint64_t now;
+	uint32_t clear_gen;
+};
+
+static inline uint8_t unsteered(struct rte_mbuf *m, const struct ss_meta *meta)
+{
+	uint8_t e = role_edge[ss_ports.ports[meta->in_port].role];
+
+	if (e == RDMA_NEXT_DROP)
+		ss_mark_drop(m, SS_DROP_NO_FORWARDING);
+	return e;
+}
+
+/* Per-QP accounting; returns the packet's policy (cached per QP). */
+static inline uint16_t account_and_match(const struct burst *b, const struct ss_meta *meta,
+					 const uint8_t *ip, bool v4, uint32_t frame_len)
+{
+	const struct ss_bth *bth = &meta->bth;
+	struct ss_rdma_qp_entry *e = NULL;
+	struct ss_rdma_qp_key key;
+	uint16_t pidx;
+
+	memset(&key, 0, sizeof(key));
+	key.family = v4 ? 4 : 6;
+	key.dqp = bth->dqp;
+	if (v4) {
+		memcpy(key.src, ip + 12, 4);
+		memcpy(key.dst, ip + 16, 4);
+	} else {
+		memcpy(key.src, ip + 8, 16);
+		memcpy(key.dst, ip + 24, 16);
+	}
+	if (likely(b->qt != NULL)) {
+		e = ss_rdma_qpt_find_or_add(b->qt, &key, ss_rdma_qp_hash(&key), b->now,
+					    b->st->idle_tsc, b->clear_gen);
+		if (likely(e != NULL)) {
+			ss_rdma_qp_count(e, frame_len,
+					 ss_rdma_opclass(bth->opcode, bth->has_aeth,
+							 bth->aeth_syndrome),
+					 bth->psn, ss_ip_ecn(ip, v4) == 3, b->now);
+			if (e->pgen == b->st->gen)
+				return e->pidx;
+		}
+	}
+	if (v4) {
+		uint32_t s, d;
+
+		memcpy(&s, ip + 12, 4);
+		memcpy(&d, ip + 16, 4);
+		pidx = ss_rdma_lookup4(b->st, rte_be_to_cpu_32(s), rte_be_to_cpu_32(d), bth->dqp);
+	} else {
+		pidx = ss_rdma_lookup6(b->st, ip + 8, ip + 24, bth->dqp);
+	}
+	if (e != NULL) {
+		e->pidx = pidx;
+		e->pgen = b->st->gen;
+	}
+	return pidx;
+}
+
+static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m)
+{
+	struct ss_meta *meta = ss_meta(m);
+	const struct ss_layer *l = &meta->hdr.outer;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *ip = d + l->l3_off;
+	bool v4 = l->l3 == SS_L3_IPV4;
+	uint16_t pidx;
+
+	if (unlikely(b->st == NULL))
+		return unsteered(m, meta);
+	pidx = account_and_match(b, meta, ip, v4, m->pkt_len);
+	if (pidx == SS_RDMA_NO_POLICY)
+		return unsteered(m, meta);
+
+	/* routed (SPEC 3.7): TTL / hop limit <= 1 is not forwarded */
+	if (unlikely(ss_ip_ttl(ip, v4) <= 1)) {
+		ss_mark_drop(m, SS_DROP_TTL_EXCEEDED);
+		return RDMA_NEXT_DROP;
+	}
+	const struct ss_rdma_action *a = &b->st->act[pidx];
+	uint8_t dscp = meta->bth.opcode == SS_BTH_OP_CNP ? b->st->cnp_dscp : a->dscp;
+
+	if (v4)
+		ss_rdma_rewrite_ip4(ip, dscp);
+	else
+		ss_rdma_rewrite_ip6(ip, dscp);
+	if (a->pcp != SS_RDMA_NO_PCP && l->nb_vlans > 0)
+		d[14] = (uint8_t)(a->pcp << 5 | (d[14] & 0x1f));
+	memcpy(d, a->dmac, 6);
+	memcpy(d + 6, a->smac, 6);
+	b->ctr[pidx].packets++;
+	b->ctr[pidx].bytes += m->pkt_len;
+	meta->out_port = a->out_port;
+	meta->tx_class = a->tx_class;
+	return RDMA_NEXT_TX;
+}
+
+static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+				   uint16_t nb_objs)
+{
+	struct ss_worker *w = ss_node_worker(node);
+	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	struct burst b;
+
+	b.st = __atomic_load_n(&ss_rdma_cur, __ATOMIC_ACQUIRE);
+	b.qt = NULL;
+	b.ctr = NULL;
+	b.now = rte_rdtsc();
+	b.clear_gen = __atomic_load_n(&ss_rdma_clear_gen, __ATOMIC_RELAXED);
+	if (likely(b.st != NULL)) {
+		if (b.st->qps != NULL && w->index < b.st->qps->nb)
+			b.qt = b.st->qps->t[w->index];
+		b.ctr = b.st->ctr[w->index];
+	}
+	for (uint16_t i = 0; i < nb_objs; i++)
+		next[i] = steer_one(&b, objs[i]);
+	if (b.qt != NULL)
+		ss_rdma_qpt_age(b.qt, b.now, b.st->idle_tsc, RDMA_AGE_BUCKETS);
+	ss_node_dispatch(graph, node, objs, nb_objs, next);
+	return nb_objs;
+}
+
+static struct rte_node_register rdma_steer_node = {
+	.name = SS_RDMA_NODE,
+	.process = rdma_steer_process,
+	.init = ss_node_init_worker,
+	.nb_edges = RDMA_NB_STATIC_NEXT,
+	.next_nodes = {
+		[RDMA_NEXT_DROP] = SS_NODE_DROP,
+		[RDMA_NEXT_TX] = "port_tx",
+	},
+};
+RTE_NODE_REGISTER(rdma_steer_node);
