@@ -126,7 +126,7 @@ static const struct obj_help objects[] = {
 	  "sswitchctl pa-validation add vnet=v1 underlay_ip=198.51.100.7" },
 	{ "acl group", "acl_group acl-group", "add delete replace get list",
 	  "ACL groups: ordered rule sets of one family, bound to ENI stages.",
-	  "name           string (the key)\n"
+	  "name           1-63 of A-Z a-z 0-9 _ . : - (the key)\n"
 	  "family         \"ipv4\" or \"ipv6\"\n"
 	  "rules          replace: the complete new list of rules (see acl rule;\n"
 	  "               group may be omitted), swapped in atomically; replace\n"
@@ -156,7 +156,7 @@ static const struct obj_help objects[] = {
 	  "sswitchctl flow list --eni e1 --limit 20" },
 	{ "rdma policy", "rdma_policy rdma-policy", "add delete get list",
 	  "RoCEv2 steering policies for GPU-to-storage traffic.",
-	  "name           string (the key)\n"
+	  "name           1-63 of A-Z a-z 0-9 _ . : - (the key)\n"
 	  "priority       0-2147483647, lower wins\n"
 	  "match.dst_prefix  storage target prefix (required)\n"
 	  "match.src_prefix  optional source prefix, of dst_prefix's family\n"
@@ -278,7 +278,10 @@ static void print_indented(FILE *out, const char *text, int indent)
 
 static void print_object(FILE *out, const struct obj_help *o, int indent)
 {
-	fprintf(out, "%*s%s %s\n", indent, "", o->name, o->verbs);
+	if (o->verbs[0] == '(')   /* "(none)": a command of its own */
+		fprintf(out, "%*s%s\n", indent, "", o->name);
+	else
+		fprintf(out, "%*s%s %s\n", indent, "", o->name, o->verbs);
 	print_indented(out, o->summary, indent + 4);
 	if (o->fields != NULL) {
 		fprintf(out, "%*sFields:\n", indent + 4, "");
@@ -350,9 +353,10 @@ void ss_help_main(FILE *out)
 "    entries[0].ip=10.0.0.5. `--key value` and `--key=value` after the command\n"
 "    are the same as key=value (mapping list --vnet v1).\n"
 "\n"
-"    Every *.add also takes entries=[...] (or -f FILE) to add many objects in\n"
-"    one transaction. Adding an object identical to an existing one, and\n"
-"    deleting an absent one, succeed.\n"
+"    Every add and delete also takes entries=[...] (or -f FILE) to change many\n"
+"    objects in one transaction; a delete takes the key fields only. Adding an\n"
+"    object identical to an existing one, and deleting an absent one, succeed.\n"
+"    Every list takes limit=N, and the filter named in the object's fields.\n"
 "\n"
 "GLOBAL OPTIONS\n"
 "    -s, --socket PATH   control socket of sswitchd (default: $SSWITCH_SOCKET,\n"
@@ -397,7 +401,8 @@ void ss_help_main(FILE *out)
 "EXIT STATUS\n"
 "    0   success\n"
 "    1   the daemon answered with an error (its code, message and the field\n"
-"        it names are printed on stderr)\n"
+"        it names are printed on stderr; 1006: not root nor in the daemon's\n"
+"        control group)\n"
 "    2   usage error: bad arguments, unknown object or verb, unreadable -f file\n"
 "    3   connection error: sswitchd not running, permission denied, timeout,\n"
 "        or a reply that does not follow the protocol\n"
