@@ -39,10 +39,14 @@ $(ASAN_BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(NINJA_JOBS)
-	@echo "built: $(BUILD)/sswitchd $(BUILD)/control/sswitchctl/sswitchctl"
+	@ln -sf dataplane/sswitchd $(BUILD)/sswitchd
+	@ln -sf control/sswitchctl/sswitchctl $(BUILD)/sswitchctl
+	@echo "built: $(BUILD)/sswitchd $(BUILD)/sswitchctl"
 
 asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD) -j $(NINJA_JOBS)
+	@ln -sf dataplane/sswitchd $(ASAN_BUILD)/sswitchd
+	@ln -sf control/sswitchctl/sswitchctl $(ASAN_BUILD)/sswitchctl
 
 run: build
 	$(PY) config/make_demo.py /tmp/sswitch-demo

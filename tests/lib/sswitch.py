@@ -30,7 +30,13 @@ def build_dir():
 
 
 def sswitchd_path():
-    return os.environ.get("SSWITCHD", os.path.join(build_dir(), "sswitchd"))
+    if "SSWITCHD" in os.environ:
+        return os.environ["SSWITCHD"]
+    for rel in ("sswitchd", os.path.join("dataplane", "sswitchd")):
+        path = os.path.join(build_dir(), rel)
+        if os.path.exists(path):
+            return path
+    return os.path.join(build_dir(), "sswitchd")
 
 
 class Port:
