@@ -124,6 +124,29 @@ int ss_ctl_register_table(struct ss_ctl *ctl, const struct ss_ctl_table *t);
 /* Read access to the committed store (control thread only). `key` is the
  * object's identity as the store spells it (see docs/api.md), e.g. the VNET
  * name, or "vnet/ip" for a mapping. Returns a borrowed reference or NULL. */
+/*
+ * Added by control/: types and keys. `type` is ss_change.type; a key is the
+ * normalised key fields joined with '/' (names never contain '/'; integers
+ * in decimal; addresses and prefixes in their canonical form):
+ *   switch, flow.config, rdma.config   singletons: key ignored (NULL or "")
+ *   vip             ip                       "192.0.2.10"
+ *   underlay_route  prefix                   "0.0.0.0/0"
+ *   vnet            name                     "v1"
+ *   direction       vni                      "777"
+ *   acl_group       name                     "g1"
+ *   acl_rule        group/priority           "g1/10"
+ *   eni             name                     "e1"
+ *   route           group/prefix             "rg1/10.1.0.0/16"
+ *   mapping         vnet/ip                  "v1/10.1.0.5", "v1/2001:db8::5"
+ *   inbound_route   eni/vni/src_prefix/priority  "e1/100/10.0.0.0/8/1"
+ *   pa_validation   vnet/underlay_ip         "v1/198.51.100.7"
+ *   rdma.policy     name                     "p1"
+ * Objects are returned normalised, with defaults filled in. The pointer
+ * stays valid until that object is changed or deleted by a later
+ * transaction (after that transaction's reclaim()). ss_ctl_store_foreach()
+ * passes objects valid during the callback only (8M mappings are not kept
+ * as jansson trees).
+ */
 const json_t *ss_ctl_store_get(struct ss_ctl *ctl, const char *type, const char *key);
 /* Calls fn for every object of a type; stops early if fn returns non-zero
  * and returns that value. */

@@ -63,6 +63,7 @@ struct ss_schema {
 /* A reference from an object to another (for existence and in-use). */
 struct ss_ref {
 	uint8_t type;
+	uint8_t is_key;              /* from a key field: the parent reference */
 	char key[SS_KEY_MAX];
 	char field[128];
 };

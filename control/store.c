@@ -402,29 +402,13 @@ reserve_for(struct ss_store *s, const struct ss_node *n)
 	return 0;
 }
 
+/* Adjust the reference counts of what obj references; returns the parent
+ * (the object named by the first key field with a reference) or NULL. */
 static struct ss_node *
-parent_of(struct ss_store *s, int type, const json_t *obj)
-{
-	const struct ss_type *t = ss_types[type];
-	unsigned i;
-
-	for (i = 0; i < t->schema.n; i++) {
-		const struct ss_field *f = &t->schema.f[i];
-
-		if ((f->flags & SS_FF_KEY) && f->ref) {
-			const json_t *v = json_object_get(obj, f->name);
-
-			return ss_store_find(s, f->ref - 1, json_string_value(v),
-					     json_string_length(v));
-		}
-	}
-	return NULL;
-}
-
-static void
 adjust_refs(struct ss_store *s, int type, const json_t *obj, int delta)
 {
 	struct ss_ref refs[SS_MAX_REFS];
+	struct ss_node *parent = NULL;
 	int i, n = ss_schema_refs(ss_types[type], obj, refs, SS_MAX_REFS);
 
 	for (i = 0; i < n; i++) {
@@ -432,9 +416,13 @@ adjust_refs(struct ss_store *s, int type, const json_t *obj, int delta)
 						  strlen(refs[i].key));
 
 		/* existence was validated before the link; keep going if not */
-		if (t != NULL)
-			t->refs = (uint32_t)((int)t->refs + delta);
+		if (t == NULL)
+			continue;
+		t->refs = (uint32_t)((int)t->refs + delta);
+		if (refs[i].is_key && parent == NULL)
+			parent = t;
 	}
+	return parent;
 }
 
 /* Put n (with value obj) into the store: map, indexes, refs, parent. */
@@ -448,8 +436,7 @@ do_link(struct ss_store *s, struct ss_node *n, const json_t *obj)
 	for (i = 0; i < SS_NODE_IDX; i++)
 		if (n->idx[i] != NULL)
 			hmap_link(&s->idx[n->idx[i]->which], &n->idx[i]->h);
-	adjust_refs(s, n->type, obj, +1);
-	p = parent_of(s, n->type, obj);
+	p = adjust_refs(s, n->type, obj, +1);
 	if (p != NULL)
 		dl_add(&p->children, &n->sib);
 }
