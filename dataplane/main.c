@@ -312,8 +312,14 @@ static void stop(struct daemon *d)
 	if (d->features_up)
 		ss_features_fini();
 	ss_prom_close(d->prom);
-	if (d->ctl)
+	if (d->ctl) {
+		char err[512];
+		/* every commit is already durable (journal); a snapshot makes the
+		 * state file the whole state again, for backups and fast starts */
+		if (d->workers_up && ss_ctl_save(d->ctl, err, sizeof(err)) != 0)
+			fprintf(stderr, "sswitchd: saving state: %s\n", err);
 		ss_ctl_destroy(d->ctl);
+	}
 	if (d->eal_up) {
 		ss_workers_free();
 		rte_eal_cleanup();
