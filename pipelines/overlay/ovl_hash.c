@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Lock-free exact-match table with staged transactions (ovl_hash.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+
+#include "pipelines/overlay/ovl_hash.h"
+
+enum { TAG_SET = 1, TAG_DEL = 2 };
+
+#define OVL_HASH_MIN 64
+
+static struct rte_hash *create(struct ovl_hash *h, uint32_t cap)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters prm = {
+		.name = name,
+		.entries = cap,
+		.key_len = h->key_len,
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = 0,
+		.socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	snprintf(name, sizeof(name), "ovl_%s_%u", h->name, h->gen++);
+	return rte_hash_create(&prm);
+}
+
+int ovl_hash_init(struct ovl_hash *h, const char *name, uint32_t key_len, uint32_t cap)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->key_len = key_len;
+	h->cap = RTE_MAX(cap, (uint32_t)OVL_HASH_MIN);
+	ovl_kmap_init(&h->stage, key_len);
+	h->live = create(h, h->cap);
+	return h->live ? 0 : -ENOMEM;
+}
+
+void ovl_hash_fini(struct ovl_hash *h)
+{
+	ovl_hash_abort(h);
+	ovl_hash_reclaim(h);
+	rte_hash_free(h->live);
+	ovl_kmap_free(&h->stage);
+	free(h->freepos);
+	memset(h, 0, sizeof(*h));
+}
+
+int ovl_hash_get(const struct ovl_hash *h, const void *key, uint64_t *val, bool *staged)
+{
+	uint8_t tag;
+	void *d;
+
+	if (ovl_kmap_get(&h->stage, key, val, &tag)) {
+		if (staged)
+			*staged = true;
+		return tag == TAG_SET;
+	}
+	if (staged)
+		*staged = false;
+	if (rte_hash_lookup_data(h->live, key, &d) < 0)
+		return 0;
+	if (val)
+		*val = (uint64_t)(uintptr_t)d;
+	return 1;
+}
+
+int ovl_hash_set(struct ovl_hash *h, const void *key, uint64_t val)
+{
+	return ovl_kmap_put(&h->stage, key, val, TAG_SET);
+}
+
+int ovl_hash_del(struct ovl_hash *h, const void *key)
+{
+	return ovl_kmap_put(&h->stage, key, 0, TAG_DEL);
+}
+
+bool ovl_hash_dirty(const struct ovl_hash *h)
+{
+	return h->stage.n > 0;
+}
+
+int ovl_hash_staged_next(const struct ovl_hash *h, uint32_t *pos, const void **key,
+			 uint64_t *val, bool *deleted)
+{
+	uint8_t tag;
+
+	if (!ovl_kmap_next(&h->stage, pos, key, val, &tag))
+		return 0;
+	*deleted = tag == TAG_DEL;
+	return 1;
+}
+
+int ovl_hash_live_next(const struct ovl_hash *h, uint32_t *pos, const void **key,
+		       uint64_t *val)
+{
+	void *d;
+
+	if (rte_hash_iterate(h->live, key, &d, pos) < 0)
+		return 0;
+	*val = (uint64_t)(uintptr_t)d;
+	return 1;
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+	uint64_t c = OVL_HASH_MIN;
+
+	while (c < n)
+		c <<= 1;
+	return c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+}
+
+/* Build the grown table: every live key the transaction keeps, then the
+ * staged ones. Nothing is visible to the workers. */
+static int grow(struct ovl_hash *h, uint64_t need)
+{
+	uint32_t ncap = pow2_at_least(need + need / 4);
+	struct rte_hash *t = create(h, ncap);
+	uint32_t pos = 0, n = 0;
+	const void *key;
+	uint64_t val;
+	bool del;
+
+	if (t == NULL)
+		return -ENOMEM;
+	while (ovl_hash_live_next(h, &pos, &key, &val)) {
+		if (ovl_kmap_get(&h->stage, key, NULL, NULL))
+			continue;
+		if (rte_hash_add_key_data(t, key, (void *)(uintptr_t)val) < 0)
+			goto fail;
+		n++;
+	}
+	pos = 0;
+	while (ovl_hash_staged_next(h, &pos, &key, &val, &del)) {
+		if (del)
+			continue;
+		if (rte_hash_add_key_data(t, key, (void *)(uintptr_t)val) < 0)
+			goto fail;
+		n++;
+	}
+	h->next = t;
+	h->next_cap = ncap;
+	h->next_count = n;
+	return 0;
+fail:
+	rte_hash_free(t);
+	return -ENOMEM;
+}
+
+int ovl_hash_finalize(struct ovl_hash *h)
+{
+	uint32_t pos = 0, adds = 0, dels = 0;
+	const void *key;
+	uint64_t val;
+	bool del;
+
+	if (h->stage.n == 0)
+		return 0;
+	while (ovl_hash_staged_next(h, &pos, &key, &val, &del)) {
+		int present = rte_hash_lookup(h->live, key) >= 0;
+		if (del && present)
+			dels++;
+		else if (!del && !present)
+			adds++;
+	}
+	h->count_after = h->count + adds - dels;
+	/* deleted slots are freed only at reclaim: they still count */
+	if ((uint64_t)h->count + adds <= h->cap)
+		return ovl_grow((void **)&h->freepos, &h->cap_free, dels, sizeof(int32_t));
+	return grow(h, (uint64_t)h->count + adds);
+}
+
+void ovl_hash_commit(struct ovl_hash *h)
+{
+	uint32_t pos = 0;
+	const void *key;
+	uint64_t val;
+	bool del;
+
+	if (h->next != NULL) {
+		h->old = h->live;
+		__atomic_store_n(&h->live, h->next, __ATOMIC_RELEASE);
+		h->next = NULL;
+		h->cap = h->next_cap;
+		h->count = h->next_count;
+		ovl_kmap_clear(&h->stage);
+		return;
+	}
+	while (ovl_hash_staged_next(h, &pos, &key, &val, &del)) {
+		if (del) {
+			int32_t p = rte_hash_del_key(h->live, key);
+			if (p >= 0)
+				h->freepos[h->nfree++] = p;
+		} else {
+			/* cannot fail: finalize() checked the capacity */
+			rte_hash_add_key_data(h->live, key, (void *)(uintptr_t)val);
+		}
+	}
+	h->count = h->count_after;
+	ovl_kmap_clear(&h->stage);
+}
+
+void ovl_hash_abort(struct ovl_hash *h)
+{
+	if (h->next != NULL) {
+		rte_hash_free(h->next);
+		h->next = NULL;
+	}
+	ovl_kmap_clear(&h->stage);
+}
+
+void ovl_hash_reclaim(struct ovl_hash *h)
+{
+	for (size_t i = 0; i < h->nfree; i++)
+		rte_hash_free_key_with_position(h->live, h->freepos[i]);
+	h->nfree = 0;
+	if (h->old != NULL) {
+		rte_hash_free(h->old);
+		h->old = NULL;
+	}
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The overlay tables: control-plane entry points (an ss_ctl_table, see
+ * control/ctl.h) and the lookups the graph nodes use.
+ *
+ * Threads: ss_ovl_tables_*() and ss_ovl_prepare/commit/abort/reclaim run on
+ * the control thread; the inline lookups run on the workers, lock-free, and
+ * what they return stays valid until the worker's next quiescent state (the
+ * end of its graph walk).
+ */
+#ifndef SS_OVL_TABLES_H
+#define SS_OVL_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "control/ctl.h"
+#include "pipelines/overlay/ovl_tables-t.h"
+
+/* Default capacities when a `tables` limit is 0 (the same as the store's). */
+#define SS_OVL_DEF_VNETS 16384
+#define SS_OVL_DEF_ENIS 4096
+
+/* Allocate the empty tables. 0 or -errno. Control thread, EAL up. */
+int ss_ovl_tables_init(const struct ss_ctl_limits *lim);
+void ss_ovl_tables_fini(void);
+
+/* The ss_ctl_table callbacks (ctx unused, ctl may be NULL: the tables only
+ * read the changes). */
+int ss_ovl_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *changes, size_t n,
+		   char *err, size_t errlen);
+void ss_ovl_commit(void *ctx);
+void ss_ovl_abort(void *ctx);
+void ss_ovl_reclaim(void *ctx);
+
+/* The index the ENI has, or will have once the transaction being prepared
+ * commits; -1 if none. */
+int ss_ovl_eni_index(const char *name);
+/* The same for VNETs and route groups (tests, stats). */
+int ss_ovl_vnet_index(const char *name);
+int ss_ovl_group_index(const char *name);
+/* Name of a committed ENI index, NULL if none. */
+const char *ss_ovl_eni_name(uint32_t index);
+
+/* ---- data plane lookups -------------------------------------------------- */
+
+/* The inbound route of (ENI, VNI) that matches the outer source address:
+ * longest prefix, then lowest priority. NULL when none matches. */
+const struct ss_ovl_inb_rule *ss_ovl_inb_match(uint32_t eni, uint32_t vni, int fam,
+					       const uint8_t *src);
+
+static inline const struct ss_ovl_switch *ss_ovl_switch_get(void)
+{
+	return __atomic_load_n(&ss_ovl.sw, __ATOMIC_ACQUIRE);
+}
+
+static inline const struct ss_ovl_eni *ss_ovl_eni_get(uint32_t index)
+{
+	return __atomic_load_n(&ss_ovl.enis[index], __ATOMIC_ACQUIRE);
+}
+
+static inline const struct ss_ovl_vnet *ss_ovl_vnet_get(uint16_t index)
+{
+	return &ss_ovl.vnets[index];
+}
+
+static inline void ss_ovl_ipkey(struct ss_ovl_ipkey *k, int fam, uint16_t vnet,
+				const uint8_t *addr)
+{
+	k->fam = (uint8_t)fam;
+	k->pad = 0;
+	k->vnet = vnet;
+	if (fam == 4) {
+		memcpy(k->addr, addr, 4);
+		memset(k->addr + 4, 0, 12);
+	} else {
+		memcpy(k->addr, addr, 16);
+	}
+}
+
+static inline const struct ss_ovl_mapping *ss_ovl_mapping_find(uint16_t vnet, int fam,
+							       const uint8_t *ip)
+{
+	struct ss_ovl_ipkey k;
+	uint64_t v;
+
+	ss_ovl_ipkey(&k, fam, vnet, ip);
+	return ovl_hash_lookup(&ss_ovl.map, &k, &v) ? (const struct ss_ovl_mapping *)(uintptr_t)v
+						   : NULL;
+}
+
+/* Is addr a VIP (the switch underlay IPs or a vip.add entry)? */
+static inline int ss_ovl_is_vip(const struct ss_ovl_switch *sw, int fam, const uint8_t *addr)
+{
+	struct ss_ovl_ipkey k;
+	uint64_t v;
+
+	if (sw != NULL) {
+		if (fam == 4 && sw->has_ip4 && memcmp(addr, sw->ip4, 4) == 0)
+			return 1;
+		if (fam == 6 && sw->has_ip6 && memcmp(addr, sw->ip6, 16) == 0)
+			return 1;
+	}
+	ss_ovl_ipkey(&k, fam, 0, addr);
+	return ovl_hash_lookup(&ss_ovl.vip, &k, &v);
+}
+
+static inline const struct ss_ovl_route *ss_ovl_route_find(uint16_t group, int fam,
+							   const uint8_t *dst)
+{
+	uint32_t nh;
+
+	if (group == 0 ||
+	    !ovl_lpm_lookup(&ss_ovl.lpm, (uint16_t)(group * 2 + (fam == 6)), fam, dst, &nh))
+		return NULL;
+	return (const struct ss_ovl_route *)ovl_pool_get(&ss_ovl.routes, nh);
+}
+
+static inline const struct ss_ovl_uroute *ss_ovl_uroute_find(int fam, const uint8_t *dst)
+{
+	uint32_t nh;
+
+	if (!ovl_lpm_lookup(&ss_ovl.lpm, (uint16_t)(fam == 6), fam, dst, &nh))
+		return NULL;
+	return (const struct ss_ovl_uroute *)ovl_pool_get(&ss_ovl.uroutes, nh);
+}
+
+#endif

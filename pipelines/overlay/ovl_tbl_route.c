@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Staging of the tenant routing objects: route (outbound routing, SPEC 3.1
+ * step 6), mapping (CA -> PA, step 7), pa_validation and inbound_route
+ * (SPEC 3.2 step 4).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipelines/overlay/ovl_tables-int.h"
+
+static uint16_t vnet_of(const json_t *o, const char *field, int *rc, const char *what,
+			char *err, size_t errlen)
+{
+	const char *name = ovl_json_str(o, field);
+	uint32_t idx;
+
+	*rc = 0;
+	if (name == NULL)
+		return 0;
+	idx = ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage, name);
+	if (idx == 0)
+		*rc = ovl_err(-ENOENT, err, errlen, "%s: vnet %s not found", what, name);
+	return (uint16_t)idx;
+}
+
+/* ---- route ----------------------------------------------------------------------- */
+
+static const char *const route_actions[] = {
+	[SS_OVL_RT_VNET] = "vnet",
+	[SS_OVL_RT_VNET_DIRECT] = "vnet_direct",
+	[SS_OVL_RT_DIRECT] = "direct",
+	[SS_OVL_RT_DROP] = "drop",
+};
+
+int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen)
+{
+	const json_t *o = ovl_chg_obj(c);
+	const char *group = ovl_json_str(o, "group");
+	const char *action = ovl_json_str(o, "action");
+	char what[160];
+	struct ovl_lpm_rule r;
+	struct ss_ovl_route *rt;
+	uint32_t cur, idx;
+	uint16_t g;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if (group == NULL || ovl_json_prefix(o, "prefix", &r.fam, r.addr, &r.plen) != 1)
+		return ovl_err(-EINVAL, err, errlen, "route: bad group or prefix");
+	snprintf(what, sizeof(what), "route %s %s", group, ovl_json_str(o, "prefix"));
+	ovl_lpm_mask(&r);
+	g = (uint16_t)ovl_name_get(&ss_ovl.group_names, &ss_ovl.group_stage, group);
+	r.scope = (uint16_t)(g * 2 + (r.fam == 6));
+	if (g != 0 && ovl_lpm_get(&ss_ovl.lpm, &r, &cur)) {
+		if (ovl_pool_release(&ss_ovl.routes, cur) != 0)
+			return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
+		if (c->op == SS_CHANGE_DELETE) {
+			rc = ovl_lpm_del(&ss_ovl.lpm, &r);
+			if (rc != 0)
+				return ovl_err(rc, err, errlen, "%s: out of memory", what);
+			return ovl_group_unref(g, err, errlen);
+		}
+	} else {
+		if (c->op == SS_CHANGE_DELETE)
+			return 0;
+		rc = ovl_group_ref(group, &g, err, errlen);
+		if (rc != 0)
+			return rc;
+		r.scope = (uint16_t)(g * 2 + (r.fam == 6));
+	}
+	rc = ovl_pool_alloc(&ss_ovl.routes, &idx, (void **)&rt);
+	if (rc != 0)
+		return ovl_err(rc, err, errlen, "%s: %s", what,
+			       rc == -ENOSPC ? "route table full (tables.routes)" : "out of memory");
+	for (uint8_t a = SS_OVL_RT_VNET; a <= SS_OVL_RT_DROP; a++)
+		if (action && strcmp(action, route_actions[a]) == 0)
+			rt->action = a;
+	if (rt->action == 0)
+		return ovl_err(-EINVAL, err, errlen, "%s: bad action", what);
+	rt->vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (rt->action == SS_OVL_RT_VNET_DIRECT &&
+	    ovl_json_ip(o, "overlay_ip", &rt->fam, rt->overlay_ip) != 1)
+		return ovl_err(-EINVAL, err, errlen, "%s: vnet_direct needs overlay_ip", what);
+	rc = ovl_lpm_set(&ss_ovl.lpm, &r, idx);
+	return rc ? ovl_err(rc, err, errlen, "%s: out of memory", what) : 0;
+}
+
+/* ---- mapping ------------------------------------------------------------------- */
+
+/* The number of mappings of a VNET with a given PA (SPEC 3.2 step 4: an
+ * ENI without inbound routes accepts the PAs of its VNET's mappings). */
+static int paref_add(uint16_t vnet, const struct ss_ovl_target *t, int delta)
+{
+	struct ss_ovl_ipkey k;
+	uint64_t n = 0;
+
+	ss_ovl_ipkey(&k, t->fam, vnet, t->pa);
+	ovl_hash_get(&ss_ovl.paref, &k, &n, NULL);
+	n = (uint64_t)((int64_t)n + delta);
+	return n ? ovl_hash_set(&ss_ovl.paref, &k, n) : ovl_hash_del(&ss_ovl.paref, &k);
+}
+
+int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen)
+{
+	const json_t *o = ovl_chg_obj(c);
+	struct ss_ovl_mapping *m;
+	struct ss_ovl_ipkey k;
+	uint8_t fam, ip[16];
+	uint64_t cur;
+	uint32_t idx, u = 0;
+	char what[160];
+	uint16_t vnet;
+	int rc;
+
+	snprintf(what, sizeof(what), "mapping %s %s", ovl_json_str(o, "vnet"),
+		 ovl_json_str(o, "ip"));
+	vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	if (rc != 0 || vnet == 0)
+		return rc ? rc : ovl_err(-EINVAL, err, errlen, "%s: no vnet", what);
+	if (ovl_json_ip(o, "ip", &fam, ip) != 1)
+		return ovl_err(-EINVAL, err, errlen, "%s: bad ip", what);
+	ss_ovl_ipkey(&k, fam, vnet, ip);
+	if (ovl_hash_get(&ss_ovl.map, &k, &cur, NULL)) {
+		const struct ss_ovl_mapping *old = (const void *)(uintptr_t)cur;
+		if (ovl_pool_release(&ss_ovl.maps, old->index) != 0 ||
+		    paref_add(vnet, &old->tgt, -1) != 0)
+			return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
+	}
+	if (c->op == SS_CHANGE_DELETE) {
+		rc = ovl_hash_del(&ss_ovl.map, &k);
+		return rc ? ovl_err(rc, err, errlen, "%s: out of memory", what) : 0;
+	}
+	rc = ovl_pool_alloc(&ss_ovl.maps, &idx, (void **)&m);
+	if (rc != 0)
+		return ovl_err(rc, err, errlen, "%s: %s", what,
+			       rc == -ENOSPC ? "mapping table full (tables.mappings)"
+					     : "out of memory");
+	m->index = idx;
+	m->vnet = vnet;
+	m->tgt.set_mac = 1;
+	if (ovl_json_ip(o, "underlay_ip", &m->tgt.fam, m->tgt.pa) != 1 ||
+	    ovl_json_mac(o, "mac", &m->tgt.mac) != 1)
+		return ovl_err(-EINVAL, err, errlen, "%s: bad underlay_ip or mac", what);
+	m->use_dst_vni = json_is_true(json_object_get(o, "use_dst_vni")) ||
+			 (ovl_json_uint(o, "use_dst_vni", &u) == 1 && u);
+	if (ovl_hash_set(&ss_ovl.map, &k, (uint64_t)(uintptr_t)m) != 0 ||
+	    paref_add(vnet, &m->tgt, 1) != 0)
+		return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
+	return 0;
+}
+
+/* ---- pa_validation ---------------------------------------------------------------- */
+
+int ovl_stage_pa_validation(const struct ss_change *c, char *err, size_t errlen)
+{
+	const json_t *o = ovl_chg_obj(c);
+	struct ss_ovl_ipkey k;
+	uint8_t fam, ip[16];
+	char what[160];
+	uint16_t vnet;
+	int rc;
+
+	snprintf(what, sizeof(what), "pa_validation %s %s", ovl_json_str(o, "vnet"),
+		 ovl_json_str(o, "underlay_ip"));
+	vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	if (rc != 0 || vnet == 0 || ovl_json_ip(o, "underlay_ip", &fam, ip) != 1)
+		return rc ? rc : ovl_err(-EINVAL, err, errlen, "%s: bad vnet or ip", what);
+	ss_ovl_ipkey(&k, fam, vnet, ip);
+	rc = c->op == SS_CHANGE_DELETE ? ovl_hash_del(&ss_ovl.pav, &k)
+				       : ovl_hash_set(&ss_ovl.pav, &k, 1);
+	return rc ? ovl_err(rc, err, errlen, "%s: out of memory", what) : 0;
+}
+
+/* ---- inbound_route ----------------------------------------------------------------- */
+
+static int inb_cmp(const void *a, const void *b)
+{
+	const struct ss_ovl_inb_rule *x = a, *y = b;
+
+	if (x->plen != y->plen)
+		return x->plen > y->plen ? -1 : 1;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return x->fam - y->fam;
+}
+
+static bool inb_same(const struct ss_ovl_inb_rule *x, const struct ss_ovl_inb_rule *y)
+{
+	return x->fam == y->fam && x->plen == y->plen && x->priority == y->priority &&
+	       memcmp(x->addr, y->addr, 16) == 0;
+}
+
+static int inb_count_add(uint32_t eni, int delta)
+{
+	uint64_t d = 0;
+
+	ovl_kmap_get(&ss_ovl.inb_delta, &eni, &d, NULL);
+	return ovl_kmap_put(&ss_ovl.inb_delta, &eni, (uint64_t)((int64_t)d + delta), 0);
+}
+
+int ovl_stage_inbound_route(const struct ss_change *c, char *err, size_t errlen)
+{
+	const json_t *o = ovl_chg_obj(c);
+	const char *eni = ovl_json_str(o, "eni");
+	const char *action = ovl_json_str(o, "action");
+	const struct ss_ovl_inb_list *cur = NULL;
+	struct ss_ovl_inb_list *nl;
+	struct ss_ovl_inb_rule r;
+	struct ss_ovl_inb_key k;
+	char what[192];
+	uint64_t v;
+	uint32_t n = 0, ncur;
+	bool found = false;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(what, sizeof(what), "inbound_route %s %lld %s %lld", eni,
+		 (long long)json_integer_value(json_object_get(o, "vni")),
+		 ovl_json_str(o, "src_prefix"),
+		 (long long)json_integer_value(json_object_get(o, "priority")));
+	k.eni = ovl_name_get(&ss_ovl.eni_names, &ss_ovl.eni_stage, eni);
+	if (k.eni == 0)
+		return ovl_err(-ENOENT, err, errlen, "%s: eni not found", what);
+	if (ovl_json_uint(o, "vni", &k.vni) != 1 ||
+	    ovl_json_prefix(o, "src_prefix", &r.fam, r.addr, &r.plen) != 1 ||
+	    ovl_json_uint(o, "priority", &r.priority) != 1)
+		return ovl_err(-EINVAL, err, errlen, "%s: bad vni, src_prefix or priority", what);
+	r.action = action && strcmp(action, "decap_pa_validate") == 0 ? SS_OVL_INB_DECAP_PA_VALIDATE
+								    : SS_OVL_INB_DECAP;
+	r.vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (ovl_hash_get(&ss_ovl.inb, &k, &v, NULL))
+		cur = (const void *)(uintptr_t)v;
+	ncur = cur ? cur->n : 0;
+	nl = ovl_gc_alloc(&ss_ovl.gc, sizeof(*nl) + (ncur + 1) * sizeof(nl->r[0]));
+	if (nl == NULL || ovl_gc_reserve(&ss_ovl.gc, 1) != 0)
+		return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
+	for (uint32_t i = 0; i < ncur; i++) {
+		if (inb_same(&cur->r[i], &r))
+			found = true;
+		else
+			nl->r[n++] = cur->r[i];
+	}
+	if (c->op != SS_CHANGE_DELETE)
+		nl->r[n++] = r;
+	qsort(nl->r, n, sizeof(nl->r[0]), inb_cmp);
+	nl->n = n;
+	/* the list this one replaces: freed after the grace period, or with
+	 * the transaction's fresh blocks if this transaction built it */
+	ovl_gc_defer(&ss_ovl.gc, (void *)(uintptr_t)cur);
+	rc = n ? ovl_hash_set(&ss_ovl.inb, &k, (uint64_t)(uintptr_t)nl)
+	       : ovl_hash_del(&ss_ovl.inb, &k);
+	if (rc == 0 && c->op == SS_CHANGE_DELETE && found)
+		rc = inb_count_add(k.eni, -1);
+	else if (rc == 0 && c->op != SS_CHANGE_DELETE && !found)
+		rc = inb_count_add(k.eni, 1);
+	return rc ? ovl_err(rc, err, errlen, "%s: out of memory", what) : 0;
+}
+
+/* ---- data plane helper --------------------------------------------------------------- */
+
+const struct ss_ovl_inb_rule *ss_ovl_inb_match(uint32_t eni, uint32_t vni, int fam,
+					       const uint8_t *src)
+{
+	struct ss_ovl_inb_key k = { .eni = eni, .vni = vni };
+	const struct ss_ovl_inb_list *l;
+	uint64_t v;
+
+	if (!ovl_hash_lookup(&ss_ovl.inb, &k, &v))
+		return NULL;
+	l = (const void *)(uintptr_t)v;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct ss_ovl_inb_rule *r = &l->r[i];
+		uint32_t full = r->plen / 8, rest = r->plen % 8;
+
+		if (r->fam != fam || memcmp(r->addr, src, full) != 0)
+			continue;
+		if (rest && ((src[full] ^ r->addr[full]) & (uint8_t)(0xff << (8 - rest))))
+			continue;
+		return r;
+	}
+	return NULL;
+}
