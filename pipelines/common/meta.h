@@ -24,7 +24,17 @@ struct ss_meta {
 	uint8_t drop;           /* enum ss_drop_reason, set before drop */
 	uint8_t tx_class;       /* enum ss_tx_class */
 	uint16_t pad;
+	/* overlay (pipelines/overlay/overlay.h): written by its nodes, read by
+	 * the features between them (ACL, conntrack) */
+	uint32_t eni;           /* ENI index (ss_overlay_eni_index), 0: none */
+	uint32_t flow_hash;     /* hash of the tenant packet's 5-tuple */
+	uint32_t vni;           /* VNI of the VXLAN header to build */
+	uint16_t vnet;          /* VNET index of the tenant packet */
+	uint8_t ovl_dir;        /* enum ss_overlay_dir */
+	uint8_t ovl_flags;      /* SS_OVL_F_* */
+	const void *ovl_tgt;    /* encapsulation target, valid within one graph walk */
 };
+_Static_assert(sizeof(struct ss_meta) <= 128, "struct ss_meta outgrew two cache lines");
 
 /* a whole number of cache lines, so the packet data stays cache-aligned */
 #define SS_META_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct ss_meta), RTE_CACHE_LINE_SIZE)
