@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Connection tracking types (SPEC section 3.6). Functions are in ct.h; the
+ * design (one shared table, concurrency, expiry) is in docs/conntrack.md.
+ *
+ * Concurrency rules
+ * -----------------
+ * The flow table is one rte_hash shared by every worker, created with
+ * RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | MULTI_WRITER_ADD: lookups are
+ * lock-free, inserts and deletes serialise on the hash's internal writer
+ * lock for the few instructions of the cuckoo insertion. A key's position
+ * indexes `struct ss_ct_entry`; the first byte of an entry is its state and
+ * is only changed by compare-and-swap:
+ *
+ *     FREE --(adder wins the CAS)--> INIT --(filled, release)--> LIVE
+ *     LIVE --(remover wins the CAS)--> DEAD --(key deleted, RCU grace)--> FREE
+ *
+ * so exactly one thread creates an entry and exactly one removes it. A
+ * deleted key's position is handed back to the hash (and the entry reset to
+ * FREE) only after an RCU grace period (rte_rcu_qsbr defer queue), so a
+ * reader that found the position in the current walk never sees it reused.
+ * Readers treat anything but LIVE as absent. Other fields of a LIVE entry
+ * are plain words updated with relaxed atomics (last_seen, the TCP bits,
+ * the ACL generation): two workers may update them at once and any of their
+ * values is a correct one.
+ */
+#ifndef SS_CT_T_H
+#define SS_CT_T_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+struct rte_hash;
+struct rte_rcu_qsbr;
+struct rte_rcu_qsbr_dq;
+
+enum ss_ct_estate { SS_CT_FREE = 0, SS_CT_INIT, SS_CT_LIVE, SS_CT_DEAD };
+
+/* A connection, both directions in one key: endpoint "a" is the smaller of
+ * (address, port) of the two, so a packet and its reply find the same key.
+ * 48 bytes (rte_hash has a 48-byte compare). */
+struct ss_ct_key {
+	uint32_t eni;
+	uint8_t proto;
+	uint8_t v6;
+	uint16_t pad0;
+	uint8_t a[16];     /* IPv4 in the first 4 bytes, network order */
+	uint8_t b[16];
+	uint16_t pa, pb;   /* host order; ICMP echo: requester id, responder 0 */
+	uint32_t pad1;
+};
+
+/* ss_ct_entry.tcp */
+#define SS_CT_FIN_A 0x01   /* endpoint a sent a FIN */
+#define SS_CT_FIN_B 0x02
+#define SS_CT_SYN_SEEN 0x04
+
+struct ss_ct_entry {
+	uint8_t state;       /* enum ss_ct_estate, CAS only */
+	uint8_t init_dir;    /* enum ss_acl_dir of the first packet */
+	uint8_t init_side;   /* 0: endpoint a sent the first packet, 1: b */
+	uint8_t tcp;         /* SS_CT_* bits, atomic or */
+	uint32_t eni;
+	uint32_t acl_gen;    /* ENI's ACL generation the flow was checked at */
+	uint32_t pad;
+	uint64_t last_seen;  /* ticks */
+	uint64_t fin_at;     /* ticks when both FINs were seen, 0: not yet */
+};
+
+/* A table of keys with a state-first entry per position (flows, fragments). */
+struct ss_ct_lfh {
+	struct rte_hash *h;
+	uint8_t *ent;              /* entry of position p at ent + p * esize */
+	uint32_t esize;
+	uint32_t nb_pos;           /* positions: rte_hash_max_key_id() + 1 */
+	struct rte_rcu_qsbr_dq *dq;
+	struct rte_rcu_qsbr *qsbr; /* NULL: positions freed at once (no readers) */
+	uint32_t sweep;            /* control thread: next position to sweep */
+};
+
+/* Non-first IPv4/IPv6 fragments follow their first fragment (SPEC 3.6):
+ * (ENI, direction, addresses, protocol, fragment id) -> ports. */
+struct ss_ct_frag_key {
+	uint32_t eni;
+	uint32_t id;
+	uint8_t proto;
+	uint8_t v6;
+	uint8_t dir;
+	uint8_t pad0;
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint32_t pad1;
+};
+
+struct ss_ct_frag {
+	uint8_t state;
+	uint8_t pad;
+	uint16_t sport, dport;
+	uint16_t pad2;
+	uint64_t expires;    /* ticks */
+};
+
+#define SS_CT_FRAG_MS 3000
+
+/* Counters, one row per worker plus one for the control thread (row
+ * nb_workers); each row is written by its thread only. */
+struct ss_ct_counters {
+	uint64_t created;
+	uint64_t table_full;     /* allowed new connections not tracked */
+	uint64_t removed_rst;
+	uint64_t removed_fin;
+	uint64_t expired;
+	uint64_t revoked;        /* re-checked after an ACL change and denied */
+	uint64_t rechecked;
+	uint64_t flushed;
+	uint64_t frag_tracked;
+	uint64_t frag_no_first;
+	uint64_t icmp_related;   /* ICMP errors passed because of their flow */
+} __rte_cache_aligned;
+
+struct ss_ct_conf {
+	uint32_t max_flows;
+	uint64_t idle_ticks;
+	uint64_t fin_ticks;
+};
+
+struct ss_ct {
+	struct ss_ct_lfh flows;
+	struct ss_ct_lfh frags;
+	uint32_t capacity;         /* flows the table holds */
+	struct ss_ct_conf conf;    /* ctlplane: rw (atomic stores), dataplane: ro */
+	uint64_t tick_hz;
+	int64_t nb_flows;          /* atomic */
+	uint32_t nb_eni;
+	int64_t *eni_flows;        /* live flows by ENI index, atomic */
+	unsigned int nb_workers;
+	struct ss_ct_counters *cnt; /* nb_workers + 1 rows */
+};
+
+/* Verdicts of ss_ct_policy_burst. */
+enum ss_ct_verdict { SS_CT_PASS = 0, SS_CT_DROP_ACL, SS_CT_DROP_FRAG };
+
+#endif

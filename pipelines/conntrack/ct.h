@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Connection tracking (SPEC section 3.6) and the policy stage that puts it
+ * in front of the ACLs.
+ *
+ * ss_ct_policy_burst() is the whole policy stage for a burst of one
+ * direction: flow lookup, ACL evaluation of what no live flow covers
+ * (misses, and flows whose ENI's ACL generation moved: re-checked against
+ * the new rules, revoked when denied), flow creation, TCP state, fragment
+ * and ICMP-error following. The graph nodes (policy_out, policy_in) wrap it;
+ * the unit tests call it directly with a fake clock.
+ *
+ * Threads: ss_ct_policy_burst on workers (and the tests' thread). Everything
+ * else on the control thread, which must be an EAL lcore (the hash's free
+ * slot caches are per lcore).
+ */
+#ifndef SS_CT_H
+#define SS_CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pipelines/acl/acl.h"
+#include "pipelines/conntrack/ct-t.h"
+#include "pipelines/parse/parse.h"
+
+/* One packet for the policy stage: the frame and the parsed layer of the
+ * tenant packet (the inner one for VXLAN), and its ENI. */
+struct ss_ct_pkt {
+	const uint8_t *data;
+	const struct ss_layer *l;
+	uint32_t eni;
+};
+
+/* Extraction result (exposed for the tests). */
+enum ss_ct_kind {
+	SS_CT_K_OTHER = 0,    /* not IPv4/IPv6: no policy applies */
+	SS_CT_K_NORMAL,
+	SS_CT_K_ICMP_ERR,     /* `emb` is the flow key of the embedded packet */
+	SS_CT_K_NONFIRST,     /* non-first fragment: ports come from `frag` */
+};
+
+struct ss_ct_info {
+	struct ss_ct_key key;
+	struct ss_acl_key acl;
+	struct ss_ct_key emb;     /* SS_CT_K_ICMP_ERR */
+	struct ss_ct_frag_key frag; /* fragments (first and later) */
+	uint8_t kind;
+	uint8_t side;             /* 0: source is endpoint a */
+	uint8_t emb_side;
+	uint8_t tcp_flags;        /* TCP header flags, 0 otherwise */
+	uint8_t first_frag;       /* a first fragment: record its ports */
+	uint8_t can_create;
+};
+
+/* Fill `out` for a packet of direction `dir`. Reads only inside the
+ * packet as the layer delimits it. */
+void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_info *out);
+
+/* A non-first fragment's flow ports (as its first fragment recorded them)
+ * complete its keys. */
+void ss_ct_extract_ports(struct ss_ct_info *out, uint16_t sport, uint16_t dport);
+
+/* Canonical key from a source/destination (v6: 16-byte addresses, else 4)
+ * and ports; returns the side of the source (0: a). */
+uint8_t ss_ct_key_make(struct ss_ct_key *k, uint32_t eni, uint8_t proto, int v6,
+		       const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport);
+
+/* ---- table (control thread) -------------------------------------------------- */
+
+/* A table for `capacity` flows and `frag_capacity` fragment trains. nb_eni
+ * bounds the per-ENI flow counters. qsbr: the workers' RCU variable (NULL:
+ * no concurrent reader, positions are freed at once). tick_hz: units of the
+ * `now` arguments per second. NULL with errno. */
+struct ss_ct *ss_ct_create(const char *name, uint32_t capacity, uint32_t frag_capacity,
+			   uint32_t nb_eni, unsigned int nb_workers, struct rte_rcu_qsbr *qsbr,
+			   uint64_t tick_hz);
+void ss_ct_free(struct ss_ct *ct);
+/* Apply flow.config (max_flows may exceed the capacity: the excess is
+ * reported as flow_table_full until the table is rebuilt larger). */
+void ss_ct_configure(struct ss_ct *ct, uint32_t max_flows, uint32_t idle_timeout_ms,
+		     uint32_t tcp_fin_timeout_ms);
+/* Copy the live flows of `from` that `to` lacks (resize). Returns how many. */
+uint32_t ss_ct_migrate(struct ss_ct *to, const struct ss_ct *from);
+
+/* Scan up to `budget` positions of each table from where the last call
+ * stopped: remove expired flows (idle, or FIN from both sides past the
+ * timeout) and fragment entries, and hand freed positions back after their
+ * grace period. `row` is the counter row (nb_workers: control thread). */
+void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int row);
+/* Remove the live flows of ENI `eni` (UINT32_MAX: all) for which keep()
+ * returns false (keep NULL: all of them). Returns how many. */
+uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni, bool (*keep)(void *arg,
+		     const struct ss_ct_entry *e), void *arg, unsigned int row);
+
+/* A live flow as flow.list reports it: the initiator's view. */
+struct ss_ct_flow_info {
+	uint32_t eni;
+	uint8_t proto, v6, dir, tcp;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint64_t idle_ticks;
+	uint64_t fin_age_ticks;   /* 0: no FIN pair yet */
+	uint32_t acl_gen;
+};
+/* Calls fn for up to `limit` live flows (eni UINT32_MAX: all ENIs); stops
+ * when fn returns non-zero. Returns the number reported. */
+uint32_t ss_ct_list(const struct ss_ct *ct, uint32_t eni, uint32_t limit, uint64_t now,
+		    int (*fn)(void *arg, const struct ss_ct_flow_info *f), void *arg);
+
+static inline int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni)
+{
+	return ct != NULL && eni < ct->nb_eni
+		       ? __atomic_load_n(&ct->eni_flows[eni], __ATOMIC_RELAXED)
+		       : 0;
+}
+
+/* Sum of a counter over every row. */
+uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset);
+#define SS_CT_COUNTER(ct, field) ss_ct_counter((ct), offsetof(struct ss_ct_counters, field))
+
+/* ---- the policy stage (workers) ---------------------------------------------- */
+
+/* n <= SS_CT_BURST_MAX packets of direction dir (enum ss_acl_dir); verdict[i]
+ * is an enum ss_ct_verdict. `worker` selects the ACL hit and counter rows. */
+#define SS_CT_BURST_MAX 256
+void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsigned int worker,
+			unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
+			uint8_t *verdict);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Conntrack internals shared by ct_table.c and ct_policy.c.
+ */
+#ifndef SS_CT_INT_H
+#define SS_CT_INT_H
+
+#include <stdbool.h>
+
+#include "pipelines/conntrack/ct-t.h"
+
+static inline struct ss_ct_entry *ss_ct_entry_at(struct ss_ct *ct, uint32_t pos)
+{
+	return (struct ss_ct_entry *)(ct->flows.ent + (size_t)pos * sizeof(struct ss_ct_entry));
+}
+
+static inline struct ss_ct_frag *ss_ct_frag_at(struct ss_ct *ct, uint32_t pos)
+{
+	return (struct ss_ct_frag *)(ct->frags.ent + (size_t)pos * sizeof(struct ss_ct_frag));
+}
+
+enum { SS_CT_EXP_NO = 0, SS_CT_EXP_IDLE, SS_CT_EXP_FIN };
+
+/* Why a live flow is over at `now` (signed differences: another core's
+ * clock may be a little ahead). */
+static inline int ss_ct_expired(const struct ss_ct *ct, const struct ss_ct_entry *e, uint64_t now)
+{
+	uint64_t fin_at = __atomic_load_n(&e->fin_at, __ATOMIC_RELAXED);
+
+	if (fin_at != 0 && (int64_t)(now - fin_at) >=
+				   (int64_t)__atomic_load_n(&ct->conf.fin_ticks, __ATOMIC_RELAXED))
+		return SS_CT_EXP_FIN;
+	if ((int64_t)(now - __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED)) >
+	    (int64_t)__atomic_load_n(&ct->conf.idle_ticks, __ATOMIC_RELAXED))
+		return SS_CT_EXP_IDLE;
+	return SS_CT_EXP_NO;
+}
+
+/* Claim and delete the key at `pos` of a table; true for the one caller
+ * that removed it. */
+bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos);
+/* The same for a flow, with its counters. */
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos);
+
+#endif

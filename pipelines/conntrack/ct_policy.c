@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The policy stage for a burst (SPEC 3.1 steps 4-5, 3.2 step 5, 3.6):
+ *
+ *   1. extract every packet's keys; a non-first fragment takes the ports
+ *      its first fragment recorded, or is dropped `frag_no_first`;
+ *   2. one bulk lookup of the flow keys (an ICMP error looks up the flow of
+ *      the packet it quotes);
+ *   3. a live flow seen in its own orientation passes without the ACLs,
+ *      unless its ENI's ACL generation moved: then the connection's first
+ *      packet (initiator, initiating direction) is re-classified;
+ *      an expired flow is removed first and the packet is a miss;
+ *   4. one ACL evaluation for all misses and re-checks of the burst;
+ *   5. misses allowed and able to open a connection create a flow (unless
+ *      max_flows is reached: forwarded, counted `flow_table_full`);
+ *      re-checks denied remove the flow and drop the packet (revocation);
+ *      TCP RST removes the flow, FIN from both sides starts its timer;
+ *      a first fragment records its ports for the rest of its datagram.
+ */
+#include <string.h>
+
+#include <rte_hash.h>
+
+#include "pipelines/conntrack/ct.h"
+#include "pipelines/conntrack/ct_int.h"
+
+#define CHUNK RTE_HASH_LOOKUP_BULK_MAX   /* 64 */
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+#define P_TCP 6
+#define P_UDP 17
+
+enum act { A_DONE = 0, A_FLOW, A_RECHECK, A_ACL };
+
+/* The connection's first packet, from a flow key and its initiator side. */
+static void initiator_key(const struct ss_ct_key *k, uint8_t side, struct ss_acl_key *a)
+{
+	const uint8_t *src = side ? k->b : k->a, *dst = side ? k->a : k->b;
+	uint16_t sp = 0, dp = 0;
+
+	if (k->proto == P_TCP || k->proto == P_UDP) {
+		sp = side ? k->pb : k->pa;
+		dp = side ? k->pa : k->pb;
+	}
+	memset(a, 0, sizeof(*a));
+	a->proto = k->proto;
+	a->v6 = k->v6;
+	if (k->v6) {
+		memcpy(a->a6.src, src, 16);
+		memcpy(a->a6.dst, dst, 16);
+		a->a6.sport = rte_cpu_to_be_16(sp);
+		a->a6.dport = rte_cpu_to_be_16(dp);
+	} else {
+		memcpy(&a->a4.src, src, 4);
+		memcpy(&a->a4.dst, dst, 4);
+		a->a4.sport = rte_cpu_to_be_16(sp);
+		a->a4.dport = rte_cpu_to_be_16(dp);
+	}
+}
+
+static void flow_create(struct ss_ct *ct, struct ss_ct_counters *c, const struct ss_ct_info *in,
+			unsigned int dir, uint32_t gen, uint64_t now)
+{
+	struct ss_ct_entry *e;
+	uint8_t exp = SS_CT_FREE;
+	int32_t pos;
+
+	if (__atomic_load_n(&ct->nb_flows, __ATOMIC_RELAXED) >=
+	    (int64_t)__atomic_load_n(&ct->conf.max_flows, __ATOMIC_RELAXED)) {
+		c->table_full++;
+		return;
+	}
+	pos = rte_hash_add_key(ct->flows.h, &in->key);
+	if (pos < 0) {
+		c->table_full++;
+		return;
+	}
+	e = ss_ct_entry_at(ct, (uint32_t)pos);
+	/* an existing key (another worker's concurrent first packet, or a
+	 * flow being removed) keeps its owner */
+	if (!__atomic_compare_exchange_n(&e->state, &exp, SS_CT_INIT, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	e->init_dir = (uint8_t)dir;
+	e->init_side = in->side;
+	e->tcp = in->key.proto == P_TCP ? SS_CT_SYN_SEEN : 0;
+	e->eni = in->key.eni;
+	e->acl_gen = gen;
+	e->last_seen = now;
+	e->fin_at = 0;
+	__atomic_store_n(&e->state, SS_CT_LIVE, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&ct->nb_flows, 1, __ATOMIC_RELAXED);
+	if (e->eni < ct->nb_eni)
+		__atomic_fetch_add(&ct->eni_flows[e->eni], 1, __ATOMIC_RELAXED);
+	c->created++;
+}
+
+/* A packet passed by its flow: activity and TCP state. */
+static void flow_update(struct ss_ct *ct, struct ss_ct_counters *c, uint32_t pos,
+			const struct ss_ct_info *in, uint64_t now)
+{
+	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+	uint64_t last = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
+
+	if (in->kind == SS_CT_K_ICMP_ERR) {
+		c->icmp_related++;
+		return;   /* an error does not keep a connection alive */
+	}
+	/* one store per millisecond at most: the line is shared by the workers
+	 * that see the two directions */
+	if ((int64_t)(now - last) >= (int64_t)(ct->tick_hz / 1000))
+		__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
+	if (in->key.proto != P_TCP || in->kind != SS_CT_K_NORMAL)
+		return;
+	if (in->tcp_flags & TCP_RST) {
+		if (ss_ct_flow_remove(ct, pos))
+			c->removed_rst++;
+		return;
+	}
+	if (in->tcp_flags & TCP_FIN) {
+		uint8_t bit = in->side ? SS_CT_FIN_B : SS_CT_FIN_A;
+		uint8_t both = SS_CT_FIN_A | SS_CT_FIN_B;
+		uint8_t old = __atomic_fetch_or(&e->tcp, bit, __ATOMIC_RELAXED);
+
+		if ((old & both) != both && ((old | bit) & both) == both)
+			__atomic_store_n(&e->fin_at, now ? now : 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* A non-first fragment: ports from the first one, or drop. */
+static int frag_follow(struct ss_ct *ct, struct ss_ct_counters *c, struct ss_ct_info *in,
+		       uint64_t now)
+{
+	int32_t pos = rte_hash_lookup(ct->frags.h, &in->frag);
+	const struct ss_ct_frag *f;
+
+	if (pos >= 0) {
+		f = ss_ct_frag_at(ct, (uint32_t)pos);
+		if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE &&
+		    (int64_t)(now - __atomic_load_n(&f->expires, __ATOMIC_RELAXED)) < 0) {
+			ss_ct_extract_ports(in, f->sport, f->dport);
+			c->frag_tracked++;
+			return 0;
+		}
+	}
+	c->frag_no_first++;
+	return -1;
+}
+
+/* A first fragment: later ones of its datagram follow it for 3 s. */
+static void frag_record(struct ss_ct *ct, const struct ss_ct_info *in, uint64_t now)
+{
+	int32_t pos = rte_hash_add_key(ct->frags.h, &in->frag);
+	uint16_t sp = in->side ? in->key.pb : in->key.pa;
+	uint16_t dp = in->side ? in->key.pa : in->key.pb;
+	uint64_t expires = now + ct->tick_hz * SS_CT_FRAG_MS / 1000;
+	struct ss_ct_frag *f;
+	uint8_t exp = SS_CT_FREE;
+
+	if (pos < 0)
+		return;   /* full: the datagram's later fragments are frag_no_first */
+	f = ss_ct_frag_at(ct, (uint32_t)pos);
+	if (__atomic_compare_exchange_n(&f->state, &exp, SS_CT_INIT, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_RELAXED)) {
+		f->sport = sp;
+		f->dport = dp;
+		f->expires = expires;
+		__atomic_store_n(&f->state, SS_CT_LIVE, __ATOMIC_RELEASE);
+	} else if (exp == SS_CT_LIVE) {
+		/* the first fragment again (a retransmission): refresh */
+		__atomic_store_n(&f->expires, expires, __ATOMIC_RELAXED);
+	}
+}
+
+static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsigned int worker,
+			 unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
+			 uint8_t *verdict)
+{
+	struct ss_ct_counters *c = &ct->cnt[worker < ct->nb_workers ? worker : ct->nb_workers];
+	struct ss_ct_info in[CHUNK];
+	const void *keys[CHUNK];
+	int32_t pos[CHUNK];
+	uint8_t act[CHUNK], ri[CHUNK], look[CHUNK], allow[CHUNK];
+	struct ss_acl_req req[CHUNK];
+	struct ss_acl_key rkey[CHUNK];
+	uint32_t i, nl = 0, nr = 0;
+
+	for (i = 0; i < n; i++) {
+		ss_ct_extract(&p[i], dir, &in[i]);
+		verdict[i] = SS_CT_PASS;
+		act[i] = A_DONE;
+		if (in[i].kind == SS_CT_K_OTHER)
+			continue;
+		if (in[i].kind == SS_CT_K_NONFIRST && frag_follow(ct, c, &in[i], now) < 0) {
+			verdict[i] = SS_CT_DROP_FRAG;
+			continue;
+		}
+		keys[nl] = in[i].kind == SS_CT_K_ICMP_ERR ? &in[i].emb : &in[i].key;
+		look[nl++] = (uint8_t)i;
+	}
+	if (nl > 0)
+		rte_hash_lookup_bulk(ct->flows.h, keys, nl, pos);
+
+	for (uint32_t j = 0; j < nl; j++) {
+		struct ss_ct_info *pi = &in[look[j]];
+		struct ss_ct_entry *e = NULL;
+
+		i = look[j];
+		if (pos[j] >= 0) {
+			e = ss_ct_entry_at(ct, (uint32_t)pos[j]);
+			if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
+				e = NULL;
+		}
+		if (e != NULL) {
+			/* the packet must travel the way the flow says: initiator in
+			 * the initiating direction, or responder in the other one (the
+			 * quoted packet of an ICMP error went the other way) */
+			unsigned int d = pi->kind == SS_CT_K_ICMP_ERR ? !dir : dir;
+			unsigned int side = pi->kind == SS_CT_K_ICMP_ERR ? pi->emb_side : pi->side;
+
+			if ((d == e->init_dir) != (side == e->init_side)) {
+				e = NULL;
+			} else {
+				int why = ss_ct_expired(ct, e, now);
+				int reopen = pi->kind == SS_CT_K_NORMAL && pi->can_create &&
+					     pi->key.proto == P_TCP &&
+					     __atomic_load_n(&e->fin_at, __ATOMIC_RELAXED) != 0;
+
+				/* expired, or a new SYN on a closing connection (port
+				 * reuse): the flow ends and the packet is a new one */
+				if (why || reopen) {
+					if (ss_ct_flow_remove(ct, (uint32_t)pos[j])) {
+						if (why == SS_CT_EXP_IDLE)
+							c->expired++;
+						else
+							c->removed_fin++;
+					}
+					e = NULL;
+				}
+			}
+		}
+		if (e != NULL) {
+			uint32_t gen = ss_acl_eni_gen(acl, e->eni);
+
+			if (__atomic_load_n(&e->acl_gen, __ATOMIC_RELAXED) == gen) {
+				act[i] = A_FLOW;
+				continue;
+			}
+			/* the ENI's policy changed since the flow was checked */
+			initiator_key(pi->kind == SS_CT_K_ICMP_ERR ? &pi->emb : &pi->key,
+				      e->init_side, &rkey[nr]);
+			req[nr] = (struct ss_acl_req){ .key = &rkey[nr], .eni = e->eni,
+						       .dir = e->init_dir };
+			act[i] = A_RECHECK;
+		} else {
+			req[nr] = (struct ss_acl_req){ .key = &pi->acl, .eni = p[i].eni,
+						       .dir = (uint8_t)dir };
+			act[i] = A_ACL;
+		}
+		ri[i] = (uint8_t)nr++;
+	}
+	if (nr > 0)
+		ss_acl_classify_burst(acl, worker, req, nr, allow);
+
+	for (uint32_t j = 0; j < nl; j++) {
+		struct ss_ct_info *pi = &in[look[j]];
+
+		i = look[j];
+		switch (act[i]) {
+		case A_FLOW:
+			flow_update(ct, c, (uint32_t)pos[j], pi, now);
+			break;
+		case A_RECHECK:
+			c->rechecked++;
+			if (allow[ri[i]]) {
+				__atomic_store_n(&ss_ct_entry_at(ct, (uint32_t)pos[j])->acl_gen,
+						 ss_acl_eni_gen(acl, req[ri[i]].eni),
+						 __ATOMIC_RELAXED);
+				flow_update(ct, c, (uint32_t)pos[j], pi, now);
+			} else {
+				if (ss_ct_flow_remove(ct, (uint32_t)pos[j]))
+					c->revoked++;
+				verdict[i] = SS_CT_DROP_ACL;
+			}
+			break;
+		case A_ACL:
+			if (!allow[ri[i]])
+				verdict[i] = SS_CT_DROP_ACL;
+			else if (pi->can_create)
+				flow_create(ct, c, pi, dir, ss_acl_eni_gen(acl, p[i].eni), now);
+			break;
+		default:
+			break;
+		}
+		if (pi->first_frag)
+			frag_record(ct, pi, now);
+	}
+}
+
+void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsigned int worker,
+			unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
+			uint8_t *verdict)
+{
+	while (n > 0) {
+		uint32_t k = n > CHUNK ? CHUNK : n;
+
+		policy_chunk(ct, acl, worker, dir, p, k, now, verdict);
+		p += k;
+		verdict += k;
+		n -= k;
+	}
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The flow table and the fragment table: rte_hash (lock-free readers,
+ * multi-writer) + one state-first entry per key position; removal through
+ * a CAS on the state, positions recycled after an RCU grace period (see the
+ * rules in ct-t.h). Control-thread services: configuration, incremental
+ * sweep, flush, list, migration into a larger table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "pipelines/conntrack/ct.h"
+#include "pipelines/conntrack/ct_int.h"
+
+/* ---- lock-free hash with deferred position reuse ----------------------------- */
+
+static void lfh_release(struct ss_ct_lfh *t, uint32_t pos)
+{
+	/* FREE before the slot goes back: the next adder CASes FREE -> INIT */
+	__atomic_store_n(t->ent + (size_t)pos * t->esize, SS_CT_FREE, __ATOMIC_RELEASE);
+	rte_hash_free_key_with_position(t->h, (int32_t)pos);
+}
+
+static void lfh_free_cb(void *p, void *e, unsigned int n)
+{
+	struct ss_ct_lfh *t = p;
+	const uint32_t *pos = e;
+
+	for (unsigned int i = 0; i < n; i++)
+		lfh_release(t, pos[i]);
+}
+
+static int lfh_init(struct ss_ct_lfh *t, const char *name, uint32_t entries, uint32_t key_len,
+		    uint32_t esize, struct rte_rcu_qsbr *qsbr)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = entries < 64 ? 64 : entries,
+		.key_len = key_len,
+		.hash_func = rte_hash_crc,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+			      RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD,
+	};
+	char dqname[RTE_RCU_QSBR_DQ_NAMESIZE];
+
+	memset(t, 0, sizeof(*t));
+	t->h = rte_hash_create(&hp);
+	if (t->h == NULL)
+		return -ENOMEM;
+	t->esize = esize;
+	t->nb_pos = (uint32_t)rte_hash_max_key_id(t->h) + 1;
+	t->ent = rte_zmalloc("ss_ct_entries", (size_t)t->nb_pos * esize, RTE_CACHE_LINE_SIZE);
+	if (t->ent == NULL)
+		return -ENOMEM;
+	t->qsbr = qsbr;
+	if (qsbr != NULL) {
+		struct rte_rcu_qsbr_dq_parameters dp = {
+			.name = dqname,
+			.flags = 0,   /* multi-thread safe: workers and control */
+			.size = t->nb_pos,   /* a position is queued at most once */
+			.esize = sizeof(uint32_t),
+			.trigger_reclaim_limit = 64,
+			.max_reclaim_size = 64,
+			.free_fn = lfh_free_cb,
+			.p = t,
+			.v = qsbr,
+		};
+
+		snprintf(dqname, sizeof(dqname), "%s", name);
+		t->dq = rte_rcu_qsbr_dq_create(&dp);
+		if (t->dq == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void lfh_fini(struct ss_ct_lfh *t)
+{
+	if (t->dq != NULL) {
+		/* the caller waited for a grace period: everything is reclaimable */
+		rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, NULL, NULL, NULL);
+		rte_rcu_qsbr_dq_delete(t->dq);
+	}
+	rte_hash_free(t->h);
+	rte_free(t->ent);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Claim (LIVE -> DEAD) and delete the key at `pos`; true when this thread
+ * removed it. */
+bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos)
+{
+	uint8_t *st = t->ent + (size_t)pos * t->esize, exp = SS_CT_LIVE;
+	void *key;
+
+	if (!__atomic_compare_exchange_n(st, &exp, SS_CT_DEAD, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return false;
+	if (rte_hash_get_key_with_position(t->h, (int32_t)pos, &key) == 0)
+		rte_hash_del_key(t->h, key);
+	if (t->dq == NULL)
+		lfh_release(t, pos);   /* no concurrent reader (tests) */
+	else
+		/* cannot fail: the queue has room for every position, and a
+		 * position is queued once per removal */
+		rte_rcu_qsbr_dq_enqueue(t->dq, &pos);
+	return true;
+}
+
+/* ---- create / free -------------------------------------------------------------- */
+
+struct ss_ct *ss_ct_create(const char *name, uint32_t capacity, uint32_t frag_capacity,
+			   uint32_t nb_eni, unsigned int nb_workers, struct rte_rcu_qsbr *qsbr,
+			   uint64_t tick_hz)
+{
+	struct ss_ct *ct = rte_zmalloc("ss_ct", sizeof(*ct), RTE_CACHE_LINE_SIZE);
+	char n[RTE_HASH_NAMESIZE];
+	int rc;
+
+	if (ct == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ct->capacity = capacity;
+	ct->tick_hz = tick_hz;
+	ct->nb_workers = nb_workers ? nb_workers : 1;
+	ct->nb_eni = nb_eni;
+	ct->conf.max_flows = capacity;
+	ct->conf.idle_ticks = 30 * tick_hz;
+	ct->conf.fin_ticks = 2 * tick_hz;
+	snprintf(n, sizeof(n), "%sf", name);
+	rc = lfh_init(&ct->flows, n, capacity, sizeof(struct ss_ct_key),
+		      sizeof(struct ss_ct_entry), qsbr);
+	if (rc == 0) {
+		snprintf(n, sizeof(n), "%sg", name);
+		rc = lfh_init(&ct->frags, n, frag_capacity, sizeof(struct ss_ct_frag_key),
+			      sizeof(struct ss_ct_frag), qsbr);
+	}
+	ct->eni_flows = rte_zmalloc("ss_ct_eni", (size_t)(nb_eni ? nb_eni : 1) * sizeof(int64_t),
+				    RTE_CACHE_LINE_SIZE);
+	ct->cnt = rte_zmalloc("ss_ct_cnt", (ct->nb_workers + 1) * sizeof(*ct->cnt),
+			      RTE_CACHE_LINE_SIZE);
+	if (rc != 0 || ct->eni_flows == NULL || ct->cnt == NULL) {
+		ss_ct_free(ct);
+		errno = rc ? -rc : ENOMEM;
+		return NULL;
+	}
+	return ct;
+}
+
+void ss_ct_free(struct ss_ct *ct)
+{
+	if (ct == NULL)
+		return;
+	lfh_fini(&ct->flows);
+	lfh_fini(&ct->frags);
+	rte_free(ct->eni_flows);
+	rte_free(ct->cnt);
+	rte_free(ct);
+}
+
+void ss_ct_configure(struct ss_ct *ct, uint32_t max_flows, uint32_t idle_timeout_ms,
+		     uint32_t tcp_fin_timeout_ms)
+{
+	__atomic_store_n(&ct->conf.max_flows, max_flows, __ATOMIC_RELAXED);
+	__atomic_store_n(&ct->conf.idle_ticks, ct->tick_hz * idle_timeout_ms / 1000,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&ct->conf.fin_ticks, ct->tick_hz * tcp_fin_timeout_ms / 1000,
+			 __ATOMIC_RELAXED);
+}
+
+uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int r = 0; ct != NULL && r <= ct->nb_workers; r++)
+		sum += __atomic_load_n((const uint64_t *)((const uint8_t *)&ct->cnt[r] + offset),
+				       __ATOMIC_RELAXED);
+	return sum;
+}
+
+/* ---- removal, expiry ----------------------------------------------------------- */
+
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos)
+{
+	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+	uint32_t eni = e->eni;
+
+	if (!ss_ct_lfh_remove(&ct->flows, pos))
+		return false;
+	__atomic_fetch_sub(&ct->nb_flows, 1, __ATOMIC_RELAXED);
+	if (eni < ct->nb_eni)
+		__atomic_fetch_sub(&ct->eni_flows[eni], 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int row)
+{
+	struct ss_ct_counters *c = &ct->cnt[row <= ct->nb_workers ? row : ct->nb_workers];
+	uint32_t fbudget = budget / 4 + 1;
+
+	for (uint32_t k = 0; k < budget && k < ct->flows.nb_pos; k++) {
+		uint32_t pos = ct->flows.sweep++;
+		struct ss_ct_entry *e;
+		int why;
+
+		if (pos >= ct->flows.nb_pos)
+			pos = ct->flows.sweep = 0;
+		e = ss_ct_entry_at(ct, pos);
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
+			continue;
+		why = ss_ct_expired(ct, e, now);
+		if (why && ss_ct_flow_remove(ct, pos)) {
+			if (why == SS_CT_EXP_FIN)
+				c->removed_fin++;
+			else
+				c->expired++;
+		}
+	}
+	for (uint32_t k = 0; k < fbudget && k < ct->frags.nb_pos; k++) {
+		uint32_t pos = ct->frags.sweep++;
+		struct ss_ct_frag *f;
+
+		if (pos >= ct->frags.nb_pos)
+			pos = ct->frags.sweep = 0;
+		f = ss_ct_frag_at(ct, pos);
+		if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE &&
+		    (int64_t)(now - __atomic_load_n(&f->expires, __ATOMIC_RELAXED)) >= 0)
+			ss_ct_lfh_remove(&ct->frags, pos);
+	}
+	if (ct->flows.dq)
+		rte_rcu_qsbr_dq_reclaim(ct->flows.dq, budget, NULL, NULL, NULL);
+	if (ct->frags.dq)
+		rte_rcu_qsbr_dq_reclaim(ct->frags.dq, fbudget, NULL, NULL, NULL);
+}
+
+uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni,
+		     bool (*keep)(void *arg, const struct ss_ct_entry *e), void *arg,
+		     unsigned int row)
+{
+	struct ss_ct_counters *c = &ct->cnt[row <= ct->nb_workers ? row : ct->nb_workers];
+	uint32_t n = 0;
+
+	for (uint32_t pos = 0; pos < ct->flows.nb_pos; pos++) {
+		struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
+			continue;
+		if (eni != UINT32_MAX && e->eni != eni)
+			continue;
+		if (keep != NULL && keep(arg, e))
+			continue;
+		if (ss_ct_flow_remove(ct, pos)) {
+			c->flushed++;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- list, migrate -------------------------------------------------------------- */
+
+uint32_t ss_ct_list(const struct ss_ct *ct, uint32_t eni, uint32_t limit, uint64_t now,
+		    int (*fn)(void *arg, const struct ss_ct_flow_info *f), void *arg)
+{
+	uint32_t n = 0;
+
+	for (uint32_t pos = 0; pos < ct->flows.nb_pos && n < limit; pos++) {
+		const struct ss_ct_entry *e = ss_ct_entry_at((struct ss_ct *)ct, pos);
+		struct ss_ct_flow_info f;
+		const struct ss_ct_key *k;
+		void *kp;
+
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
+			continue;
+		if ((eni != UINT32_MAX && e->eni != eni) || ss_ct_expired(ct, e, now))
+			continue;
+		if (rte_hash_get_key_with_position(ct->flows.h, (int32_t)pos, &kp) != 0)
+			continue;
+		k = kp;
+		memset(&f, 0, sizeof(f));
+		f.eni = e->eni;
+		f.proto = k->proto;
+		f.v6 = k->v6;
+		f.dir = e->init_dir;
+		f.tcp = __atomic_load_n(&e->tcp, __ATOMIC_RELAXED);
+		memcpy(f.src, e->init_side ? k->b : k->a, 16);
+		memcpy(f.dst, e->init_side ? k->a : k->b, 16);
+		f.sport = e->init_side ? k->pb : k->pa;
+		f.dport = e->init_side ? k->pa : k->pb;
+		f.idle_ticks = now - __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
+		f.fin_age_ticks = e->fin_at ? now - e->fin_at : 0;
+		f.acl_gen = __atomic_load_n(&e->acl_gen, __ATOMIC_RELAXED);
+		n++;
+		if (fn(arg, &f) != 0)
+			break;
+	}
+	return n;
+}
+
+uint32_t ss_ct_migrate(struct ss_ct *to, const struct ss_ct *from)
+{
+	uint32_t n = 0;
+
+	for (uint32_t pos = 0; pos < from->flows.nb_pos; pos++) {
+		const struct ss_ct_entry *e = ss_ct_entry_at((struct ss_ct *)from, pos);
+		struct ss_ct_entry *d;
+		uint8_t exp = SS_CT_FREE;
+		int32_t np;
+		void *kp;
+
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE ||
+		    rte_hash_get_key_with_position(from->flows.h, (int32_t)pos, &kp) != 0)
+			continue;
+		np = rte_hash_add_key(to->flows.h, kp);
+		if (np < 0)
+			break;   /* full: the rest will be picked up as new connections */
+		d = ss_ct_entry_at(to, (uint32_t)np);
+		if (!__atomic_compare_exchange_n(&d->state, &exp, SS_CT_INIT, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			/* already there (copied before, or re-created): keep the
+			 * freshest activity */
+			if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE) {
+				if (e->last_seen > d->last_seen)
+					__atomic_store_n(&d->last_seen, e->last_seen,
+							 __ATOMIC_RELAXED);
+				__atomic_fetch_or(&d->tcp, e->tcp, __ATOMIC_RELAXED);
+			}
+			continue;
+		}
+		d->init_dir = e->init_dir;
+		d->init_side = e->init_side;
+		d->tcp = e->tcp;
+		d->eni = e->eni;
+		d->acl_gen = e->acl_gen;
+		d->last_seen = e->last_seen;
+		d->fin_at = e->fin_at;
+		__atomic_store_n(&d->state, SS_CT_LIVE, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&to->nb_flows, 1, __ATOMIC_RELAXED);
+		if (d->eni < to->nb_eni)
+			__atomic_fetch_add(&to->eni_flows[d->eni], 1, __ATOMIC_RELAXED);
+		n++;
+	}
+	return n;
+}
