@@ -124,7 +124,7 @@ ss_parse_prefix(const char *s, size_t len, int family, struct ss_ip *ip, int *pl
 		fmt_ip4(ip->a, addr);
 	else
 		inet_ntop(AF_INET6, ip->a, addr, sizeof(addr));
-	snprintf(out, SS_PREFIX_STRLEN, "%s/%d", addr, n);
+	snprintf(out, SS_PREFIX_STRLEN, "%s/%u", addr, (unsigned int)n & 0xff); /* n <= 128 */
 	*plen = n;
 	return 0;
 }
