@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * overlay_host: the entry of the outbound path for host ports (SPEC 3.1
+ * steps 2-3). ENI by (ingress port, VLAN, source MAC); admin state; ARP
+ * requests and neighbour solicitations answered for the ENI's VNET (mapping
+ * MAC, or the switch MAC for the VNET gateway); then the policy hook, or
+ * outbound routing.
+ */
+#include "pipelines/overlay/ovl_pkt.h"
+
+enum {
+	HOST_NEXT_DROP = 0,
+	HOST_NEXT_ROUTE,
+	HOST_NEXT_TX,
+	HOST_NB_NEXT,
+};
+
+/* The MAC an ARP / ND from the ENI resolves to, NULL: unresolved. */
+static const struct rte_ether_addr *resolve(const struct ss_ovl_eni *e, const struct ss_meta *meta,
+					    int fam, const uint8_t *ip, bool *router)
+{
+	const struct ss_ovl_vnet *v = ss_ovl_vnet_get(e->vnet);
+	const struct ss_ovl_mapping *m;
+
+	*router = false;
+	if ((fam == 4 && v->has_gw4 && memcmp(ip, v->gw4, 4) == 0) ||
+	    (fam == 6 && v->has_gw6 && memcmp(ip, v->gw6, 16) == 0)) {
+		const struct ss_ovl_switch *sw = ss_ovl_switch_get();
+		*router = true;
+		/* without switch.set mac, the host port's own MAC */
+		return sw && sw->has_mac ? &sw->mac : &ss_ports.ports[meta->in_port].mac;
+	}
+	m = ss_ovl_mapping_find(e->vnet, fam, ip);
+	return m ? &m->tgt.mac : NULL;
+}
+
+/* ARP / ND from an ENI: answered (to port_tx) or dropped arp_unresolved. */
+static uint8_t neighbour(struct rte_mbuf *m, struct ss_meta *meta, const struct ss_ovl_eni *e,
+			 unsigned int wi)
+{
+	const struct ss_layer *l = &meta->hdr.outer;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	const struct rte_ether_addr *mac;
+	uint8_t target[16];
+	bool router;
+
+	if (ovl_arp_request(frame, l, target)) {
+		mac = resolve(e, meta, 4, target, &router);
+		if (mac != NULL) {
+			ovl_arp_reply(frame, l, mac);
+			goto reply;
+		}
+	} else if (ovl_nd_solicit(frame, l, target)) {
+		mac = resolve(e, meta, 6, target, &router);
+		if (mac != NULL && ovl_nd_advert(m, l, mac, router) == 0)
+			goto reply;
+	}
+	ss_mark_drop(m, SS_DROP_ARP_UNRESOLVED);
+	return HOST_NEXT_DROP;
+reply:
+	meta->out_port = meta->in_port;
+	ovl_eni_tx(wi, e->index, m->pkt_len);
+	return HOST_NEXT_TX;
+}
+
+static inline bool is_nd(const struct ss_layer *l)
+{
+	uint8_t type = (uint8_t)(l->dport >> 8);
+
+	return l->l3 == SS_L3_IPV6 && l->proto == OVL_IPPROTO_ICMPV6 && (l->flags & SS_PF_L4) &&
+	       type >= 133 && type <= 137;
+}
+
+static uint8_t host_one(struct rte_mbuf *m, uint64_t idx, bool hit, unsigned int wi)
+{
+	struct ss_meta *meta = ss_meta(m);
+	const struct ss_layer *l = &meta->hdr.outer;
+	const struct ss_ovl_eni *e = hit ? ss_ovl_eni_get((uint32_t)idx) : NULL;
+
+	if (unlikely(e == NULL)) {
+		ss_mark_drop(m, SS_DROP_ENI_MISS);
+		return HOST_NEXT_DROP;
+	}
+	if (unlikely(!e->admin_up)) {
+		ss_mark_drop(m, SS_DROP_ENI_ADMIN_DOWN);
+		return HOST_NEXT_DROP;
+	}
+	meta->eni = e->index;
+	meta->vnet = e->vnet;
+	meta->ovl_dir = SS_OVL_DIR_OUTBOUND;
+	meta->ovl_flags = 0;
+	ovl_eni_rx(wi, e->index, m->pkt_len);
+	if (unlikely(l->l3 == SS_L3_ARP || is_nd(l)))
+		return neighbour(m, meta, e, wi);
+	if (unlikely(l->l3 != SS_L3_IPV4 && l->l3 != SS_L3_IPV6)) {
+		ss_mark_drop(m, SS_DROP_TENANT_NOT_IP);
+		return HOST_NEXT_DROP;
+	}
+	meta->flow_hash = ovl_flow_hash(rte_pktmbuf_mtod(m, const uint8_t *), l);
+	return ss_ovl_edge_policy_host ? ss_ovl_edge_policy_host : HOST_NEXT_ROUTE;
+}
+
+static uint16_t host_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+			     uint16_t nb_objs)
+{
+	unsigned int wi = ss_node_worker(node)->index;
+	struct ss_ovl_host_key keys[RTE_HASH_LOOKUP_BULK_MAX];
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	uint64_t vals[RTE_HASH_LOOKUP_BULK_MAX];
+	uint8_t next[RTE_GRAPH_BURST_SIZE];
+
+	for (uint16_t base = 0; base < nb_objs; base += RTE_HASH_LOOKUP_BULK_MAX) {
+		uint16_t n = RTE_MIN(nb_objs - base, RTE_HASH_LOOKUP_BULK_MAX);
+		uint64_t hits;
+
+		for (uint16_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = objs[base + i];
+			const struct ss_meta *meta = ss_meta(m);
+			const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
+
+			keys[i].port = meta->in_port;
+			keys[i].vlan = meta->hdr.outer.nb_vlans ? meta->hdr.outer.vlan_tci & 0x0fff : 0;
+			memcpy(keys[i].mac, eth->src_addr.addr_bytes, 6);
+			keys[i].pad = 0;
+			kp[i] = &keys[i];
+		}
+		hits = ovl_hash_lookup_bulk(&ss_ovl.eni_host, kp, n, vals);
+		for (uint16_t i = 0; i < n; i++)
+			next[base + i] = host_one(objs[base + i], vals[i], (hits >> i) & 1, wi);
+	}
+	ss_node_dispatch(graph, node, objs, nb_objs, next);
+	return nb_objs;
+}
+
+static struct rte_node_register host_node = {
+	.name = OVL_NODE_HOST,
+	.process = host_process,
+	.init = ss_node_init_worker,
+	.nb_edges = HOST_NB_NEXT,
+	.next_nodes = {
+		[HOST_NEXT_DROP] = SS_NODE_DROP,
+		[HOST_NEXT_ROUTE] = OVL_NODE_ROUTE_OUT,
+		[HOST_NEXT_TX] = "port_tx",
+	},
+};
+RTE_NODE_REGISTER(host_node);

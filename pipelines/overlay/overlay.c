@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The overlay feature (order 10): registers the overlay tables with the
+ * control plane, the `eni` stats scope, and the ingress edges of host ports
+ * (overlay_host) and fabric / storage ports (overlay_fabric); serves the
+ * policy hook and the ENI index to the features after it (overlay.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_graph.h>
+#include <rte_malloc.h>
+
+#include "dataplane/config.h"
+#include "dataplane/feature.h"
+#include "dataplane/worker-t.h"
+#include "pipelines/overlay/ovl_pkt.h"
+#include "pipelines/parse/parse_node.h"
+
+struct ss_overlay_eni_counters *ss_overlay_eni_ctr[SS_MAX_WORKERS];
+uint8_t ss_ovl_edge_policy_host, ss_ovl_edge_policy_fabric, ss_ovl_edge_policy_in;
+
+static unsigned int nb_workers;
+/* stats.clear baselines (control thread): counters are never written by
+ * anyone but their worker */
+static struct ss_overlay_eni_counters *baseline;
+
+/* ---- policy hook ------------------------------------------------------------ */
+
+static int add_edge(const char *from, const char *to, uint8_t *edge)
+{
+	rte_node_t self = rte_node_from_name(from);
+	const char *names[1] = { to };
+
+	if (self == RTE_NODE_ID_INVALID || rte_node_from_name(to) == RTE_NODE_ID_INVALID)
+		return -ENOENT;
+	if (rte_node_edge_update(self, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID)
+		return -ENOSPC;
+	rte_edge_t n = rte_node_edge_count(self);
+	if (n == 0 || n - 1 > UINT8_MAX)
+		return -ENOSPC;
+	*edge = (uint8_t)(n - 1);
+	return 0;
+}
+
+int ss_overlay_set_policy(int inbound, const char *node_name)
+{
+	uint8_t host = 0, fabric = 0, in = 0;
+	int rc;
+
+	if (inbound) {
+		if (ss_ovl_edge_policy_in)
+			return -EEXIST;
+		rc = add_edge(OVL_NODE_INBOUND, node_name, &in);
+		if (rc == 0)
+			ss_ovl_edge_policy_in = in;
+		return rc;
+	}
+	if (ss_ovl_edge_policy_host)
+		return -EEXIST;
+	rc = add_edge(OVL_NODE_HOST, node_name, &host);
+	if (rc == 0)
+		rc = add_edge(OVL_NODE_FABRIC, node_name, &fabric);
+	if (rc == 0) {
+		ss_ovl_edge_policy_host = host;
+		ss_ovl_edge_policy_fabric = fabric;
+	}
+	return rc;
+}
+
+const char *ss_overlay_policy_return(int inbound)
+{
+	return inbound ? OVL_NODE_DECAP : OVL_NODE_ROUTE_OUT;
+}
+
+int ss_overlay_eni_index(const char *name)
+{
+	return ss_ovl_eni_index(name);
+}
+
+uint32_t ss_overlay_eni_max(void)
+{
+	return ss_ovl.max_enis;
+}
+
+/* ---- `eni` stats scope --------------------------------------------------------- */
+
+static void eni_sum(uint32_t idx, struct ss_overlay_eni_counters *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned int w = 0; w < nb_workers; w++) {
+		const struct ss_overlay_eni_counters *c = &ss_overlay_eni_ctr[w][idx];
+		s->rx_packets += c->rx_packets;
+		s->rx_bytes += c->rx_bytes;
+		s->tx_packets += c->tx_packets;
+		s->tx_bytes += c->tx_bytes;
+		s->acl_drops += c->acl_drops;
+		s->flows += c->flows;
+	}
+}
+
+/* A new ENI at idx: nobody counts there yet (the index was free for a grace
+ * period); what its predecessor counted becomes the baseline. */
+static void eni_new(uint32_t idx)
+{
+	eni_sum(idx, &baseline[idx]);
+	baseline[idx].flows = 0;
+}
+
+static json_t *eni_stats_get(void *ctx)
+{
+	json_t *res = json_object();
+
+	(void)ctx;
+	for (uint32_t i = 1; i <= ss_ovl.max_enis; i++) {
+		const struct ss_overlay_eni_counters *b = &baseline[i];
+		struct ss_overlay_eni_counters s;
+		const char *name = ss_ovl_eni_name(i);
+
+		if (name == NULL)
+			continue;
+		eni_sum(i, &s);
+		json_object_set_new(res, name, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+			"rx_packets", (json_int_t)(s.rx_packets - b->rx_packets),
+			"rx_bytes", (json_int_t)(s.rx_bytes - b->rx_bytes),
+			"tx_packets", (json_int_t)(s.tx_packets - b->tx_packets),
+			"tx_bytes", (json_int_t)(s.tx_bytes - b->tx_bytes),
+			"acl_drops", (json_int_t)(s.acl_drops - b->acl_drops),
+			"flows", (json_int_t)(s.flows - b->flows)));
+	}
+	return res;
+}
+
+static void eni_stats_clear(void *ctx)
+{
+	(void)ctx;
+	for (uint32_t i = 1; i <= ss_ovl.max_enis; i++) {
+		int64_t flows = baseline[i].flows;   /* a gauge: not cleared */
+		eni_sum(i, &baseline[i]);
+		baseline[i].flows = flows;
+	}
+}
+
+/* ---- feature ----------------------------------------------------------------------- */
+
+static void overlay_fini(void)
+{
+	ss_ovl_tables_fini();
+	for (unsigned int w = 0; w < SS_MAX_WORKERS; w++) {
+		rte_free(ss_overlay_eni_ctr[w]);
+		ss_overlay_eni_ctr[w] = NULL;
+	}
+	free(baseline);
+	baseline = NULL;
+}
+
+static int overlay_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen)
+{
+	static const struct ss_ctl_table table = {
+		.name = "overlay",
+		.prepare = ss_ovl_prepare,
+		.commit = ss_ovl_commit,
+		.abort = ss_ovl_abort,
+		.reclaim = ss_ovl_reclaim,
+	};
+	static const struct ss_ctl_stats stats = {
+		.scope = "eni",
+		.get = eni_stats_get,
+		.clear = eni_stats_clear,
+	};
+	size_t n;
+	int rc = ss_ovl_tables_init(&cfg->limits);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot allocate the overlay tables: %s", strerror(-rc));
+		return -1;
+	}
+	ss_ovl.on_eni_new = eni_new;
+	nb_workers = cfg->nb_workers;
+	n = (size_t)ss_ovl.max_enis + 1;
+	baseline = calloc(n, sizeof(*baseline));
+	bool ok = baseline != NULL;
+	for (unsigned int w = 0; w < nb_workers && ok; w++) {
+		ss_overlay_eni_ctr[w] = rte_zmalloc("ss_ovl_eni_ctr", n * sizeof(*baseline),
+						    RTE_CACHE_LINE_SIZE);
+		ok = ss_overlay_eni_ctr[w] != NULL;
+	}
+	if (!ok) {
+		overlay_fini();
+		snprintf(err, errlen, "cannot allocate the per-ENI counters");
+		return -1;
+	}
+	if (ss_ctl_register_table(ctl, &table) != 0 || ss_ctl_register_stats(ctl, &stats) != 0) {
+		overlay_fini();
+		snprintf(err, errlen, "cannot register the overlay tables");
+		return -1;
+	}
+	rc = ss_parse_set_ingress(SS_ROLE_HOST, OVL_NODE_HOST);
+	if (rc == 0)
+		rc = ss_parse_set_ingress(SS_ROLE_FABRIC, OVL_NODE_FABRIC);
+	if (rc == 0)
+		rc = ss_parse_set_ingress(SS_ROLE_STORAGE, OVL_NODE_FABRIC);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot add the overlay ingress edges: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static struct ss_feature overlay = {
+	.name = "overlay",
+	.order = 10,
+	.init = overlay_init,
+	.fini = overlay_fini,
+};
+SS_FEATURE_REGISTER(overlay);

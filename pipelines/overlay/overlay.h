@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The tenant overlay pipeline (SPEC sections 3.1-3.3): what other features
+ * use of it.
+ *
+ * Packet metadata (struct ss_meta, pipelines/common/meta.h), set by the
+ * overlay's entry nodes for every packet that reached an ENI:
+ *   eni        the ENI's index: ss_overlay_eni_index(name) gives the same
+ *              number from the control plane, so per-ENI state can be an
+ *              array indexed by it (1..ss_overlay_eni_max()).
+ *   vnet       its VNET's index.
+ *   flow_hash  a hash of the tenant packet's (protocol, addresses, ports);
+ *              the same for every packet of a direction of a flow.
+ *   ovl_dir    SS_OVL_DIR_OUTBOUND (from the ENI: host port, or appliance
+ *              mode) or SS_OVL_DIR_INBOUND (to the ENI, from the fabric).
+ *   ovl_flags  SS_OVL_F_INNER: the tenant packet is the inner frame of a
+ *              VXLAN packet: its headers are meta->hdr.inner, else
+ *              meta->hdr.outer (ss_overlay_tenant() picks).
+ * Header offsets stay relative to the frame start at rx: the overlay moves
+ * no data before encapsulation / decapsulation, which come after the
+ * policy hook.
+ *
+ * Policy hook (ACL / conntrack): a feature registers its node, from its
+ * init (before the graphs are created), with ss_overlay_set_policy(). The
+ * overlay then sends every outbound packet to it after the ENI is resolved
+ * and ARP / ND is answered, before routing; and every inbound packet after
+ * inbound routing and PA validation, before decapsulation. The policy node
+ * sends allowed packets on to ss_overlay_policy_return(inbound) and drops
+ * the others itself (meta->drop set, to node "drop").
+ *
+ * All functions: control thread, except the counter helpers (workers).
+ */
+#ifndef SS_OVERLAY_H
+#define SS_OVERLAY_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "dataplane/worker-t.h"
+#include "pipelines/common/meta.h"
+
+enum ss_overlay_dir { SS_OVL_DIR_NONE = 0, SS_OVL_DIR_OUTBOUND, SS_OVL_DIR_INBOUND };
+
+#define SS_OVL_F_INNER 0x01    /* tenant headers are meta->hdr.inner */
+#define SS_OVL_F_REENCAP 0x02  /* arrived in VXLAN, leaves in VXLAN: outer source = its VIP */
+#define SS_OVL_F_DIRECT 0x04   /* outbound route action `direct`: routed, not encapsulated */
+
+static inline const struct ss_layer *ss_overlay_tenant(const struct ss_meta *m)
+{
+	return (m->ovl_flags & SS_OVL_F_INNER) ? &m->hdr.inner : &m->hdr.outer;
+}
+
+/* Send packets through `node_name` (an registered rte_graph node) on the
+ * outbound (inbound = 0) or inbound (1) path. Before the graphs exist.
+ * 0, -ENOENT (no such node), -EEXIST (already set), -ENOSPC. */
+int ss_overlay_set_policy(int inbound, const char *node_name);
+/* The node the policy node hands allowed packets to: "route_out" /
+ * "vxlan_decap". */
+const char *ss_overlay_policy_return(int inbound);
+
+/* The index the ENI has, or will have once the transaction being prepared
+ * commits (usable from a table's prepare(): the overlay's tables are
+ * prepared first), -1 if none. */
+int ss_overlay_eni_index(const char *name);
+/* ENI indices are 1..ss_overlay_eni_max() (config tables.enis). */
+uint32_t ss_overlay_eni_max(void);
+
+/* Per-ENI counters (stats.get scope `eni`), one array per worker indexed
+ * by ENI index. rx = from the ENI (outbound), tx = to the ENI (inbound);
+ * bytes are frame lengths of the tenant frame. acl_drops and flows are
+ * maintained by the ACL / conntrack feature: flows is a gauge (add on
+ * create, subtract on removal, on any worker: the sum is the live count)
+ * and is not reset by stats.clear. */
+struct ss_overlay_eni_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t acl_drops;
+	int64_t flows;
+};
+
+extern struct ss_overlay_eni_counters *ss_overlay_eni_ctr[SS_MAX_WORKERS];
+
+static inline void ss_overlay_eni_acl_drop(unsigned int worker, uint32_t eni)
+{
+	ss_overlay_eni_ctr[worker][eni].acl_drops++;
+}
+
+static inline void ss_overlay_eni_flows_add(unsigned int worker, uint32_t eni, int64_t delta)
+{
+	ss_overlay_eni_ctr[worker][eni].flows += delta;
+}
+
+#endif
