@@ -82,6 +82,7 @@ struct ss_ctl {
 				      * differs from a committed object keeps
 				      * the committed one (logged) */
 	bool in_txn;
+	bool no_bulk_raw;            /* tests: force the jansson path (bulk.c) */
 };
 
 void ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)

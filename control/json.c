@@ -131,6 +131,12 @@ struct jp {
 	char *err;
 	size_t errlen;
 	struct ss_buf tmp;   /* unescaped strings */
+	/* ss_json_parse_lazy(): params.entries of a top-level object is only
+	 * validated (jp_skip) and its span returned */
+	int lazy;
+	const char *raw;
+	size_t rawlen;
+	struct ss_buf keys;  /* jp_skip: decoded keys of the objects being skipped */
 };
 
 static json_t *
@@ -408,10 +414,12 @@ jp_number(struct jp *j)
 	}
 }
 
-static json_t *jp_value(struct jp *j, int depth);
+static json_t *jp_value(struct jp *j, int depth, int ctx);
+static int jp_skip(struct jp *j, int depth);
 
+/* ctx: 1 = the top-level object, 2 = its "params" member (lazy mode) */
 static json_t *
-jp_object(struct jp *j, int depth)
+jp_object(struct jp *j, int depth, int ctx)
 {
 	json_t *o = json_object();
 
@@ -453,7 +461,23 @@ jp_object(struct jp *j, int depth)
 			goto fail;
 		}
 		j->p++;
-		v = jp_value(j, depth + 1);
+		jp_ws(j);
+		if (ctx == 2 && klen == 7 && memcmp(key, "entries", 7) == 0 && j->p < j->end &&
+		    *j->p == '[') {
+			const unsigned char *start = j->p;
+
+			if (jp_skip(j, depth + 1) < 0) {
+				if (key != kbuf)
+					free(key);
+				goto fail;
+			}
+			j->raw = (const char *)start;
+			j->rawlen = (size_t)(j->p - start);
+			v = json_null();   /* placeholder, see ss_json_parse_lazy() */
+		} else {
+			v = jp_value(j, depth + 1,
+				     ctx == 1 && klen == 6 && memcmp(key, "params", 6) == 0 ? 2 : 0);
+		}
 		if (v == NULL) {
 			if (key != kbuf)
 				free(key);
@@ -504,7 +528,7 @@ jp_array(struct jp *j, int depth)
 		return a;
 	}
 	for (;;) {
-		json_t *v = jp_value(j, depth + 1);
+		json_t *v = jp_value(j, depth + 1, 0);
 
 		if (v == NULL)
 			goto fail;
@@ -541,7 +565,7 @@ jp_literal(struct jp *j, const char *word, json_t *v)
 }
 
 static json_t *
-jp_value(struct jp *j, int depth)
+jp_value(struct jp *j, int depth, int ctx)
 {
 	if (depth > SS_JSON_MAX_DEPTH)
 		return jp_fail(j, "nesting too deep");
@@ -550,7 +574,7 @@ jp_value(struct jp *j, int depth)
 		return jp_fail(j, "unexpected end of input");
 	switch (*j->p) {
 	case '{':
-		return jp_object(j, depth);
+		return jp_object(j, depth, ctx);
 	case '[':
 		return jp_array(j, depth);
 	case '"': {
@@ -578,6 +602,208 @@ jp_value(struct jp *j, int depth)
 	}
 }
 
+struct key_ref {
+	size_t off;          /* of the decoded key in j->keys */
+	size_t len;
+	size_t pos;          /* of the key in the input */
+	const char *base;
+};
+
+static int
+cmp_key_ref(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->base + x->off, y->base + y->off, n);
+
+	if (c != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Duplicate keys among the n keys of one skipped object: the position of
+ * the first key (in input order) that repeats an earlier one, or -1. */
+static long
+dup_key(struct jp *j, struct key_ref *k, size_t n)
+{
+	long first = -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		k[i].base = j->keys.p;
+	qsort(k, n, sizeof(*k), cmp_key_ref);
+	for (i = 1; i < n; i++)
+		if (k[i].len == k[i - 1].len &&
+		    memcmp(j->keys.p + k[i].off, j->keys.p + k[i - 1].off, k[i].len) == 0 &&
+		    (first < 0 || (long)k[i].pos < first))
+			first = (long)k[i].pos;
+	return first;
+}
+
+/* Validate one value exactly as jp_value() would, without building it. */
+static int
+jp_skip(struct jp *j, int depth)
+{
+	json_t *v;
+
+	if (depth > SS_JSON_MAX_DEPTH) {
+		jp_fail(j, "nesting too deep");
+		return -1;
+	}
+	jp_ws(j);
+	if (j->p >= j->end) {
+		jp_fail(j, "unexpected end of input");
+		return -1;
+	}
+	if (*j->p == '{') {
+		size_t mark = j->keys.len, n = 0, cap = 0;
+		struct key_ref *k = NULL;
+		int rc = -1;
+
+		j->p++;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return 0;
+		}
+		for (;;) {
+			const char *s;
+			size_t len, pos;
+
+			jp_ws(j);
+			if (j->p >= j->end || *j->p != '"') {
+				jp_fail(j, "expected string key");
+				break;
+			}
+			pos = (size_t)(j->p - j->base);
+			if (jp_string(j, &s, &len) < 0)
+				break;
+			if (n == cap) {
+				struct key_ref *nk = realloc(k, (cap = cap ? cap * 2 : 16) * sizeof(*k));
+
+				if (nk == NULL) {
+					jp_fail(j, "out of memory");
+					break;
+				}
+				k = nk;
+			}
+			k[n].off = j->keys.len;
+			k[n].len = len;
+			k[n].pos = pos;
+			n++;
+			ss_buf_add(&j->keys, s, len);
+			if (j->keys.oom) {
+				jp_fail(j, "out of memory");
+				break;
+			}
+			jp_ws(j);
+			if (j->p >= j->end || *j->p != ':') {
+				jp_fail(j, "expected ':'");
+				break;
+			}
+			j->p++;
+			if (jp_skip(j, depth + 1) < 0)
+				break;
+			jp_ws(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (j->p < j->end && *j->p == '}') {
+				long dup = dup_key(j, k, n);
+
+				j->p++;
+				if (dup >= 0) {
+					const unsigned char *here = j->p;
+
+					j->p = j->base + dup;
+					jp_fail(j, "duplicate object key");
+					j->p = here;
+					break;
+				}
+				rc = 0;
+				break;
+			}
+			jp_fail(j, "expected ',' or '}'");
+			break;
+		}
+		free(k);
+		j->keys.len = mark;
+		return rc;
+	}
+	if (*j->p == '[') {
+		j->p++;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			return 0;
+		}
+		for (;;) {
+			if (jp_skip(j, depth + 1) < 0)
+				return -1;
+			jp_ws(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (j->p < j->end && *j->p == ']') {
+				j->p++;
+				return 0;
+			}
+			jp_fail(j, "expected ',' or ']'");
+			return -1;
+		}
+	}
+	if (*j->p == '"') {
+		const char *s;
+		size_t len;
+
+		return jp_string(j, &s, &len);
+	}
+	/* scalars: cheap enough to build and drop */
+	v = jp_value(j, depth, 0);
+	if (v == NULL)
+		return -1;
+	json_decref(v);
+	return 0;
+}
+
+json_t *
+ss_json_parse_lazy(const char *text, size_t len, const char **raw, size_t *rawlen,
+		   char *err, size_t errlen)
+{
+	struct jp j = {
+		.base = (const unsigned char *)text,
+		.p = (const unsigned char *)text,
+		.end = (const unsigned char *)text + len,
+		.err = err,
+		.errlen = errlen,
+		.lazy = 1,
+	};
+	json_t *v;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	ss_buf_init(&j.tmp);
+	ss_buf_init(&j.keys);
+	v = jp_value(&j, 0, 1);
+	if (v != NULL) {
+		jp_ws(&j);
+		if (j.p != j.end) {
+			jp_fail(&j, "trailing characters after the value");
+			json_decref(v);
+			v = NULL;
+		}
+	}
+	ss_buf_free(&j.tmp);
+	ss_buf_free(&j.keys);
+	*raw = v != NULL ? j.raw : NULL;
+	*rawlen = v != NULL ? j.rawlen : 0;
+	return v;
+}
+
 json_t *
 ss_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
@@ -593,7 +819,7 @@ ss_json_parse(const char *text, size_t len, char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	ss_buf_init(&j.tmp);
-	v = jp_value(&j, 0);
+	v = jp_value(&j, 0, 0);
 	if (v != NULL) {
 		jp_ws(&j);
 		if (j.p != j.end) {
@@ -710,4 +936,24 @@ ss_json_dump(struct ss_buf *b, const json_t *v)
 		ss_buf_add(b, "null", 4);
 		break;
 	}
+}
+
+void
+ss_json_decode_string(const char **p, const char *end, struct ss_buf *tmp, const char **s,
+		      size_t *len)
+{
+	struct jp j = {
+		.base = (const unsigned char *)*p,
+		.p = (const unsigned char *)*p,
+		.end = (const unsigned char *)end,
+		.tmp = *tmp,
+	};
+
+	/* the text was validated by jp_skip(): jp_string() cannot fail */
+	if (jp_string(&j, s, len) < 0) {
+		*s = "";
+		*len = 0;
+	}
+	*tmp = j.tmp;
+	*p = (const char *)j.p;
 }

@@ -44,6 +44,19 @@ char *ss_buf_steal(struct ss_buf *b);
  * ("byte 12: invalid escape"). */
 json_t *ss_json_parse(const char *text, size_t len, char *err, size_t errlen);
 
+/* Like ss_json_parse(), for a request line: when the value is an object
+ * whose "params" object has an "entries" array, that array is validated
+ * exactly as ss_json_parse() would but not built: its text span is
+ * returned in *raw / *rawlen and params.entries holds null meanwhile
+ * (bulk adds read the entries straight from the text, bulk.c). *raw is
+ * NULL when there is no such array. */
+json_t *ss_json_parse_lazy(const char *text, size_t len, const char **raw, size_t *rawlen,
+			   char *err, size_t errlen);
+/* Decode the string literal at *p (validated JSON, *p at the opening
+ * quote): *s / *len point into the input or into tmp; *p moves past it. */
+void ss_json_decode_string(const char **p, const char *end, struct ss_buf *tmp, const char **s,
+			   size_t *len);
+
 /* Append the compact serialisation of v (object keys in insertion order). */
 void ss_json_dump(struct ss_buf *b, const json_t *v);
 /* Append a JSON string literal for s[0..len). */

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "control/ctl-int.h"
+#include "control/validate.h"
 
 enum ss_fkind {
 	SS_F_NAME,       /* object name (validate.h) */
@@ -74,6 +75,10 @@ struct ss_type {
 	const char *list_key;        /* result key of <name>.list */
 	struct ss_schema schema;
 	bool singleton;
+	/* bulk adds read from the request text (bulk.c): only for flat types
+	 * with scalar fields, no check, no index, and references only in the
+	 * first key field (so the key alone gives them) */
+	bool bulk_raw;
 	int idx[SS_NODE_IDX];        /* enum ss_idx_id or -1 */
 	const char *filter;          /* list filter field or NULL */
 	/* semantic checks after the schema and reference existence; may read
@@ -86,7 +91,25 @@ struct ss_type {
 extern const struct ss_type *const ss_types[SS_T_COUNT];
 int ss_type_by_name(const char *name, size_t len);
 
+/* A scalar value as seen by both the jansson path and the raw bulk path
+ * (bulk.c), so that both validate with the same code and messages. */
+enum ss_vt { SS_VT_STRING, SS_VT_INT, SS_VT_REAL, SS_VT_BOOL, SS_VT_NULL, SS_VT_OBJECT,
+	     SS_VT_ARRAY };
+struct ss_scalar {
+	enum ss_vt t;
+	const char *s;               /* SS_VT_STRING */
+	size_t len;
+	long long i;                 /* SS_VT_INT */
+	int b;                       /* SS_VT_BOOL */
+};
+
 /* Schema engine (schema.c) */
+const struct ss_field *ss_schema_field(const struct ss_schema *s, const char *key, size_t klen);
+/* Validate the value of a scalar field (NAME..ENUM kinds, BOOL, UINT, VLAN):
+ * canon gets the canonical text when it differs (else ""), *drop is set
+ * for a vlan 0. 0 or -1 with err. */
+int ss_check_scalar(const struct ss_field *f, const struct ss_scalar *v,
+		    char canon[SS_PREFIX_STRLEN], int *drop, struct ss_err *err);
 enum ss_check_mode { SS_CHECK_FULL, SS_CHECK_KEY };
 int ss_schema_check(const struct ss_schema *s, json_t *obj, enum ss_check_mode mode,
 		    struct ss_err *err);

@@ -77,6 +77,7 @@ static const struct ss_field vip_fields[] = {
 
 const struct ss_type ss_type_vip = {
 	.name = "vip", .list_key = "vips",
+	.bulk_raw = true,
 	.schema = SS_SCHEMA(vip_fields),
 	.idx = { -1, -1 }, .idx_key = no_idx,
 };
@@ -152,6 +153,7 @@ static const struct ss_field direction_fields[] = {
 
 const struct ss_type ss_type_direction = {
 	.name = "direction", .list_key = "directions",
+	.bulk_raw = true,
 	.schema = SS_SCHEMA(direction_fields),
 	.idx = { -1, -1 }, .idx_key = no_idx,
 };
@@ -211,6 +213,7 @@ static const struct ss_field mapping_fields[] = {
 
 const struct ss_type ss_type_mapping = {
 	.name = "mapping", .list_key = "mappings",
+	.bulk_raw = true,
 	.schema = SS_SCHEMA(mapping_fields),
 	.idx = { -1, -1 }, .idx_key = no_idx, .filter = "vnet",
 };
@@ -224,6 +227,7 @@ static const struct ss_field pa_validation_fields[] = {
 
 const struct ss_type ss_type_pa_validation = {
 	.name = "pa_validation", .list_key = "pa_validations",
+	.bulk_raw = true,
 	.schema = SS_SCHEMA(pa_validation_fields),
 	.idx = { -1, -1 }, .idx_key = no_idx, .filter = "vnet",
 };

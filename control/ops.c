@@ -79,9 +79,11 @@ idx_conflict(struct ss_ctl *ctl, const struct ss_node *n, const struct ss_node *
 	return 0;
 }
 
-/* Store a validated object: link a new node or replace `old`. */
-static int
-put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj, const struct ss_buf *text,
+/* Store a validated object: link a new node or replace `old`. obj may be
+ * NULL for types without indexes whose references are all key fields
+ * (the raw bulk path, bulk.c). */
+int
+ss_op_put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj, const struct ss_buf *text,
 	 struct ss_node *old, struct ss_err *err)
 {
 	struct ss_node *n;
@@ -112,10 +114,10 @@ put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj, const struc
 	return 0;
 }
 
-static bool
-same_text(const struct ss_node *n, const struct ss_buf *b)
+bool
+ss_op_same_text(const struct ss_node *n, const struct ss_buf *b)
 {
-	return n->tlen == b->len && memcmp(n->text, b->p, b->len) == 0;
+	return n->tlen == b->len && memcmp(ss_node_text(n), b->p, b->len) == 0;
 }
 
 /* ---- add ------------------------------------------------------------------ */
@@ -135,7 +137,7 @@ add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct s
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	n = ss_store_find(&ctl->store, type, key, strlen(key));
 	if (n != NULL) {
-		if (same_text(n, text))
+		if (ss_op_same_text(n, text))
 			return 0;   /* idempotent */
 		if (ctl->bootstrapping) {
 			/* the committed state wins over the bootstrap file */
@@ -147,7 +149,7 @@ add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct s
 		return ss_err_set(err, SS_ERR_EXISTS, NULL, "%s %s exists with different content",
 				  t->name, key);
 	}
-	return put_node(ctl, type, key, obj, text, NULL, err);
+	return ss_op_put_node(ctl, type, key, obj, text, NULL, err);
 }
 
 /* Run fn on params or on each of params.entries. */
@@ -317,8 +319,8 @@ put_whole(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	}
 	n = ss_store_find(&ctl->store, type, key, strlen(key));
-	if (n == NULL || !same_text(n, &text))
-		rc = put_node(ctl, type, key, obj, &text, n, err);
+	if (n == NULL || !ss_op_same_text(n, &text))
+		rc = ss_op_put_node(ctl, type, key, obj, &text, n, err);
 	ss_buf_free(&text);
 	return rc;
 }
@@ -357,7 +359,7 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
 					  json_string_value(name));
 	}
-	merged = n ? ss_json_parse(n->text, n->tlen, NULL, 0) : json_object();
+	merged = n ? ss_json_parse(ss_node_text(n), n->tlen, NULL, 0) : json_object();
 	if (merged == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	for (it = json_object_iter(params); it != NULL; it = json_object_iter_next(params, it)) {

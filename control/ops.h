@@ -24,6 +24,16 @@ int ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
 /* acl_group.replace {name, family?, rules: [...]} */
 int ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err);
 
+/* bulk.c: <type>.add {"entries": RAW} for types with bulk_raw, reading the
+ * entries straight from the request text (validated by ss_json_parse_lazy). */
+int ss_op_add_raw(struct ss_ctl *ctl, int type, const char *raw, size_t len,
+		  struct ss_err *err);
+/* shared with bulk.c */
+struct ss_node;
+int ss_op_put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj,
+		   const struct ss_buf *text, struct ss_node *old, struct ss_err *err);
+bool ss_op_same_text(const struct ss_node *n, const struct ss_buf *b);
+
 /* Journal replay: put a whole object (add or replace), delete by key. */
 int ss_op_put(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err);
 int ss_op_del_key(struct ss_ctl *ctl, int type, const char *key, struct ss_err *err);

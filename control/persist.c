@@ -305,7 +305,7 @@ ss_persist_append(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err)
 		if (e->kind == SS_LOG_UNLINK)
 			ss_json_dump_str(b, n->key, n->h.klen);
 		else
-			ss_buf_add(b, n->text, n->tlen);
+			ss_buf_add(b, ss_node_text(n), n->tlen);
 		ss_buf_addc(b, ']');
 	}
 	ss_buf_add(b, "]}", 2);

@@ -295,7 +295,7 @@ emit_node(struct ss_ctl *ctl, struct ss_buf *b, struct ss_node *n)
 	json_t *v, *out;
 
 	if (d == NULL) {
-		ss_buf_add(b, n->text, n->tlen);
+		ss_buf_add(b, ss_node_text(n), n->tlen);
 		return 0;
 	}
 	v = ss_node_value(n);
@@ -501,14 +501,37 @@ do_runtime(struct ss_ctl *ctl, const struct ss_method_reg *reg, const json_t *pa
 /* ---- dispatch ------------------------------------------------------------ */
 
 static int
-dispatch(struct ss_ctl *ctl, const char *method, json_t *params, struct ss_buf *res,
-	 struct ss_err *err)
+dispatch(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw,
+	 size_t rawlen, struct ss_buf *res, struct ss_err *err)
 {
 	const struct ss_method_reg *reg;
 	struct method m;
+	bool known = lookup(method, &m) == 0;
 	int rc;
 
-	if (lookup(method, &m) < 0) {
+	if (raw != NULL) {
+		/* params.entries was left as text by ss_json_parse_lazy() */
+		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !ctl->no_bulk_raw &&
+		    json_object_size(params) == 1) {
+			ss_txn_begin(ctl);
+			if (ss_op_add_raw(ctl, m.type, raw, rawlen, err) < 0) {
+				ss_txn_abort(ctl);
+				return -1;
+			}
+			if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
+				return -1;
+			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ctl->generation);
+			return 0;
+		}
+		{
+			json_t *entries = ss_json_parse(raw, rawlen, NULL, 0);
+
+			/* validated already: only ENOMEM can fail */
+			if (entries == NULL || json_object_set_new(params, "entries", entries) < 0)
+				return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		}
+	}
+	if (!known) {
 		reg = registered(ctl, method);
 		if (reg != NULL)
 			return do_runtime(ctl, reg, params, res, err);
@@ -576,7 +599,7 @@ dispatch(struct ss_ctl *ctl, const char *method, json_t *params, struct ss_buf *
 /* Handle one request object; appends its reply to out (not for
  * notifications). Returns 1 if a reply was written. */
 static int
-handle_one(struct ss_ctl *ctl, json_t *req, struct ss_buf *out)
+handle_one(struct ss_ctl *ctl, json_t *req, const char *raw, size_t rawlen, struct ss_buf *out)
 {
 	const json_t *id = NULL, *ver;
 	const char *method;
@@ -631,7 +654,7 @@ handle_one(struct ss_ctl *ctl, json_t *req, struct ss_buf *out)
 		}
 	}
 	ss_buf_init(&res);
-	rc = dispatch(ctl, method, params, &res, &err);
+	rc = dispatch(ctl, method, params, raw, rawlen, &res, &err);
 	json_decref(empty);
 	if (rc == 0 && res.oom)
 		rc = ss_err_set(&err, SS_RPC_INTERNAL, NULL, "out of memory");
@@ -663,7 +686,9 @@ ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 	struct ss_buf out;
 	struct ss_err err;
 	char perr[160];
-	json_t *req = ss_json_parse(line, len, perr, sizeof(perr));
+	const char *raw;
+	size_t rawlen;
+	json_t *req = ss_json_parse_lazy(line, len, &raw, &rawlen, perr, sizeof(perr));
 
 	ss_err_init(&err);
 	ss_buf_init(&out);
@@ -684,7 +709,7 @@ ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 
 				if (replies)
 					ss_buf_addc(&out, ',');
-				if (handle_one(ctl, json_array_get(req, i), &out))
+				if (handle_one(ctl, json_array_get(req, i), NULL, 0, &out))
 					replies++;
 				else
 					out.len = mark;
@@ -696,7 +721,7 @@ ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 			}
 			ss_buf_addc(&out, ']');
 		}
-	} else if (handle_one(ctl, req, &out) == 0) {
+	} else if (handle_one(ctl, req, raw, rawlen, &out) == 0) {
 		json_decref(req);
 		ss_buf_free(&out);
 		return NULL;

@@ -32,14 +32,13 @@ kind_what(const struct ss_field *f)
 }
 
 static int
-enum_check(const struct ss_field *f, const json_t *v, struct ss_err *err)
+enum_check(const struct ss_field *f, const char *s, size_t len, struct ss_err *err)
 {
-	const char *s = json_string_value(v);
 	char list[160] = "";
 	int i;
 
 	for (i = 0; f->enums[i] != NULL; i++)
-		if (strcmp(s, f->enums[i]) == 0)
+		if (strlen(f->enums[i]) == len && memcmp(s, f->enums[i], len) == 0)
 			return 0;
 	for (i = 0; f->enums[i] != NULL; i++) {
 		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
@@ -49,25 +48,25 @@ enum_check(const struct ss_field *f, const json_t *v, struct ss_err *err)
 			  f->name, list);
 }
 
-/* Validate one scalar string kind; *repl gets a canonical replacement when
- * the text differs. `name` is the field path for errors. */
+/* Validate one string of a scalar kind; canon gets the canonical text when
+ * it differs from s (else ""). `name` is the field path for errors. */
 static int
-check_string_kind(int kind, const json_t *v, const char *name, json_t **repl,
-		  struct ss_err *err)
+check_string_kind(int kind, const char *s, size_t len, const char *name,
+		  char canon[SS_PREFIX_STRLEN], struct ss_err *err)
 {
-	const char *s = json_string_value(v), *why = NULL;
-	size_t len = json_string_length(v);
+	const char *why = NULL;
 	char out[SS_PREFIX_STRLEN];
 	struct ss_ip ip;
 	uint8_t mac[6];
 	int plen, rc;
 
+	canon[0] = '\0';
 	switch (kind) {
 	case SS_F_NAME:
 		if (ss_valid_name(s, len) < 0)
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, name,
-					  "%s: invalid name \"%.64s\" (1..63 of A-Z a-z 0-9 _ . : -)",
-					  name, s);
+					  "%s: invalid name \"%.*s\" (1..63 of A-Z a-z 0-9 _ . : -)",
+					  name, (int)(len < 64 ? len : 64), s);
 		return 0;
 	case SS_F_IP:
 	case SS_F_IP4:
@@ -85,14 +84,69 @@ check_string_kind(int kind, const json_t *v, const char *name, json_t **repl,
 		return 0;
 	}
 	if (rc < 0)
-		return ss_err_set(err, SS_RPC_INVALID_PARAMS, name, "%s: \"%.64s\": %s", name, s,
-				  why);
-	if (strlen(out) != len || memcmp(out, s, len) != 0) {
-		*repl = json_string(out);
-		if (*repl == NULL)
-			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	}
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, name, "%s: \"%.*s\": %s", name,
+				  (int)(len < 64 ? len : 64), s, why);
+	if (strlen(out) != len || memcmp(out, s, len) != 0)
+		memcpy(canon, out, strlen(out) + 1);
 	return 0;
+}
+
+static json_t *
+canon_json(const char *canon, struct ss_err *err)
+{
+	json_t *r = json_string(canon);
+
+	if (r == NULL)
+		ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	return r;
+}
+
+static const char *
+kind_what_v(const struct ss_field *f)
+{
+	return kind_what(f);
+}
+
+int
+ss_check_scalar(const struct ss_field *f, const struct ss_scalar *v, char canon[SS_PREFIX_STRLEN],
+		int *drop, struct ss_err *err)
+{
+	canon[0] = '\0';
+	switch (f->kind) {
+	case SS_F_NAME:
+	case SS_F_IP:
+	case SS_F_IP4:
+	case SS_F_IP6:
+	case SS_F_PREFIX:
+	case SS_F_MAC:
+	case SS_F_ENUM:
+		if (v->t != SS_VT_STRING)
+			break;
+		if (f->kind == SS_F_ENUM)
+			return enum_check(f, v->s, v->len, err);
+		return check_string_kind(f->kind, v->s, v->len, f->name, canon, err);
+	case SS_F_UINT:
+	case SS_F_VLAN:
+		if (v->t != SS_VT_INT)
+			break;
+		if (f->kind == SS_F_VLAN && v->i == 0) {
+			*drop = 1;
+			return 0;
+		}
+		if (v->i < f->min || v->i > f->max)
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, f->name,
+					  "%s: %lld is out of range %lld..%lld", f->name,
+					  (long long)v->i, (long long)f->min, (long long)f->max);
+		return 0;
+	case SS_F_BOOL:
+		if (v->t != SS_VT_BOOL)
+			break;
+		return 0;
+	default:
+		return ss_err_set(err, SS_RPC_INTERNAL, f->name, "%s is not a scalar field", f->name);
+	}
+	return ss_err_set(err, SS_RPC_INVALID_PARAMS, f->name, "%s: expected %s", f->name,
+			  kind_what_v(f));
 }
 
 static int check_obj(const struct ss_schema *s, json_t *obj, enum ss_check_mode mode,
@@ -103,7 +157,7 @@ static int
 check_list(const struct ss_field *f, json_t *v, struct ss_err *err)
 {
 	size_t i, j, n = json_array_size(v);
-	char path[96];
+	char path[96], canon[SS_PREFIX_STRLEN];
 
 	if (f->max && n > (size_t)f->max)
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, f->name,
@@ -121,8 +175,11 @@ check_list(const struct ss_field *f, json_t *v, struct ss_err *err)
 			if (!json_is_string(e))
 				return ss_err_set(err, SS_RPC_INVALID_PARAMS, path,
 						  "%s: expected a string", path);
-			if (check_string_kind(f->kind == SS_F_NAMES ? SS_F_NAME : SS_F_PREFIX, e,
-					      path, &repl, err) < 0)
+			if (check_string_kind(f->kind == SS_F_NAMES ? SS_F_NAME : SS_F_PREFIX,
+					      json_string_value(e), json_string_length(e), path,
+					      canon, err) < 0)
+				return -1;
+			if (canon[0] && (repl = canon_json(canon, err)) == NULL)
 				return -1;
 			break;
 		case SS_F_PROTOS:
@@ -182,15 +239,21 @@ check_list(const struct ss_field *f, json_t *v, struct ss_err *err)
 	return 0;
 }
 
-static const struct ss_field *
-find_field(const struct ss_schema *s, const char *key)
+const struct ss_field *
+ss_schema_field(const struct ss_schema *s, const char *key, size_t klen)
 {
 	unsigned i;
 
 	for (i = 0; i < s->n; i++)
-		if (strcmp(s->f[i].name, key) == 0)
+		if (strncmp(s->f[i].name, key, klen) == 0 && s->f[i].name[klen] == '\0')
 			return &s->f[i];
 	return NULL;
+}
+
+static const struct ss_field *
+find_field(const struct ss_schema *s, const char *key)
+{
+	return ss_schema_field(s, key, strlen(key));
 }
 
 /* Validate one value of field f; may ask for it to be replaced (*repl) or
@@ -199,8 +262,6 @@ static int
 check_value(const struct ss_field *f, json_t *v, json_t **repl, int *drop,
 	    struct ss_err *err)
 {
-	json_int_t i;
-
 	switch (f->kind) {
 	case SS_F_NAME:
 	case SS_F_IP:
@@ -209,29 +270,28 @@ check_value(const struct ss_field *f, json_t *v, json_t **repl, int *drop,
 	case SS_F_PREFIX:
 	case SS_F_MAC:
 	case SS_F_ENUM:
-		if (!json_is_string(v))
-			goto type;
-		if (f->kind == SS_F_ENUM)
-			return enum_check(f, v, err);
-		return check_string_kind(f->kind, v, f->name, repl, err);
 	case SS_F_UINT:
 	case SS_F_VLAN:
-		if (!json_is_integer(v))
-			goto type;
-		i = json_integer_value(v);
-		if (f->kind == SS_F_VLAN && i == 0) {
-			*drop = 1;
-			return 0;
+	case SS_F_BOOL: {
+		struct ss_scalar sv = { .t = SS_VT_OBJECT };
+		char canon[SS_PREFIX_STRLEN];
+
+		if (json_is_string(v)) {
+			sv.t = SS_VT_STRING;
+			sv.s = json_string_value(v);
+			sv.len = json_string_length(v);
+		} else if (json_is_integer(v)) {
+			sv.t = SS_VT_INT;
+			sv.i = json_integer_value(v);
+		} else if (json_is_boolean(v)) {
+			sv.t = SS_VT_BOOL;
 		}
-		if (i < f->min || i > f->max)
-			return ss_err_set(err, SS_RPC_INVALID_PARAMS, f->name,
-					  "%s: %lld is out of range %lld..%lld", f->name,
-					  (long long)i, (long long)f->min, (long long)f->max);
+		if (ss_check_scalar(f, &sv, canon, drop, err) < 0)
+			return -1;
+		if (canon[0] && (*repl = canon_json(canon, err)) == NULL)
+			return -1;
 		return 0;
-	case SS_F_BOOL:
-		if (!json_is_boolean(v))
-			goto type;
-		return 0;
+	}
 	case SS_F_OBJ:
 		if (!json_is_object(v))
 			goto type;

@@ -49,14 +49,14 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 			if (ctl->dflt[t] != NULL) {
 				ss_buf_init(&d);
 				ss_schema_dump(&d, &ty->schema, ctl->dflt[t]);
-				dflt = d.len == s->tlen && memcmp(d.p, s->text, d.len) == 0;
+				dflt = d.len == s->tlen && memcmp(d.p, ss_node_text(s), d.len) == 0;
 				ss_buf_free(&d);
 			}
 			if (!dflt && s->tlen > 2) {
 				ss_buf_adds(b, first_op ? "{\"method\":\"" : ",{\"method\":\"");
 				ss_buf_adds(b, ty->name);
 				ss_buf_adds(b, t == SS_T_SWITCH ? ".set\",\"params\":" : "\",\"params\":");
-				ss_buf_add(b, s->text, s->tlen);
+				ss_buf_add(b, ss_node_text(s), s->tlen);
 				ss_buf_addc(b, '}');
 				first_op = 0;
 			}
@@ -70,7 +70,7 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 		for (i = 0; i < n && rc == 0; i++) {
 			if (i)
 				ss_buf_addc(b, ',');
-			ss_buf_add(b, v[i]->text, v[i]->tlen);
+			ss_buf_add(b, ss_node_text(v[i]), v[i]->tlen);
 			rc = maybe_flush(b, flush, arg);
 		}
 		ss_buf_adds(b, "]}}");

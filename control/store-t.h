@@ -79,8 +79,7 @@ struct ss_node {
 	struct ss_dl children;       /* objects whose parent (first key ref) is this */
 	json_t *cache;               /* materialised value or NULL (owned) */
 	struct ss_idx *idx[SS_NODE_IDX];
-	char *text;                  /* canonical JSON, inside this allocation */
-	uint32_t tlen;
+	uint32_t tlen;               /* canonical JSON: ss_node_text(), after the key */
 	uint32_t refs;               /* number of references from other objects */
 	uint8_t type;
 	char key[];
@@ -105,8 +104,8 @@ struct ss_log {
  * with a free list per class. Measured: with nodes in the malloc heap,
  * interleaving millions of long-lived nodes with the short-lived jansson
  * trees of requests made glibc malloc 5x slower (fragmentation). */
-#define SS_POOL_CLASS 32
-#define SS_POOL_CLASSES 64            /* nodes up to 2 KiB; larger: malloc */
+#define SS_POOL_CLASS 16
+#define SS_POOL_CLASSES 128           /* nodes up to 2 KiB; larger: malloc */
 #define SS_POOL_CHUNK (4u << 20)
 struct ss_pool {
 	void *free[SS_POOL_CLASSES];
@@ -122,5 +121,11 @@ struct ss_store {
 	struct ss_hmap idx[SS_IDX_COUNT];
 	struct ss_log log;
 };
+
+static inline char *
+ss_node_text(const struct ss_node *n)
+{
+	return (char *)n->key + n->h.klen + 1;
+}
 
 #endif /* SS_CTL_STORE_T_H */

@@ -294,15 +294,14 @@ ss_node_new(struct ss_store *s, int type, const char *key, size_t klen, const ch
 	if (n == NULL)
 		return NULL;
 	memset(n, 0, sizeof(*n));
-	memcpy(n->key, key, klen);
-	n->key[klen] = '\0';
-	n->text = n->key + klen + 1;
-	memcpy(n->text, text, tlen);
-	n->text[tlen] = '\0';
-	n->tlen = (uint32_t)tlen;
-	n->type = (uint8_t)type;
 	n->h.key = n->key;
 	n->h.klen = (uint32_t)klen;
+	memcpy(n->key, key, klen);
+	n->key[klen] = '\0';
+	memcpy(ss_node_text(n), text, tlen);
+	ss_node_text(n)[tlen] = '\0';
+	n->tlen = (uint32_t)tlen;
+	n->type = (uint8_t)type;
 	n->h.hash = ss_hash(key, klen);
 	dl_init(&n->sib);
 	dl_init(&n->children);
@@ -352,7 +351,7 @@ ss_node_value(struct ss_node *n)
 	if (n->cache != NULL)
 		return json_incref(n->cache);
 	/* the text was produced by our serialiser: only ENOMEM can fail */
-	return ss_json_parse(n->text, n->tlen, err, sizeof(err));
+	return ss_json_parse(ss_node_text(n), n->tlen, err, sizeof(err));
 }
 
 const json_t *
@@ -361,7 +360,7 @@ ss_node_obj(struct ss_node *n)
 	if (n->cache == NULL) {
 		char err[128];
 
-		n->cache = ss_json_parse(n->text, n->tlen, err, sizeof(err));
+		n->cache = ss_json_parse(ss_node_text(n), n->tlen, err, sizeof(err));
 	}
 	return n->cache;
 }
@@ -404,12 +403,34 @@ reserve_for(struct ss_store *s, const struct ss_node *n)
 
 /* Adjust the reference counts of what obj references; returns the parent
  * (the object named by the first key field with a reference) or NULL. */
+/* Nodes stored without a value at hand (bulk_raw types): their only
+ * reference is the first key field, the key up to its first '/'. */
 static struct ss_node *
-adjust_refs(struct ss_store *s, int type, const json_t *obj, int delta)
+adjust_key_refs(struct ss_store *s, int type, const char *key, int delta)
+{
+	const struct ss_field *f = &ss_types[type]->schema.f[0];
+	const char *slash;
+	struct ss_node *t;
+
+	if (!(f->flags & SS_FF_KEY) || !f->ref)
+		return NULL;
+	slash = strchr(key, '/');
+	t = ss_store_find(s, f->ref - 1, key, slash ? (size_t)(slash - key) : strlen(key));
+	if (t != NULL)
+		t->refs = (uint32_t)((int)t->refs + delta);
+	return t;
+}
+
+static struct ss_node *
+adjust_refs(struct ss_store *s, int type, const char *key, const json_t *obj, int delta)
 {
 	struct ss_ref refs[SS_MAX_REFS];
 	struct ss_node *parent = NULL;
-	int i, n = ss_schema_refs(ss_types[type], obj, refs, SS_MAX_REFS);
+	int i, n;
+
+	if (obj == NULL)
+		return adjust_key_refs(s, type, key, delta);
+	n = ss_schema_refs(ss_types[type], obj, refs, SS_MAX_REFS);
 
 	for (i = 0; i < n; i++) {
 		struct ss_node *t = ss_store_find(s, refs[i].type, refs[i].key,
@@ -436,7 +457,7 @@ do_link(struct ss_store *s, struct ss_node *n, const json_t *obj)
 	for (i = 0; i < SS_NODE_IDX; i++)
 		if (n->idx[i] != NULL)
 			hmap_link(&s->idx[n->idx[i]->which], &n->idx[i]->h);
-	p = adjust_refs(s, n->type, obj, +1);
+	p = adjust_refs(s, n->type, n->key, obj, +1);
 	if (p != NULL)
 		dl_add(&p->children, &n->sib);
 }
@@ -447,7 +468,7 @@ do_unlink(struct ss_store *s, struct ss_node *n, const json_t *obj)
 	int i;
 
 	dl_del(&n->sib);
-	adjust_refs(s, n->type, obj, -1);
+	adjust_refs(s, n->type, n->key, obj, -1);
 	for (i = 0; i < SS_NODE_IDX; i++)
 		if (n->idx[i] != NULL)
 			hmap_unlink(&s->idx[n->idx[i]->which], &n->idx[i]->h);

@@ -126,7 +126,16 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 			goto rollback;
 		}
 		for (i = 0; i < log->n; i++) {
-			const struct ss_log_ent *e = &log->v[i];
+			struct ss_log_ent *e = &log->v[i];
+
+			/* raw bulk adds are stored without a value: the tables get one */
+			if (e->obj == NULL && e->kind != SS_LOG_UNLINK) {
+				e->obj = ss_node_value(e->node);
+				if (e->obj == NULL) {
+					ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+					goto rollback;
+				}
+			}
 
 			ch[i].type = ss_types[e->node->type]->name;
 			ch[i].op = e->kind == SS_LOG_LINK ? SS_CHANGE_ADD

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl_test_util.h"
+#include "control/ctl-int.h"
 
 #define OK(ctl, m, p) json_decref(t_ok(ctl, m, p))
 
@@ -443,6 +444,118 @@ test_state_replay(void **state)
 	ss_ctl_destroy(b);
 }
 
+
+/* Bulk adds of flat types are read from the request text (control/bulk.c);
+ * they must answer exactly like the general jansson path. */
+static void
+test_bulk_raw_equivalence(void **state)
+{
+	static const char *const cases[] = {
+		"{\"vnet\":\"v1\",\"ip\":\"10.0.0.1\",\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{\"mac\":\"02-AB-00-00-00-02\",\"underlay_ip\":\"2001:DB8::2\",\"ip\":\"2001:db8:0::2\",\"vnet\":\"v1\",\"use_dst_vni\":true}",
+		"{\"vnet\":\"v\\u0031\",\"ip\":\"\\u0031\\u0030.0.0.3\",\"underlay_ip\":\"1.1.1.1\",\"mac\":\"02:00:00:00:00:03\"}",
+		"{\"vnet\":\"v1\",\"ip\":\"10.0.0.1\",\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\",\"use_dst_vni\":false}",
+		"{\"vnet\":\"v1\",\"ip\":\"10.0.0.1\",\"underlay_ip\":\"192.0.2.9\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{\"vnet\":\"v2\",\"ip\":\"10.0.0.1\",\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{\"vnet\":\"v1\",\"ip\":\"10.0.0.4\",\"underlay_ip\":\"192.0.2.1\",\"mac\":\"01:00:00:00:00:01\"}",
+		"{\"vnet\":\"v1\",\"ip\":\"10.0.0.4\",\"underlay_ip\":\"192.0.2.1\"}",
+		"{\"vnet\":\"v1\",\"ip\":4,\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{\"vnet\":\"v1\",\"ip\":null,\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{\"vnet\":\"v1\",\"ip\":[1],\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{\"vnet\":\"v1\",\"ip\":{\"a\":1},\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{\"vnet\":\"v1\",\"ip\":\"10.0.0.5\",\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\",\"use_dst_vni\":1.5}",
+		"{\"vnet\":\"v1\",\"ip\":\"10.0.0.5\",\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\",\"colour\":{\"deep\":[1,2]}}",
+		"{\"vnet\":\"bad/name\",\"ip\":\"10.0.0.5\",\"underlay_ip\":\"192.0.2.1\",\"mac\":\"02:00:00:00:00:01\"}",
+		"{}",
+		"7",
+	};
+	static const char *const other[][2] = {
+		{ "vip.add", "{\"ip\":\"2001:DB8::10\"}" },
+		{ "vip.add", "{\"ip\":\"192.0.2.300\"}" },
+		{ "direction.add", "{\"vni\":777}" },
+		{ "direction.add", "{\"vni\":16777216}" },
+		{ "direction.add", "{\"vni\":7.0}" },
+		{ "direction.add", "{\"vni\":-1}" },
+		{ "pa_validation.add", "{\"vnet\":\"v1\",\"underlay_ip\":\"198.51.100.1\"}" },
+		{ "pa_validation.add", "{\"vnet\":\"v9\",\"underlay_ip\":\"198.51.100.1\"}" },
+	};
+	struct ss_ctl_limits lim = { .max_mappings = 3 };
+	struct ss_ctl *fast = t_ctl(NULL, &lim), *slow = t_ctl(NULL, &lim);
+	size_t i, j;
+	char req[4096];
+
+	(void)state;
+	slow->no_bulk_raw = true;
+	OK(fast, "vnet.add", "{\"name\":\"v1\",\"vni\":1}");
+	OK(slow, "vnet.add", "{\"name\":\"v1\",\"vni\":1}");
+	/* each case alone, then each pair (order and effects of earlier entries) */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (j = 0; j <= sizeof(cases) / sizeof(cases[0]); j++) {
+			char *a, *b;
+
+			if (j == sizeof(cases) / sizeof(cases[0]))
+				snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+					 "\"mapping.add\",\"params\":{\"entries\":[%s]}}", cases[i]);
+			else
+				snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+					 "\"mapping.add\",\"params\":{\"entries\":[%s,%s]}}", cases[i],
+					 cases[j]);
+			a = ss_ctl_handle_line(fast, req, strlen(req));
+			b = ss_ctl_handle_line(slow, req, strlen(req));
+			if (strcmp(a, b) != 0)
+				fail_msg("%s\nfast: %s\nslow: %s", req, a, b);
+			free(a);
+			free(b);
+			a = t_state(fast);
+			b = t_state(slow);
+			assert_string_equal(a, b);
+			free(a);
+			free(b);
+			/* start the next pair from the same small state */
+			OK(fast, "mapping.delete", "{\"entries\":[{\"vnet\":\"v1\",\"ip\":\"10.0.0.1\"},"
+			   "{\"vnet\":\"v1\",\"ip\":\"2001:db8::2\"}]}");
+			OK(slow, "mapping.delete", "{\"entries\":[{\"vnet\":\"v1\",\"ip\":\"10.0.0.1\"},"
+			   "{\"vnet\":\"v1\",\"ip\":\"2001:db8::2\"}]}");
+		}
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		char *a, *b;
+
+		snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\","
+			 "\"params\":{\"entries\":[%s]}}", other[i][0], other[i][1]);
+		a = ss_ctl_handle_line(fast, req, strlen(req));
+		b = ss_ctl_handle_line(slow, req, strlen(req));
+		if (strcmp(a, b) != 0)
+			fail_msg("%s\nfast: %s\nslow: %s", req, a, b);
+		free(a);
+		free(b);
+	}
+	/* capacity: the fourth mapping */
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"mapping.add\","
+		 "\"params\":{\"entries\":[%s,%s,%s,%s]}}", cases[0], cases[1], cases[2],
+		 "{\"vnet\":\"v1\",\"ip\":\"10.0.0.9\",\"underlay_ip\":\"1.1.1.1\",\"mac\":\"02:00:00:00:00:09\"}");
+	{
+		char *a = ss_ctl_handle_line(fast, req, strlen(req));
+		char *b = ss_ctl_handle_line(slow, req, strlen(req));
+
+		assert_string_equal(a, b);
+		assert_non_null(strstr(a, "1004"));
+		free(a);
+		free(b);
+	}
+	/* a duplicate key inside an entry is a parse error on both paths */
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"mapping.add\","
+		 "\"params\":{\"entries\":[{\"vnet\":\"v1\",\"vnet\":\"v1\"}]}}");
+	{
+		char *a = ss_ctl_handle_line(fast, req, strlen(req));
+
+		assert_non_null(strstr(a, "-32700"));
+		assert_non_null(strstr(a, "duplicate"));
+		free(a);
+	}
+	ss_ctl_destroy(fast);
+	ss_ctl_destroy(slow);
+}
+
 int
 main(void)
 {
@@ -456,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_acl_replace),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_state_replay),
+		cmocka_unit_test(test_bulk_raw_equivalence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
