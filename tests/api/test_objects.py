@@ -119,12 +119,19 @@ def test_add_idempotent_conflict_delete(client, deps, case):
     _, add, params, variant, delete_params, lister = case
     obj = add.rsplit(".", 1)[0]
     key = delete_params   # the identity of the object
+    # Every type has a list method; the named ones a get.
+    lister = lister or (f"{obj}.list", {})
 
     client.call(add, params)
     assert len(in_state(client, add, key)) == 1, "added object not in state.get"
-    if lister:
-        listed = [r for r in rows(client.call(*lister)) if matches(r, key)]
-        assert len(listed) == 1, f"{lister[0]} does not show the object"
+    listed = [r for r in rows(client.call(*lister)) if matches(r, key)]
+    assert len(listed) == 1, f"{lister[0]} does not show the object"
+    # A list shows the stored object (features may add runtime fields).
+    stored = in_state(client, add, key)[0]
+    assert {k: listed[0].get(k) for k in stored} == stored, "list and state.get disagree"
+    if obj in ("vnet", "eni", "acl_group", "rdma.policy"):
+        got = client.call(f"{obj}.get", {"name": params["name"]})
+        assert matches(got, key) and got.get("priority") == params.get("priority")
 
     # Identical add: success, still one object.
     client.call(add, copy.deepcopy(params))
@@ -147,8 +154,10 @@ def test_add_idempotent_conflict_delete(client, deps, case):
 
     client.call(f"{obj}.delete", delete_params)
     assert in_state(client, add, key) == [], "deleted object still in state.get"
-    if lister:
-        assert not [r for r in rows(client.call(*lister)) if matches(r, key)]
+    assert not [r for r in rows(client.call(*lister)) if matches(r, key)]
+    if obj in ("vnet", "eni", "acl_group", "rdma.policy"):
+        err = client.error(f"{obj}.get", {"name": params["name"]})
+        assert err.code == 1001 and err.field == "name"
 
     # Deleting an absent object succeeds.
     client.call(f"{obj}.delete", delete_params)
