@@ -19,7 +19,7 @@ does not serve the overlay (or ACL / connection tracking) yet.
 """
 import pytest
 
-from scapy.all import Ether, IP, IPv6, UDP
+from scapy.all import ARP, Dot1Q, Ether, ICMP, IP, IPv6, Raw, UDP
 
 from topo import Sniffer, delta, missing_feature, ping, rpc_call, stats, tcp_transfer
 
@@ -41,10 +41,12 @@ class Net:
     pass
 
 
-def overlay_net(make_topo, underlay, features=("overlay",), acl=None, extra_ops=()):
+def overlay_net(make_topo, underlay, features=("overlay",), acl=None, extra_ops=(), vlan=None):
     """VM, sswitchd and a remote kernel VTEP over an `underlay` ("ipv4" or
     "ipv6") underlay, configured through the control socket. Skips when the
-    daemon lacks one of `features`."""
+    daemon lacks one of `features`. With `vlan` the ENI is tagged and the VM's
+    eth0 gets no address: the test plays the VM with raw tagged frames (this
+    kernel has no CONFIG_VLAN_8021Q)."""
     t = make_topo()
     n = Net()
     n.vm, n.remote = t.netns("vm"), t.netns("remote")
@@ -58,8 +60,9 @@ def overlay_net(make_topo, underlay, features=("overlay",), acl=None, extra_ops=
     n.sw_pa, n.remote_pa, plen = UNDERLAY[underlay]
     n.underlay = underlay
 
-    n.host.addr(VM4 + "/24")
-    n.host.addr(VM6 + "/64")
+    if not vlan:
+        n.host.addr(VM4 + "/24")
+        n.host.addr(VM6 + "/64")
 
     r = n.remote
     n.fabric.addr("%s/%d" % (n.remote_pa, plen))
@@ -78,6 +81,8 @@ def overlay_net(make_topo, underlay, features=("overlay",), acl=None, extra_ops=
     eni = {"name": "vm1", "mac": VM_MAC, "vnet": "vnet1", "port": "host0", "route_group": "rg1"}
     if acl:
         eni["acl"] = acl
+    if vlan:
+        eni["vlan"] = vlan
     ops = [
         ("switch.set", {"underlay_ip": UNDERLAY["ipv4"][0], "underlay_ip6": UNDERLAY["ipv6"][0],
                         "mac": SWITCH_MAC}),
@@ -171,6 +176,43 @@ def test_overlay_gateway_and_unknown_addresses(make_topo):
     assert n.vm.neigh("eth0").get("192.0.2.99", (None, ""))[0] is None
     d = delta(before, stats(n.d))
     assert d["drops"].get("arp_unresolved", 0) >= 1, d["drops"]
+
+
+def test_overlay_vlan_tagged_eni(make_topo, tmp_path):
+    """A VM behind 802.1Q tag 100 (raw frames: the VM side needs no kernel
+    VLAN support): the switch answers its tagged ARP on the tag, removes
+    the tag on encapsulation, and the remote kernel's replies come back
+    tagged. The same MAC untagged matches no ENI."""
+    n = overlay_net(make_topo, "ipv4", vlan=100)
+    vm = Ether(src=VM_MAC, dst=REMOTE_CA_MAC)
+    arp = Ether(src=VM_MAC, dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=100) / ARP(
+        op="who-has", hwsrc=VM_MAC, psrc=VM4, pdst=REMOTE4)
+    echoes = [vm / Dot1Q(vlan=100) / IP(src=VM4, dst=REMOTE4) / ICMP(id=0x1100, seq=i)
+              / Raw(b"t" * 32) for i in range(3)]
+    with Sniffer(n.remote, "fab0", tmp_path / "wire.pcap", count=3, udp_dport=4789) as wire, \
+            Sniffer(n.vm, "eth0", tmp_path / "vm.pcap", count=4, timeout=3.0,
+                    send=[arp] + echoes) as back:
+        pass
+    assert len(wire.packets) == 3, [p.summary() for p in wire.packets]
+    for p in wire.packets:
+        inner = check_outer(p, n)
+        assert Dot1Q not in inner and inner[ICMP].id == 0x1100, inner.summary()
+    replies = [p for p in back.packets if ICMP in p and p[ICMP].type == 0]
+    arps = [p for p in back.packets if ARP in p and p[ARP].op == 2]
+    assert len(replies) == 3 and len(arps) == 1, [p.summary() for p in back.packets]
+    for p in replies + arps:
+        assert Dot1Q in p and p[Dot1Q].vlan == 100 and p[Ether].dst == VM_MAC, p.summary()
+    assert replies[0][IP].src == REMOTE4 and replies[0][Ether].src == REMOTE_CA_MAC
+    assert arps[0][ARP].hwsrc == REMOTE_CA_MAC and arps[0][ARP].psrc == REMOTE4
+    # untagged from the ENI's MAC: eni_miss, nothing reaches the fabric
+    before = stats(n.d)
+    untagged = [vm / IP(src=VM4, dst=REMOTE4) / ICMP(id=0x1101, seq=i) for i in range(3)]
+    with Sniffer(n.remote, "fab0", tmp_path / "wire2.pcap", count=3, timeout=1.0,
+                 udp_dport=4789) as wire, \
+            Sniffer(n.vm, "eth0", tmp_path / "vm2.pcap", count=1, timeout=0.2, send=untagged):
+        pass
+    assert not [p for p in wire.packets if ICMP in p and p[ICMP].id == 0x1101]
+    assert delta(before, stats(n.d))["drops"].get("eni_miss", 0) >= 3
 
 
 @pytest.mark.parametrize("underlay", ["ipv4", "ipv6"])

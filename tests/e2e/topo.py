@@ -384,13 +384,17 @@ SNIFF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sniff.py")
 class Sniffer:
     """Frames received on an interface of a namespace (sniff.py), started
     before the traffic: `with Sniffer(ns, "fab0", path, udp_dport=4789) as s:
-    ...traffic...` then s.packets (scapy Ether objects)."""
+    ...traffic...` then s.packets (scapy Ether objects). `send`: frames
+    (scapy packets or bytes) the sniffer transmits on the interface once it
+    listens."""
 
-    def __init__(self, ns, ifname, path, count=16, timeout=5.0, udp_dport=None):
+    def __init__(self, ns, ifname, path, count=16, timeout=5.0, udp_dport=None, send=()):
         self.path = str(path)
         args = [PYTHON, SNIFF, ifname, self.path, "--count", str(count), "--timeout", str(timeout)]
         if udp_dport is not None:
             args += ["--udp-dport", str(udp_dport)]
+        if send:
+            args += ["--send"] + [bytes(f).hex() for f in send]
         self.timeout = timeout
         self.proc = ns.popen(*args)
         line = self.proc.stdout.readline()
