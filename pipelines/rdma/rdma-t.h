@@ -69,11 +69,16 @@ struct ss_rdma_pctr {
 /* ---- per-QP telemetry ------------------------------------------------- */
 
 struct ss_rdma_qp_key {
-	uint8_t src[16];        /* IPv4: the 4 address bytes, then zeros */
-	uint8_t dst[16];
-	uint32_t dqp;
-	uint8_t family;         /* 4 or 6 */
-	uint8_t pad[3];
+	union {
+		struct {
+			uint8_t src[16];  /* IPv4: the 4 address bytes, then zeros */
+			uint8_t dst[16];
+			uint32_t dqp;
+			uint8_t family;   /* 4 or 6 */
+			uint8_t pad[3];
+		};
+		uint64_t w[5];            /* built, hashed and compared as words */
+	};
 };
 
 struct ss_rdma_qp_counters {
@@ -83,7 +88,9 @@ struct ss_rdma_qp_counters {
 };
 
 /* One slot. `seq` is odd while the worker rewrites the key (insert, reuse
- * after idle expiry, clear); readers copy the slot and retry when seq moved. */
+ * after idle expiry, clear); readers copy the slot and retry when seq moved.
+ * Cache lines: 0 = key, last_tsc, PSN state (every packet); 1 = pidx,
+ * clear_gen and packets..ack (every packet); 2 = nak..ecn_ce (rarely). */
 struct ss_rdma_qp_entry {
 	uint32_t seq;
 	uint8_t used;

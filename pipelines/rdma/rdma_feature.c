@@ -396,7 +396,8 @@ static int qp_list(void *ctx, struct ss_ctl *ctl, const json_t *params, json_t *
 		}
 	}
 	/* per-worker tables: the same QP may have been seen by several */
-	qsort(rows, n, sizeof(*rows), cmp_key);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_key);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m > 0 && memcmp(&rows[m - 1].key, &rows[i].key, sizeof(rows[i].key)) == 0)
@@ -404,7 +405,8 @@ static int qp_list(void *ctx, struct ss_ctl *ctl, const json_t *params, json_t *
 		else
 			rows[m++] = rows[i];
 	}
-	qsort(rows, m, sizeof(*rows), cmp_packets);
+	if (m > 1)
+		qsort(rows, m, sizeof(*rows), cmp_packets);
 	qps = json_array();
 	for (size_t i = 0; i < m && i < limit; i++)
 		json_array_append_new(qps, qp_json(&rows[i]));

@@ -28,7 +28,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include "pipelines/rdma/rdma-t.h"
 #include "pipelines/rdma/rdma_hdr.h"
@@ -41,22 +43,76 @@ struct ss_rdma_qpt *ss_rdma_qpt_init(void *mem, uint32_t capacity);
 
 static inline uint32_t ss_rdma_qp_hash(const struct ss_rdma_qp_key *k)
 {
-	const uint64_t *w = (const uint64_t *)(const void *)k;
 	uint32_t h = 0x5f3759df;
 
 	RTE_BUILD_BUG_ON(sizeof(*k) != 40);
-	h = rte_hash_crc_8byte(w[0], h);
-	h = rte_hash_crc_8byte(w[1], h);
-	h = rte_hash_crc_8byte(w[2], h);
-	h = rte_hash_crc_8byte(w[3], h);
-	h = rte_hash_crc_8byte(w[4], h);
+	h = rte_hash_crc_8byte(k->w[0], h);
+	h = rte_hash_crc_8byte(k->w[1], h);
+	h = rte_hash_crc_8byte(k->w[2], h);
+	h = rte_hash_crc_8byte(k->w[3], h);
+	h = rte_hash_crc_8byte(k->w[4], h);
 	return h;
 }
 
 static inline bool ss_rdma_qp_key_eq(const struct ss_rdma_qp_key *a,
 				     const struct ss_rdma_qp_key *b)
 {
-	return memcmp(a, b, sizeof(*a)) == 0;
+	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
+		(a->w[3] ^ b->w[3]) | (a->w[4] ^ b->w[4])) == 0;
+}
+
+/* The key of a RoCE packet from its IP header, built in whole words (no
+ * narrow stores read back wide: that stalls store forwarding). */
+static inline void ss_rdma_qp_key_make(struct ss_rdma_qp_key *k, const uint8_t *ip, bool v4,
+				       uint32_t dqp)
+{
+	uint64_t fam = v4 ? 4 : 6;
+
+	if (v4) {
+		uint32_t s, d;
+
+		memcpy(&s, ip + 12, 4);
+		memcpy(&d, ip + 16, 4);
+		/* the address bytes first in memory, then zeros */
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+		k->w[0] = s;
+		k->w[2] = d;
+#else
+		k->w[0] = (uint64_t)s << 32;
+		k->w[2] = (uint64_t)d << 32;
+#endif
+		k->w[1] = k->w[3] = 0;
+	} else {
+		memcpy(&k->w[0], ip + 8, 16);
+		memcpy(&k->w[2], ip + 24, 16);
+	}
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	k->w[4] = dqp | fam << 32;
+#else
+	k->w[4] = (uint64_t)dqp << 32 | fam << 24;
+#endif
+}
+
+/* First step of a lookup, to be done for a whole burst before the rest:
+ * the bucket's signatures (prefetched by the caller earlier) give the slot
+ * the key probably has; prefetch its two hot lines. */
+static inline void ss_rdma_qpt_prefetch_slot(const struct ss_rdma_qpt *t, uint32_t h)
+{
+	uint32_t sig = h | 1;
+	uint32_t base = (h >> 3 & t->mask) * SS_RDMA_QP_WAYS;
+
+	for (int i = 0; i < SS_RDMA_QP_WAYS; i++)
+		if (t->sig[base + i] == sig) {
+			const char *e = (const char *)&t->e[base + i];
+			rte_prefetch0(e);
+			rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
+			return;
+		}
+}
+
+static inline const void *ss_rdma_qpt_bucket_sigs(const struct ss_rdma_qpt *t, uint32_t h)
+{
+	return &t->sig[(h >> 3 & t->mask) * SS_RDMA_QP_WAYS];
 }
 
 static inline void qpt_seq_begin(struct ss_rdma_qp_entry *e)
@@ -150,7 +206,8 @@ static inline void ss_rdma_qp_count(struct ss_rdma_qp_entry *e, uint32_t frame_l
 	e->last_tsc = now;
 	c->packets++;
 	c->bytes += frame_len;
-	c->ecn_ce += ce;
+	if (unlikely(ce))
+		c->ecn_ce++;
 	switch (cls) {
 	case SS_OPC_SEND: c->send++; break;
 	case SS_OPC_WRITE: c->write++; break;

@@ -8,6 +8,8 @@
  * port_tx. What matches no policy goes on to the ingress role's pipeline,
  * or is dropped `no_forwarding` when that role has none (as parse would).
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
@@ -39,9 +41,19 @@ int ss_rdma_steer_add_edges(void)
 	for (int r = SS_ROLE_HOST; r <= SS_ROLE_STORAGE; r++) {
 		const char *name = ss_parse_ingress_node((enum ss_port_role)r);
 		const char *names[1] = { name };
+		int same = -1;
 
 		if (name == NULL)
 			continue;
+		for (int o = SS_ROLE_HOST; o < r; o++) {
+			const char *prev = ss_parse_ingress_node((enum ss_port_role)o);
+			if (prev != NULL && role_edge[o] != 0 && strcmp(prev, name) == 0)
+				same = o;
+		}
+		if (same >= 0) { /* fabric and storage often share one pipeline */
+			role_edge[r] = role_edge[same];
+			continue;
+		}
 		if (rte_node_edge_update(self, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID)
 			return -ENOSPC;
 		rte_edge_t n = rte_node_edge_count(self);
@@ -71,26 +83,15 @@ static inline uint8_t unsteered(struct rte_mbuf *m, const struct ss_meta *meta)
 
 /* Per-QP accounting; returns the packet's policy (cached per QP). */
 static inline uint16_t account_and_match(const struct burst *b, const struct ss_meta *meta,
-					 const uint8_t *ip, bool v4, uint32_t frame_len)
+					 const uint8_t *ip, bool v4, uint32_t frame_len,
+					 const struct ss_rdma_qp_key *key, uint32_t h)
 {
 	const struct ss_bth *bth = &meta->bth;
 	struct ss_rdma_qp_entry *e = NULL;
-	struct ss_rdma_qp_key key;
 	uint16_t pidx;
 
-	memset(&key, 0, sizeof(key));
-	key.family = v4 ? 4 : 6;
-	key.dqp = bth->dqp;
-	if (v4) {
-		memcpy(key.src, ip + 12, 4);
-		memcpy(key.dst, ip + 16, 4);
-	} else {
-		memcpy(key.src, ip + 8, 16);
-		memcpy(key.dst, ip + 24, 16);
-	}
 	if (likely(b->qt != NULL)) {
-		e = ss_rdma_qpt_find_or_add(b->qt, &key, ss_rdma_qp_hash(&key), b->now,
-					    b->st->idle_tsc, b->clear_gen);
+		e = ss_rdma_qpt_find_or_add(b->qt, key, h, b->now, b->st->idle_tsc, b->clear_gen);
 		if (likely(e != NULL)) {
 			ss_rdma_qp_count(e, frame_len,
 					 ss_rdma_opclass(bth->opcode, bth->has_aeth,
@@ -116,7 +117,8 @@ static inline uint16_t account_and_match(const struct burst *b, const struct ss_
 	return pidx;
 }
 
-static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m)
+static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
+				const struct ss_rdma_qp_key *key, uint32_t h)
 {
 	struct ss_meta *meta = ss_meta(m);
 	const struct ss_layer *l = &meta->hdr.outer;
@@ -125,9 +127,7 @@ static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m)
 	bool v4 = l->l3 == SS_L3_IPV4;
 	uint16_t pidx;
 
-	if (unlikely(b->st == NULL))
-		return unsteered(m, meta);
-	pidx = account_and_match(b, meta, ip, v4, m->pkt_len);
+	pidx = account_and_match(b, meta, ip, v4, m->pkt_len, key, h);
 	if (pidx == SS_RDMA_NO_POLICY)
 		return unsteered(m, meta);
 
@@ -159,6 +159,8 @@ static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *nod
 {
 	struct ss_worker *w = ss_node_worker(node);
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	struct ss_rdma_qp_key keys[RTE_GRAPH_BURST_SIZE];
+	uint32_t hash[RTE_GRAPH_BURST_SIZE];
 	struct burst b;
 
 	b.st = __atomic_load_n(&ss_rdma_cur, __ATOMIC_ACQUIRE);
@@ -171,10 +173,31 @@ static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *nod
 			b.qt = b.st->qps->t[w->index];
 		b.ctr = b.st->ctr[w->index];
 	}
+	if (unlikely(b.st == NULL)) {
+		for (uint16_t i = 0; i < nb_objs; i++)
+			next[i] = unsteered(objs[i], ss_meta(objs[i]));
+		goto out;
+	}
+	/* three passes so the QP table's cache misses overlap: keys, hashes
+	 * and signature prefetches; slot prefetches; then the work */
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = objs[i];
+		const struct ss_meta *meta = ss_meta(m);
+		const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *) + meta->hdr.outer.l3_off;
+
+		ss_rdma_qp_key_make(&keys[i], ip, meta->hdr.outer.l3 == SS_L3_IPV4, meta->bth.dqp);
+		hash[i] = ss_rdma_qp_hash(&keys[i]);
+		if (b.qt != NULL)
+			rte_prefetch0(ss_rdma_qpt_bucket_sigs(b.qt, hash[i]));
+	}
+	if (b.qt != NULL)
+		for (uint16_t i = 0; i < nb_objs; i++)
+			ss_rdma_qpt_prefetch_slot(b.qt, hash[i]);
 	for (uint16_t i = 0; i < nb_objs; i++)
-		next[i] = steer_one(&b, objs[i]);
+		next[i] = steer_one(&b, objs[i], &keys[i], hash[i]);
 	if (b.qt != NULL)
 		ss_rdma_qpt_age(b.qt, b.now, b.st->idle_tsc, RDMA_AGE_BUCKETS);
+out:
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

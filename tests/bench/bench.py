@@ -46,8 +46,38 @@ def scen_l2(tmp, nflows):
     return ports, None, pcap
 
 
+def scen_rdma(tmp, nflows):
+    """RoCEv2 SEND ONLY (58 bytes + padding) from nflows QPs of 64 GPUs to one
+    storage target: policy lookup (cached per QP), DSCP remark, TTL, MACs,
+    per-QP telemetry, lossless lane of a storage port."""
+    from scapy.contrib.roce import BTH
+    pkts = [pad(Ether(src="02:00:00:00:0a:01", dst="02:00:00:00:00:01")
+                / IP(src="192.168.%d.%d" % (i >> 6 & 255, i & 63), dst="10.50.0.5", tos=2)
+                / UDP(sport=49152 + (i & 0x3fff), dport=4791, chksum=0)
+                / BTH(opcode=0x04, dqpn=0x100 + i, psn=i))
+            for i in range(nflows)]
+    pcap = os.path.join(tmp, "rdma.pcap")
+    wrpcap(pcap, pkts)
+    ports = [Port("host0", "host", kind="raw",
+                  extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("stor0", "storage", kind="raw", extra="net_null0,no-rx=1")]
+    bootstrap = [
+        {"method": "rdma.policy.add", "params": {
+            "name": "other%d" % k, "priority": 200 + k,
+            "match": {"dst_prefix": "10.%d.0.0/16" % (100 + k)},
+            "action": {"port": "stor0", "next_hop_mac": "02:00:00:00:99:02"}}}
+        for k in range(8)] + [
+        {"method": "rdma.policy.add", "params": {
+            "name": "gpu-to-storage", "priority": 100,
+            "match": {"dst_prefix": "10.50.0.0/16"},
+            "action": {"port": "stor0", "next_hop_mac": "02:00:00:00:99:01",
+                       "queue": "lossless"}}}]
+    return ports, bootstrap, pcap
+
+
 SCENARIOS = {
     "l2": (scen_l2, "host port to fabric port, patch mode, parse + tx (our floor)"),
+    "rdma": (scen_rdma, "RoCEv2 steering: policy, DSCP remark, per-QP telemetry, lossless lane"),
 }
 
 

@@ -320,16 +320,15 @@ def test_drops_and_tenant_path(run):
     st = run["d"].final_stats
     drops = st["drops"]
     assert drops.get("ttl_exceeded", 0) == 2
-    edges = tenant_edge(run["graph"])
     nodes = st["nodes"]
     assert nodes["rdma_steer"]["packets"] == sum(
         len(x) for x in run["tele"]) + len(run["vec"])
-    if edges:
-        # a host pipeline is registered: the unmatched host packet went there
-        assert any(nodes.get(e, {}).get("packets", 0) >= 1 for e in edges)
-        assert drops.get("no_forwarding", 0) >= 1  # the storage one
-    else:
-        assert drops.get("no_forwarding", 0) == 2
+    # the 2 unmatched packets (one per ingress role) went on to the role's
+    # pipeline where one is registered (the overlay's nodes: nothing else
+    # reaches them here), else were dropped no_forwarding as parse would
+    edges = set(tenant_edge(run["graph"]))
+    handed = sum(nodes.get(e, {}).get("packets", 0) for e in edges)
+    assert handed + drops.get("no_forwarding", 0) == 2, (edges, handed)
 
 
 def test_policy_list(run):
