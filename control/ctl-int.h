@@ -95,5 +95,9 @@ uint64_t ss_now_ms(void);
 char *ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len);
 /* An error reply line for `id` (may be NULL: id null). */
 char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
+/* Is name a method the control plane serves itself (not registrable)? */
+bool ss_rpc_builtin(const char *name);
+/* server.c: close every client and the socket (no-op before listen) */
+void ss_server_destroy(struct ss_ctl *ctl);
 
 #endif /* SS_CTL_INT_H */

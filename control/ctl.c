@@ -195,8 +195,6 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 	return ctl;
 }
 
-void ss_server_destroy(struct ss_ctl *ctl);
-
 void
 ss_ctl_destroy(struct ss_ctl *ctl)
 {
@@ -263,8 +261,6 @@ ss_ctl_register_stats(struct ss_ctl *ctl, const struct ss_ctl_stats *s)
 	ctl->stats[ctl->nstats++] = *s;
 	return 0;
 }
-
-bool ss_rpc_builtin(const char *name);
 
 int
 ss_ctl_register_method(struct ss_ctl *ctl, const char *name, ss_ctl_method_fn fn, void *ctx)

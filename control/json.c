@@ -133,7 +133,6 @@ struct jp {
 	struct ss_buf tmp;   /* unescaped strings */
 	/* ss_json_parse_lazy(): params.entries of a top-level object is only
 	 * validated (jp_skip) and its span returned */
-	int lazy;
 	const char *raw;
 	size_t rawlen;
 	struct ss_buf keys;  /* jp_skip: decoded keys of the objects being skipped */
@@ -780,7 +779,6 @@ ss_json_parse_lazy(const char *text, size_t len, const char **raw, size_t *rawle
 		.end = (const unsigned char *)text + len,
 		.err = err,
 		.errlen = errlen,
-		.lazy = 1,
 	};
 	json_t *v;
 

@@ -114,7 +114,6 @@ registered(const struct ss_ctl *ctl, const char *name)
 	return NULL;
 }
 
-bool ss_rpc_builtin(const char *name);
 bool
 ss_rpc_builtin(const char *name)
 {

@@ -101,12 +101,6 @@ canon_json(const char *canon, struct ss_err *err)
 	return r;
 }
 
-static const char *
-kind_what_v(const struct ss_field *f)
-{
-	return kind_what(f);
-}
-
 int
 ss_check_scalar(const struct ss_field *f, const struct ss_scalar *v, char canon[SS_PREFIX_STRLEN],
 		int *drop, struct ss_err *err)
@@ -146,7 +140,7 @@ ss_check_scalar(const struct ss_field *f, const struct ss_scalar *v, char canon[
 		return ss_err_set(err, SS_RPC_INTERNAL, f->name, "%s is not a scalar field", f->name);
 	}
 	return ss_err_set(err, SS_RPC_INVALID_PARAMS, f->name, "%s: expected %s", f->name,
-			  kind_what_v(f));
+			  kind_what(f));
 }
 
 static int check_obj(const struct ss_schema *s, json_t *obj, enum ss_check_mode mode,

@@ -66,8 +66,6 @@ struct ss_server {
 	int listen_tag;              /* &listen_tag marks the listener in epoll */
 };
 
-void ss_server_destroy(struct ss_ctl *ctl);
-
 static void
 conn_close(struct ss_server *s, struct ss_conn *c)
 {
