@@ -310,6 +310,17 @@ int ss_stats_telemetry_init(void)
 
 /* --- console --- */
 
+static const char *rate(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}
+
 void ss_stats_print_line(FILE *out, double interval_s)
 {
 	static struct port_totals prev[SS_MAX_PORTS];
@@ -321,13 +332,15 @@ void ss_stats_print_line(FILE *out, double interval_s)
 
 	if (interval_s <= 0)
 		interval_s = 1;
+	char r1[16], r2[16], r3[16];
+
 	for (uint16_t i = 0; i < ss_ports.nb_ports && n < sizeof(line) - 128; i++) {
 		struct port_totals t;
 		port_sum(i, &t);
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s rx %.0f tx %.0f pps | ",
-				      ss_ports.ports[i].name,
-				      (double)(t.rx_packets - prev[i].rx_packets) / interval_s,
-				      (double)(t.tx_packets - prev[i].tx_packets) / interval_s);
+		n += (size_t)snprintf(
+			line + n, sizeof(line) - n, "%s rx %s tx %s pps | ", ss_ports.ports[i].name,
+			rate(r1, sizeof(r1), (double)(t.rx_packets - prev[i].rx_packets) / interval_s),
+			rate(r2, sizeof(r2), (double)(t.tx_packets - prev[i].tx_packets) / interval_s));
 		prev[i] = t;
 	}
 	for (unsigned int r = 0; r < SS_DROP_MAX; r++) {
@@ -340,7 +353,8 @@ void ss_stats_print_line(FILE *out, double interval_s)
 		}
 		prev_drop[r] = v;
 	}
-	snprintf(line + n, sizeof(line) - n, "drops %.0f/s%s%s%s", (double)total_drop / interval_s,
+	snprintf(line + n, sizeof(line) - n, "drops %s/s%s%s%s",
+		 rate(r3, sizeof(r3), (double)total_drop / interval_s),
 		 top ? " (most: " : "", top ? ss_drop_name(top_r) : "", top ? ")" : "");
 	fprintf(out, "sswitchd: %s\n", line);
 	fflush(out);
