@@ -161,6 +161,8 @@ def test_overlay_ping_both_ways(make_topo, tmp_path, underlay):
     vm_neigh = n.vm.neigh("eth0")
     assert vm_neigh[REMOTE4][0] == REMOTE_CA_MAC and vm_neigh[REMOTE6][0] == REMOTE_CA_MAC
     assert n.remote.neigh("fab0")[n.sw_pa][0] == FABRIC_MAC
+    # the switch answers ICMP echo to its underlay IP on the fabric
+    ping(n.remote, n.sw_pa, count=2)
 
 
 def test_overlay_gateway_and_unknown_addresses(make_topo):
