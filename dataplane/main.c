@@ -182,7 +182,10 @@ static void rt_system_info(void *ctx, json_t *res)
 
 		memset(&link, 0, sizeof(link));
 		rte_eth_link_get_nowait(p->eth_id, &link);
-		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+		const uint8_t *b = p->mac.addr_bytes;
+		/* lower case, like every MAC the API returns */
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3],
+			 b[4], b[5]);
 		json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s, s:b}", "name", p->name,
 				      "role", ss_role_name(p->role), "mac", mac, "mtu", p->mtu,
 				      "rx_queues", p->rx_queues, "tx_queues", p->tx_queues, "link_up",
