@@ -448,6 +448,7 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 			return -1;
 		gn = ss_store_find(&ctl->store, SS_T_ACL_GROUP, json_string_value(name),
 				   json_string_length(name));
+		rc = -1; /* the error paths below return rc */
 	}
 	n = json_array_size(rules);
 	prio = malloc((n ? n : 1) * sizeof(*prio));
