@@ -64,8 +64,12 @@ static inline uint32_t ss_acl_eni_gen(const struct ss_acl_state *st, uint32_t en
 
 /* ---- table (control thread) ------------------------------------------------ */
 
+/* The index of a committed ENI in a state, -1 if absent. */
+int ss_acl_state_eni_index(const struct ss_acl_state *st, const char *name);
+
 /* How the table reads the committed store: the daemon passes the control
- * plane and overlay's ENI index, the unit tests an in-memory store. */
+ * plane and overlay's ENI index, the unit tests an in-memory store. An
+ * object handed to fn is valid during the call only. */
 struct ss_acl_store_ops {
 	void *arg;
 	int (*foreach)(void *arg, const char *type, int (*fn)(void *fnarg, const json_t *obj),

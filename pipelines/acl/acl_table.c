@@ -66,6 +66,14 @@ const struct ss_acl_state *ss_acl_table_state(const struct ss_acl_table *t)
 	return __atomic_load_n(&t->cur, __ATOMIC_ACQUIRE);
 }
 
+int ss_acl_state_eni_index(const struct ss_acl_state *st, const char *name)
+{
+	for (uint32_t i = 0; st != NULL && i < st->nb_bind; i++)
+		if (strcmp(st->bind_name[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 static struct ss_acl_group *find_group(const struct ss_acl_state *st, const char *name)
 {
 	uint32_t lo = 0, hi = st ? st->nb_groups : 0;
@@ -211,6 +219,8 @@ static int collect_rule(void *arg, const json_t *obj)
 	return 0;
 }
 
+/* ENI objects are kept until the bindings are built (they come from the
+ * store, which may materialise them for the duration of the callback). */
 static int collect_eni(void *arg, const json_t *obj)
 {
 	struct prep *p = arg;
@@ -235,8 +245,9 @@ static int collect_eni(void *arg, const json_t *obj)
 		p->eni = v;
 		p->ecap = cap;
 	}
+	/* the store may hand out transient objects: keep a reference */
 	p->eni[p->neni].idx = idx;
-	p->eni[p->neni].obj = obj;
+	p->eni[p->neni].obj = json_incref((json_t *)obj);
 	p->neni++;
 	return 0;
 }
@@ -403,6 +414,8 @@ out:
 		free(p.g[i].rules);
 	}
 	free(p.g);
+	for (i = 0; i < p.neni; i++)
+		json_decref((json_t *)p.eni[i].obj);
 	free(p.eni);
 	json_decref(p.touched);
 	json_decref(p.gindex);

@@ -27,9 +27,14 @@
 #ifndef SS_CT_T_H
 #define SS_CT_T_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
+
+#include "dataplane/worker-t.h"
+
+#define SS_CT_MAX_ROWS (SS_MAX_WORKERS + 1)
 
 struct rte_hash;
 struct rte_rcu_qsbr;
@@ -132,10 +137,18 @@ struct ss_ct {
 	struct ss_ct_conf conf;    /* ctlplane: rw (atomic stores), dataplane: ro */
 	uint64_t tick_hz;
 	int64_t nb_flows;          /* atomic */
-	uint32_t nb_eni;
-	int64_t *eni_flows;        /* live flows by ENI index, atomic */
+	uint32_t nb_eni;           /* ENI indexes 0..nb_eni-1 are counted */
 	unsigned int nb_workers;
 	struct ss_ct_counters *cnt; /* nb_workers + 1 rows */
+	bool own_cnt;
+	/* Per-ENI live-flow gauges: the count of row r (worker r, control
+	 * nb_workers) for ENI e is the int64_t at gauge[r] + e * gauge_stride
+	 * bytes. Rows may share storage (sswitchd: the overlay's per-worker ENI
+	 * counters, the control thread adding to worker 0's), so every update
+	 * is an atomic add; the count is the sum over distinct rows. */
+	uint8_t *gauge[SS_CT_MAX_ROWS];
+	size_t gauge_stride;
+	int64_t *own_gauge;
 };
 
 /* Verdicts of ss_ct_policy_burst. */

@@ -75,6 +75,11 @@ uint8_t ss_ct_key_make(struct ss_ct_key *k, uint32_t eni, uint8_t proto, int v6,
 struct ss_ct *ss_ct_create(const char *name, uint32_t capacity, uint32_t frag_capacity,
 			   uint32_t nb_eni, unsigned int nb_workers, struct rte_rcu_qsbr *qsbr,
 			   uint64_t tick_hz);
+/* Use `cnt` (nb_workers + 1 rows, owned by the caller, kept across tables)
+ * for the counters, and `rows` (nb_workers + 1 bases, stride in bytes) for
+ * the per-ENI gauges, instead of the table's own. Before any packet. */
+void ss_ct_share(struct ss_ct *ct, struct ss_ct_counters *cnt, int64_t *const *rows,
+		 size_t stride);
 void ss_ct_free(struct ss_ct *ct);
 /* Apply flow.config (max_flows may exceed the capacity: the excess is
  * reported as flow_table_full until the table is rebuilt larger). */
@@ -108,12 +113,11 @@ struct ss_ct_flow_info {
 uint32_t ss_ct_list(const struct ss_ct *ct, uint32_t eni, uint32_t limit, uint64_t now,
 		    int (*fn)(void *arg, const struct ss_ct_flow_info *f), void *arg);
 
-static inline int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni)
-{
-	return ct != NULL && eni < ct->nb_eni
-		       ? __atomic_load_n(&ct->eni_flows[eni], __ATOMIC_RELAXED)
-		       : 0;
-}
+/* Live flows of an ENI (sum of the gauge rows). */
+int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni);
+/* Recount the gauges from the table (after a migration): the difference
+ * goes to the control row. */
+void ss_ct_gauge_resync(struct ss_ct *ct);
 
 /* Sum of a counter over every row. */
 uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset);

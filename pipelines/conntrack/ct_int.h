@@ -36,10 +36,23 @@ static inline int ss_ct_expired(const struct ss_ct *ct, const struct ss_ct_entry
 	return SS_CT_EXP_NO;
 }
 
+static inline void ss_ct_gauge_add(struct ss_ct *ct, unsigned int row, uint32_t eni,
+				   int64_t delta)
+{
+	if (eni < ct->nb_eni)
+		__atomic_fetch_add((int64_t *)(ct->gauge[row] + (size_t)eni * ct->gauge_stride),
+				   delta, __ATOMIC_RELAXED);
+}
+
 /* Claim and delete the key at `pos` of a table; true for the one caller
  * that removed it. */
 bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos);
-/* The same for a flow, with its counters. */
-bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos);
+/* The same for a flow, with its gauge (row: the caller's). */
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row);
+
+static inline unsigned int ss_ct_row(const struct ss_ct *ct, unsigned int worker)
+{
+	return worker < ct->nb_workers ? worker : ct->nb_workers;
+}
 
 #endif

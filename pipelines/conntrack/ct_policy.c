@@ -61,9 +61,10 @@ static void initiator_key(const struct ss_ct_key *k, uint8_t side, struct ss_acl
 	}
 }
 
-static void flow_create(struct ss_ct *ct, struct ss_ct_counters *c, const struct ss_ct_info *in,
+static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_info *in,
 			unsigned int dir, uint32_t gen, uint64_t now)
 {
+	struct ss_ct_counters *c = &ct->cnt[row];
 	struct ss_ct_entry *e;
 	uint8_t exp = SS_CT_FREE;
 	int32_t pos;
@@ -93,15 +94,15 @@ static void flow_create(struct ss_ct *ct, struct ss_ct_counters *c, const struct
 	e->fin_at = 0;
 	__atomic_store_n(&e->state, SS_CT_LIVE, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&ct->nb_flows, 1, __ATOMIC_RELAXED);
-	if (e->eni < ct->nb_eni)
-		__atomic_fetch_add(&ct->eni_flows[e->eni], 1, __ATOMIC_RELAXED);
+	ss_ct_gauge_add(ct, row, e->eni, 1);
 	c->created++;
 }
 
 /* A packet passed by its flow: activity and TCP state. */
-static void flow_update(struct ss_ct *ct, struct ss_ct_counters *c, uint32_t pos,
+static void flow_update(struct ss_ct *ct, unsigned int row, uint32_t pos,
 			const struct ss_ct_info *in, uint64_t now)
 {
+	struct ss_ct_counters *c = &ct->cnt[row];
 	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
 	uint64_t last = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
 
@@ -116,7 +117,7 @@ static void flow_update(struct ss_ct *ct, struct ss_ct_counters *c, uint32_t pos
 	if (in->key.proto != P_TCP || in->kind != SS_CT_K_NORMAL)
 		return;
 	if (in->tcp_flags & TCP_RST) {
-		if (ss_ct_flow_remove(ct, pos))
+		if (ss_ct_flow_remove(ct, pos, row))
 			c->removed_rst++;
 		return;
 	}
@@ -179,7 +180,8 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 			 unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
 			 uint8_t *verdict)
 {
-	struct ss_ct_counters *c = &ct->cnt[worker < ct->nb_workers ? worker : ct->nb_workers];
+	unsigned int row = ss_ct_row(ct, worker);
+	struct ss_ct_counters *c = &ct->cnt[row];
 	struct ss_ct_info in[CHUNK];
 	const void *keys[CHUNK];
 	int32_t pos[CHUNK];
@@ -232,7 +234,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 				/* expired, or a new SYN on a closing connection (port
 				 * reuse): the flow ends and the packet is a new one */
 				if (why || reopen) {
-					if (ss_ct_flow_remove(ct, (uint32_t)pos[j])) {
+					if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row)) {
 						if (why == SS_CT_EXP_IDLE)
 							c->expired++;
 						else
@@ -271,7 +273,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		i = look[j];
 		switch (act[i]) {
 		case A_FLOW:
-			flow_update(ct, c, (uint32_t)pos[j], pi, now);
+			flow_update(ct, row, (uint32_t)pos[j], pi, now);
 			break;
 		case A_RECHECK:
 			c->rechecked++;
@@ -279,9 +281,9 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 				__atomic_store_n(&ss_ct_entry_at(ct, (uint32_t)pos[j])->acl_gen,
 						 ss_acl_eni_gen(acl, req[ri[i]].eni),
 						 __ATOMIC_RELAXED);
-				flow_update(ct, c, (uint32_t)pos[j], pi, now);
+				flow_update(ct, row, (uint32_t)pos[j], pi, now);
 			} else {
-				if (ss_ct_flow_remove(ct, (uint32_t)pos[j]))
+				if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row))
 					c->revoked++;
 				verdict[i] = SS_CT_DROP_ACL;
 			}
@@ -290,7 +292,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 			if (!allow[ri[i]])
 				verdict[i] = SS_CT_DROP_ACL;
 			else if (pi->can_create)
-				flow_create(ct, c, pi, dir, ss_acl_eni_gen(acl, p[i].eni), now);
+				flow_create(ct, row, pi, dir, ss_acl_eni_gen(acl, p[i].eni), now);
 			break;
 		default:
 			break;
@@ -300,6 +302,31 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 	}
 }
 
+/* No flow table (never published: cannot happen once ports forward):
+ * the ACL stages alone, every fragment on its own. */
+static void acl_only_chunk(const struct ss_acl_state *acl, unsigned int worker, unsigned int dir,
+			   const struct ss_ct_pkt *p, uint32_t n, uint8_t *verdict)
+{
+	struct ss_ct_info in[CHUNK];
+	struct ss_acl_req req[CHUNK];
+	uint8_t allow[CHUNK], idx[CHUNK];
+	uint32_t i, nr = 0;
+
+	for (i = 0; i < n; i++) {
+		ss_ct_extract(&p[i], dir, &in[i]);
+		verdict[i] = SS_CT_PASS;
+		if (in[i].kind == SS_CT_K_OTHER)
+			continue;
+		req[nr] = (struct ss_acl_req){ .key = &in[i].acl, .eni = p[i].eni,
+					       .dir = (uint8_t)dir };
+		idx[nr++] = (uint8_t)i;
+	}
+	ss_acl_classify_burst(acl, worker, req, nr, allow);
+	for (i = 0; i < nr; i++)
+		if (!allow[i])
+			verdict[idx[i]] = SS_CT_DROP_ACL;
+}
+
 void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsigned int worker,
 			unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
 			uint8_t *verdict)
@@ -307,7 +334,10 @@ void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsign
 	while (n > 0) {
 		uint32_t k = n > CHUNK ? CHUNK : n;
 
-		policy_chunk(ct, acl, worker, dir, p, k, now, verdict);
+		if (likely(ct != NULL))
+			policy_chunk(ct, acl, worker, dir, p, k, now, verdict);
+		else
+			acl_only_chunk(acl, worker, dir, p, k, verdict);
 		p += k;
 		verdict += k;
 		n -= k;

@@ -144,16 +144,79 @@ struct ss_ct *ss_ct_create(const char *name, uint32_t capacity, uint32_t frag_ca
 		rc = lfh_init(&ct->frags, n, frag_capacity, sizeof(struct ss_ct_frag_key),
 			      sizeof(struct ss_ct_frag), qsbr);
 	}
-	ct->eni_flows = rte_zmalloc("ss_ct_eni", (size_t)(nb_eni ? nb_eni : 1) * sizeof(int64_t),
-				    RTE_CACHE_LINE_SIZE);
+	if (ct->nb_workers >= SS_CT_MAX_ROWS)
+		rc = -EINVAL;
+	ct->own_gauge = rte_zmalloc("ss_ct_gauge", (size_t)(ct->nb_workers + 1) *
+				    (nb_eni ? nb_eni : 1) * sizeof(int64_t), RTE_CACHE_LINE_SIZE);
 	ct->cnt = rte_zmalloc("ss_ct_cnt", (ct->nb_workers + 1) * sizeof(*ct->cnt),
 			      RTE_CACHE_LINE_SIZE);
-	if (rc != 0 || ct->eni_flows == NULL || ct->cnt == NULL) {
+	ct->own_cnt = true;
+	if (rc != 0 || ct->own_gauge == NULL || ct->cnt == NULL) {
 		ss_ct_free(ct);
 		errno = rc ? -rc : ENOMEM;
 		return NULL;
 	}
+	ct->gauge_stride = sizeof(int64_t);
+	for (unsigned int r = 0; r <= ct->nb_workers; r++)
+		ct->gauge[r] = (uint8_t *)(ct->own_gauge + (size_t)r * (nb_eni ? nb_eni : 1));
 	return ct;
+}
+
+void ss_ct_share(struct ss_ct *ct, struct ss_ct_counters *cnt, int64_t *const *rows,
+		 size_t stride)
+{
+	if (cnt != NULL) {
+		if (ct->own_cnt)
+			rte_free(ct->cnt);
+		ct->cnt = cnt;
+		ct->own_cnt = false;
+	}
+	if (rows != NULL) {
+		for (unsigned int r = 0; r <= ct->nb_workers; r++)
+			ct->gauge[r] = (uint8_t *)rows[r];
+		ct->gauge_stride = stride;
+	}
+}
+
+int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni)
+{
+	int64_t sum = 0;
+
+	if (ct == NULL || eni >= ct->nb_eni)
+		return 0;
+	for (unsigned int r = 0; r <= ct->nb_workers; r++) {
+		unsigned int k;
+
+		for (k = 0; k < r && ct->gauge[k] != ct->gauge[r]; k++)
+			;
+		if (k < r)
+			continue;   /* a row sharing another's storage */
+		sum += __atomic_load_n((const int64_t *)(ct->gauge[r] + (size_t)eni *
+							 ct->gauge_stride), __ATOMIC_RELAXED);
+	}
+	return sum;
+}
+
+void ss_ct_gauge_resync(struct ss_ct *ct)
+{
+	int64_t *live = calloc(ct->nb_eni ? ct->nb_eni : 1, sizeof(*live));
+
+	if (live == NULL)
+		return;
+	for (uint32_t pos = 0; pos < ct->flows.nb_pos; pos++) {
+		const struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE &&
+		    e->eni < ct->nb_eni)
+			live[e->eni]++;
+	}
+	for (uint32_t e = 0; e < ct->nb_eni; e++) {
+		int64_t d = live[e] - ss_ct_eni_flows(ct, e);
+
+		if (d != 0)
+			ss_ct_gauge_add(ct, ct->nb_workers, e, d);
+	}
+	free(live);
 }
 
 void ss_ct_free(struct ss_ct *ct)
@@ -162,8 +225,9 @@ void ss_ct_free(struct ss_ct *ct)
 		return;
 	lfh_fini(&ct->flows);
 	lfh_fini(&ct->frags);
-	rte_free(ct->eni_flows);
-	rte_free(ct->cnt);
+	rte_free(ct->own_gauge);
+	if (ct->own_cnt)
+		rte_free(ct->cnt);
 	rte_free(ct);
 }
 
@@ -189,7 +253,7 @@ uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset)
 
 /* ---- removal, expiry ----------------------------------------------------------- */
 
-bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos)
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row)
 {
 	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
 	uint32_t eni = e->eni;
@@ -197,14 +261,16 @@ bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos)
 	if (!ss_ct_lfh_remove(&ct->flows, pos))
 		return false;
 	__atomic_fetch_sub(&ct->nb_flows, 1, __ATOMIC_RELAXED);
-	if (eni < ct->nb_eni)
-		__atomic_fetch_sub(&ct->eni_flows[eni], 1, __ATOMIC_RELAXED);
+	ss_ct_gauge_add(ct, row, eni, -1);
 	return true;
 }
 
 void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int row)
 {
-	struct ss_ct_counters *c = &ct->cnt[row <= ct->nb_workers ? row : ct->nb_workers];
+	struct ss_ct_counters *c;
+
+	row = ss_ct_row(ct, row);
+	c = &ct->cnt[row];
 	uint32_t fbudget = budget / 4 + 1;
 
 	for (uint32_t k = 0; k < budget && k < ct->flows.nb_pos; k++) {
@@ -218,7 +284,7 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
 			continue;
 		why = ss_ct_expired(ct, e, now);
-		if (why && ss_ct_flow_remove(ct, pos)) {
+		if (why && ss_ct_flow_remove(ct, pos, row)) {
 			if (why == SS_CT_EXP_FIN)
 				c->removed_fin++;
 			else
@@ -246,9 +312,11 @@ uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni,
 		     bool (*keep)(void *arg, const struct ss_ct_entry *e), void *arg,
 		     unsigned int row)
 {
-	struct ss_ct_counters *c = &ct->cnt[row <= ct->nb_workers ? row : ct->nb_workers];
+	struct ss_ct_counters *c;
 	uint32_t n = 0;
 
+	row = ss_ct_row(ct, row);
+	c = &ct->cnt[row];
 	for (uint32_t pos = 0; pos < ct->flows.nb_pos; pos++) {
 		struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
 
@@ -258,7 +326,7 @@ uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni,
 			continue;
 		if (keep != NULL && keep(arg, e))
 			continue;
-		if (ss_ct_flow_remove(ct, pos)) {
+		if (ss_ct_flow_remove(ct, pos, row)) {
 			c->flushed++;
 			n++;
 		}
@@ -344,9 +412,9 @@ uint32_t ss_ct_migrate(struct ss_ct *to, const struct ss_ct *from)
 		d->last_seen = e->last_seen;
 		d->fin_at = e->fin_at;
 		__atomic_store_n(&d->state, SS_CT_LIVE, __ATOMIC_RELEASE);
+		/* the gauges counted it in `from` already (ss_ct_gauge_resync
+		 * settles the differences) */
 		__atomic_fetch_add(&to->nb_flows, 1, __ATOMIC_RELAXED);
-		if (d->eni < to->nb_eni)
-			__atomic_fetch_add(&to->eni_flows[d->eni], 1, __ATOMIC_RELAXED);
 		n++;
 	}
 	return n;

@@ -93,8 +93,11 @@ static inline int tu_foreach(void *arg, const char *type,
 	const json_t *a = json_object_get(s->types, type);
 
 	for (size_t i = 0; i < json_array_size(a); i++) {
-		int rc = fn(fnarg, json_array_get(a, i));
+		/* like the control plane's store: the object lives for the call */
+		json_t *o = json_deep_copy(json_array_get(a, i));
+		int rc = fn(fnarg, o);
 
+		json_decref(o);
 		if (rc != 0)
 			return rc;
 	}

@@ -10,7 +10,9 @@
  *      every reset connection is gone;
  *   3. the control thread flushes while the workers open connections.
  * After each phase the table must be consistent: live entries == the flow
- * count == the per-ENI count == keys in the hash.
+ * count == the per-ENI count == keys in the hash. The per-ENI gauges are
+ * laid out as in sswitchd: one row per worker, and the control thread's
+ * removals added to worker 0's row.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -243,6 +245,11 @@ int main(void)
 	if (ct == NULL)
 		return 1;
 	ss_ct_configure(ct, 4 * NCONN, 60000, 2000);
+	/* gauges laid out as sswitchd does: one row per worker, the control
+	 * thread adding to worker 0's row */
+	static int64_t g[2][8];
+	int64_t *rows[3] = { g[0], g[1], g[0] };
+	ss_ct_share(ct, NULL, rows, sizeof(int64_t));
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	ss_ct_free(ct);
 	ss_acl_table_destroy(acl);
