@@ -173,13 +173,14 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 	const struct ss_ovl_switch *sw;
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint8_t src[16], tos = 0, dscp;
-	bool v4 = tgt->fam == 4;
 	uint8_t *h;
+	bool v4;
 
 	if (unlikely(e == NULL))
 		return drop(m, SS_DROP_ENI_MISS);
 	if (meta->ovl_flags & SS_OVL_F_DIRECT)
 		return direct(m, meta, l);
+	v4 = tgt->fam == 4;
 	hop = next_hop(meta, tgt->fam, tgt->pa);
 	if (unlikely(hop == NULL))
 		return drop(m, SS_DROP_UNDERLAY_ROUTE_MISS);
