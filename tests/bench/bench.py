@@ -125,6 +125,47 @@ def measure_testpmd(pcap, seconds):
     return {"mpps": mhz / cpp if cpp else 0.0, "cpp": cpp}
 
 
+def control_mappings(tmp, args):
+    """1M mappings through bulk mapping.add on the real socket (10k entries a
+    request, one request at a time like a controller), state file on, the
+    data-plane tables fed as they would be in production."""
+    total, batch = args.mappings, 10000
+    d = Daemon(tmp, [Port("host0", "host", kind="raw", extra="net_null0,no-rx=1"),
+                     Port("fabric0", "fabric", kind="raw", extra="net_null1,no-rx=1")],
+               state_file=True, extra_conf="tables = { mappings = %d; };" % (total + 1000))
+    d.start()
+    try:
+        rpc = d.rpc()
+        rpc.call("vnet.add", {"name": "bench", "vni": 100})
+        lines = []
+        for b in range(total // batch):
+            entries = []
+            for i in range(b * batch, (b + 1) * batch):
+                entries.append({"vnet": "bench", "ip": "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255),
+                                "underlay_ip": "100.64.%d.%d" % (i >> 8 & 255, i & 255),
+                                "mac": "02:00:%02x:%02x:%02x:%02x" % (i >> 24 & 255, i >> 16 & 255, i >> 8 & 255, i & 255)})
+            lines.append(json.dumps({"jsonrpc": "2.0", "id": b + 10, "method": "mapping.add",
+                                     "params": {"entries": entries}}).encode() + b"\n")
+        t0 = time.time()
+        for line in lines:
+            rpc.sock.sendall(line)
+            while b"\n" not in rpc.buf:
+                rpc.buf += rpc.sock.recv(1 << 16)
+            rep, rpc.buf = rpc.buf.split(b"\n", 1)
+            if b'"error"' in rep:
+                raise RuntimeError("mapping.add failed: %s" % rep[:300])
+        dt = time.time() - t0
+        rpc.close()
+    finally:
+        d.stop(timeout=120)
+    return {"value": total / dt, "unit": "mappings/s", "detail": "%d mappings in %.2f s" % (total, dt)}
+
+
+CONTROL = {
+    "mappings": (control_mappings, "bulk mapping.add through the socket, 10k per request, durable"),
+}
+
+
 def median(xs):
     return statistics.median(xs) if xs else 0.0
 
@@ -138,14 +179,29 @@ def main():
     ap.add_argument("--flows", type=int, default=1024)
     ap.add_argument("--scenario", action="append", help="only these (default: all)")
     ap.add_argument("--no-testpmd", action="store_true")
+    ap.add_argument("--mappings", type=int, default=1000000, help="control scenario size")
     ap.add_argument("--write", help="write the markdown table to this file")
     args = ap.parse_args()
     os.environ["SSWITCH_BUILD"] = args.build
 
-    names = args.scenario or list(SCENARIOS)
-    results = {}
+    names = args.scenario or list(SCENARIOS) + list(CONTROL)
+    results, control = {}, {}
     with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
-        for name in names:
+        for name in [n for n in names if n in CONTROL]:
+            fn, desc = CONTROL[name]
+            vals = []
+            for r in range(args.runs):
+                rd = os.path.join(tmp, "%s-%d" % (name, r))
+                os.makedirs(rd)
+                vals.append(fn(rd, args))
+            res = {"desc": desc, "value": median([v["value"] for v in vals]),
+                   "unit": vals[0]["unit"], "runs": [round(v["value"]) for v in vals],
+                   "detail": vals[-1]["detail"]}
+            control[name] = res
+            print("%-10s %12.0f %s (runs %s; %s)" % (name, res["value"], res["unit"], res["runs"],
+                                                     res["detail"]))
+            sys.stdout.flush()
+        for name in [n for n in names if n in SCENARIOS]:
             fn, desc = SCENARIOS[name]
             runs = []
             tp = []
@@ -181,11 +237,11 @@ def main():
                 print("    drops during the window: %s" % res["drops"])
             sys.stdout.flush()
     if args.write:
-        write_md(args.write, results, args)
+        write_md(args.write, results, control, args)
     return 0
 
 
-def write_md(path, results, args):
+def write_md(path, results, control, args):
     host = os.uname()
     lines = ["# Performance", "",
              "Latest `make bench` on %s (%s), %s. One worker core, %d-byte frames "
@@ -205,6 +261,11 @@ def write_md(path, results, args):
     for name, r in results.items():
         lines.append("- **%s**: " % name + ", ".join(
             "%s %.1f" % (n, c) for n, c in sorted(r["nodes"].items(), key=lambda kv: -kv[1]) if c > 0))
+    if control:
+        lines += ["", "## Control plane", "", "| scenario | median | runs | what |", "|---|---|---|---|"]
+        for name, r in control.items():
+            lines.append("| %s | %.0f %s | %s | %s |" % (name, r["value"], r["unit"],
+                                                       ", ".join(str(v) for v in r["runs"]), r["desc"]))
     lines += ["", "Re-run: `make bench` (options: `/usr/bin/python3 tests/bench/bench.py --help`).", ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
