@@ -10,8 +10,8 @@
  * parser only validates the entries array (ss_json_parse_lazy) and this file
  * walks its text: each field value is checked by the very function the
  * general path uses (ss_check_scalar), in the same order, with the same
- * errors, and the canonical text is produced in schema order exactly as
- * ss_schema_dump() would. The node is stored without a jansson value; the
+ * errors, and the stored text is produced exactly as
+ * ss_schema_dump_compact() would. The node is stored without a jansson value; the
  * tables get one materialised at publication (txn.c) when there are tables.
  * tests/unit/ctl and the fuzzer check that both paths answer alike.
  */
@@ -41,6 +41,24 @@ struct walk {
 	struct ss_buf text;          /* canonical text being built */
 };
 
+/* A string literal of the validated text: most have no escape and are
+ * returned in place without going through the full decoder. */
+static void
+str_at(struct walk *w, const char **s, size_t *len)
+{
+	const char *start = w->p + 1, *q = start;
+
+	while (*q != '"' && *q != '\\')
+		q++;   /* validated: a closing quote exists */
+	if (*q == '"') {
+		*s = start;
+		*len = (size_t)(q - start);
+		w->p = q + 1;
+		return;
+	}
+	ss_json_decode_string(&w->p, w->end, &w->tmp, s, len);
+}
+
 static void
 ws(struct walk *w)
 {
@@ -62,7 +80,7 @@ read_value(struct walk *w, struct val *out)
 	case '"': {
 		const char *start = w->p;
 
-		ss_json_decode_string(&w->p, w->end, &w->tmp, &s, &len);
+		str_at(w, &s, &len);
 		out->v.t = SS_VT_STRING;
 		out->v.len = len;
 		if (s >= start && s < w->p) {
@@ -140,7 +158,7 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 	char key[SS_KEY_MAX];
 	size_t klen = 0;
 	struct ss_node *n;
-	unsigned i;
+	unsigned i, last;
 
 	memset(vals, 0, sizeof(vals));
 	w->arena.len = 0;
@@ -154,7 +172,7 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 		int drop = 0;
 		char kcopy[SS_KEY_MAX];
 
-		ss_json_decode_string(&w->p, w->end, &w->tmp, &k, &kl);
+		str_at(w, &k, &kl);
 		f = ss_schema_field(sc, k, kl);
 		if (f == NULL) {
 			/* same text as schema.c: keys are shown up to 64 bytes */
@@ -226,22 +244,25 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, f->name, "%s: %s %.*s not found",
 					  f->name, ss_types[f->ref - 1]->name, (int)len, s);
 	}
-	/* key and canonical text (ss_schema_key, ss_schema_dump) */
+	/* key and stored text (ss_schema_key, ss_schema_dump_compact) */
+	for (last = 0, i = 0; i < sc->n; i++)
+		if (vals[i].present)
+			last = i + 1;
 	w->text.len = 0;
-	ss_buf_addc(&w->text, '{');
-	for (i = 0; i < sc->n; i++) {
+	ss_buf_addc(&w->text, '[');
+	for (i = 0; i < last; i++) {
 		const struct ss_field *f = &sc->f[i];
 		const struct val *v = &vals[i];
 		char num[24];
 		const char *s = num;
 		size_t len;
 
-		if (!v->present)
-			continue;
-		if (w->text.len > 1)
+		if (i)
 			ss_buf_addc(&w->text, ',');
-		ss_json_dump_str(&w->text, f->name, strlen(f->name));
-		ss_buf_addc(&w->text, ':');
+		if (!v->present) {
+			ss_buf_add(&w->text, "null", 4);
+			continue;
+		}
 		if (v->v.t == SS_VT_STRING) {
 			s = val_str(w, v, &len);
 			ss_json_dump_str(&w->text, s, len);
@@ -262,7 +283,7 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 			klen += len;
 		}
 	}
-	ss_buf_addc(&w->text, '}');
+	ss_buf_addc(&w->text, ']');
 	key[klen] = '\0';
 	if (w->text.oom)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");

@@ -132,7 +132,7 @@ add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct s
 	if (validate(ctl, type, obj, err) < 0 || key_of(type, obj, key, err) < 0)
 		return -1;
 	text->len = 0;
-	ss_schema_dump(text, &t->schema, obj);
+	ss_schema_dump_compact(text, &t->schema, obj);
 	if (text->oom)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	n = ss_store_find(&ctl->store, type, key, strlen(key));
@@ -313,7 +313,7 @@ put_whole(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 	if (validate(ctl, type, obj, err) < 0 || key_of(type, obj, key, err) < 0)
 		return -1;
 	ss_buf_init(&text);
-	ss_schema_dump(&text, &ss_types[type]->schema, obj);
+	ss_schema_dump_compact(&text, &ss_types[type]->schema, obj);
 	if (text.oom) {
 		ss_buf_free(&text);
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
@@ -359,7 +359,15 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
 					  json_string_value(name));
 	}
-	merged = n ? ss_json_parse(ss_node_text(n), n->tlen, NULL, 0) : json_object();
+	if (n != NULL) {
+		json_t *cur = ss_node_value(n);
+
+		/* a copy: the value may be the node's cached one */
+		merged = cur ? json_deep_copy(cur) : NULL;
+		json_decref(cur);
+	} else {
+		merged = json_object();
+	}
 	if (merged == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	for (it = json_object_iter(params); it != NULL; it = json_object_iter_next(params, it)) {

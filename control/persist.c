@@ -361,7 +361,13 @@ replay_record(struct ss_ctl *ctl, json_t *rec, char *err, size_t errlen)
 			ss_txn_abort(ctl);
 			return -EINVAL;
 		}
-		if (strcmp(op, "put") == 0)
+		if (strcmp(op, "put") == 0 && json_is_array(arg)) {
+			json_t *obj = ss_schema_expand_json(&ss_types[t]->schema, arg);
+
+			rc = obj ? ss_op_put(ctl, t, obj, &e)
+				 : ss_err_set(&e, SS_RPC_INTERNAL, NULL, "out of memory");
+			json_decref(obj);
+		} else if (strcmp(op, "put") == 0)
 			rc = ss_op_put(ctl, t, arg, &e);
 		else if (strcmp(op, "del") == 0 && json_is_string(arg))
 			rc = ss_op_del_key(ctl, t, json_string_value(arg), &e);

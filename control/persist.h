@@ -15,10 +15,13 @@
  *                8-byte magic "SSJRNL1\n", then records
  *                  u32 length (little endian) | u32 CRC-32 (zlib/IEEE) of the
  *                  payload | payload
- *                payload: {"gen":G,"changes":[["put",TYPE,OBJECT] |
+ *                payload: {"gen":G,"changes":[["put",TYPE,VALUES] |
  *                                             ["del",TYPE,KEY], ...]}
- *              TYPE is a store type (ss_change.type), OBJECT its canonical
- *              value, KEY its store key; G the generation after the commit.
+ *              TYPE is a store type (ss_change.type), VALUES the object in
+ *              its stored form (the array of its field values in the
+ *              type's schema order, null when absent, trailing absent ones
+ *              left out: ss_schema_dump_compact; a full object is accepted
+ *              too), KEY its store key; G the generation after the commit.
  *
  * Restore: the snapshot (absent: empty store, generation 0), then every
  * journal record with G > the snapshot's, each of which must follow the

@@ -294,7 +294,7 @@ emit_node(struct ss_ctl *ctl, struct ss_buf *b, struct ss_node *n)
 	json_t *v, *out;
 
 	if (d == NULL) {
-		ss_buf_add(b, ss_node_text(n), n->tlen);
+		ss_schema_expand_text(b, &ss_types[n->type]->schema, ss_node_text(n), n->tlen);
 		return 0;
 	}
 	v = ss_node_value(n);

@@ -408,6 +408,118 @@ ss_schema_dump(struct ss_buf *b, const struct ss_schema *s, const json_t *obj)
 	ss_buf_addc(b, '}');
 }
 
+void
+ss_schema_dump_compact(struct ss_buf *b, const struct ss_schema *s, const json_t *obj)
+{
+	unsigned i, last = 0;
+
+	/* fields after the last present one are left out */
+	for (i = 0; i < s->n; i++)
+		if (json_object_get(obj, s->f[i].name) != NULL)
+			last = i + 1;
+	ss_buf_addc(b, '[');
+	for (i = 0; i < last; i++) {
+		const struct ss_field *f = &s->f[i];
+		const json_t *v = json_object_get(obj, f->name);
+
+		if (i)
+			ss_buf_addc(b, ',');
+		if (v == NULL)
+			ss_buf_add(b, "null", 4);
+		else if (f->kind == SS_F_OBJ)
+			ss_schema_dump(b, f->sub, v);
+		else if (f->kind == SS_F_OBJS) {
+			size_t k;
+
+			ss_buf_addc(b, '[');
+			for (k = 0; k < json_array_size(v); k++) {
+				if (k)
+					ss_buf_addc(b, ',');
+				ss_schema_dump(b, f->sub, json_array_get(v, k));
+			}
+			ss_buf_addc(b, ']');
+		} else {
+			ss_json_dump(b, v);
+		}
+	}
+	ss_buf_addc(b, ']');
+}
+
+/* End of the element starting at p in our own compact text (no spaces). */
+static const char *
+elem_end(const char *p, const char *end)
+{
+	int depth = 0;
+
+	for (; p < end; p++) {
+		switch (*p) {
+		case '"':
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			break;
+		case '[':
+		case '{':
+			depth++;
+			break;
+		case ']':
+		case '}':
+			if (depth-- == 0)
+				return p;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		}
+	}
+	return end;
+}
+
+void
+ss_schema_expand_text(struct ss_buf *b, const struct ss_schema *s, const char *text, size_t len)
+{
+	const char *p = text + 1, *end = text + len - 1;   /* inside [ ] */
+	unsigned i = 0;
+	int first = 1;
+
+	ss_buf_addc(b, '{');
+	while (p < end && i < s->n) {
+		const char *e = elem_end(p, end);
+
+		if (!(e - p == 4 && memcmp(p, "null", 4) == 0)) {
+			if (!first)
+				ss_buf_addc(b, ',');
+			first = 0;
+			ss_json_dump_str(b, s->f[i].name, strlen(s->f[i].name));
+			ss_buf_addc(b, ':');
+			ss_buf_add(b, p, (size_t)(e - p));
+		}
+		i++;
+		p = e + 1;
+	}
+	ss_buf_addc(b, '}');
+}
+
+json_t *
+ss_schema_expand_json(const struct ss_schema *s, const json_t *values)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	for (i = 0; i < json_array_size(values) && i < s->n; i++) {
+		json_t *v = json_array_get(values, i);
+
+		if (!json_is_null(v) && json_object_set_nocheck(o, s->f[i].name, v) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 int
 ss_schema_key(const struct ss_type *t, const json_t *obj, char *buf, size_t len)
 {

@@ -3,8 +3,8 @@
  * The committed state as txn ops (state.get and snapshots): objects are
  * emitted type by type in dependency order (store-t.h), each type as one
  * bulk `<type>.add {"entries": [...]}` op, so replaying the ops through
- * `txn` into an empty store rebuilds the same store. The canonical text of
- * each object is copied verbatim: no jansson tree is built.
+ * `txn` into an empty store rebuilds the same store. Objects are expanded
+ * from their stored text (ss_schema_expand_text): no jansson tree is built.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,15 +48,15 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 			/* settings equal to the config's defaults are not state */
 			if (ctl->dflt[t] != NULL) {
 				ss_buf_init(&d);
-				ss_schema_dump(&d, &ty->schema, ctl->dflt[t]);
+				ss_schema_dump_compact(&d, &ty->schema, ctl->dflt[t]);
 				dflt = d.len == s->tlen && memcmp(d.p, ss_node_text(s), d.len) == 0;
 				ss_buf_free(&d);
 			}
-			if (!dflt && s->tlen > 2) {
+			if (!dflt && s->tlen > 2) {   /* "[]": a switch never set */
 				ss_buf_adds(b, first_op ? "{\"method\":\"" : ",{\"method\":\"");
 				ss_buf_adds(b, ty->name);
 				ss_buf_adds(b, t == SS_T_SWITCH ? ".set\",\"params\":" : "\",\"params\":");
-				ss_buf_add(b, ss_node_text(s), s->tlen);
+				ss_schema_expand_text(b, &ty->schema, ss_node_text(s), s->tlen);
 				ss_buf_addc(b, '}');
 				first_op = 0;
 			}
@@ -70,7 +70,7 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 		for (i = 0; i < n && rc == 0; i++) {
 			if (i)
 				ss_buf_addc(b, ',');
-			ss_buf_add(b, ss_node_text(v[i]), v[i]->tlen);
+			ss_schema_expand_text(b, &ty->schema, ss_node_text(v[i]), v[i]->tlen);
 			rc = maybe_flush(b, flush, arg);
 		}
 		ss_buf_adds(b, "]}}");

@@ -69,17 +69,18 @@ struct ss_idx {
 	char key[];
 };
 
-/* A stored object. Its value is kept as canonical JSON text (schema field
- * order, normalised values): ~200 bytes for a mapping where a jansson tree
- * takes ~900, and comparison, journaling and state.get are memcpy/memcmp.
- * A jansson tree is materialised on demand (ss_ctl_store_get) and cached. */
+/* A stored object. Its value is kept as canonical text: the JSON array of
+ * its normalised field values in schema order (ss_schema_dump_compact):
+ * ~150 bytes for a whole mapping node where a jansson tree takes ~900, and
+ * comparison and journaling are memcmp/memcpy. A jansson tree is
+ * materialised on demand (ss_ctl_store_get) and cached. */
 struct ss_node {
 	struct ss_hent h;            /* in the type's map; h.key == key */
 	struct ss_dl sib;            /* in the parent's children list */
 	struct ss_dl children;       /* objects whose parent (first key ref) is this */
 	json_t *cache;               /* materialised value or NULL (owned) */
 	struct ss_idx *idx[SS_NODE_IDX];
-	uint32_t tlen;               /* canonical JSON: ss_node_text(), after the key */
+	uint32_t tlen;               /* stored text: ss_node_text(), after the key */
 	uint32_t refs;               /* number of references from other objects */
 	uint8_t type;
 	char key[];

@@ -346,22 +346,24 @@ ss_node_free(struct ss_store *s, struct ss_node *n)
 json_t *
 ss_node_value(struct ss_node *n)
 {
-	char err[128];
+	json_t *values, *obj;
 
 	if (n->cache != NULL)
 		return json_incref(n->cache);
 	/* the text was produced by our serialiser: only ENOMEM can fail */
-	return ss_json_parse(ss_node_text(n), n->tlen, err, sizeof(err));
+	values = ss_json_parse(ss_node_text(n), n->tlen, NULL, 0);
+	if (values == NULL)
+		return NULL;
+	obj = ss_schema_expand_json(&ss_types[n->type]->schema, values);
+	json_decref(values);
+	return obj;
 }
 
 const json_t *
 ss_node_obj(struct ss_node *n)
 {
-	if (n->cache == NULL) {
-		char err[128];
-
-		n->cache = ss_json_parse(ss_node_text(n), n->tlen, err, sizeof(err));
-	}
+	if (n->cache == NULL)
+		n->cache = ss_node_value(n);
 	return n->cache;
 }
 
