@@ -47,10 +47,12 @@ static inline uint32_t ss_rdma_qp_hash(const struct ss_rdma_qp_key *k)
 
 	RTE_BUILD_BUG_ON(sizeof(*k) != 40);
 	h = rte_hash_crc_8byte(k->w[0], h);
-	h = rte_hash_crc_8byte(k->w[1], h);
 	h = rte_hash_crc_8byte(k->w[2], h);
-	h = rte_hash_crc_8byte(k->w[3], h);
 	h = rte_hash_crc_8byte(k->w[4], h);
+	if (k->family == 6) { /* IPv4 keys are zero there */
+		h = rte_hash_crc_8byte(k->w[1], h);
+		h = rte_hash_crc_8byte(k->w[3], h);
+	}
 	return h;
 }
 

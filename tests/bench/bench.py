@@ -49,13 +49,15 @@ def scen_l2(tmp, nflows):
 def scen_rdma(tmp, nflows):
     """RoCEv2 SEND ONLY (58 bytes + padding) from nflows QPs of 64 GPUs to one
     storage target: policy lookup (cached per QP), DSCP remark, TTL, MACs,
-    per-QP telemetry, lossless lane of a storage port."""
+    per-QP telemetry, lossless lane of a storage port. Each QP sends 4
+    packets of consecutive PSNs per pass over the pcap (the replay's step
+    back is one PSN gap in 4, as a retransmission would be)."""
     from scapy.contrib.roce import BTH
     pkts = [pad(Ether(src="02:00:00:00:0a:01", dst="02:00:00:00:00:01")
                 / IP(src="192.168.%d.%d" % (i >> 6 & 255, i & 63), dst="10.50.0.5", tos=2)
                 / UDP(sport=49152 + (i & 0x3fff), dport=4791, chksum=0)
-                / BTH(opcode=0x04, dqpn=0x100 + i, psn=i))
-            for i in range(nflows)]
+                / BTH(opcode=0x04, dqpn=0x100 + i, psn=1000 * i + k))
+            for k in range(4) for i in range(nflows)]
     pcap = os.path.join(tmp, "rdma.pcap")
     wrpcap(pcap, pkts)
     ports = [Port("host0", "host", kind="raw",
@@ -75,7 +77,91 @@ def scen_rdma(tmp, nflows):
     return ports, bootstrap, pcap
 
 
+def _overlay_underlay():
+    return [
+        {"method": "switch.set", "params": {"underlay_ip": "100.127.0.1", "mac": "02:00:00:00:ff:ff"}},
+        {"method": "underlay_route.add", "params": {"prefix": "100.64.0.0/10", "next_hops": [
+            {"port": "fabric0", "mac": "02:00:00:00:0b:%02x" % k} for k in range(4)]}},
+        {"method": "vnet.add", "params": {"name": "bench", "vni": 1000, "gateway_ip": "10.0.0.1"}},
+    ]
+
+
+def scen_outbound(tmp, nflows, nroutes=100000, nmappings=1 << 20):
+    """Host port -> ENI (one of 16, untagged) -> route among 100k in the
+    ENI's group -> mapping among 1M -> VXLAN over IPv4, ECMP over 4 next hops.
+    Flow i goes to mapping (i * 1021) % 1M, so the lookups spread over the
+    whole table; with --flows 1M every mapping is hit."""
+    enis = 16
+    boot = _overlay_underlay()
+    boot += [{"method": "eni.add", "params": {"name": "e%d" % k, "mac": "02:00:00:01:00:%02x" % k,
+                                              "vnet": "bench", "port": "host0", "route_group": "rg"}}
+             for k in range(enis)]
+    # 10.0.0.0/12 holds the mappings: 4096 /24 routes there, the rest
+    # elsewhere, /24 and /28 mixed (LPM depth beyond 24 bits too)
+    routes = ["10.%d.%d.0/24" % (k >> 8, k & 255) for k in range(4096)]
+    k = 0
+    while len(routes) < nroutes:
+        routes.append("%d.%d.%d.%d/%d" % (20 + (k >> 16), k >> 8 & 255, k & 255,
+                                          16 * (k & 1), 24 + 4 * (k & 1)))
+        k += 1
+    boot += [{"method": "route.add", "params": {"entries": [
+        {"group": "rg", "prefix": r, "action": "vnet"} for r in routes[b:b + 50000]]}}
+        for b in range(0, len(routes), 50000)]
+    ent = [{"vnet": "bench", "ip": "10.%d.%d.%d" % (i >> 16, i >> 8 & 255, i & 255),
+            "underlay_ip": "100.%d.%d.%d" % (64 + (i >> 16 & 63), i >> 8 & 255, i & 255),
+            "mac": "02:00:%02x:%02x:%02x:%02x" % (i >> 24 & 255, i >> 16 & 255, i >> 8 & 255, i & 255)}
+           for i in range(nmappings)]
+    boot += [{"method": "mapping.add", "params": {"entries": ent[b:b + 100000]}}
+             for b in range(0, nmappings, 100000)]
+    pkts = []
+    for i in range(nflows):
+        m = (i * 1021) % nmappings
+        pkts.append(pad(Ether(src="02:00:00:01:00:%02x" % (i % enis), dst="02:00:00:00:ff:ff")
+                        / IP(src="10.15.255.%d" % (i % enis + 1),
+                             dst="10.%d.%d.%d" % (m >> 16, m >> 8 & 255, m & 255))
+                        / UDP(sport=1024 + (i >> 4 & 0x7fff), dport=80) / Raw(b"x" * 18)))
+    pcap = os.path.join(tmp, "outbound.pcap")
+    wrpcap(pcap, pkts)
+    ports = [Port("host0", "host", kind="raw", extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa",
+                  extra="net_null0,no-rx=1")]
+    return ports, boot, pcap
+
+
+def scen_inbound(tmp, nflows, npas=1024, enis=16):
+    """VXLAN from 1024 remote PAs -> VIP -> VNET by VNI -> ENI by inner MAC
+    -> inbound route with decap_pa_validate (PA validation table) -> RFC 6040
+    decap -> host port (half the ENIs tagged)."""
+    from scapy.layers.vxlan import VXLAN
+    boot = _overlay_underlay()
+    boot += [{"method": "eni.add", "params": dict(
+        {"name": "e%d" % k, "mac": "02:00:00:01:00:%02x" % k, "vnet": "bench", "port": "host0"},
+        **({"vlan": 100 + k} if k & 1 else {}))} for k in range(enis)]
+    boot += [{"method": "inbound_route.add", "params": {
+        "eni": "e%d" % k, "vni": 1000, "src_prefix": "100.64.0.0/10", "priority": 10,
+        "action": "decap_pa_validate"}} for k in range(enis)]
+    boot += [{"method": "pa_validation.add", "params": {"entries": [
+        {"vnet": "bench", "underlay_ip": "100.64.%d.%d" % (p >> 8, p & 255)} for p in range(npas)]}}]
+    pkts = []
+    for i in range(nflows):
+        inner = (Ether(src="02:00:00:02:00:01", dst="02:00:00:01:00:%02x" % (i % enis))
+                 / IP(src="10.1.%d.%d" % (i >> 8 & 255, i & 255), dst="10.0.0.%d" % (i % enis + 2))
+                 / UDP(sport=1024 + (i >> 4 & 0x7fff), dport=80) / Raw(b"x" * 18))
+        p = i % npas
+        pkts.append(Ether(src="02:00:00:00:0b:00", dst="02:00:00:00:00:aa")
+                    / IP(src="100.64.%d.%d" % (p >> 8, p & 255), dst="100.127.0.1")
+                    / UDP(sport=49152 + (i & 0x3fff), dport=4789, chksum=0) / VXLAN(vni=1000) / inner)
+    pcap = os.path.join(tmp, "inbound.pcap")
+    wrpcap(pcap, pkts)
+    ports = [Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa",
+                  extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("host0", "host", kind="raw", extra="net_null0,no-rx=1")]
+    return ports, boot, pcap
+
+
 SCENARIOS = {
+    "outbound": (scen_outbound, "host -> ENI -> route (100k) -> mapping (1M) -> VXLAN encap, ECMP"),
+    "inbound": (scen_inbound, "VXLAN -> VIP -> VNI -> ENI -> PA validation -> decap -> host port"),
     "l2": (scen_l2, "host port to fabric port, patch mode, parse + tx (our floor)"),
     "rdma": (scen_rdma, "RoCEv2 steering: policy, DSCP remark, per-QP telemetry, lossless lane"),
 }
