@@ -63,8 +63,17 @@ struct ss_server {
 	uint32_t timeout_ms;
 	struct ss_conn *conns;
 	size_t nconns;
+	bool accept_paused;          /* out of fds: wait for a client to leave */
 	int listen_tag;              /* &listen_tag marks the listener in epoll */
 };
+
+static void
+listen_events(struct ss_server *s, uint32_t ev)
+{
+	struct epoll_event e = { .events = ev, .data.ptr = &s->listen_tag };
+
+	epoll_ctl(s->efd, EPOLL_CTL_MOD, s->lfd, &e);
+}
 
 static void
 conn_close(struct ss_server *s, struct ss_conn *c)
@@ -78,6 +87,10 @@ conn_close(struct ss_server *s, struct ss_conn *c)
 	ss_buf_free(&c->out);
 	free(c);
 	s->nconns--;
+	if (s->accept_paused) {
+		s->accept_paused = false;
+		listen_events(s, EPOLLIN);
+	}
 }
 
 static void
@@ -296,7 +309,16 @@ accept_all(struct ss_ctl *ctl)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return;   /* EAGAIN, or EMFILE and the like: retried next wakeup */
+			if ((errno == EMFILE || errno == ENFILE) && s->nconns > 0) {
+				/* the pending connection would wake us up in a loop:
+				 * stop listening until a client leaves */
+				ss_ctl_log(ctl, LOG_WARNING,
+					   "control socket: out of file descriptors (%zu clients)",
+					   s->nconns);
+				s->accept_paused = true;
+				listen_events(s, 0);
+			}
+			return;   /* EAGAIN: done */
 		}
 		if (!peer_allowed(s, fd, &uid)) {
 			struct ss_err err;

@@ -6,7 +6,7 @@
  * fresh /tmp directory) included. The request texts are built beforehand:
  * producing them is the client's work. Prints mappings_per_s=N.
  *
- * usage: bench_mappings [total [batch]]
+ * usage: bench_mappings [total [batch [directory]]]   (default 1000000 10000 /tmp)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +47,7 @@ main(int argc, char **argv)
 	long total = argc > 1 ? atol(argv[1]) : 1000000;
 	long batch = argc > 2 ? atol(argv[2]) : 10000;
 	long nreq = (total + batch - 1) / batch, r, i, k = 0;
-	char dir[] = "/tmp/ss_bench_XXXXXX", state[256], cmd[300];
+	char dir[256], state[300], cmd[320];
 	struct ss_ctl_conf conf = { 0 };
 	struct ss_ctl *ctl;
 	char **req, err[256];
@@ -56,8 +56,9 @@ main(int argc, char **argv)
 	const char *vnet = "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"vnet.add\","
 			   "\"params\":{\"name\":\"vnet1\",\"vni\":100}}";
 
+	snprintf(dir, sizeof(dir), "%s/ss_bench_XXXXXX", argc > 3 ? argv[3] : "/tmp");
 	if (total <= 0 || batch <= 0 || mkdtemp(dir) == NULL) {
-		fprintf(stderr, "usage: bench_mappings [total [batch]]\n");
+		fprintf(stderr, "usage: bench_mappings [total [batch [directory]]]\n");
 		return 2;
 	}
 	snprintf(state, sizeof(state), "%s/state.json", dir);
