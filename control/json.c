@@ -628,8 +628,17 @@ static long
 dup_key(struct jp *j, struct key_ref *k, size_t n)
 {
 	long first = -1;
-	size_t i;
+	size_t i, m;
 
+	if (n <= 8) {
+		/* the usual entry: a handful of keys, no sorting */
+		for (i = 1; i < n; i++)
+			for (m = 0; m < i; m++)
+				if (k[i].len == k[m].len &&
+				    memcmp(j->keys.p + k[i].off, j->keys.p + k[m].off, k[i].len) == 0)
+					return (long)k[i].pos;
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		k[i].base = j->keys.p;
 	qsort(k, n, sizeof(*k), cmp_key_ref);

@@ -43,6 +43,38 @@ fmt_ip4(const uint8_t *a, char *out)
 	*p = '\0';
 }
 
+/* Four decimal parts 0..255 without leading zeros: exactly what glibc's
+ * inet_pton(AF_INET) accepts, which remains the judge of anything else. */
+static int
+parse_ip4(const char *s, size_t len, uint8_t *a)
+{
+	size_t i = 0;
+	int part;
+
+	for (part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			if (digits == 1 && v == 0)
+				return -1;   /* leading zero */
+			v = v * 10 + (unsigned)(s[i] - '0');
+			if (v > 255)
+				return -1;
+			digits++;
+			i++;
+		}
+		if (digits == 0)
+			return -1;
+		a[part] = (uint8_t)v;
+		if (part < 3) {
+			if (i >= len || s[i] != '.')
+				return -1;
+			i++;
+		}
+	}
+	return i == len ? 0 : -1;
+}
+
 int
 ss_parse_ip(const char *s, size_t len, int family, struct ss_ip *ip,
 	    char out[SS_IP_STRLEN], const char **why)
@@ -67,6 +99,11 @@ ss_parse_ip(const char *s, size_t len, int family, struct ss_ip *ip,
 	}
 	memset(ip, 0, sizeof(*ip));
 	ip->family = v6 ? AF_INET6 : AF_INET;
+	if (!v6 && parse_ip4(buf, len, ip->a) == 0) {
+		/* the strict dotted quad is its own canonical form */
+		memcpy(out, buf, len + 1);
+		return 0;
+	}
 	if (inet_pton(ip->family, buf, ip->a) != 1) {
 		*why = v6 ? "not an IPv6 address" : "not an IPv4 address";
 		return -1;

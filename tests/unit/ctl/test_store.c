@@ -5,6 +5,7 @@
  * (1002), capacities (1004), bulk entries, sets, lists, acl_group.replace,
  * and state.get replayed into an empty store.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,6 +557,48 @@ test_bulk_raw_equivalence(void **state)
 	ss_ctl_destroy(slow);
 }
 
+/* The IPv4 fast parser (control/validate.c) accepts exactly what
+ * inet_pton(AF_INET) accepts, and keeps the text as it is. */
+static void
+test_ipv4_parser_vs_inet_pton(void **state)
+{
+	static const char alphabet[] = "0123456789..";
+	struct ss_ctl *ctl = t_ctl(NULL, NULL);
+	unsigned seed = 12345;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		char ip[24], params[96];
+		unsigned char a[4];
+		int n = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 16, k;
+		json_t *r;
+		bool ok;
+
+		for (k = 0; k < n; k++)
+			ip[k] = alphabet[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof(alphabet) - 1)];
+		ip[n] = '\0';
+		if (i < 8) {
+			static const char *const fixed[] = { "0.0.0.0", "255.255.255.255", "256.1.1.1",
+							     "1.2.3.04", "01.2.3.4", "1.2.3", "1.2.3.4.",
+							     "10.0.0.1" };
+			snprintf(ip, sizeof(ip), "%s", fixed[i]);
+		}
+		snprintf(params, sizeof(params), "{\"ip\":\"%s\"}", ip);
+		r = t_call(ctl, "vip.add", params);
+		ok = json_object_get(r, "result") != NULL;
+		json_decref(r);
+		if (ok != (inet_pton(AF_INET, ip, a) == 1))
+			fail_msg("%s: vip.add %s, inet_pton %s", ip, ok ? "ok" : "refused",
+				 ok ? "refuses" : "accepts");
+		if (ok) {
+			assert_non_null(ss_ctl_store_get(ctl, "vip", ip));
+			OK(ctl, "vip.delete", params);
+		}
+	}
+	ss_ctl_destroy(ctl);
+}
+
 int
 main(void)
 {
@@ -570,6 +613,7 @@ main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_state_replay),
 		cmocka_unit_test(test_bulk_raw_equivalence),
+		cmocka_unit_test(test_ipv4_parser_vs_inet_pton),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
