@@ -101,6 +101,18 @@ def test_changes_while_running(tmp_path):
         rpc.call("rdma.config", {"qp_table_size": 128})
         st = rpc.call("stats.get", {"scope": "rdma"})["rdma"]["qp_tables"]
         assert (st["capacity"], st["entries"]) == (128, 0)
+        # encap vnet needs the overlay's mapping table: refused, nothing changes
+        rpc.call("vnet.add", {"name": "v1", "vni": 5001})
+        rpc.call("eni.add", {"name": "e1", "mac": "02:00:00:00:e1:01", "vnet": "v1",
+                             "port": "host0"})
+        with pytest.raises(RpcError) as e:
+            rpc.call("rdma.policy.add", {
+                "name": "p-vnet", "priority": 5, "match": {"dst_prefix": "10.80.0.0/16"},
+                "action": {"port": "stor0", "next_hop_mac": NH_STOR, "encap": "vnet",
+                           "eni": "e1"}})
+        assert e.value.code == 1005
+        assert "rdma.policy p-vnet: action.encap vnet is not supported" in e.value.message
+        assert pol("p-vnet") is None
         # parameters of rdma.qp.list
         for bad, field in (({"limit": -1}, "limit"), ({"limit": "x"}, "limit"),
                            ({"bogus": 1}, "params")):
