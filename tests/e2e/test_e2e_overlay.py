@@ -247,6 +247,9 @@ def test_overlay_stateful_inbound_deny(make_topo):
     assert client["ok"] and server["ok"], (client, server)
     ping(n.vm, REMOTE4, count=2)
     assert delta(before, stats(n.d))["drops"].get("acl_deny", 0) == 0
+    flows = rpc_call(n.d, "flow.list", {"eni": "vm1"})["flows"]
+    assert [f for f in flows if (f["protocol"], f["src_ip"], f["dst_ip"], f["direction"])
+            == (1, VM4, REMOTE4, "outbound")], flows
     # the remote opens a connection to the VM: the SYNs are denied
     client, server = tcp_transfer(n.vm, n.remote, VM4, size=1 << 20, seed=42, port=5202,
                                   timeout=3.0)
@@ -256,3 +259,7 @@ def test_overlay_stateful_inbound_deny(make_topo):
     d = delta(before, stats(n.d))
     assert d["drops"]["acl_deny"] >= 3, d["drops"]  # >= 1 SYN + 2 echo requests
     assert eni_stats(n)["acl_drops"] >= 3
+    assert int(rpc_call(n.d, "stats.get", {"scope": "acl"})["acl"]["in_deny"]["100"]) >= 3
+    # a denied connection leaves no flow behind
+    flows = rpc_call(n.d, "flow.list", {"eni": "vm1"})["flows"]
+    assert not [f for f in flows if f["protocol"] == 6 and 5202 in (f["src_port"], f["dst_port"])], flows
