@@ -52,7 +52,7 @@ idx_conflict(struct ss_ctl *ctl, const struct ss_node *n, const struct ss_node *
 	int i;
 
 	for (i = 0; i < SS_NODE_IDX; i++) {
-		const struct ss_idx *x = n->idx[i];
+		const struct ss_idx *x = ss_node_idx(n, i);
 		struct ss_node *owner;
 
 		if (x == NULL)
@@ -214,8 +214,8 @@ find_user(struct ss_ctl *ctl, struct ss_node *n, char *out, size_t len)
 	int t;
 
 	snprintf(out, len, "another object");
-	if (n->children.next != &n->children) {
-		struct ss_node *c = ss_dl_entry(n->children.next, struct ss_node, sib);
+	if (n->ext != NULL && n->ext->children.next != &n->ext->children) {
+		struct ss_node *c = ss_dl_entry(n->ext->children.next, struct ss_node, sib);
 
 		snprintf(out, len, "%s %s", ss_types[c->type]->name, c->key);
 		return;
@@ -496,7 +496,7 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 			goto out;
 		}
 	/* delete the rules that are not in the new set */
-	for (e = gn->children.next; e != &gn->children; e = e->next)
+	for (e = gn->ext->children.next; e != &gn->ext->children; e = e->next)
 		nold++;
 	old = malloc((nold ? nold : 1) * sizeof(*old));
 	if (old == NULL) {
@@ -504,7 +504,7 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 		goto out;
 	}
 	nold = 0;
-	for (e = gn->children.next; e != &gn->children; e = e->next)
+	for (e = gn->ext->children.next; e != &gn->ext->children; e = e->next)
 		old[nold++] = ss_dl_entry(e, struct ss_node, sib);
 	for (i = 0; i < nold; i++) {
 		const char *slash = strrchr(old[i]->key, '/');

@@ -69,17 +69,26 @@ struct ss_idx {
 	char key[];
 };
 
+/* What only some nodes need: children (objects whose parent, i.e. first
+ * key field with a reference, is this one: vnets, acl groups, ENIs), the
+ * secondary index entries (vnets, ENIs) and the materialised value of an
+ * object read through ss_ctl_store_get(). Allocated with the node for the
+ * first two, on first read otherwise; freed with the node. */
+struct ss_node_ext {
+	struct ss_dl children;
+	struct ss_idx *idx[SS_NODE_IDX];
+	json_t *cache;               /* materialised value or NULL (owned) */
+};
+
 /* A stored object. Its value is kept as canonical text: the JSON array of
  * its normalised field values in schema order (ss_schema_dump_compact):
- * ~150 bytes for a whole mapping node where a jansson tree takes ~900, and
+ * ~140 bytes for a whole mapping node where a jansson tree takes ~900, and
  * comparison and journaling are memcmp/memcpy. A jansson tree is
- * materialised on demand (ss_ctl_store_get) and cached. */
+ * materialised on demand (ss_ctl_store_get) and cached in the ext. */
 struct ss_node {
 	struct ss_hent h;            /* in the type's map; h.key == key */
 	struct ss_dl sib;            /* in the parent's children list */
-	struct ss_dl children;       /* objects whose parent (first key ref) is this */
-	json_t *cache;               /* materialised value or NULL (owned) */
-	struct ss_idx *idx[SS_NODE_IDX];
+	struct ss_node_ext *ext;     /* NULL for most leaves (mappings) */
 	uint32_t tlen;               /* stored text: ss_node_text(), after the key */
 	uint32_t refs;               /* number of references from other objects */
 	uint8_t type;
@@ -127,6 +136,12 @@ static inline char *
 ss_node_text(const struct ss_node *n)
 {
 	return (char *)n->key + n->h.klen + 1;
+}
+
+static inline struct ss_idx *
+ss_node_idx(const struct ss_node *n, int i)
+{
+	return n->ext != NULL ? n->ext->idx[i] : NULL;
 }
 
 #endif /* SS_CTL_STORE_T_H */

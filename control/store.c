@@ -282,6 +282,32 @@ ss_store_idx_find(struct ss_store *s, int idx, const char *key)
 	return e ? ss_dl_entry(e, struct ss_idx, h)->owner : NULL;
 }
 
+/* Types whose objects can be a parent (named by the first key field of
+ * another type that has a reference): they keep a children list. */
+static bool
+is_parent_type(int type)
+{
+	int t;
+
+	for (t = 0; t < SS_T_COUNT; t++) {
+		const struct ss_field *f = &ss_types[t]->schema.f[0];
+
+		if ((f->flags & SS_FF_KEY) && f->ref == SS_REF(type))
+			return true;
+	}
+	return false;
+}
+
+static struct ss_node_ext *
+ext_new(void)
+{
+	struct ss_node_ext *x = calloc(1, sizeof(*x));
+
+	if (x != NULL)
+		dl_init(&x->children);
+	return x;
+}
+
 struct ss_node *
 ss_node_new(struct ss_store *s, int type, const char *key, size_t klen, const char *text,
 	    size_t tlen, const json_t *obj)
@@ -304,7 +330,13 @@ ss_node_new(struct ss_store *s, int type, const char *key, size_t klen, const ch
 	n->type = (uint8_t)type;
 	n->h.hash = ss_hash(key, klen);
 	dl_init(&n->sib);
-	dl_init(&n->children);
+	if (t->idx[0] >= 0 || is_parent_type(type)) {
+		n->ext = ext_new();
+		if (n->ext == NULL) {
+			ss_node_free(s, n);
+			return NULL;
+		}
+	}
 	for (i = 0; i < SS_NODE_IDX; i++) {
 		char ikey[SS_KEY_MAX];
 		struct ss_idx *x;
@@ -325,7 +357,7 @@ ss_node_new(struct ss_store *s, int type, const char *key, size_t klen, const ch
 		x->h.hash = ss_hash(ikey, ilen);
 		x->owner = n;
 		x->which = (uint8_t)t->idx[i];
-		n->idx[i] = x;
+		n->ext->idx[i] = x;
 	}
 	return n;
 }
@@ -337,9 +369,12 @@ ss_node_free(struct ss_store *s, struct ss_node *n)
 
 	if (n == NULL)
 		return;
-	for (i = 0; i < SS_NODE_IDX; i++)
-		free(n->idx[i]);
-	json_decref(n->cache);
+	if (n->ext != NULL) {
+		for (i = 0; i < SS_NODE_IDX; i++)
+			free(n->ext->idx[i]);
+		json_decref(n->ext->cache);
+		free(n->ext);
+	}
 	pool_free(&s->pool, n, node_size(n->h.klen, n->tlen));
 }
 
@@ -348,8 +383,8 @@ ss_node_value(struct ss_node *n)
 {
 	json_t *values, *obj;
 
-	if (n->cache != NULL)
-		return json_incref(n->cache);
+	if (n->ext != NULL && n->ext->cache != NULL)
+		return json_incref(n->ext->cache);
 	/* the text was produced by our serialiser: only ENOMEM can fail */
 	values = ss_json_parse(ss_node_text(n), n->tlen, NULL, 0);
 	if (values == NULL)
@@ -362,9 +397,11 @@ ss_node_value(struct ss_node *n)
 const json_t *
 ss_node_obj(struct ss_node *n)
 {
-	if (n->cache == NULL)
-		n->cache = ss_node_value(n);
-	return n->cache;
+	if (n->ext == NULL && (n->ext = ext_new()) == NULL)
+		return NULL;
+	if (n->ext->cache == NULL)
+		n->ext->cache = ss_node_value(n);
+	return n->ext->cache;
 }
 
 /* ---- linking ---------------------------------------------------------------- */
@@ -395,7 +432,7 @@ reserve_for(struct ss_store *s, const struct ss_node *n)
 	    ss_hmap_reserve(&s->map[n->type], s->map[n->type].n + 1) < 0)
 		return -ENOMEM;
 	for (i = 0; i < SS_NODE_IDX; i++) {
-		struct ss_idx *x = n->idx[i];
+		struct ss_idx *x = ss_node_idx(n, i);
 
 		if (x != NULL && ss_hmap_reserve(&s->idx[x->which], s->idx[x->which].n + 1) < 0)
 			return -ENOMEM;
@@ -457,11 +494,11 @@ do_link(struct ss_store *s, struct ss_node *n, const json_t *obj)
 
 	hmap_link(&s->map[n->type], &n->h);
 	for (i = 0; i < SS_NODE_IDX; i++)
-		if (n->idx[i] != NULL)
-			hmap_link(&s->idx[n->idx[i]->which], &n->idx[i]->h);
+		if (ss_node_idx(n, i) != NULL)
+			hmap_link(&s->idx[n->ext->idx[i]->which], &n->ext->idx[i]->h);
 	p = adjust_refs(s, n->type, n->key, obj, +1);
 	if (p != NULL)
-		dl_add(&p->children, &n->sib);
+		dl_add(&p->ext->children, &n->sib);   /* parents have an ext */
 }
 
 static void
@@ -472,8 +509,8 @@ do_unlink(struct ss_store *s, struct ss_node *n, const json_t *obj)
 	dl_del(&n->sib);
 	adjust_refs(s, n->type, n->key, obj, -1);
 	for (i = 0; i < SS_NODE_IDX; i++)
-		if (n->idx[i] != NULL)
-			hmap_unlink(&s->idx[n->idx[i]->which], &n->idx[i]->h);
+		if (ss_node_idx(n, i) != NULL)
+			hmap_unlink(&s->idx[n->ext->idx[i]->which], &n->ext->idx[i]->h);
 	hmap_unlink(&s->map[n->type], &n->h);
 }
 
@@ -516,7 +553,8 @@ transfer(struct ss_node *to, struct ss_node *from)
 {
 	to->refs = from->refs;
 	from->refs = 0;
-	dl_move(&to->children, &from->children);
+	if (to->ext != NULL && from->ext != NULL)   /* same type: both or neither */
+		dl_move(&to->ext->children, &from->ext->children);
 }
 
 int
