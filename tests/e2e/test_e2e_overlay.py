@@ -60,23 +60,8 @@ def overlay_net(make_topo, underlay, features=("overlay",), acl=None, extra_ops=
     n.sw_pa, n.remote_pa, plen = UNDERLAY[underlay]
     n.underlay = underlay
 
-    if not vlan:
-        n.host.addr(VM4 + "/24")
-        n.host.addr(VM6 + "/64")
-
-    r = n.remote
-    n.fabric.addr("%s/%d" % (n.remote_pa, plen))
-    r.ip("link", "add", "vx0", "type", "vxlan", "id", str(VNI), "dstport", "4789",
-         "local", n.remote_pa, "remote", n.sw_pa, "dev", "fab0", "nolearning")
-    r.ip("link", "set", "dev", "vx0", "address", REMOTE_CA_MAC, "mtu", str(INNER_MTU))
-    for key, value in (("accept_ra", 0), ("router_solicitations", 0), ("accept_dad", 0)):
-        r.sysctl("net.ipv6.conf.vx0.%s" % key, value)
-    r.ip("addr", "add", REMOTE4 + "/24", "dev", "vx0")
-    r.ip("addr", "add", REMOTE6 + "/64", "dev", "vx0", "nodad")
-    for ip in (VM4, VM6):
-        r.ip("neigh", "replace", ip, "lladdr", VM_MAC, "dev", "vx0", "nud", "permanent")
-    r.ip("link", "set", "dev", "vx0", "up")
-
+    # the switch first: a kernel that resolves the switch PA before the switch
+    # knows it keeps a FAILED neighbour and holds packets until its next probe
     host_prefix = "/32" if underlay == "ipv4" else "/128"
     eni = {"name": "vm1", "mac": VM_MAC, "vnet": "vnet1", "port": "host0", "route_group": "rg1"}
     if acl:
@@ -97,6 +82,23 @@ def overlay_net(make_topo, underlay, features=("overlay",), acl=None, extra_ops=
                                 "next_hops": [{"port": "fabric0", "mac": REMOTE_UL_MAC}]}),
     ] + list(extra_ops) + [("eni.add", eni)]
     rpc_call(n.d, "txn", {"ops": [{"method": m, "params": p} for m, p in ops]})
+
+    if not vlan:
+        n.host.addr(VM4 + "/24")
+        n.host.addr(VM6 + "/64")
+
+    r = n.remote
+    n.fabric.addr("%s/%d" % (n.remote_pa, plen))
+    r.ip("link", "add", "vx0", "type", "vxlan", "id", str(VNI), "dstport", "4789",
+         "local", n.remote_pa, "remote", n.sw_pa, "dev", "fab0", "nolearning")
+    r.ip("link", "set", "dev", "vx0", "address", REMOTE_CA_MAC, "mtu", str(INNER_MTU))
+    for key, value in (("accept_ra", 0), ("router_solicitations", 0), ("accept_dad", 0)):
+        r.sysctl("net.ipv6.conf.vx0.%s" % key, value)
+    r.ip("addr", "add", REMOTE4 + "/24", "dev", "vx0")
+    r.ip("addr", "add", REMOTE6 + "/64", "dev", "vx0", "nodad")
+    for ip in (VM4, VM6):
+        r.ip("neigh", "replace", ip, "lladdr", VM_MAC, "dev", "vx0", "nud", "permanent")
+    r.ip("link", "set", "dev", "vx0", "up")
     return n
 
 
