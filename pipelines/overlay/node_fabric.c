@@ -87,39 +87,58 @@ static uint8_t appliance(struct rte_mbuf *m, struct ss_meta *meta, unsigned int 
 	return ss_ovl_edge_policy_fabric ? ss_ovl_edge_policy_fabric : FAB_NEXT_ROUTE;
 }
 
-static uint8_t fabric_one(struct rte_mbuf *m, unsigned int wi)
+/* Pass 1: what is decided without tables keyed by VNI. Returns the edge,
+ * or OVL_PENDING when the VNI lookup must decide. */
+static inline uint8_t fabric_vxlan(struct rte_mbuf *m, uint32_t *vni)
 {
 	struct ss_meta *meta = ss_meta(m);
-	const struct ss_layer *o = &meta->hdr.outer, *in = &meta->hdr.inner;
-	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
-	struct ss_ovl_vmac_key k;
-	const struct ss_ovl_eni *e = NULL;
-	uint32_t vni = meta->hdr.vni;
-	uint64_t v;
+	const struct ss_layer *o = &meta->hdr.outer;
 
 	if (!(o->flags & SS_PF_VXLAN))
 		return local(m, meta);
-	if (!ss_ovl_is_vip(ss_ovl_switch_get(), ovl_fam(o), ovl_dst_ip((uint8_t *)frame, o)))
+	if (!ss_ovl_is_vip(ss_ovl_switch_get(), ovl_fam(o),
+			   ovl_dst_ip(rte_pktmbuf_mtod(m, uint8_t *), o)))
 		return drop(m, SS_DROP_VIP_MISS);
 	if (!(meta->hdr.vxlan_flags & 0x08))
 		return drop(m, SS_DROP_NOT_VXLAN);       /* RFC 7348: I flag set */
-	if (ovl_hash_lookup(&ss_ovl.dir, &vni, &v))
+	*vni = meta->hdr.vni;
+	return OVL_PENDING;
+}
+
+/* Pass 2: direction table and VNET by VNI (one value answers both).
+ * OVL_PENDING: the ENI lookup must decide, with `key`. */
+static inline uint8_t fabric_vnet(struct rte_mbuf *m, uint64_t v, struct ss_ovl_vmac_key *key,
+				  unsigned int wi)
+{
+	struct ss_meta *meta = ss_meta(m);
+
+	if (v & SS_OVL_VNI_DIR)
 		return appliance(m, meta, wi);
-	if (!ovl_hash_lookup(&ss_ovl.vni, &vni, &v))
+	if (v == 0)
 		return drop(m, SS_DROP_VNI_UNKNOWN);
-	k.vnet = (uint16_t)v;
-	memcpy(k.mac, frame + in->l2_off, 6);
-	if (ovl_hash_lookup(&ss_ovl.eni_vnet, &k, &v))
-		e = ss_ovl_eni_get((uint32_t)v);
+	key->vnet = (uint16_t)v;
+	memcpy(key->mac, rte_pktmbuf_mtod(m, uint8_t *) + meta->hdr.inner.l2_off, 6);
+	return OVL_PENDING;
+}
+
+/* Pass 3: the ENI by (VNET, inner destination MAC). */
+static inline uint8_t fabric_eni(struct rte_mbuf *m, uint64_t idx, uint16_t vnet)
+{
+	struct ss_meta *meta = ss_meta(m);
+	const struct ss_layer *in = &meta->hdr.inner;
+	const struct ss_ovl_eni *e = idx ? ss_ovl_eni_get((uint32_t)idx) : NULL;
+
 	if (e == NULL)
 		return drop(m, SS_DROP_ENI_MISS);
 	if (!e->admin_up)
 		return drop(m, SS_DROP_ENI_ADMIN_DOWN);
 	meta->eni = e->index;
-	meta->vnet = k.vnet;
+	meta->vnet = vnet;
 	meta->ovl_dir = SS_OVL_DIR_INBOUND;
 	meta->ovl_flags = SS_OVL_F_INNER;
-	meta->flow_hash = in->l3 == SS_L3_IPV4 || in->l3 == SS_L3_IPV6 ? ovl_flow_hash(frame, in) : 0;
+	meta->flow_hash = in->l3 == SS_L3_IPV4 || in->l3 == SS_L3_IPV6
+				  ? ovl_flow_hash(rte_pktmbuf_mtod(m, uint8_t *), in)
+				  : 0;
 	return FAB_NEXT_INBOUND;
 }
 
@@ -127,13 +146,30 @@ static uint16_t fabric_process(struct rte_graph *graph, struct rte_node *node, v
 			       uint16_t nb_objs)
 {
 	unsigned int wi = ss_node_worker(node)->index;
+	uint32_t vnis[RTE_GRAPH_BURST_SIZE];
+	struct ss_ovl_vmac_key keys[RTE_GRAPH_BURST_SIZE];
+	uint64_t vals[RTE_GRAPH_BURST_SIZE];
+	uint16_t pkt[RTE_GRAPH_BURST_SIZE];
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	uint16_t n = 0, k = 0;
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		if (i + 4 < nb_objs)
 			rte_prefetch0(ss_meta(objs[i + 4]));
-		next[i] = fabric_one(objs[i], wi);
+		next[i] = fabric_vxlan(objs[i], &vnis[n]);
+		if (next[i] == OVL_PENDING)
+			pkt[n++] = i;
 	}
+	ovl_hash_lookup_n(&ss_ovl.vni, vnis, sizeof(vnis[0]), n, vals);
+	for (uint16_t j = 0; j < n; j++) {
+		uint16_t i = pkt[j];
+		next[i] = fabric_vnet(objs[i], vals[j], &keys[k], wi);
+		if (next[i] == OVL_PENDING)
+			pkt[k++] = i;   /* k <= j: pkt[] is reused in place */
+	}
+	ovl_hash_lookup_n(&ss_ovl.eni_vnet, keys, sizeof(keys[0]), k, vals);
+	for (uint16_t j = 0; j < k; j++)
+		next[pkt[j]] = fabric_eni(objs[pkt[j]], vals[j], keys[j].vnet);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

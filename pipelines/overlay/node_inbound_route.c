@@ -21,47 +21,71 @@ static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 	return INB_NEXT_DROP;
 }
 
-static inline bool pa_known(const struct ovl_hash *h, uint16_t vnet, int fam, const uint8_t *pa)
+static inline uint8_t pass(void)
 {
-	struct ss_ovl_ipkey k;
-	uint64_t v;
-
-	ss_ovl_ipkey(&k, fam, vnet, pa);
-	return ovl_hash_lookup(h, &k, &v);
-}
-
-static uint8_t inbound_one(struct rte_mbuf *m)
-{
-	struct ss_meta *meta = ss_meta(m);
-	const struct ss_layer *o = &meta->hdr.outer;
-	const uint8_t *src = ovl_src_ip(rte_pktmbuf_mtod(m, uint8_t *), o);
-	const struct ss_ovl_eni *e = ss_ovl_eni_get(meta->eni);
-	const struct ss_ovl_inb_rule *r;
-	int fam = ovl_fam(o);
-
-	if (unlikely(e == NULL))
-		return drop(m, SS_DROP_ENI_MISS);
-	if (__atomic_load_n(&ss_ovl.inb_count[e->index], __ATOMIC_RELAXED) == 0) {
-		if (!pa_known(&ss_ovl.paref, e->vnet, fam, src))
-			return drop(m, SS_DROP_PA_VALIDATION_FAIL);
-	} else {
-		r = ss_ovl_inb_match(e->index, meta->hdr.vni, fam, src);
-		if (r == NULL)
-			return drop(m, SS_DROP_INBOUND_ROUTE_MISS);
-		if (r->action == SS_OVL_INB_DECAP_PA_VALIDATE &&
-		    !pa_known(&ss_ovl.pav, r->vnet ? r->vnet : e->vnet, fam, src))
-			return drop(m, SS_DROP_PA_VALIDATION_FAIL);
-	}
 	return ss_ovl_edge_policy_in ? ss_ovl_edge_policy_in : INB_NEXT_DECAP;
 }
 
 static uint16_t inbound_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				uint16_t nb_objs)
 {
+	struct ss_ovl_inb_key ikeys[RTE_GRAPH_BURST_SIZE];
+	struct ss_ovl_ipkey pkeys[RTE_GRAPH_BURST_SIZE], vkeys[RTE_GRAPH_BURST_SIZE];
+	uint64_t vals[RTE_GRAPH_BURST_SIZE];
+	uint16_t ipk[RTE_GRAPH_BURST_SIZE], ppk[RTE_GRAPH_BURST_SIZE], vpk[RTE_GRAPH_BURST_SIZE];
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	uint16_t ni = 0, np = 0, nv = 0;
 
-	for (uint16_t i = 0; i < nb_objs; i++)
-		next[i] = inbound_one(objs[i]);
+	/* pass 1: ENIs with inbound routes need them; the others accept the
+	 * PAs of their VNET's mappings (SPEC 3.2 step 4) */
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = objs[i];
+		struct ss_meta *meta = ss_meta(m);
+		const struct ss_layer *o = &meta->hdr.outer;
+		const struct ss_ovl_eni *e = ss_ovl_eni_get(meta->eni);
+
+		if (unlikely(e == NULL)) {
+			next[i] = drop(m, SS_DROP_ENI_MISS);
+			continue;
+		}
+		if (__atomic_load_n(&ss_ovl.inb_count[e->index], __ATOMIC_RELAXED) == 0) {
+			ss_ovl_ipkey(&pkeys[np], ovl_fam(o), e->vnet,
+				     ovl_src_ip(rte_pktmbuf_mtod(m, uint8_t *), o));
+			ppk[np++] = i;
+		} else {
+			ikeys[ni].eni = e->index;
+			ikeys[ni].vni = meta->hdr.vni;
+			ipk[ni++] = i;
+		}
+	}
+	/* pass 2: the inbound routes */
+	ovl_hash_lookup_n(&ss_ovl.inb, ikeys, sizeof(ikeys[0]), ni, vals);
+	for (uint16_t j = 0; j < ni; j++) {
+		uint16_t i = ipk[j];
+		struct rte_mbuf *m = objs[i];
+		const struct ss_layer *o = &ss_meta(m)->hdr.outer;
+		const uint8_t *src = ovl_src_ip(rte_pktmbuf_mtod(m, uint8_t *), o);
+		const struct ss_ovl_inb_rule *r =
+			vals[j] ? ss_ovl_inb_list_match((const void *)(uintptr_t)vals[j], ovl_fam(o), src)
+				: NULL;
+
+		if (r == NULL) {
+			next[i] = drop(m, SS_DROP_INBOUND_ROUTE_MISS);
+		} else if (r->action == SS_OVL_INB_DECAP_PA_VALIDATE) {
+			const struct ss_ovl_eni *e = ss_ovl_eni_get(ss_meta(m)->eni);
+			ss_ovl_ipkey(&vkeys[nv], ovl_fam(o), r->vnet ? r->vnet : e->vnet, src);
+			vpk[nv++] = i;
+		} else {
+			next[i] = pass();
+		}
+	}
+	/* pass 3: PA validation, and the PAs of mappings */
+	ovl_hash_lookup_n(&ss_ovl.pav, vkeys, sizeof(vkeys[0]), nv, vals);
+	for (uint16_t j = 0; j < nv; j++)
+		next[vpk[j]] = vals[j] ? pass() : drop(objs[vpk[j]], SS_DROP_PA_VALIDATION_FAIL);
+	ovl_hash_lookup_n(&ss_ovl.paref, pkeys, sizeof(pkeys[0]), np, vals);
+	for (uint16_t j = 0; j < np; j++)
+		next[ppk[j]] = vals[j] ? pass() : drop(objs[ppk[j]], SS_DROP_PA_VALIDATION_FAIL);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

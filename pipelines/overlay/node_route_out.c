@@ -6,6 +6,11 @@
  * (VNET, destination or overlay_ip), which gives the encapsulation target
  * and the VNI; `direct` goes to the underlay unencapsulated; `drop` drops.
  * It is also where a policy node returns allowed outbound packets.
+ *
+ * The burst goes through in passes so that memory latency overlaps: routes
+ * first (their next hop usually carries the whole action), then every
+ * mapping key in bulk lookups, the mapping entries prefetched, then the
+ * verdicts.
  */
 #include "pipelines/overlay/ovl_pkt.h"
 
@@ -21,54 +26,77 @@ static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 	return ROUTE_NEXT_DROP;
 }
 
-static uint8_t route_one(struct rte_mbuf *m)
+/* Pass 1: the route. Returns the edge, or OVL_PENDING when the packet
+ * needs the mapping `key`. */
+static inline uint8_t route(struct rte_mbuf *m, struct ss_ovl_ipkey *key)
 {
 	struct ss_meta *meta = ss_meta(m);
 	const struct ss_layer *l = ss_overlay_tenant(meta);
-	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *dst = ovl_dst_ip(rte_pktmbuf_mtod(m, uint8_t *), l);
 	const struct ss_ovl_eni *e = ss_ovl_eni_get(meta->eni);
-	const struct ss_ovl_route *r;
-	const struct ss_ovl_mapping *map;
+	const struct ss_ovl_route *ent;
 	int fam = ovl_fam(l);
 	uint16_t vnet;
+	uint8_t action;
 
 	if (unlikely(e == NULL))
 		return drop(m, SS_DROP_ENI_MISS);   /* deleted since overlay_host */
-	r = ss_ovl_route_find(e->group, fam, ovl_dst_ip(frame, l));
-	if (unlikely(r == NULL))
+	if (unlikely(!ss_ovl_route_find(e->group, fam, dst, &action, &vnet, &ent)))
 		return drop(m, SS_DROP_ROUTE_MISS);
-	switch (r->action) {
+	switch (action) {
 	case SS_OVL_RT_VNET:
-		vnet = r->vnet ? r->vnet : e->vnet;
-		map = ss_ovl_mapping_find(vnet, fam, ovl_dst_ip(frame, l));
-		break;
+		ss_ovl_ipkey(key, fam, vnet ? vnet : e->vnet, dst);
+		return OVL_PENDING;
 	case SS_OVL_RT_VNET_DIRECT:
-		vnet = r->vnet ? r->vnet : e->vnet;
-		map = ss_ovl_mapping_find(vnet, r->fam, r->overlay_ip);
-		break;
+		ss_ovl_ipkey(key, ent->fam, vnet ? vnet : e->vnet, ent->overlay_ip);
+		return OVL_PENDING;
 	case SS_OVL_RT_DIRECT:
 		meta->ovl_flags |= SS_OVL_F_DIRECT;
 		return ROUTE_NEXT_ENCAP;
 	default:
 		return drop(m, SS_DROP_ROUTE_DROP);
 	}
-	if (unlikely(map == NULL))
+}
+
+/* Pass 3: the mapping found (or not) for key. */
+static inline uint8_t map(struct rte_mbuf *m, const struct ss_ovl_ipkey *key,
+			  const struct ss_ovl_mapping *mp)
+{
+	struct ss_meta *meta = ss_meta(m);
+	const struct ss_ovl_eni *e;
+
+	if (unlikely(mp == NULL))
 		return drop(m, SS_DROP_MAPPING_MISS);
-	meta->ovl_tgt = &map->tgt;
-	meta->vni = map->use_dst_vni ? ss_ovl_vnet_get(vnet)->vni : e->vni;
+	e = ss_ovl_eni_get(meta->eni);
+	if (unlikely(e == NULL))
+		return drop(m, SS_DROP_ENI_MISS);
+	meta->ovl_tgt = &mp->tgt;
+	meta->vni = mp->use_dst_vni ? ss_ovl_vnet_get(key->vnet)->vni : e->vni;
 	return ROUTE_NEXT_ENCAP;
 }
 
 static uint16_t route_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			      uint16_t nb_objs)
 {
+	struct ss_ovl_ipkey keys[RTE_GRAPH_BURST_SIZE];
+	uint64_t vals[RTE_GRAPH_BURST_SIZE];
+	uint16_t pkt[RTE_GRAPH_BURST_SIZE];
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	uint16_t n = 0;
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		if (i + 4 < nb_objs)
 			rte_prefetch0(ss_meta(objs[i + 4]));
-		next[i] = route_one(objs[i]);
+		next[i] = route(objs[i], &keys[n]);
+		if (next[i] == OVL_PENDING)
+			pkt[n++] = i;
 	}
+	ovl_hash_lookup_n(&ss_ovl.map, keys, sizeof(keys[0]), n, vals);
+	for (uint16_t j = 0; j < n; j++)
+		if (vals[j])
+			rte_prefetch0((const void *)(uintptr_t)vals[j]);
+	for (uint16_t j = 0; j < n; j++)
+		next[pkt[j]] = map(objs[pkt[j]], &keys[j], (const void *)(uintptr_t)vals[j]);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

@@ -98,4 +98,27 @@ static inline uint64_t ovl_hash_lookup_bulk(const struct ovl_hash *h, const void
 	return hits;
 }
 
+/* Look up n keys laid out `stride` bytes apart, in bulk (the buckets and
+ * keys of up to 64 lookups are fetched in parallel). vals[i] = the value,
+ * or 0 when absent: no table stores 0 (indices start at 1, counts at 1,
+ * pointers are not NULL). */
+static inline void ovl_hash_lookup_n(const struct ovl_hash *h, const void *keys, size_t stride,
+				     uint32_t n, uint64_t *vals)
+{
+	const struct rte_hash *t = __atomic_load_n(&h->live, __ATOMIC_ACQUIRE);
+	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
+
+	for (uint32_t base = 0; base < n; base += RTE_HASH_LOOKUP_BULK_MAX) {
+		uint32_t m = n - base < RTE_HASH_LOOKUP_BULK_MAX ? n - base : RTE_HASH_LOOKUP_BULK_MAX;
+		uint64_t hits = 0;
+
+		for (uint32_t j = 0; j < m; j++)
+			kp[j] = (const uint8_t *)keys + (base + j) * stride;
+		rte_hash_lookup_bulk_data(t, kp, m, &hits, (void **)&vals[base]);
+		for (uint32_t j = 0; j < m; j++)
+			if (!((hits >> j) & 1))
+				vals[base + j] = 0;
+	}
+}
+
 #endif

@@ -31,6 +31,10 @@
  * (ctlplane: rw before launch, dataplane: ro). 0 = none: go straight on. */
 extern uint8_t ss_ovl_edge_policy_host, ss_ovl_edge_policy_fabric, ss_ovl_edge_policy_in;
 
+/* A node's "not decided yet, the next bulk lookup decides" mark in its
+ * next[] array: above any edge (policy edges are added after the static ones). */
+#define OVL_PENDING 0xff
+
 #define OVL_IPPROTO_ICMP 1
 #define OVL_IPPROTO_UDP 17
 #define OVL_IPPROTO_ICMPV6 58

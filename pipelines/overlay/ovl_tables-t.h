@@ -21,6 +21,7 @@
 #define SS_OVL_MAX_NEXT_HOPS 16    /* underlay ECMP width (the API's limit) */
 #define SS_OVL_MAX_GROUPS 32767    /* route groups: scope = group * 2 + (IPv6) */
 #define SS_OVL_DSCP_COPY 0xff      /* ENI without `dscp`: copy the inner DSCP */
+#define SS_OVL_VNI_DIR (1u << 16)  /* the VNI is in the direction table */
 
 /* switch.set: published by pointer (copy on write). */
 struct ss_ovl_switch {
@@ -80,7 +81,13 @@ enum ss_ovl_route_action {
 	SS_OVL_RT_DROP,
 };
 
-/* route.add: an LPM next hop in a route group's scope (pool entry). */
+/* route.add: the LPM next hop of a route group's scope. Actions other than
+ * vnet_direct fit in the 21-bit next hop itself (SS_OVL_RT_INLINE | action
+ * << 16 | vnet), so the common case costs no memory access beyond the LPM;
+ * vnet_direct's next hop is the index of a pool entry (< 2^20). */
+#define SS_OVL_RT_INLINE (1u << 20)
+#define SS_OVL_RT_POOL_MAX (SS_OVL_RT_INLINE - 1)
+
 struct ss_ovl_route {
 	uint8_t action;                /* enum ss_ovl_route_action */
 	uint8_t fam;                   /* overlay_ip's */
@@ -154,8 +161,7 @@ struct ss_ovl {
 	/* dataplane: ro; ctlplane: rw in commit */
 	struct ss_ovl_switch *sw;
 	struct ovl_hash vip;           /* ipkey(vnet 0) -> 1 */
-	struct ovl_hash dir;           /* vni -> 1 (appliance-mode VNIs) */
-	struct ovl_hash vni;           /* vni -> vnet index */
+	struct ovl_hash vni;           /* vni -> vnet index | SS_OVL_VNI_DIR */
 	struct ovl_hash eni_host;      /* host_key -> eni index */
 	struct ovl_hash eni_vnet;      /* vmac_key -> eni index */
 	struct ovl_hash eni_app;       /* vmac_key(vnet 0) -> eni index (ENIs without port) */

@@ -271,7 +271,6 @@ int ss_ovl_tables_init(const struct ss_ctl_limits *l)
 	ovl_kmap_init(&o->group_delta, sizeof(uint32_t));
 	ovl_kmap_init(&o->inb_delta, sizeof(uint32_t));
 	rc = ovl_hash_init(&o->vip, "vip", sizeof(struct ss_ovl_ipkey), 64);
-	rc = rc ?: ovl_hash_init(&o->dir, "dir", sizeof(uint32_t), 64);
 	rc = rc ?: ovl_hash_init(&o->vni, "vni", sizeof(uint32_t), 256);
 	rc = rc ?: ovl_hash_init(&o->eni_host, "enih", sizeof(struct ss_ovl_host_key), 256);
 	rc = rc ?: ovl_hash_init(&o->eni_vnet, "eniv", sizeof(struct ss_ovl_vmac_key), 256);
@@ -282,7 +281,7 @@ int ss_ovl_tables_init(const struct ss_ctl_limits *l)
 	rc = rc ?: ovl_hash_init(&o->inb, "inb", sizeof(struct ss_ovl_inb_key), 256);
 	rc = rc ?: ovl_lpm_init(&o->lpm);
 	rc = rc ?: ovl_pool_init(&o->routes, sizeof(struct ss_ovl_route),
-				 RTE_MIN(lim(l->max_routes, 1u << 20), OVL_LPM_NH_MAX));
+				 RTE_MIN(lim(l->max_routes, 1u << 20), SS_OVL_RT_POOL_MAX));
 	rc = rc ?: ovl_pool_init(&o->uroutes, sizeof(struct ss_ovl_uroute),
 				 RTE_MIN(lim(l->max_underlay_routes, 1u << 16), OVL_LPM_NH_MAX));
 	rc = rc ?: ovl_pool_init(&o->maps, sizeof(struct ss_ovl_mapping),
@@ -311,7 +310,6 @@ void ss_ovl_tables_fini(void)
 	}
 	rte_free(o->sw);
 	ovl_hash_fini(&o->vip);
-	ovl_hash_fini(&o->dir);
 	ovl_hash_fini(&o->vni);
 	ovl_hash_fini(&o->eni_host);
 	ovl_hash_fini(&o->eni_vnet);
@@ -368,7 +366,7 @@ static const struct {
 static struct ovl_hash *const *hashes(void)
 {
 	static struct ovl_hash *const h[] = {
-		&ss_ovl.vip, &ss_ovl.dir, &ss_ovl.vni, &ss_ovl.eni_host, &ss_ovl.eni_vnet,
+		&ss_ovl.vip, &ss_ovl.vni, &ss_ovl.eni_host, &ss_ovl.eni_vnet,
 		&ss_ovl.eni_app, &ss_ovl.map, &ss_ovl.paref, &ss_ovl.pav, &ss_ovl.inb, NULL,
 	};
 	return h;

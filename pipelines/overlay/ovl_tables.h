@@ -45,8 +45,25 @@ const char *ss_ovl_eni_name(uint32_t index);
 
 /* ---- data plane lookups -------------------------------------------------- */
 
-/* The inbound route of (ENI, VNI) that matches the outer source address:
- * longest prefix, then lowest priority. NULL when none matches. */
+/* The first rule of an (ENI, VNI)'s inbound routes that matches the outer
+ * source (the list is sorted: longest prefix, then lowest priority). */
+static inline const struct ss_ovl_inb_rule *ss_ovl_inb_list_match(const struct ss_ovl_inb_list *l,
+								   int fam, const uint8_t *src)
+{
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct ss_ovl_inb_rule *r = &l->r[i];
+		uint32_t full = r->plen / 8, rest = r->plen % 8;
+
+		if (r->fam != fam || memcmp(r->addr, src, full) != 0)
+			continue;
+		if (rest && ((src[full] ^ r->addr[full]) & (uint8_t)(0xff << (8 - rest))))
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+/* The same, looked up by (ENI, VNI). NULL when none matches. */
 const struct ss_ovl_inb_rule *ss_ovl_inb_match(uint32_t eni, uint32_t vni, int fam,
 					       const uint8_t *src);
 
@@ -106,15 +123,26 @@ static inline int ss_ovl_is_vip(const struct ss_ovl_switch *sw, int fam, const u
 	return ovl_hash_lookup(&ss_ovl.vip, &k, &v);
 }
 
-static inline const struct ss_ovl_route *ss_ovl_route_find(uint16_t group, int fam,
-							   const uint8_t *dst)
+/* The outbound route of `dst` in a route group: 1 and *action, *vnet (0:
+ * the ENI's), *ent (vnet_direct only: its overlay_ip), 0 when none. */
+static inline int ss_ovl_route_find(uint16_t group, int fam, const uint8_t *dst, uint8_t *action,
+				    uint16_t *vnet, const struct ss_ovl_route **ent)
 {
 	uint32_t nh;
 
 	if (group == 0 ||
 	    !ovl_lpm_lookup(&ss_ovl.lpm, (uint16_t)(group * 2 + (fam == 6)), fam, dst, &nh))
-		return NULL;
-	return (const struct ss_ovl_route *)ovl_pool_get(&ss_ovl.routes, nh);
+		return 0;
+	if (nh & SS_OVL_RT_INLINE) {
+		*action = (uint8_t)(nh >> 16 & 0xf);
+		*vnet = (uint16_t)nh;
+		*ent = NULL;
+	} else {
+		*ent = (const struct ss_ovl_route *)ovl_pool_get(&ss_ovl.routes, nh);
+		*action = (*ent)->action;
+		*vnet = (*ent)->vnet;
+	}
+	return 1;
 }
 
 static inline const struct ss_ovl_uroute *ss_ovl_uroute_find(int fam, const uint8_t *dst)

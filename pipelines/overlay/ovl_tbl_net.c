@@ -64,6 +64,17 @@ int ovl_stage_vip(const struct ss_change *c, char *err, size_t errlen)
 	return rc ? ovl_err(rc, err, errlen, "vip %s: out of memory", ovl_json_str(o, "ip")) : 0;
 }
 
+/* The VNI table answers both questions of SPEC 3.2 step 3 in one lookup:
+ * direction-table membership (SS_OVL_VNI_DIR) and the VNET of the VNI. */
+static int vni_update(uint32_t vni, uint64_t clear, uint64_t set)
+{
+	uint64_t v = 0;
+
+	ovl_hash_get(&ss_ovl.vni, &vni, &v, NULL);
+	v = (v & ~clear) | set;
+	return v ? ovl_hash_set(&ss_ovl.vni, &vni, v) : ovl_hash_del(&ss_ovl.vni, &vni);
+}
+
 int ovl_stage_direction(const struct ss_change *c, char *err, size_t errlen)
 {
 	const json_t *o = ovl_chg_obj(c);
@@ -72,8 +83,8 @@ int ovl_stage_direction(const struct ss_change *c, char *err, size_t errlen)
 
 	if (ovl_json_uint(o, "vni", &vni) != 1)
 		return ovl_err(-EINVAL, err, errlen, "direction: bad vni");
-	rc = c->op == SS_CHANGE_DELETE ? ovl_hash_del(&ss_ovl.dir, &vni)
-				       : ovl_hash_set(&ss_ovl.dir, &vni, 1);
+	rc = c->op == SS_CHANGE_DELETE ? vni_update(vni, SS_OVL_VNI_DIR, 0)
+				       : vni_update(vni, 0, SS_OVL_VNI_DIR);
 	return rc ? ovl_err(rc, err, errlen, "direction %u: out of memory", vni) : 0;
 }
 
@@ -91,8 +102,7 @@ int ovl_stage_vnet(const struct ss_change *c, char *err, size_t errlen)
 	if (c->op == SS_CHANGE_DELETE) {
 		if (idx == 0)
 			return 0;
-		uint32_t vni = ss_ovl.vnets[idx].vni;
-		if (ovl_hash_del(&ss_ovl.vni, &vni) != 0 ||
+		if (vni_update(ss_ovl.vnets[idx].vni, 0xffff, 0) != 0 ||
 		    ovl_name_del(&ss_ovl.vnet_stage, name) != 0 ||
 		    ovl_ids_release(&ss_ovl.vnet_ids, idx) != 0)
 			return ovl_err(-ENOMEM, err, errlen, "vnet %s: out of memory", name);
@@ -124,7 +134,7 @@ int ovl_stage_vnet(const struct ss_change *c, char *err, size_t errlen)
 		v->has_gw6 = 1;
 		memcpy(v->gw6, a, 16);
 	}
-	if (ovl_hash_set(&ss_ovl.vni, &v->vni, idx) != 0 ||
+	if (vni_update(v->vni, 0xffff, idx) != 0 ||
 	    ovl_name_set(&ss_ovl.vnet_stage, name, idx) != 0)
 		return ovl_err(-ENOMEM, err, errlen, "vnet %s: out of memory", name);
 	return 0;

@@ -44,7 +44,8 @@ int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen)
 	struct ovl_lpm_rule r;
 	struct ss_ovl_route *rt;
 	uint32_t cur, idx;
-	uint16_t g;
+	uint16_t g, vnet;
+	uint8_t act = 0;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -55,7 +56,7 @@ int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen)
 	g = (uint16_t)ovl_name_get(&ss_ovl.group_names, &ss_ovl.group_stage, group);
 	r.scope = (uint16_t)(g * 2 + (r.fam == 6));
 	if (g != 0 && ovl_lpm_get(&ss_ovl.lpm, &r, &cur)) {
-		if (ovl_pool_release(&ss_ovl.routes, cur) != 0)
+		if (!(cur & SS_OVL_RT_INLINE) && ovl_pool_release(&ss_ovl.routes, cur) != 0)
 			return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
 		if (c->op == SS_CHANGE_DELETE) {
 			rc = ovl_lpm_del(&ss_ovl.lpm, &r);
@@ -71,21 +72,26 @@ int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen)
 			return rc;
 		r.scope = (uint16_t)(g * 2 + (r.fam == 6));
 	}
-	rc = ovl_pool_alloc(&ss_ovl.routes, &idx, (void **)&rt);
-	if (rc != 0)
-		return ovl_err(rc, err, errlen, "%s: %s", what,
-			       rc == -ENOSPC ? "route table full (tables.routes)" : "out of memory");
 	for (uint8_t a = SS_OVL_RT_VNET; a <= SS_OVL_RT_DROP; a++)
 		if (action && strcmp(action, route_actions[a]) == 0)
-			rt->action = a;
-	if (rt->action == 0)
+			act = a;
+	if (act == 0)
 		return ovl_err(-EINVAL, err, errlen, "%s: bad action", what);
-	rt->vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
 	if (rc != 0)
 		return rc;
-	if (rt->action == SS_OVL_RT_VNET_DIRECT &&
-	    ovl_json_ip(o, "overlay_ip", &rt->fam, rt->overlay_ip) != 1)
-		return ovl_err(-EINVAL, err, errlen, "%s: vnet_direct needs overlay_ip", what);
+	if (act != SS_OVL_RT_VNET_DIRECT) {
+		idx = SS_OVL_RT_INLINE | (uint32_t)act << 16 | vnet;
+	} else {
+		rc = ovl_pool_alloc(&ss_ovl.routes, &idx, (void **)&rt);
+		if (rc != 0)
+			return ovl_err(rc, err, errlen, "%s: %s", what, rc == -ENOSPC
+				       ? "vnet_direct route table full (tables.routes)" : "out of memory");
+		rt->action = act;
+		rt->vnet = vnet;
+		if (ovl_json_ip(o, "overlay_ip", &rt->fam, rt->overlay_ip) != 1)
+			return ovl_err(-EINVAL, err, errlen, "%s: vnet_direct needs overlay_ip", what);
+	}
 	rc = ovl_lpm_set(&ss_ovl.lpm, &r, idx);
 	return rc ? ovl_err(rc, err, errlen, "%s: out of memory", what) : 0;
 }
@@ -275,15 +281,5 @@ const struct ss_ovl_inb_rule *ss_ovl_inb_match(uint32_t eni, uint32_t vni, int f
 	if (!ovl_hash_lookup(&ss_ovl.inb, &k, &v))
 		return NULL;
 	l = (const void *)(uintptr_t)v;
-	for (uint32_t i = 0; i < l->n; i++) {
-		const struct ss_ovl_inb_rule *r = &l->r[i];
-		uint32_t full = r->plen / 8, rest = r->plen % 8;
-
-		if (r->fam != fam || memcmp(r->addr, src, full) != 0)
-			continue;
-		if (rest && ((src[full] ^ r->addr[full]) & (uint8_t)(0xff << (8 - rest))))
-			continue;
-		return r;
-	}
-	return NULL;
+	return ss_ovl_inb_list_match(l, fam, src);
 }

@@ -97,18 +97,23 @@ def scen_outbound(tmp, nflows, nroutes=100000, nmappings=1 << 20):
                                               "vnet": "bench", "port": "host0", "route_group": "rg"}}
              for k in range(enis)]
     # 10.0.0.0/12 holds the mappings: 4096 /24 routes there, the rest
-    # elsewhere, /24 and /28 mixed (LPM depth beyond 24 bits too)
+    # elsewhere, /16 to /24 like a tenant's route table
     routes = ["10.%d.%d.0/24" % (k >> 8, k & 255) for k in range(4096)]
-    k = 0
+    seen, k = set(routes), 0
     while len(routes) < nroutes:
-        routes.append("%d.%d.%d.%d/%d" % (20 + (k >> 16), k >> 8 & 255, k & 255,
-                                          16 * (k & 1), 24 + 4 * (k & 1)))
+        plen = 16 + k % 9
+        net = ((20 << 24) + ((k // 9) << (32 - plen))) & (0xffffffff << (32 - plen))
+        r = "%d.%d.%d.%d/%d" % (net >> 24, net >> 16 & 255, net >> 8 & 255, net & 255, plen)
+        if r not in seen:
+            seen.add(r)
+            routes.append(r)
         k += 1
     boot += [{"method": "route.add", "params": {"entries": [
         {"group": "rg", "prefix": r, "action": "vnet"} for r in routes[b:b + 50000]]}}
         for b in range(0, len(routes), 50000)]
     ent = [{"vnet": "bench", "ip": "10.%d.%d.%d" % (i >> 16, i >> 8 & 255, i & 255),
-            "underlay_ip": "100.%d.%d.%d" % (64 + (i >> 16 & 63), i >> 8 & 255, i & 255),
+            # 64 VMs per host: 16k PAs
+            "underlay_ip": "100.64.%d.%d" % (i >> 14 & 63, i >> 6 & 255),
             "mac": "02:00:%02x:%02x:%02x:%02x" % (i >> 24 & 255, i >> 16 & 255, i >> 8 & 255, i & 255)}
            for i in range(nmappings)]
     boot += [{"method": "mapping.add", "params": {"entries": ent[b:b + 100000]}}

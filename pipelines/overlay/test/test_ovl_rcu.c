@@ -62,7 +62,10 @@ static void *reader(void *arg)
 			uint8_t i = (uint8_t)(rand_r(&seed) % NI), j = (uint8_t)(rand_r(&seed) % NJ + 1);
 			uint8_t a[16] = { 10, i, 0, j };
 			const struct ss_ovl_mapping *m = ss_ovl_mapping_find(vnet, 4, a);
-			const struct ss_ovl_route *r = ss_ovl_route_find(group, 4, a);
+			const struct ss_ovl_route *r = NULL;
+			uint8_t act = 0;
+			uint16_t rv;
+			ss_ovl_route_find(group, 4, a, &act, &rv, &r);
 			const struct ss_ovl_eni *e = ss_ovl_eni_get(eni);
 			struct ss_ovl_mapping mc;
 			struct ss_ovl_route rc;

@@ -57,7 +57,8 @@ static void test_switch_vip_direction(void **state)
 	assert_true(vip("fd00::100"));
 	assert_false(vip("10.0.0.2"));
 	assert_false(vip("fd00::2"));
-	assert_true(ovl_hash_lookup(&ss_ovl.dir, &vni, &v));
+	assert_true(ovl_hash_lookup(&ss_ovl.vni, &vni, &v));
+	assert_int_equal(v, SS_OVL_VNI_DIR);   /* a direction VNI without a VNET */
 
 	/* switch.set without underlay_ip6: the old IPv6 VIP goes away */
 	SET(&T, "switch", "{\"underlay_ip\": \"10.0.0.9\"}");
@@ -70,7 +71,7 @@ static void test_switch_vip_direction(void **state)
 	assert_false(vip("10.0.0.100"));
 	assert_true(vip("fd00::100"));
 	assert_false(ss_ovl_switch_get()->has_mac);
-	assert_false(ovl_hash_lookup(&ss_ovl.dir, &vni, &v));
+	assert_false(ovl_hash_lookup(&ss_ovl.vni, &vni, &v));
 }
 
 static void test_vnet(void **state)
@@ -89,6 +90,15 @@ static void test_vnet(void **state)
 	assert_true(ovl_hash_lookup(&ss_ovl.vni, &vni, &v));
 	assert_int_equal(v, a);
 	assert_int_equal(ss_ovl_vnet_get((uint16_t)a)->vni, 100);
+	/* a direction entry on a VNET's VNI: both answers in one value */
+	ADD(&T, "direction", "{\"vni\": 100}");
+	TXN_OK(&T);
+	assert_true(ovl_hash_lookup(&ss_ovl.vni, &vni, &v));
+	assert_int_equal(v, a | SS_OVL_VNI_DIR);
+	DEL(&T, "direction", "{\"vni\": 100}");
+	TXN_OK(&T);
+	assert_true(ovl_hash_lookup(&ss_ovl.vni, &vni, &v));
+	assert_int_equal(v, a);
 	assert_true(ss_ovl_vnet_get((uint16_t)a)->has_gw4);
 	assert_false(ss_ovl_vnet_get((uint16_t)a)->has_gw6);
 	assert_true(ss_ovl_vnet_get((uint16_t)b)->has_gw6);
@@ -296,18 +306,27 @@ static void test_eni(void **state)
 	assert_int_equal(eni_by_vmac("B", "02:00:00:00:01:02"), -1);
 }
 
-static const struct ss_ovl_route *route(const char *group, const char *dst)
+struct rt {
+	uint8_t action;
+	uint16_t vnet;
+	const struct ss_ovl_route *ent;
+};
+
+static const struct rt *route(const char *group, const char *dst)
 {
+	static struct rt r;
 	uint8_t fam, a[16];
 	int g = ss_ovl_group_index(group);
 
 	ip(dst, &fam, a);
-	return g > 0 ? ss_ovl_route_find((uint16_t)g, fam, a) : NULL;
+	if (g <= 0 || !ss_ovl_route_find((uint16_t)g, fam, a, &r.action, &r.vnet, &r.ent))
+		return NULL;
+	return &r;
 }
 
 static void test_routes(void **state)
 {
-	const struct ss_ovl_route *r;
+	const struct rt *r;
 
 	(void)state;
 	base_vnets();
@@ -330,8 +349,10 @@ static void test_routes(void **state)
 	r = route("g", "10.2.3.4");
 	assert_int_equal(r->action, SS_OVL_RT_VNET_DIRECT);
 	assert_int_equal(r->vnet, ss_ovl_vnet_index("B"));
-	assert_int_equal(r->fam, 4);
-	assert_int_equal(r->overlay_ip[3], 9);
+	assert_non_null(r->ent);
+	assert_int_equal(r->ent->fam, 4);
+	assert_int_equal(r->ent->overlay_ip[3], 9);
+	assert_null(route("g", "10.1.1.1")->ent);   /* inline next hop */
 	assert_int_equal(route("g", "192.168.0.1")->action, SS_OVL_RT_DIRECT);
 	assert_int_equal(route("h", "10.1.1.1")->action, SS_OVL_RT_DROP);
 	assert_null(route("h", "192.168.0.1"));
@@ -371,7 +392,6 @@ static void test_routes(void **state)
 static void test_route_table_growth(void **state)
 {
 	char buf[160];
-	uint8_t a[16] = { 0 };
 	int i;
 
 	(void)state;
@@ -383,20 +403,18 @@ static void test_route_table_growth(void **state)
 	TXN_OK(&T);
 	for (int round = 0; round < 2; round++) {
 		for (i = 0; i < 1200; i++) {
-			const struct ss_ovl_route *r;
-			a[0] = 10;
-			a[1] = (uint8_t)(i / 250);
-			a[2] = (uint8_t)(i % 250);
-			a[3] = 1;
-			r = ss_ovl_route_find((uint16_t)ss_ovl_group_index("g"), 4, a);
+			char s[32];
+			const struct rt *r;
+			snprintf(s, sizeof(s), "10.%d.%d.1", i / 250, i % 250);
+			r = route("g", s);
 			if (round == 1 && i % 3 == 0) {
 				assert_null(r);
 				continue;
 			}
 			assert_non_null(r);
 			assert_int_equal(r->action, i % 2 ? SS_OVL_RT_DROP : SS_OVL_RT_DIRECT);
-			a[3] = 2;
-			assert_null(ss_ovl_route_find((uint16_t)ss_ovl_group_index("g"), 4, a));
+			snprintf(s, sizeof(s), "10.%d.%d.2", i / 250, i % 250);
+			assert_null(route("g", s));
 		}
 		if (round == 1)
 			break;
