@@ -41,8 +41,7 @@ enum ss_ct_kind {
 };
 
 struct ss_ct_info {
-	struct ss_ct_key key;
-	struct ss_acl_key acl;
+	struct ss_ct_key key;     /* the packet's flow (a miss: its classifier key too) */
 	struct ss_ct_key emb;     /* SS_CT_K_ICMP_ERR */
 	struct ss_ct_frag_key frag; /* fragments (first and later) */
 	uint8_t kind;
@@ -58,8 +57,13 @@ struct ss_ct_info {
 void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_info *out);
 
 /* A non-first fragment's flow ports (as its first fragment recorded them)
- * complete its keys. */
+ * complete its key. */
 void ss_ct_extract_ports(struct ss_ct_info *out, uint16_t sport, uint16_t dport);
+
+/* The classifier key of the packet a flow key describes, sent by endpoint
+ * `side` (0: a): addresses, protocol, and the ports for TCP and UDP only
+ * (0 for every other protocol, as the ACL rules see them). */
+void ss_ct_acl_key(const struct ss_ct_key *k, uint8_t side, struct ss_acl_key *a);
 
 /* Canonical key from a source/destination (v6: 16-byte addresses, else 4)
  * and ports; returns the side of the source (0: a). */

@@ -32,30 +32,45 @@ static inline uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Order of two addresses as big-endian numbers: <0, 0, >0. */
+static inline int addr_cmp(const uint8_t *x, const uint8_t *y, int v6)
+{
+	if (!v6) {
+		uint32_t a = rd32(x), b = rd32(y);
+
+		return (a > b) - (a < b);
+	}
+	uint64_t a, b;
+
+	memcpy(&a, x, 8);
+	memcpy(&b, y, 8);
+	if (a == b) {
+		memcpy(&a, x + 8, 8);
+		memcpy(&b, y + 8, 8);
+	}
+	a = rte_be_to_cpu_64(a);
+	b = rte_be_to_cpu_64(b);
+	return (a > b) - (a < b);
+}
+
 uint8_t ss_ct_key_make(struct ss_ct_key *k, uint32_t eni, uint8_t proto, int v6,
 		       const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport)
 {
-	size_t alen = v6 ? 16 : 4;
-	int c = memcmp(src, dst, alen);
+	int c = addr_cmp(src, dst, v6);
+	uint8_t side;
 
+	if (c == 0)
+		c = sport < dport ? -1 : sport > dport;
+	side = c > 0;
 	memset(k, 0, sizeof(*k));
 	k->eni = eni;
 	k->proto = proto;
 	k->v6 = (uint8_t)!!v6;
-	if (c == 0)
-		c = sport < dport ? -1 : sport > dport;
-	if (c <= 0) {
-		memcpy(k->a, src, alen);
-		memcpy(k->b, dst, alen);
-		k->pa = sport;
-		k->pb = dport;
-		return 0;
-	}
-	memcpy(k->a, dst, alen);
-	memcpy(k->b, src, alen);
-	k->pa = dport;
-	k->pb = sport;
-	return 1;
+	memcpy(k->a, side ? dst : src, v6 ? 16 : 4);
+	memcpy(k->b, side ? src : dst, v6 ? 16 : 4);
+	k->pa = side ? dport : sport;
+	k->pb = side ? sport : dport;
+	return side;
 }
 
 /* An echo exchange is a connection from the requester's port `id` to the
@@ -179,7 +194,7 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 {
 	const struct ss_layer *l = p->l;
 	const uint8_t *d = p->data, *ip, *src, *dst;
-	uint16_t sport = 0, dport = 0, csp = 0, cdp = 0;
+	uint16_t csp = 0, cdp = 0;
 	uint32_t end;
 	int v6;
 
@@ -223,8 +238,8 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 			out->tcp_flags = d[l->l4_off + 13];
 			/* fallthrough */
 		case P_UDP:
-			sport = csp = l->sport;
-			dport = cdp = l->dport;
+			csp = l->sport;
+			cdp = l->dport;
 			break;
 		case P_ICMP:
 		case P_ICMPV6: {
@@ -243,21 +258,6 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 			break;
 		}
 	}
-	/* the classifier sees TCP/UDP ports, 0 for every other protocol */
-	memset(&out->acl, 0, sizeof(out->acl));
-	out->acl.proto = l->proto;
-	out->acl.v6 = (uint8_t)v6;
-	if (v6) {
-		memcpy(out->acl.a6.src, src, 16);
-		memcpy(out->acl.a6.dst, dst, 16);
-		out->acl.a6.sport = rte_cpu_to_be_16(sport);
-		out->acl.a6.dport = rte_cpu_to_be_16(dport);
-	} else {
-		memcpy(&out->acl.a4.src, src, 4);
-		memcpy(&out->acl.a4.dst, dst, 4);
-		out->acl.a4.sport = rte_cpu_to_be_16(sport);
-		out->acl.a4.dport = rte_cpu_to_be_16(dport);
-	}
 	out->side = ss_ct_key_make(&out->key, p->eni, l->proto, v6, src, dst, csp, cdp);
 	/* what may open a connection: a TCP SYN without ACK or RST (mid-stream
 	 * TCP without a flow is forwarded by the ACL verdict but not tracked),
@@ -270,19 +270,32 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 void ss_ct_extract_ports(struct ss_ct_info *out, uint16_t sport, uint16_t dport)
 {
 	const struct ss_ct_frag_key *f = &out->frag;
-	uint16_t asp = 0, adp = 0;
 
-	if (f->proto == P_TCP || f->proto == P_UDP) {
-		asp = sport;
-		adp = dport;
-	}
-	if (f->v6) {
-		out->acl.a6.sport = rte_cpu_to_be_16(asp);
-		out->acl.a6.dport = rte_cpu_to_be_16(adp);
-	} else {
-		out->acl.a4.sport = rte_cpu_to_be_16(asp);
-		out->acl.a4.dport = rte_cpu_to_be_16(adp);
-	}
 	out->side = ss_ct_key_make(&out->key, f->eni, f->proto, f->v6, f->src, f->dst, sport,
 				   dport);
+}
+
+void ss_ct_acl_key(const struct ss_ct_key *k, uint8_t side, struct ss_acl_key *a)
+{
+	const uint8_t *src = side ? k->b : k->a, *dst = side ? k->a : k->b;
+	uint16_t sp = 0, dp = 0;
+
+	if (k->proto == P_TCP || k->proto == P_UDP) {
+		sp = side ? k->pb : k->pa;
+		dp = side ? k->pa : k->pb;
+	}
+	a->proto = k->proto;
+	a->v6 = k->v6;
+	a->pad[0] = a->pad[1] = 0;
+	if (k->v6) {
+		memcpy(a->a6.src, src, 16);
+		memcpy(a->a6.dst, dst, 16);
+		a->a6.sport = rte_cpu_to_be_16(sp);
+		a->a6.dport = rte_cpu_to_be_16(dp);
+	} else {
+		memcpy(&a->a4.src, src, 4);
+		memcpy(&a->a4.dst, dst, 4);
+		a->a4.sport = rte_cpu_to_be_16(sp);
+		a->a4.dport = rte_cpu_to_be_16(dp);
+	}
 }

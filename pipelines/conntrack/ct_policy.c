@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <rte_hash.h>
+#include <rte_prefetch.h>
 
 #include "pipelines/conntrack/ct.h"
 #include "pipelines/conntrack/ct_int.h"
@@ -31,35 +32,8 @@
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 #define P_TCP 6
-#define P_UDP 17
 
 enum act { A_DONE = 0, A_FLOW, A_RECHECK, A_ACL };
-
-/* The connection's first packet, from a flow key and its initiator side. */
-static void initiator_key(const struct ss_ct_key *k, uint8_t side, struct ss_acl_key *a)
-{
-	const uint8_t *src = side ? k->b : k->a, *dst = side ? k->a : k->b;
-	uint16_t sp = 0, dp = 0;
-
-	if (k->proto == P_TCP || k->proto == P_UDP) {
-		sp = side ? k->pb : k->pa;
-		dp = side ? k->pa : k->pb;
-	}
-	memset(a, 0, sizeof(*a));
-	a->proto = k->proto;
-	a->v6 = k->v6;
-	if (k->v6) {
-		memcpy(a->a6.src, src, 16);
-		memcpy(a->a6.dst, dst, 16);
-		a->a6.sport = rte_cpu_to_be_16(sp);
-		a->a6.dport = rte_cpu_to_be_16(dp);
-	} else {
-		memcpy(&a->a4.src, src, 4);
-		memcpy(&a->a4.dst, dst, 4);
-		a->a4.sport = rte_cpu_to_be_16(sp);
-		a->a4.dport = rte_cpu_to_be_16(dp);
-	}
-}
 
 static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_info *in,
 			unsigned int dir, uint32_t gen, uint64_t now)
@@ -205,6 +179,10 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 	}
 	if (nl > 0)
 		rte_hash_lookup_bulk(ct->flows.h, keys, nl, pos);
+	/* the entries live apart from the keys: fetch them all before use */
+	for (uint32_t j = 0; j < nl; j++)
+		if (pos[j] >= 0)
+			rte_prefetch0(ss_ct_entry_at(ct, (uint32_t)pos[j]));
 
 	for (uint32_t j = 0; j < nl; j++) {
 		struct ss_ct_info *pi = &in[look[j]];
@@ -252,13 +230,14 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 				continue;
 			}
 			/* the ENI's policy changed since the flow was checked */
-			initiator_key(pi->kind == SS_CT_K_ICMP_ERR ? &pi->emb : &pi->key,
+			ss_ct_acl_key(pi->kind == SS_CT_K_ICMP_ERR ? &pi->emb : &pi->key,
 				      e->init_side, &rkey[nr]);
 			req[nr] = (struct ss_acl_req){ .key = &rkey[nr], .eni = e->eni,
 						       .dir = e->init_dir };
 			act[i] = A_RECHECK;
 		} else {
-			req[nr] = (struct ss_acl_req){ .key = &pi->acl, .eni = p[i].eni,
+			ss_ct_acl_key(&pi->key, pi->side, &rkey[nr]);
+			req[nr] = (struct ss_acl_req){ .key = &rkey[nr], .eni = p[i].eni,
 						       .dir = (uint8_t)dir };
 			act[i] = A_ACL;
 		}
@@ -309,6 +288,7 @@ static void acl_only_chunk(const struct ss_acl_state *acl, unsigned int worker, 
 {
 	struct ss_ct_info in[CHUNK];
 	struct ss_acl_req req[CHUNK];
+	struct ss_acl_key rkey[CHUNK];
 	uint8_t allow[CHUNK], idx[CHUNK];
 	uint32_t i, nr = 0;
 
@@ -317,7 +297,8 @@ static void acl_only_chunk(const struct ss_acl_state *acl, unsigned int worker, 
 		verdict[i] = SS_CT_PASS;
 		if (in[i].kind == SS_CT_K_OTHER)
 			continue;
-		req[nr] = (struct ss_acl_req){ .key = &in[i].acl, .eni = p[i].eni,
+		ss_ct_acl_key(&in[i].key, in[i].side, &rkey[nr]);
+		req[nr] = (struct ss_acl_req){ .key = &rkey[nr], .eni = p[i].eni,
 					       .dir = (uint8_t)dir };
 		idx[nr++] = (uint8_t)i;
 	}

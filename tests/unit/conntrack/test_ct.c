@@ -433,6 +433,36 @@ static void test_icmp(void **state)
 	assert_int_equal(run(f, IN, &t), PASS);
 }
 
+/* Growth: the live flows move to a larger table, state included, and the
+ * per-ENI gauges are recounted. */
+static void test_migrate(void **state)
+{
+	struct fx *f = *state;
+	struct ss_ct *big;
+
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(udp(f, OUT, VM, (uint16_t)(100 + i), PEER, 53), PASS);
+	assert_int_equal(tcp(f, OUT, 0, VM, 999, PEER, 80, TF_SYN), PASS);
+	assert_int_equal(tcp(f, OUT, 0, VM, 999, PEER, 80, TF_FIN), PASS);
+	big = ss_ct_create("ctbig", 4096, 256, 16, 1, NULL, 1000);
+	assert_non_null(big);
+	ss_ct_configure(big, 4096, 10000, 2000);
+	assert_int_equal(ss_ct_migrate(big, f->ct), 41);
+	assert_int_equal(ss_ct_migrate(big, f->ct), 0);   /* the delta pass copies nothing twice */
+	assert_int_equal(ss_ct_eni_flows(big, ENI), 0);
+	ss_ct_gauge_resync(big);
+	assert_int_equal(ss_ct_eni_flows(big, ENI), 41);
+	ss_ct_free(f->ct);
+	f->ct = big;
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(udp(f, IN, PEER, 53, VM, (uint16_t)(100 + i)), PASS);
+	assert_int_equal(udp(f, IN, PEER, 53, VM, 99), DENY);
+	/* the half-closed TCP flow kept its FIN: the peer's FIN starts the timer */
+	assert_int_equal(tcp(f, IN, 0, PEER, 80, VM, 999, TF_FIN | TF_ACK), PASS);
+	f->now += 2000;
+	assert_int_equal(tcp(f, IN, 0, PEER, 80, VM, 999, TF_ACK), DENY);
+}
+
 /* Keys: canonical, both directions equal, side says who sent. */
 static void test_keys(void **state)
 {
@@ -466,6 +496,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 	};
 
 	if (tu_eal_init() < 0) {
