@@ -162,9 +162,11 @@ conn_fail(struct ss_server *s, struct ss_conn *c, int code, const char *msg)
 	conn_events(s, c, EPOLLOUT);
 }
 
-/* Handle the complete lines buffered. -1 if the connection was closed. */
+/* Handle the complete lines buffered until the output is over the high
+ * mark. -1 if the connection was closed, 1 if lines are left while the
+ * output is already empty (call again), else 0. */
 static int
-conn_process(struct ss_ctl *ctl, struct ss_conn *c)
+conn_process_once(struct ss_ctl *ctl, struct ss_conn *c)
 {
 	struct ss_server *s = ctl->server;
 
@@ -208,7 +210,25 @@ conn_process(struct ss_ctl *ctl, struct ss_conn *c)
 	/* backpressure: stop reading while the client is not reading */
 	conn_events(s, c, c->out.len - c->out_off > SS_CTL_OUT_HIGH ? EPOLLOUT
 		    : EPOLLIN | (c->out.len > c->out_off ? EPOLLOUT : 0));
-	return conn_flush(s, c);
+	if (conn_flush(s, c) < 0)
+		return -1;
+	/* everything went out at once: go on with the lines held back */
+	if (c->out.len == c->out_off && c->in_len > c->in_off &&
+	    memchr(c->in + c->in_off, '\n', c->in_len - c->in_off) != NULL)
+		return 1;
+	return 0;
+}
+
+/* Handle the buffered lines, again while the replies leave at once.
+ * -1 if the connection was closed. */
+static int
+conn_process(struct ss_ctl *ctl, struct ss_conn *c)
+{
+	int rc;
+
+	while ((rc = conn_process_once(ctl, c)) > 0)
+		;
+	return rc;
 }
 
 static int
@@ -490,8 +510,9 @@ check_timeouts(struct ss_ctl *ctl, uint64_t now)
 		next = c->next;
 		if (c->out.len > c->out_off)
 			dl = c->last_tx + 3ull * s->timeout_ms;
-		else if (c->in_len > c->in_off && !c->closing)
-			dl = c->last_rx + s->timeout_ms;
+		else if (c->in_len > c->in_off && !c->closing &&
+			 memchr(c->in + c->in_off, '\n', c->in_len - c->in_off) == NULL)
+			dl = c->last_rx + s->timeout_ms;   /* only a partial line waits */
 		if (dl == UINT64_MAX)
 			continue;
 		if (now >= dl) {

@@ -397,6 +397,97 @@ test_peer_credentials(void **state)
 	srv_stop(s);
 }
 
+/* ss_ctl_poll() returns within its timeout, also with a client in the
+ * middle of a request. */
+static void
+test_poll_timeout(void **state)
+{
+	struct srv *s = srv_start(NULL);
+	struct timespec t0, t1;
+	double dt;
+	int fd;
+
+	(void)state;
+	atomic_store(&s->stop, 1);   /* drive the poll from this thread */
+	pthread_join(s->th, NULL);
+	fd = cli(s);
+	put(fd, "{\"jsonrpc\":");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ss_ctl_poll(s->ctl, 150), 0);   /* accept */
+	assert_int_equal(ss_ctl_poll(s->ctl, 150), 0);   /* partial line */
+	assert_int_equal(ss_ctl_poll(s->ctl, 150), 0);   /* nothing */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+	assert_true(dt < 0.45 + 0.3);
+	close(fd);
+	/* srv_stop joins again: restart a thread that exits at once */
+	assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+	srv_stop(s);
+}
+
+/* A client that does not read its replies never blocks the server: its
+ * requests wait (backpressure) while others are served, and it gets every
+ * reply once it reads. */
+static void
+test_slow_reader(void **state)
+{
+	struct srv *s = srv_start(NULL);
+	int slow = cli(s), other = cli(s), i, got = 0;
+	char req[256];
+	size_t big = 0;
+
+	(void)state;
+	put(other, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vnet.add\",\"params\":{\"name\":\"v\",\"vni\":1}}\n");
+	expect_id(other, 1);
+	for (i = 0; i < 20; i++) {
+		char *p = malloc(600000), *q = p;
+		int k;
+
+		q += sprintf(q, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"mapping.add\",\"params\":{\"entries\":[");
+		for (k = 0; k < 500; k++)
+			q += sprintf(q, "%s{\"vnet\":\"v\",\"ip\":\"10.%d.%d.%d\",\"underlay_ip\":\"1.1.1.1\","
+				     "\"mac\":\"02:00:00:00:00:01\"}", k ? "," : "", i, k / 256, k % 256);
+		q += sprintf(q, "]}}\n");
+		put(other, p);
+		expect_id(other, 2);
+		free(p);
+	}
+	/* 60 lists of 10000 mappings (~1 MB each) without reading */
+	for (i = 0; i < 60; i++) {
+		snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"mapping.list\"}\n",
+			 100 + i);
+		put(slow, req);
+	}
+	usleep(300000);
+	/* the other client is served meanwhile */
+	put(other, REQ(3, "system.info"));
+	expect_id(other, 3);
+	/* and the slow one gets all its replies */
+	{
+		char *buf = malloc(1 << 20);
+
+		while (got < 60) {
+			struct pollfd p = { .fd = slow, .events = POLLIN };
+			ssize_t n, k;
+
+			if (poll(&p, 1, 10000) != 1)
+				fail_msg("slow reader: no data after %d replies", got);
+			n = recv(slow, buf, 1 << 20, 0);
+			if (n <= 0)
+				fail_msg("slow reader: closed after %d replies", got);
+			big += (size_t)n;
+			for (k = 0; k < n; k++)
+				got += buf[k] == '\n';
+		}
+		free(buf);
+	}
+	assert_int_equal(got, 60);
+	assert_true(big > (40u << 20));
+	close(slow);
+	close(other);
+	srv_stop(s);
+}
+
 int
 main(void)
 {
@@ -406,6 +497,8 @@ main(void)
 		cmocka_unit_test(test_oversize_request),
 		cmocka_unit_test(test_idle_mid_request),
 		cmocka_unit_test(test_peer_credentials),
+		cmocka_unit_test(test_poll_timeout),
+		cmocka_unit_test(test_slow_reader),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
