@@ -443,6 +443,10 @@ test_slow_reader(void **state)
 		char *p = malloc(600000), *q = p;
 		int k;
 
+		assert_non_null(p);
+		if (p == NULL)
+			return;
+
 		q += sprintf(q, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"mapping.add\",\"params\":{\"entries\":[");
 		for (k = 0; k < 500; k++)
 			q += sprintf(q, "%s{\"vnet\":\"v\",\"ip\":\"10.%d.%d.%d\",\"underlay_ip\":\"1.1.1.1\","
@@ -466,6 +470,9 @@ test_slow_reader(void **state)
 	{
 		char *buf = malloc(1 << 20);
 
+		assert_non_null(buf);
+		if (buf == NULL)
+			return;
 		while (got < 60) {
 			struct pollfd p = { .fd = slow, .events = POLLIN };
 			ssize_t n, k;
