@@ -359,7 +359,7 @@ static int qp_list(void *ctx, struct ss_ctl *ctl, const json_t *params, json_t *
 	json_object_foreach((json_t *)params, key, v) {
 		if (strcmp(key, "limit") != 0) {
 			snprintf(err, errlen, "unknown field \"%.64s\"", key);
-			*err_field = "params";
+			*err_field = key; /* borrowed from params: the caller copies it */
 			return SS_RPC_INVALID_PARAMS;
 		}
 	}

@@ -115,7 +115,7 @@ def test_changes_while_running(tmp_path):
         assert pol("p-vnet") is None
         # parameters of rdma.qp.list
         for bad, field in (({"limit": -1}, "limit"), ({"limit": "x"}, "limit"),
-                           ({"bogus": 1}, "params")):
+                           ({"bogus": 1}, "bogus")):
             with pytest.raises(RpcError) as e:
                 rpc.call("rdma.qp.list", bad)
             assert e.value.code == -32602
