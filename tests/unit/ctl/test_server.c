@@ -440,18 +440,20 @@ test_slow_reader(void **state)
 	put(other, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"vnet.add\",\"params\":{\"name\":\"v\",\"vni\":1}}\n");
 	expect_id(other, 1);
 	for (i = 0; i < 20; i++) {
-		char *p = malloc(600000), *q = p;
+		size_t cap = 600000, n = 0;
+		char *p = malloc(cap);
 		int k;
 
 		assert_non_null(p);
 		if (p == NULL)
 			return;
-
-		q += sprintf(q, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"mapping.add\",\"params\":{\"entries\":[");
+		n += (size_t)snprintf(p + n, cap - n, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+				      "\"mapping.add\",\"params\":{\"entries\":[");
 		for (k = 0; k < 500; k++)
-			q += sprintf(q, "%s{\"vnet\":\"v\",\"ip\":\"10.%d.%d.%d\",\"underlay_ip\":\"1.1.1.1\","
-				     "\"mac\":\"02:00:00:00:00:01\"}", k ? "," : "", i, k / 256, k % 256);
-		q += sprintf(q, "]}}\n");
+			n += (size_t)snprintf(p + n, cap - n, "%s{\"vnet\":\"v\",\"ip\":\"10.%d.%d.%d\","
+					      "\"underlay_ip\":\"1.1.1.1\",\"mac\":\"02:00:00:00:00:01\"}",
+					      k ? "," : "", i, k / 256, k % 256);
+		snprintf(p + n, cap - n, "]}}\n");
 		put(other, p);
 		expect_id(other, 2);
 		free(p);
