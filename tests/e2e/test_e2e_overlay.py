@@ -21,7 +21,7 @@ import pytest
 
 from scapy.all import ARP, Dot1Q, Ether, ICMP, IP, IPv6, Raw, UDP
 
-from topo import Sniffer, delta, missing_feature, ping, rpc_call, stats, tcp_transfer
+from topo import Sniffer, delta, missing_feature, ping, rpc_call, stats, tcp_transfer, wait_for
 
 VNI = 5001
 VM_MAC = "02:e2:00:00:01:10"        # ENI vm1 (the VM's eth0)
@@ -172,14 +172,16 @@ def test_overlay_gateway_and_unknown_addresses(make_topo):
     mapping is not answered (arp_unresolved)."""
     n = overlay_net(make_topo, "ipv4")
     before = stats(n.d)
-    ping(n.vm, GW4, count=1, check=False)
-    ping(n.vm, GW6, count=1, check=False)
+    for gw in (GW4, GW6):
+        ping(n.vm, gw, count=1, check=False, wait=0.2)  # resolves, nobody answers the echo
+    wait_for(lambda: all(n.vm.neigh("eth0").get(gw, (None,))[0] for gw in (GW4, GW6)),
+             what="the gateways to resolve")
     table = n.vm.neigh("eth0")
     assert table[GW4][0] == SWITCH_MAC and table[GW6][0] == SWITCH_MAC, table
-    ping(n.vm, "192.0.2.99", count=1, check=False)
+    ping(n.vm, "192.0.2.99", count=1, check=False, wait=0.2)
+    wait_for(lambda: delta(before, stats(n.d))["drops"].get("arp_unresolved", 0) >= 1,
+             what="arp_unresolved for 192.0.2.99")
     assert n.vm.neigh("eth0").get("192.0.2.99", (None, ""))[0] is None
-    d = delta(before, stats(n.d))
-    assert d["drops"].get("arp_unresolved", 0) >= 1, d["drops"]
 
 
 def test_overlay_vlan_tagged_eni(make_topo, tmp_path):

@@ -69,7 +69,7 @@ def test_arp_and_nd_resolve_through_the_switch(make_topo):
     assert remote_table[VM6][0] == VM_MAC, remote_table
     # an address nobody holds stays unresolved: the switch does not answer
     # in patch mode
-    ping(n.vm, "192.0.2.99", count=1, check=False)
+    ping(n.vm, "192.0.2.99", count=1, check=False, wait=0.3)
     ll, state = n.vm.neigh("host0").get("192.0.2.99", (None, "FAILED"))
     assert ll is None and state in ("FAILED", "INCOMPLETE"), (ll, state)
 
@@ -109,10 +109,10 @@ def test_mtu_df_larger_than_port_mtu_is_dropped(make_topo):
     ping(n.remote, VM4, count=2, size=1300 - v4, df=True)
     ping(n.remote, VM6, count=2, size=1300 - v6)
     # one byte over host0's MTU: dropped on host0 (3)
-    assert ping(n.remote, VM4, count=3, size=1301 - v4, df=True, check=False)[0] == 0
+    assert ping(n.remote, VM4, count=3, size=1301 - v4, df=True, check=False, wait=0.5)[0] == 0
     # one byte over fabric0's MTU: dropped on fabric0 (3 + 3)
-    assert ping(n.vm, REMOTE4, count=3, size=1401 - v4, df=True, check=False)[0] == 0
-    assert ping(n.vm, REMOTE6, count=3, size=1401 - v6, check=False)[0] == 0
+    assert ping(n.vm, REMOTE4, count=3, size=1401 - v4, df=True, check=False, wait=0.5)[0] == 0
+    assert ping(n.vm, REMOTE6, count=3, size=1401 - v6, check=False, wait=0.5)[0] == 0
     mid = stats(n.d)
     d = delta(before, mid)
     assert d["drops"]["mtu_exceeded"] == 9, d["drops"]
@@ -121,7 +121,7 @@ def test_mtu_df_larger_than_port_mtu_is_dropped(make_topo):
     # exactly at fabric0's MTU the request passes (the remote answers), and
     # the 1400-byte reply is then too big for host0
     remote_rx = n.fabric.stats()["rx_packets"]
-    assert ping(n.vm, REMOTE4, count=2, size=1400 - v4, df=True, check=False)[0] == 0
+    assert ping(n.vm, REMOTE4, count=2, size=1400 - v4, df=True, check=False, wait=0.5)[0] == 0
     assert n.fabric.stats()["rx_packets"] - remote_rx >= 2
     d = delta(mid, stats(n.d))
     assert d["ports"]["fabric0"]["tx_dropped"] == 0, d["ports"]
@@ -137,11 +137,11 @@ def test_fabric_port_admits_only_its_mac(make_topo):
     n.fabric.neigh_add("192.0.2.77", other)
     n.host.neigh_add("192.0.2.78", other)
     before = stats(n.d)
-    got, _ = ping(n.remote, "192.0.2.77", count=4, check=False)
+    got, _ = ping(n.remote, "192.0.2.77", count=4, check=False, wait=0.5)
     assert got == 0
     mid = stats(n.d)
     assert delta(before, mid)["drops"]["dmac_mismatch"] == 4
-    got, _ = ping(n.vm, "192.0.2.78", count=4, check=False)
+    got, _ = ping(n.vm, "192.0.2.78", count=4, check=False, wait=0.5)
     assert got == 0  # nobody holds that address, but the frames crossed
     d = delta(mid, stats(n.d))
     assert d["drops"]["dmac_mismatch"] == 0, d["drops"]

@@ -472,9 +472,10 @@ def delta(before, after):
     return {"ports": ports, "drops": drops}
 
 
-def ping(ns, dst, count=3, size=None, df=False, check=True):
-    """ping from ns; returns (received, ttls). Fast interval, short wait."""
-    args = ["ping", "-n", "-c", str(count), "-i", "0.05", "-W", "1"]
+def ping(ns, dst, count=3, size=None, df=False, check=True, wait=1.0):
+    """ping from ns; returns (received, ttls). Fast interval; `wait`: how
+    long ping waits for the last reply (s)."""
+    args = ["ping", "-n", "-c", str(count), "-i", "0.05", "-W", str(wait)]
     if size is not None:
         args += ["-s", str(size)]
     if df:
