@@ -21,6 +21,7 @@
  *     port_tx (drop mtu_exceeded).
  */
 #include <rte_ip.h>
+#include <rte_udp.h>
 
 #include "pipelines/overlay/ovl_pkt.h"
 
@@ -42,12 +43,6 @@ static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 {
 	ss_mark_drop(m, reason);
 	return ENCAP_NEXT_DROP;
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 /* Leave only the tenant frame, untagged: drop what precedes it (the outer
@@ -72,14 +67,17 @@ static inline const struct ss_ovl_nexthop *next_hop(const struct ss_meta *meta, 
 {
 	const struct ss_ovl_uroute *u = ss_ovl_uroute_find(fam, dst);
 
-	return u ? &u->nh[meta->flow_hash % u->n] : NULL;
+	/* a multiply, not a division: the same member for every packet of a flow */
+	return u ? &u->nh[(uint32_t)(((uint64_t)meta->flow_hash * u->n) >> 32)] : NULL;
 }
 
 static inline void eth_out(uint8_t *f, const struct ss_ovl_nexthop *hop, uint16_t type)
 {
-	memcpy(f, hop->mac.addr_bytes, 6);
-	memcpy(f + 6, ss_ports.ports[hop->port].mac.addr_bytes, 6);
-	wr16(f + 12, type);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f;
+
+	eth->dst_addr = hop->mac;
+	eth->src_addr = ss_ports.ports[hop->port].mac;
+	eth->ether_type = rte_cpu_to_be_16(type);
 }
 
 /* Route action `direct`: routed to the underlay as it is (TTL decremented). */
@@ -110,57 +108,68 @@ static uint8_t direct(struct rte_mbuf *m, struct ss_meta *meta, const struct ss_
 	return ENCAP_NEXT_TX;
 }
 
+static inline uint32_t sum16(const uint8_t *a, unsigned int n)
+{
+	uint32_t s = 0;
+
+	for (unsigned int i = 0; i < n; i += 2)
+		s += (uint32_t)(a[i] << 8 | a[i + 1]);
+	return s;
+}
+
 /* The outer header, written at h (the IP version is a constant in each
- * caller, so each is compiled once per family). */
+ * caller, so each is compiled once per family). Fields are written with
+ * whole-field stores and the IPv4 checksum is summed from the values, not
+ * read back from the fresh stores (a store-forwarding stall otherwise). */
 static inline void outer(uint8_t *h, const bool v4, const struct ss_meta *meta,
 			 const struct ss_ovl_target *tgt, const struct ss_ovl_nexthop *hop,
 			 const uint8_t *src, uint8_t tos, uint32_t inner_len, uint16_t ip_id)
 {
-	uint8_t *ip = h + RTE_ETHER_HDR_LEN;
-	uint8_t *udp = ip + (v4 ? 20 : 40);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)h;
+	struct rte_udp_hdr *udp;
 	uint16_t ulen = (uint16_t)(VXLAN_HLEN + inner_len);
 
 	eth_out(h, hop, v4 ? SS_ETHERTYPE_IPV4 : SS_ETHERTYPE_IPV6);
 	if (v4) {
-		ip[0] = 0x45;
-		ip[1] = tos;
-		wr16(ip + 2, (uint16_t)(20 + ulen));
-		wr16(ip + 4, ip_id);
-		ip[6] = ip[7] = 0;                      /* DF clear, no fragment */
-		ip[8] = 64;
-		ip[9] = OVL_IPPROTO_UDP;
-		ip[10] = ip[11] = 0;
-		memcpy(ip + 12, src, 4);
-		memcpy(ip + 16, tgt->pa, 4);
-		uint16_t ck = rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip);
-		memcpy(ip + 10, &ck, 2);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		uint16_t tot = (uint16_t)(20 + ulen);
+		uint32_t sum = (0x45u << 8 | tos) + tot + ip_id + (64u << 8 | OVL_IPPROTO_UDP) +
+			       sum16(src, 4) + sum16(tgt->pa, 4);
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->version_ihl = 0x45;
+		ip->type_of_service = tos;
+		ip->total_length = rte_cpu_to_be_16(tot);
+		ip->packet_id = rte_cpu_to_be_16(ip_id);
+		ip->fragment_offset = 0;                  /* DF clear, not a fragment */
+		ip->time_to_live = 64;
+		ip->next_proto_id = OVL_IPPROTO_UDP;
+		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+		memcpy(&ip->src_addr, src, 4);
+		memcpy(&ip->dst_addr, tgt->pa, 4);
+		udp = (struct rte_udp_hdr *)(ip + 1);
 	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
 		uint32_t fl = meta->flow_hash & 0xfffff;
-		uint32_t w = 6u << 28 | (uint32_t)tos << 20 | (fl ? fl : 1);
-		ip[0] = (uint8_t)(w >> 24);
-		ip[1] = (uint8_t)(w >> 16);
-		ip[2] = (uint8_t)(w >> 8);
-		ip[3] = (uint8_t)w;
-		wr16(ip + 4, ulen);
-		ip[6] = OVL_IPPROTO_UDP;
-		ip[7] = 64;
-		memcpy(ip + 8, src, 16);
-		memcpy(ip + 24, tgt->pa, 16);
+
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20 | (fl ? fl : 1));
+		ip->payload_len = rte_cpu_to_be_16(ulen);
+		ip->proto = OVL_IPPROTO_UDP;
+		ip->hop_limits = 64;
+		memcpy(ip->src_addr, src, 16);
+		memcpy(ip->dst_addr, tgt->pa, 16);
+		udp = (struct rte_udp_hdr *)(ip + 1);
 	}
-	wr16(udp, (uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
-	wr16(udp + 2, SS_UDP_PORT_VXLAN);
-	wr16(udp + 4, ulen);
-	udp[6] = udp[7] = 0;
-	udp[8] = 0x08;
-	udp[9] = udp[10] = udp[11] = 0;
-	udp[12] = (uint8_t)(meta->vni >> 16);
-	udp[13] = (uint8_t)(meta->vni >> 8);
-	udp[14] = (uint8_t)meta->vni;
-	udp[15] = 0;
-	if (!v4) {
-		uint16_t ck = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)ip, udp);
-		memcpy(udp + 6, &ck, 2);
-	}
+	udp->src_port = rte_cpu_to_be_16((uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
+	udp->dst_port = rte_cpu_to_be_16(SS_UDP_PORT_VXLAN);
+	udp->dgram_len = rte_cpu_to_be_16(ulen);
+	udp->dgram_cksum = 0;
+	/* VXLAN: flags 0x08 (I), 24 reserved bits; VNI, 8 reserved bits */
+	uint32_t vx[2] = { rte_cpu_to_be_32(0x08000000u), rte_cpu_to_be_32(meta->vni << 8) };
+	memcpy(udp + 1, vx, sizeof(vx));
+	if (!v4)
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)(eth + 1), udp);
 }
 
 static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
