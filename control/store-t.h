@@ -127,6 +127,8 @@ struct ss_pool {
 
 struct ss_store {
 	struct ss_pool pool;
+	struct ss_node *hot;         /* last node found: bulk adds look their
+				      * parent up twice per entry */
 	struct ss_hmap map[SS_T_COUNT];
 	struct ss_hmap idx[SS_IDX_COUNT];
 	struct ss_log log;

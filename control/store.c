@@ -268,9 +268,17 @@ ss_store_init(struct ss_store *s)
 struct ss_node *
 ss_store_find(struct ss_store *s, int type, const char *key, size_t klen)
 {
-	struct ss_hent *e = ss_hmap_find(&s->map[type], key, klen, ss_hash(key, klen));
+	struct ss_node *n = s->hot;
+	struct ss_hent *e;
 
-	return e ? ss_dl_entry(e, struct ss_node, h) : NULL;
+	if (n != NULL && n->type == type && n->h.klen == klen && memcmp(n->key, key, klen) == 0)
+		return n;
+	e = ss_hmap_find(&s->map[type], key, klen, ss_hash(key, klen));
+	if (e == NULL)
+		return NULL;
+	n = ss_dl_entry(e, struct ss_node, h);
+	s->hot = n;
+	return n;
 }
 
 struct ss_node *
@@ -369,6 +377,8 @@ ss_node_free(struct ss_store *s, struct ss_node *n)
 
 	if (n == NULL)
 		return;
+	if (s->hot == n)
+		s->hot = NULL;
 	if (n->ext != NULL) {
 		for (i = 0; i < SS_NODE_IDX; i++)
 			free(n->ext->idx[i]);
@@ -505,6 +515,9 @@ static void
 do_unlink(struct ss_store *s, struct ss_node *n, const json_t *obj)
 {
 	int i;
+
+	if (s->hot == n)
+		s->hot = NULL;   /* only linked nodes may be found */
 
 	dl_del(&n->sib);
 	adjust_refs(s, n->type, n->key, obj, -1);
