@@ -139,12 +139,17 @@ int ovl_hash_live_next(const struct ovl_hash *h, uint32_t *pos, const void **key
 	return 1;
 }
 
-/* Room for a quarter more than needed: growth (a full copy) stays rare,
- * amortised O(1) per key, without the doubling of a power of two (rte_hash
- * sizes its key store exactly, only the bucket array is a power of two). */
-static uint32_t grown_cap(uint64_t need)
+/* Room for a quarter more than needed, and at least twice the old size:
+ * a table loaded in one transaction (a restore) gets little slack, one
+ * growing by many small transactions doubles, so the copies stay amortised
+ * O(1) per key (rte_hash sizes its key store exactly; only its bucket array
+ * is a power of two). */
+static uint32_t grown_cap(uint64_t need, uint32_t old)
 {
 	uint64_t c = need + need / 4;
+
+	if (c < 2 * (uint64_t)old)
+		c = 2 * (uint64_t)old;
 
 	if (c < OVL_HASH_MIN)
 		c = OVL_HASH_MIN;
@@ -155,7 +160,7 @@ static uint32_t grown_cap(uint64_t need)
  * staged ones. Nothing is visible to the workers. */
 static int grow(struct ovl_hash *h, uint64_t need)
 {
-	uint32_t ncap = grown_cap(need);
+	uint32_t ncap = grown_cap(need, h->cap);
 	struct rte_hash *t = create(h, ncap);
 	uint32_t pos = 0, n = 0;
 	const void *key;

@@ -57,8 +57,9 @@ void ovl_kmap_clear(struct ovl_kmap *m)
 {
 	if (m->n == 0)
 		return;
-	/* a big map that is emptied goes back to small */
-	if (m->cap > 4096) {
+	/* a huge map that is emptied goes back to small; others keep their
+	 * memory for the next transaction */
+	if (m->cap > (1u << 20)) {
 		ovl_kmap_free(m);
 		return;
 	}
