@@ -11,6 +11,17 @@ and closes; the client checks those. Each side prints one JSON line
 exits 0 only when everything it received was exactly what was expected.
 The server prints {"listening": port} once it accepts connections.
 A connect that is refused or times out is reported, not retried.
+
+A long-lived connection driven by the test, one exchange at a time:
+
+    tcpxfer.py echo-serve  --bind ADDR --port P [--timeout T]
+    tcpxfer.py echo-client --addr ADDR --port P [--timeout T]
+
+echo-serve echoes everything back on one connection. echo-client connects,
+prints {"connected": true}, then for every line "WORD [SECONDS]" on its stdin
+sends WORD and prints {"line": WORD, "echoed": bool} once the echo came
+back or SECONDS (default T) passed (the kernel keeps retransmitting what was not acknowledged:
+a later line can bring earlier ones back with it).
 """
 import argparse
 import json
@@ -111,9 +122,56 @@ def connect(a):
         s.close()
 
 
+def echo_serve(a):
+    ls = socket.socket(family(a.bind), socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.bind, a.port))
+    ls.listen(1)
+    ls.settimeout(a.timeout)
+    print(json.dumps({"listening": ls.getsockname()[1]}), flush=True)
+    try:
+        conn, _ = ls.accept()
+    except socket.timeout:
+        return 1
+    conn.settimeout(None)
+    while True:
+        buf = conn.recv(CHUNK)
+        if not buf:
+            return 0
+        conn.sendall(buf)
+
+
+def echo_client(a):
+    s = socket.socket(family(a.addr), socket.SOCK_STREAM)
+    s.settimeout(a.timeout)
+    try:
+        s.connect((a.addr, a.port))
+    except OSError as e:
+        print(json.dumps({"connected": False, "error": str(e)}), flush=True)
+        return 1
+    print(json.dumps({"connected": True}), flush=True)
+    for line in sys.stdin:
+        fields = line.split()
+        msg = fields[0].encode()
+        s.settimeout(float(fields[1]) if len(fields) > 1 else a.timeout)
+        s.sendall(msg)
+        got = b""
+        try:
+            while not got.endswith(msg):
+                buf = s.recv(CHUNK)
+                if not buf:
+                    break
+                got += buf
+        except socket.timeout:
+            pass
+        print(json.dumps({"line": msg.decode(), "echoed": got.endswith(msg)}), flush=True)
+    s.close()
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("serve", "connect"))
+    ap.add_argument("mode", choices=("serve", "connect", "echo-serve", "echo-client"))
     ap.add_argument("--bind", default="0.0.0.0")
     ap.add_argument("--addr")
     ap.add_argument("--port", type=int, default=5201)
@@ -121,7 +179,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=20.0)
     a = ap.parse_args()
-    return serve(a) if a.mode == "serve" else connect(a)
+    return {"serve": serve, "connect": connect, "echo-serve": echo_serve,
+            "echo-client": echo_client}[a.mode](a)
 
 
 if __name__ == "__main__":

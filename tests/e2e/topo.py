@@ -378,6 +378,44 @@ def tcp_transfer(server_ns, client_ns, server_addr, size=4 << 20, seed=1, port=5
             srv.wait()
 
 
+class EchoSession:
+    """One long-lived TCP connection from client_ns to an echo server in
+    server_ns (tcpxfer.py echo-serve / echo-client): exchange(word) sends a
+    word and tells whether its echo came back within `timeout` seconds (the
+    session's, or the call's).
+    close() ends both sides."""
+
+    def __init__(self, server_ns, client_ns, addr, port=5301, timeout=1.0):
+        self.srv = server_ns.popen(PYTHON, TCPXFER, "echo-serve", "--bind", addr, "--port",
+                                   str(port), "--timeout", "10")
+        self.cli = None
+        try:
+            if '"listening"' not in self.srv.stdout.readline():
+                raise CmdError("echo server did not start: %s" % self.srv.stderr.read())
+            self.cli = client_ns.popen(PYTHON, TCPXFER, "echo-client", "--addr", addr, "--port",
+                                       str(port), "--timeout", str(timeout),
+                                       stdin=subprocess.PIPE)
+            line = self.cli.stdout.readline()
+            if not json.loads(line or "{}").get("connected"):
+                raise CmdError("echo client did not connect: %s %s" % (line, self.cli.stderr.read()))
+        except Exception:
+            self.close()
+            raise
+
+    def exchange(self, word, timeout=None):
+        self.cli.stdin.write(word + ("" if timeout is None else " %g" % timeout) + "\n")
+        self.cli.stdin.flush()
+        return json.loads(self.cli.stdout.readline())["echoed"]
+
+    def close(self):
+        for p in (self.cli, self.srv):
+            if p is None:
+                continue
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+
+
 SNIFF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sniff.py")
 
 
