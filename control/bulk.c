@@ -159,6 +159,8 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 	size_t klen = 0;
 	struct ss_node *n;
 	unsigned i, last;
+	bool key_long = false;
+	uint32_t hash = 0;
 
 	memset(vals, 0, sizeof(vals));
 	w->arena.len = 0;
@@ -231,6 +233,31 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 			}
 		}
 	}
+	/* the key first, to start fetching its hash bucket (a cache miss in a
+	 * big table) while the rest of the entry is worked on */
+	for (i = 0; i < sc->n && !key_long; i++) {
+		char num[24];
+		const char *s = num;
+		size_t len;
+
+		if (!(sc->f[i].flags & SS_FF_KEY))
+			continue;
+		if (vals[i].v.t == SS_VT_STRING)
+			s = val_str(w, &vals[i], &len);
+		else
+			len = (size_t)snprintf(num, sizeof(num), "%lld", vals[i].v.i);
+		if (klen + len + 2 > sizeof(key)) {
+			key_long = true;
+			break;
+		}
+		if (klen)
+			key[klen++] = '/';
+		memcpy(key + klen, s, len);
+		klen += len;
+	}
+	key[klen] = '\0';
+	if (!key_long)
+		hash = ss_store_prefetch(&ctl->store, type, key, klen);
 	/* references exist (validate()): bulk_raw types only have key refs */
 	for (i = 0; i < sc->n; i++) {
 		const struct ss_field *f = &sc->f[i];
@@ -244,14 +271,15 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, f->name, "%s: %s %.*s not found",
 					  f->name, ss_types[f->ref - 1]->name, (int)len, s);
 	}
-	/* key and stored text (ss_schema_key, ss_schema_dump_compact) */
+	if (key_long)
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "%s key too long", t->name);
+	/* stored text (ss_schema_dump_compact) */
 	for (last = 0, i = 0; i < sc->n; i++)
 		if (vals[i].present)
 			last = i + 1;
 	w->text.len = 0;
 	ss_buf_addc(&w->text, '[');
 	for (i = 0; i < last; i++) {
-		const struct ss_field *f = &sc->f[i];
 		const struct val *v = &vals[i];
 		char num[24];
 		const char *s = num;
@@ -273,21 +301,11 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 			len = 0;
 			ss_buf_adds(&w->text, v->v.b ? "true" : "false");
 		}
-		if (f->flags & SS_FF_KEY) {
-			if (klen + len + 2 > sizeof(key))
-				return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "%s key too long",
-						  t->name);
-			if (klen)
-				key[klen++] = '/';
-			memcpy(key + klen, s, len);
-			klen += len;
-		}
 	}
 	ss_buf_addc(&w->text, ']');
-	key[klen] = '\0';
 	if (w->text.oom)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	n = ss_store_find(&ctl->store, type, key, klen);
+	n = ss_store_find_hash(&ctl->store, type, key, klen, hash);
 	if (n != NULL) {
 		if (ss_op_same_text(n, &w->text))
 			return 0;   /* idempotent */

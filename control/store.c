@@ -265,15 +265,34 @@ ss_store_init(struct ss_store *s)
 	memset(s, 0, sizeof(*s));
 }
 
+uint32_t
+ss_store_prefetch(struct ss_store *s, int type, const char *key, size_t klen)
+{
+	const struct ss_hmap *m = &s->map[type];
+	uint32_t h = ss_hash(key, klen);
+
+	if (m->nb != 0)
+		__builtin_prefetch(&m->b[h & (m->nb - 1)]);
+	return h;
+}
+
 struct ss_node *
 ss_store_find(struct ss_store *s, int type, const char *key, size_t klen)
 {
 	struct ss_node *n = s->hot;
-	struct ss_hent *e;
 
 	if (n != NULL && n->type == type && n->h.klen == klen && memcmp(n->key, key, klen) == 0)
 		return n;
-	e = ss_hmap_find(&s->map[type], key, klen, ss_hash(key, klen));
+	return ss_store_find_hash(s, type, key, klen, ss_hash(key, klen));
+}
+
+struct ss_node *
+ss_store_find_hash(struct ss_store *s, int type, const char *key, size_t klen, uint32_t hash)
+{
+	struct ss_node *n;
+	struct ss_hent *e;
+
+	e = ss_hmap_find(&s->map[type], key, klen, hash);
 	if (e == NULL)
 		return NULL;
 	n = ss_dl_entry(e, struct ss_node, h);

@@ -34,6 +34,11 @@ void ss_store_init(struct ss_store *s);
 void ss_store_fini(struct ss_store *s);
 
 struct ss_node *ss_store_find(struct ss_store *s, int type, const char *key, size_t klen);
+/* The same with the hash known, and the hash computed while the bucket is
+ * fetched into the cache (bulk adds overlap that miss with other work). */
+struct ss_node *ss_store_find_hash(struct ss_store *s, int type, const char *key, size_t klen,
+				   uint32_t hash);
+uint32_t ss_store_prefetch(struct ss_store *s, int type, const char *key, size_t klen);
 /* Owner of an index key, or NULL. */
 struct ss_node *ss_store_idx_find(struct ss_store *s, int idx, const char *key);
 
