@@ -44,6 +44,8 @@ if [ -x tests/fuzz/run_smoke.sh ]; then
 	tail -n 5 "$OUT/fuzz.log"
 	$PY tests/lib/summarize.py exit fuzz $rc >"$OUT/fuzz.count"
 fi
+# EAL runtime directories of test daemons (unique prefixes; the EAL keeps them)
+rm -rf /var/run/dpdk/sst* /var/run/dpdk/ssapi* 2>/dev/null
 echo "=== per suite (${SECONDS}s) ==="
 $PY tests/lib/summarize.py total "$OUT"/*.count | tee "$OUT/summary.txt"
 exit "${PIPESTATUS[0]}"

@@ -276,6 +276,7 @@ class Daemon:
         rc = self.proc.wait(timeout=timeout)
         self.log.close()
         self.proc = None
+        self._remove_runtime_dir()
         if rc != 0:
             raise RuntimeError("sswitchd exited %d:\n%s" % (rc, self.logtext()))
         return rc
@@ -286,6 +287,12 @@ class Daemon:
             self.proc.wait()
             self.log.close()
             self.proc = None
+            self._remove_runtime_dir()
+
+    def _remove_runtime_dir(self):
+        """The EAL leaves /var/run/dpdk/<file-prefix> behind; ours is unique."""
+        import shutil
+        shutil.rmtree(os.path.dirname(self.telemetry_path()), ignore_errors=True)
 
     def output(self, port_name, queue=0):
         p = next(p for p in self.ports if p.name == port_name)
