@@ -364,6 +364,10 @@ test_acl_replace(void **state)
 	t_err(ctl, "acl_group.replace", "{\"name\":\"a\",\"rules\":[{\"priority\":1,\"action\":\"deny\","
 	      "\"group\":\"b\"}]}", -32602, "rules[0].group", -1);
 	t_err(ctl, "acl_group.replace", "{\"name\":\"b\",\"rules\":[]}", 1001, "name", -1);
+	/* creating with a bad rule: refused as a whole, no group left behind */
+	t_err(ctl, "acl_group.replace", "{\"name\":\"c\",\"family\":\"ipv4\",\"rules\":["
+	      "{\"priority\":1,\"action\":\"maybe\"}]}", -32602, "rules[0].action", -1);
+	assert_null(ss_ctl_store_get(ctl, "acl_group", "c"));
 	t_err(ctl, "acl_group.replace", "{\"name\":\"a\",\"family\":\"ipv6\",\"rules\":[]}", 1002, NULL, -1);
 	ss_ctl_destroy(ctl);
 }
