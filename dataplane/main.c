@@ -258,6 +258,11 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 		.max_flows = d->cfg.max_flows,
 		.idle_timeout_ms = d->cfg.idle_timeout_ms,
 		.tcp_fin_timeout_ms = d->cfg.tcp_fin_timeout_ms,
+		.rdma_qp_table_size = d->cfg.rdma_qp_table_size,
+		.rdma_qp_idle_timeout_ms = d->cfg.rdma_qp_idle_timeout_ms,
+		.rdma_data_dscp = d->cfg.rdma_data_dscp,
+		.rdma_cnp_dscp = d->cfg.rdma_cnp_dscp,
+		.rdma_dscp_set = d->cfg.rdma_dscp_set,
 	};
 	static struct ss_ctl_runtime rt = {
 		.ctx = NULL,

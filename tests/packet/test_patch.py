@@ -152,14 +152,19 @@ def test_mtu_enforced_on_egress(tmp_path):
     assert st["ports"]["fabric0"]["tx_dropped"] == 2
 
 
-def test_no_peer_no_pipeline_is_a_named_drop(tmp_path):
+def test_without_peer_the_role_pipeline_decides(tmp_path):
+    """No peer: a host port's frames go to the tenant pipeline, which knows
+    no ENI here (eni_miss); a fabric port's non-VXLAN frames are not_vxlan."""
     pkts = [Ether(bytes(eth() / IP() / UDP()))] * 4
-    d = Daemon(tmp_path, [Port("host0", "host", rx=pkts), Port("fabric0", "fabric")])
+    fab = [Ether(bytes(Ether(src=PEER_MAC, dst=FAB_MAC) / IP() / UDP()))] * 3
+    d = Daemon(tmp_path, [Port("host0", "host", rx=pkts),
+                          Port("fabric0", "fabric", rx=fab, mac=FAB_MAC)])
     d.start()
-    d.wait_rx(len(pkts))
+    d.wait_rx(len(pkts) + len(fab))
     d.stop()
-    assert d.final_stats["drops"]["no_forwarding"] == 4
-    assert d.output("fabric0") == []
+    drops = {k: v for k, v in d.final_stats["drops"].items() if v}
+    assert drops == {"eni_miss": 4, "not_vxlan": 3}
+    assert d.output("fabric0") == [] and d.output("host0") == []
 
 
 def test_storage_port_gets_lossless_tx_queues(tmp_path):
