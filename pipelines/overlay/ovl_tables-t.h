@@ -109,6 +109,8 @@ struct ss_ovl_uroute {
 enum ss_ovl_inb_action { SS_OVL_INB_DECAP = 1, SS_OVL_INB_DECAP_PA_VALIDATE };
 
 struct ss_ovl_inb_rule {
+	uint64_t net[2];               /* the prefix (host bits zero), as words */
+	uint64_t mask[2];              /* its mask, as words */
 	uint8_t fam;
 	uint8_t plen;
 	uint8_t action;                /* enum ss_ovl_inb_action */
@@ -116,7 +118,7 @@ struct ss_ovl_inb_rule {
 	uint16_t vnet;                 /* PA validation VNET, 0: the ENI's */
 	uint16_t pad2;
 	uint32_t priority;
-	uint8_t addr[16];
+	uint8_t addr[16];              /* the prefix as bytes (control plane) */
 };
 
 /* The inbound routes of one (ENI, VNI), longest prefix first, then lowest

@@ -50,15 +50,16 @@ const char *ss_ovl_eni_name(uint32_t index);
 static inline const struct ss_ovl_inb_rule *ss_ovl_inb_list_match(const struct ss_ovl_inb_list *l,
 								   int fam, const uint8_t *src)
 {
+	uint64_t s[2] = { 0, 0 };
+
+	memcpy(s, src, fam == 4 ? 4 : 16);
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct ss_ovl_inb_rule *r = &l->r[i];
-		uint32_t full = r->plen / 8, rest = r->plen % 8;
 
-		if (r->fam != fam || memcmp(r->addr, src, full) != 0)
-			continue;
-		if (rest && ((src[full] ^ r->addr[full]) & (uint8_t)(0xff << (8 - rest))))
-			continue;
-		return r;
+		/* addr is stored masked: (src & mask) == addr */
+		if (r->fam == fam && ((s[0] & r->mask[0]) ^ r->net[0]) == 0 &&
+		    ((s[1] & r->mask[1]) ^ r->net[1]) == 0)
+			return r;
 	}
 	return NULL;
 }
@@ -107,6 +108,22 @@ static inline const struct ss_ovl_mapping *ss_ovl_mapping_find(uint16_t vnet, in
 						   : NULL;
 }
 
+/* Address equality without a libc call (len 4 or 16). */
+static inline int ss_ovl_ip_eq(const uint8_t *a, const uint8_t *b, unsigned int len)
+{
+	uint64_t x[2], y[2];
+	uint32_t u, v;
+
+	if (len == 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		return u == v;
+	}
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
 /* Is addr a VIP (the switch underlay IPs or a vip.add entry)? */
 static inline int ss_ovl_is_vip(const struct ss_ovl_switch *sw, int fam, const uint8_t *addr)
 {
@@ -114,9 +131,9 @@ static inline int ss_ovl_is_vip(const struct ss_ovl_switch *sw, int fam, const u
 	uint64_t v;
 
 	if (sw != NULL) {
-		if (fam == 4 && sw->has_ip4 && memcmp(addr, sw->ip4, 4) == 0)
+		if (fam == 4 && sw->has_ip4 && ss_ovl_ip_eq(addr, sw->ip4, 4))
 			return 1;
-		if (fam == 6 && sw->has_ip6 && memcmp(addr, sw->ip6, 16) == 0)
+		if (fam == 6 && sw->has_ip6 && ss_ovl_ip_eq(addr, sw->ip6, 16))
 			return 1;
 	}
 	ss_ovl_ipkey(&k, fam, 0, addr);

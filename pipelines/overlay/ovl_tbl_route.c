@@ -201,6 +201,21 @@ static bool inb_same(const struct ss_ovl_inb_rule *x, const struct ss_ovl_inb_ru
 	       memcmp(x->addr, y->addr, 16) == 0;
 }
 
+/* The prefix and its mask as words, for the data plane's match. */
+static void inb_words(struct ss_ovl_inb_rule *r)
+{
+	uint8_t mask[16] = { 0 };
+	struct ovl_lpm_rule m = { .fam = r->fam, .plen = r->plen };
+
+	memcpy(m.addr, r->addr, 16);
+	ovl_lpm_mask(&m);
+	memcpy(r->addr, m.addr, 16);
+	for (unsigned int i = 0; i < 16 && i * 8 < r->plen; i++)
+		mask[i] = r->plen - i * 8 >= 8 ? 0xff : (uint8_t)(0xff << (8 - (r->plen - i * 8)));
+	memcpy(r->net, r->addr, 16);
+	memcpy(r->mask, mask, 16);
+}
+
 static int inb_count_add(uint32_t eni, int delta)
 {
 	uint64_t d = 0;
@@ -238,6 +253,7 @@ int ovl_stage_inbound_route(const struct ss_change *c, char *err, size_t errlen)
 		return ovl_err(-EINVAL, err, errlen, "%s: bad vni, src_prefix or priority", what);
 	r.action = action && strcmp(action, "decap_pa_validate") == 0 ? SS_OVL_INB_DECAP_PA_VALIDATE
 								    : SS_OVL_INB_DECAP;
+	inb_words(&r);
 	r.vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
 	if (rc != 0)
 		return rc;
