@@ -60,6 +60,10 @@ struct ss_ct_key {
 #define SS_CT_FIN_A 0x01   /* endpoint a sent a FIN */
 #define SS_CT_FIN_B 0x02
 #define SS_CT_SYN_SEEN 0x04
+/* table growth (ss_ct_migrate): exactly one of the remover and the copier
+ * sees the other's bit, so the per-ENI gauge counts the flow once */
+#define SS_CT_MIGRATED 0x40  /* copied into the next table */
+#define SS_CT_REMOVED 0x80   /* removed from this table */
 
 struct ss_ct_entry {
 	uint8_t state;       /* enum ss_ct_estate, CAS only */
@@ -81,6 +85,8 @@ struct ss_ct_lfh {
 	uint32_t nb_pos;           /* positions: rte_hash_max_key_id() + 1 */
 	struct rte_rcu_qsbr_dq *dq;
 	struct rte_rcu_qsbr *qsbr; /* NULL: positions freed at once (no readers) */
+	bool hold;                 /* being migrated: removed positions are not
+				    * reused (the table is freed whole after) */
 	uint32_t sweep;            /* control thread: next position to sweep */
 };
 

@@ -89,8 +89,14 @@ void ss_ct_free(struct ss_ct *ct);
  * reported as flow_table_full until the table is rebuilt larger). */
 void ss_ct_configure(struct ss_ct *ct, uint32_t max_flows, uint32_t idle_timeout_ms,
 		     uint32_t tcp_fin_timeout_ms);
-/* Copy the live flows of `from` that `to` lacks (resize). Returns how many. */
-uint32_t ss_ct_migrate(struct ss_ct *to, const struct ss_ct *from);
+/* Growth: copy the live flows of `from` into the larger `to`. Call once
+ * while the workers still use `from` (its positions are then never reused,
+ * so the control thread reads them safely), publish `to`, wait for a grace
+ * period, call again for the flows `from` gained meanwhile, free `from`.
+ * The per-ENI gauges stay exact: a flow copied and then removed from
+ * `from` is not subtracted, a flow `to` opened by itself meanwhile, or
+ * that did not fit, is. Returns the number copied. */
+uint32_t ss_ct_migrate(struct ss_ct *to, struct ss_ct *from);
 
 /* Scan up to `budget` positions of each table from where the last call
  * stopped: remove expired flows (idle, or FIN from both sides past the
@@ -119,9 +125,6 @@ uint32_t ss_ct_list(const struct ss_ct *ct, uint32_t eni, uint32_t limit, uint64
 
 /* Live flows of an ENI (sum of the gauge rows). */
 int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni);
-/* Recount the gauges from the table (after a migration): the difference
- * goes to the control row. */
-void ss_ct_gauge_resync(struct ss_ct *ct);
 
 /* Sum of a counter over every row. */
 uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset);

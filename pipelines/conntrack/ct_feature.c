@@ -17,8 +17,8 @@
  *            max_flows allows more, grows it: a table four times larger is
  *            built aside, the live flows copied, the new table published
  *            with one pointer store, and after an RCU grace period the flows
- *            the old one gained meanwhile are copied too, the per-ENI gauges
- *            recounted, the old table freed. Forwarding never stops.
+ *            the old one gained meanwhile are copied too and the old table
+ *            freed. Forwarding never stops.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -219,7 +219,6 @@ static void ct_grow(struct ss_ct *old)
 	 * state; then it is ours alone */
 	ss_workers_rcu_synchronize();
 	ss_ct_migrate(ct, old);
-	ss_ct_gauge_resync(ct);
 	ss_ct_free(old);
 }
 
@@ -235,11 +234,16 @@ static void ct_poll(void)
 		ct_grow(ct);
 		ct = g.cur;
 	}
-	if (now - g.last_sweep < hz * SWEEP_PERIOD_MS / 1000)
+	uint64_t dt = now - g.last_sweep;
+
+	if (dt < hz * SWEEP_PERIOD_MS / 1000)
 		return;
 	g.last_sweep = now;
-	/* a whole pass a second, in slices of one fortieth */
-	ss_ct_sweep(ct, now, ct->flows.nb_pos / (1000 / SWEEP_PERIOD_MS) + 64, g.nb_workers);
+	/* a whole pass a second: the slice is the share of the positions the
+	 * time since the last one stands for (at most a tenth of a pass) */
+	if (dt > hz / 10)
+		dt = hz / 10;
+	ss_ct_sweep(ct, now, (uint32_t)((uint64_t)ct->flows.nb_pos * dt / hz) + 64, g.nb_workers);
 }
 
 /* ---- methods ------------------------------------------------------------------ */

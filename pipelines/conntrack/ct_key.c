@@ -32,45 +32,56 @@ static inline uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Order of two addresses as big-endian numbers: <0, 0, >0. */
-static inline int addr_cmp(const uint8_t *x, const uint8_t *y, int v6)
+/* The canonical key: endpoint a is the smaller (address, port) as
+ * big-endian numbers. Constant-size copies per family (this runs for every
+ * packet). */
+static inline uint8_t key4(struct ss_ct_key *k, uint32_t eni, uint8_t proto, const uint8_t *src,
+			   const uint8_t *dst, uint16_t sport, uint16_t dport)
 {
-	if (!v6) {
-		uint32_t a = rd32(x), b = rd32(y);
+	uint32_t s = rd32(src), d = rd32(dst);
+	uint8_t side = s > d || (s == d && sport > dport);
 
-		return (a > b) - (a < b);
-	}
-	uint64_t a, b;
+	memset(k, 0, sizeof(*k));
+	k->eni = eni;
+	k->proto = proto;
+	memcpy(k->a, side ? dst : src, 4);
+	memcpy(k->b, side ? src : dst, 4);
+	k->pa = side ? dport : sport;
+	k->pb = side ? sport : dport;
+	return side;
+}
 
-	memcpy(&a, x, 8);
-	memcpy(&b, y, 8);
-	if (a == b) {
-		memcpy(&a, x + 8, 8);
-		memcpy(&b, y + 8, 8);
+static inline uint8_t key6(struct ss_ct_key *k, uint32_t eni, uint8_t proto, const uint8_t *src,
+			   const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+	uint64_t s, d;
+	uint8_t side;
+
+	memcpy(&s, src, 8);
+	memcpy(&d, dst, 8);
+	if (s == d) {
+		memcpy(&s, src + 8, 8);
+		memcpy(&d, dst + 8, 8);
 	}
-	a = rte_be_to_cpu_64(a);
-	b = rte_be_to_cpu_64(b);
-	return (a > b) - (a < b);
+	s = rte_be_to_cpu_64(s);
+	d = rte_be_to_cpu_64(d);
+	side = s > d || (s == d && sport > dport);
+	memset(k, 0, sizeof(*k));
+	k->eni = eni;
+	k->proto = proto;
+	k->v6 = 1;
+	memcpy(k->a, side ? dst : src, 16);
+	memcpy(k->b, side ? src : dst, 16);
+	k->pa = side ? dport : sport;
+	k->pb = side ? sport : dport;
+	return side;
 }
 
 uint8_t ss_ct_key_make(struct ss_ct_key *k, uint32_t eni, uint8_t proto, int v6,
 		       const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport)
 {
-	int c = addr_cmp(src, dst, v6);
-	uint8_t side;
-
-	if (c == 0)
-		c = sport < dport ? -1 : sport > dport;
-	side = c > 0;
-	memset(k, 0, sizeof(*k));
-	k->eni = eni;
-	k->proto = proto;
-	k->v6 = (uint8_t)!!v6;
-	memcpy(k->a, side ? dst : src, v6 ? 16 : 4);
-	memcpy(k->b, side ? src : dst, v6 ? 16 : 4);
-	k->pa = side ? dport : sport;
-	k->pb = side ? sport : dport;
-	return side;
+	return v6 ? key6(k, eni, proto, src, dst, sport, dport)
+		  : key4(k, eni, proto, src, dst, sport, dport);
 }
 
 /* An echo exchange is a connection from the requester's port `id` to the
@@ -258,7 +269,8 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 			break;
 		}
 	}
-	out->side = ss_ct_key_make(&out->key, p->eni, l->proto, v6, src, dst, csp, cdp);
+	out->side = v6 ? key6(&out->key, p->eni, l->proto, src, dst, csp, cdp)
+		       : key4(&out->key, p->eni, l->proto, src, dst, csp, cdp);
 	/* what may open a connection: a TCP SYN without ACK or RST (mid-stream
 	 * TCP without a flow is forwarded by the ACL verdict but not tracked),
 	 * any other first packet; never an ICMP error or a later fragment */

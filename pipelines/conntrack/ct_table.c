@@ -33,6 +33,8 @@ static void lfh_free_cb(void *p, void *e, unsigned int n)
 	struct ss_ct_lfh *t = p;
 	const uint32_t *pos = e;
 
+	if (__atomic_load_n(&t->hold, __ATOMIC_ACQUIRE))
+		return;   /* being migrated: the whole table goes soon */
 	for (unsigned int i = 0; i < n; i++)
 		lfh_release(t, pos[i]);
 }
@@ -197,28 +199,6 @@ int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni)
 	return sum;
 }
 
-void ss_ct_gauge_resync(struct ss_ct *ct)
-{
-	int64_t *live = calloc(ct->nb_eni ? ct->nb_eni : 1, sizeof(*live));
-
-	if (live == NULL)
-		return;
-	for (uint32_t pos = 0; pos < ct->flows.nb_pos; pos++) {
-		const struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
-
-		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE &&
-		    e->eni < ct->nb_eni)
-			live[e->eni]++;
-	}
-	for (uint32_t e = 0; e < ct->nb_eni; e++) {
-		int64_t d = live[e] - ss_ct_eni_flows(ct, e);
-
-		if (d != 0)
-			ss_ct_gauge_add(ct, ct->nb_workers, e, d);
-	}
-	free(live);
-}
-
 void ss_ct_free(struct ss_ct *ct)
 {
 	if (ct == NULL)
@@ -261,7 +241,9 @@ bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row)
 	if (!ss_ct_lfh_remove(&ct->flows, pos))
 		return false;
 	__atomic_fetch_sub(&ct->nb_flows, 1, __ATOMIC_RELAXED);
-	ss_ct_gauge_add(ct, row, eni, -1);
+	/* a flow already copied into the next table lives on there */
+	if (!(__atomic_fetch_or(&e->tcp, SS_CT_REMOVED, __ATOMIC_ACQ_REL) & SS_CT_MIGRATED))
+		ss_ct_gauge_add(ct, row, eni, -1);
 	return true;
 }
 
@@ -374,46 +356,50 @@ uint32_t ss_ct_list(const struct ss_ct *ct, uint32_t eni, uint32_t limit, uint64
 	return n;
 }
 
-uint32_t ss_ct_migrate(struct ss_ct *to, const struct ss_ct *from)
+uint32_t ss_ct_migrate(struct ss_ct *to, struct ss_ct *from)
 {
+	unsigned int row = to->nb_workers;
 	uint32_t n = 0;
 
+	/* from now on no position of `from` is reused: a key read below is
+	 * the key of the entry whose state was read */
+	__atomic_store_n(&from->flows.hold, true, __ATOMIC_RELEASE);
 	for (uint32_t pos = 0; pos < from->flows.nb_pos; pos++) {
-		const struct ss_ct_entry *e = ss_ct_entry_at((struct ss_ct *)from, pos);
+		struct ss_ct_entry *e = ss_ct_entry_at(from, pos);
 		struct ss_ct_entry *d;
-		uint8_t exp = SS_CT_FREE;
+		uint8_t exp = SS_CT_FREE, old;
 		int32_t np;
 		void *kp;
 
-		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE ||
-		    rte_hash_get_key_with_position(from->flows.h, (int32_t)pos, &kp) != 0)
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
+			continue;
+		old = __atomic_fetch_or(&e->tcp, SS_CT_MIGRATED, __ATOMIC_ACQ_REL);
+		if (old & (SS_CT_MIGRATED | SS_CT_REMOVED))
+			continue;   /* copied before, or its remover counted it */
+		if (rte_hash_get_key_with_position(from->flows.h, (int32_t)pos, &kp) != 0)
 			continue;
 		np = rte_hash_add_key(to->flows.h, kp);
-		if (np < 0)
-			break;   /* full: the rest will be picked up as new connections */
+		if (np < 0) {
+			/* no room: the flow ends with `from` */
+			ss_ct_gauge_add(to, row, e->eni, -1);
+			continue;
+		}
 		d = ss_ct_entry_at(to, (uint32_t)np);
 		if (!__atomic_compare_exchange_n(&d->state, &exp, SS_CT_INIT, false,
 						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-			/* already there (copied before, or re-created): keep the
-			 * freshest activity */
-			if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE) {
-				if (e->last_seen > d->last_seen)
-					__atomic_store_n(&d->last_seen, e->last_seen,
-							 __ATOMIC_RELAXED);
-				__atomic_fetch_or(&d->tcp, e->tcp, __ATOMIC_RELAXED);
-			}
+			/* `to` opened it by itself (a packet after the switch): one
+			 * flow, counted twice */
+			ss_ct_gauge_add(to, row, e->eni, -1);
 			continue;
 		}
 		d->init_dir = e->init_dir;
 		d->init_side = e->init_side;
-		d->tcp = e->tcp;
+		d->tcp = old & (uint8_t)~(SS_CT_MIGRATED | SS_CT_REMOVED);
 		d->eni = e->eni;
 		d->acl_gen = e->acl_gen;
 		d->last_seen = e->last_seen;
 		d->fin_at = e->fin_at;
 		__atomic_store_n(&d->state, SS_CT_LIVE, __ATOMIC_RELEASE);
-		/* the gauges counted it in `from` already (ss_ct_gauge_resync
-		 * settles the differences) */
 		__atomic_fetch_add(&to->nb_flows, 1, __ATOMIC_RELAXED);
 		n++;
 	}

@@ -164,11 +164,160 @@ def scen_inbound(tmp, nflows, npas=1024, enis=16):
     return ports, boot, pcap
 
 
+
+# ---- ACL and conntrack (docs/acl.md, docs/conntrack.md) ---------------------
+
+def _acl_rules(rnd, n, last_stage):
+    """n ClassBench-style rules: prefixes of length 0/8/16/24/32 and random
+    lengths, in and out of the bench traffic's space (10.15.0.0/16 ->
+    10.0.0.0/12), protocol lists, port ranges (any, exact, 0-1023,
+    1024-65535, small ranges), both actions, terminating or not. Every rule
+    that can match the bench traffic allows it, non-terminating unless
+    `last_stage`, so a new connection is classified by every stage; the
+    last rule is a catch-all allow (terminating in the last stage)."""
+    def pfx(near):
+        if near:
+            return rnd.choice(["10.15.255.0/24", "10.15.0.0/16", "10.0.0.0/8", "0.0.0.0/0",
+                               "10.0.0.0/12", "10.0.%d.0/24" % rnd.randrange(16)])
+        a = (rnd.randrange(20, 200) << 24) | rnd.getrandbits(24)
+        n = rnd.choice([8, 16, 24, 32, rnd.randrange(1, 33)])
+        a &= (0xffffffff << (32 - n)) & 0xffffffff
+        return "%d.%d.%d.%d/%d" % (a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, n)
+
+    def ports():
+        lo = rnd.randrange(0, 60000)
+        return rnd.choice([[80], ["1024-65535"], ["0-1023"], [lo],
+                           ["%d-%d" % (lo, lo + rnd.randrange(1, 64))], [80, "8000-8080"]])
+
+    rules = []
+    for i in range(n - 1):
+        near = rnd.random() < 0.5
+        r = {"priority": 10 * (i + 1), "src": [pfx(near)], "dst": [pfx(near and rnd.random() < 0.7)]}
+        if rnd.random() < 0.5:
+            r["protocols"] = rnd.choice([[6], [17], [6, 17]])
+        if rnd.random() < 0.5:
+            r["dst_ports"] = ports()
+        if rnd.random() < 0.2:
+            r["src_ports"] = ports()
+        r["action"] = "allow" if near else rnd.choice(["allow", "deny"])
+        r["terminating"] = (not near or last_stage) and rnd.random() < 0.7
+        rules.append(r)
+    rules.append({"priority": 10 * n, "action": "allow", "terminating": last_stage})
+    return rules
+
+
+def _acl_bench_groups(seed=7):
+    """1000 rules in three stage groups (400, 300, 300), see _acl_rules."""
+    import random
+    rnd = random.Random(seed)
+    return {"bench_s1": _acl_rules(rnd, 400, False), "bench_s2": _acl_rules(rnd, 300, False),
+            "bench_s3": _acl_rules(rnd, 300, True)}
+
+
+def _with_acl(boot, groups, eni_prefix="e"):
+    """Bootstrap ops with the groups added first and bound to the ENIs."""
+    ops = [{"method": "acl_group.replace", "params": {"name": n, "family": "ipv4", "rules": r}}
+           for n, r in groups.items()]
+    for op in boot:
+        if op["method"] == "eni.add" and op["params"]["name"].startswith(eni_prefix):
+            op = {"method": "eni.add", "params": dict(op["params"], acl={"outbound_v4": sorted(groups)})}
+        ops.append(op)
+    return ops
+
+
+def scen_outbound_acl(tmp, nflows):
+    """The outbound scenario with a 3-stage, 1000-rule ACL bound to every
+    ENI (SPEC 6 `outbound`): new connections are classified by the three
+    stages, the others are flow hits that skip them."""
+    ports, boot, pcap = scen_outbound(tmp, nflows)
+    return ports, _with_acl(boot, _acl_bench_groups()), pcap
+
+
+def _write_pcap(path, frames):
+    import struct
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for b in frames:
+            f.write(struct.pack("<IIII", 0, 0, len(b), len(b)))
+            f.write(b)
+
+
+def _frames(template, offsets, values):
+    """Copies of a frame with 16-bit fields at `offsets` set to `values`
+    (tuples, one per frame): ports only, so no IP checksum changes."""
+    base = bytearray(template)
+    for vals in values:
+        for off, v in zip(offsets, vals):
+            base[off] = v >> 8
+            base[off + 1] = v & 255
+        yield bytes(base)
+
+
+def scen_cps(tmp, nflows, live=1000000, conns=4096, enis=16):
+    """New connections per second (SPEC 6 `cps`) with 1M live flows. host0
+    replays (infinite_rx) a TCP SYN then, 4096 packets later, the RST of each
+    of 4096 connections from 16 ENIs with the 3-stage, 1000-rule ACL: a SYN
+    is a miss (3 stages, flow insert), its RST a hit that removes the flow,
+    so every round's SYNs are new connections: connections/s = Mpps / 2.
+    host1 (read once, during the warm-up; its 1M frames twice, so flows
+    missed while the table grows are added the second time) fills the table
+    with 1M long-lived UDP flows of 16 other ENIs."""
+    from scapy.all import TCP
+    boot = _overlay_underlay()
+    boot.append({"method": "flow.config", "params": {"max_flows": live + 4 * conns,
+                                                     "idle_timeout_ms": 600000,
+                                                     "tcp_fin_timeout_ms": 2000}})
+    boot.append({"method": "route.add", "params": {"group": "rg", "prefix": "10.0.0.0/16",
+                                                   "action": "vnet"}})
+    boot.append({"method": "mapping.add", "params": {"entries": [
+        {"vnet": "bench", "ip": "10.0.%d.%d" % (k >> 8, k & 255), "underlay_ip": "100.64.0.%d" % (k & 255),
+         "mac": "02:00:00:0c:%02x:%02x" % (k >> 8, k & 255)} for k in range(2, 1024)]}})
+    for k in range(enis):
+        boot.append({"method": "eni.add", "params": {"name": "e%d" % k, "mac": "02:00:00:01:00:%02x" % k,
+                                                     "vnet": "bench", "port": "host0", "route_group": "rg"}})
+        boot.append({"method": "eni.add", "params": {"name": "p%d" % k, "mac": "02:00:00:03:00:%02x" % k,
+                                                     "vnet": "bench", "port": "host1", "route_group": "rg"}})
+    boot = _with_acl(boot, _acl_bench_groups())
+    # churn: per ENI k, connections from 10.15.255.(k+1):(20000+j) to 10.0.1.(k+2):80
+    per = conns // enis
+    syn, rst = [], []
+    for k in range(enis):
+        t = pad(Ether(src="02:00:00:01:00:%02x" % k, dst="02:00:00:00:ff:ff")
+                / IP(src="10.15.255.%d" % (k + 1), dst="10.0.1.%d" % (k + 2))
+                / TCP(sport=20000, dport=80, flags="S", chksum=0))
+        b = bytes(t)
+        syn += _frames(b, [34], [(20000 + j,) for j in range(per)])
+        r = bytearray(b)
+        r[47] = 0x04   # RST
+        rst += _frames(bytes(r), [34], [(20000 + j,) for j in range(per)])
+    pcap = os.path.join(tmp, "cps.pcap")
+    _write_pcap(pcap, syn + rst)
+    # prefill: per ENI p_k, UDP from 10.15.254.(k+1):sport to 10.0.0.2:53, sport and
+    # destination port spread so the 1M tuples are distinct
+    fill = os.path.join(tmp, "cps-fill.pcap")
+    frames = []
+    for k in range(enis):
+        t = bytes(pad(Ether(src="02:00:00:03:00:%02x" % k, dst="02:00:00:00:ff:ff")
+                      / IP(src="10.15.254.%d" % (k + 1), dst="10.0.0.2")
+                      / UDP(sport=1, dport=53, chksum=0) / Raw(b"f" * 18)))
+        n = live // enis
+        frames += _frames(t, [34, 36], [(1024 + (j & 0x7fff), 53 + (j >> 15)) for j in range(n)])
+    _write_pcap(fill, frames + frames)
+    ports = [Port("host0", "host", kind="raw", extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("host1", "host", kind="raw", extra="net_pcap1,rx_pcap=%s" % fill),
+             Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa",
+                  extra="net_null0,no-rx=1")]
+    return ports, boot, pcap
+
+
 SCENARIOS = {
     "outbound": (scen_outbound, "host -> ENI -> route (100k) -> mapping (1M) -> VXLAN encap, ECMP"),
     "inbound": (scen_inbound, "VXLAN -> VIP -> VNI -> ENI -> PA validation -> decap -> host port"),
     "l2": (scen_l2, "host port to fabric port, patch mode, parse + tx (our floor)"),
     "rdma": (scen_rdma, "RoCEv2 steering: policy, DSCP remark, per-QP telemetry, lossless lane"),
+    "outbound_acl": (scen_outbound_acl, "outbound with a 3-stage 1000-rule ACL per ENI (flow hits skip it)"),
+    "cps": (scen_cps, "new TCP connections (SYN: 3 ACL stages + flow insert, RST: remove), "
+                      "1M live flows; connections/s = Mpps / 2"),
 }
 
 
@@ -252,8 +401,46 @@ def control_mappings(tmp, args):
     return {"value": total / dt, "unit": "mappings/s", "detail": "%d mappings in %.2f s" % (total, dt)}
 
 
+def control_acl_commit(tmp, args):
+    """Time to commit a 1000-rule acl_group (acl_group.replace of the last
+    stage of every ENI, alternating two 1000-rule sets that both pass the
+    traffic) while sswitchd forwards the outbound_acl traffic, and proof
+    that no packet was lost meanwhile: the drop counters do not move and
+    every frame received is transmitted."""
+    import random
+    ports, boot, _ = scen_outbound_acl(tmp, 1024)
+    sets = [_acl_rules(random.Random(seed), 1000, True) for seed in (11, 13)]
+    d = Daemon(tmp, ports, bootstrap=boot)
+    d.start()
+    times = []
+    try:
+        rpc = d.rpc()
+        time.sleep(1.0)
+        a = d.stats()
+        for i in range(10):
+            t0 = time.time()
+            rpc.call("acl_group.replace", {"name": "bench_s3", "rules": sets[i % 2]})
+            times.append(time.time() - t0)
+            time.sleep(0.1)
+        time.sleep(0.2)
+        b = d.stats()
+        rpc.close()
+    finally:
+        d.stop()
+    drops = {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items() if v - a["drops"].get(k, 0)}
+    rx = b["ports"]["host0"]["rx_packets"] - a["ports"]["host0"]["rx_packets"]
+    tx = b["ports"]["fabric0"]["tx_packets"] - a["ports"]["fabric0"]["tx_packets"]
+    if drops or abs(rx - tx) > 1024:
+        raise RuntimeError("packets lost during the commits: drops %s, rx %d, tx %d" % (drops, rx, tx))
+    ms = median(times) * 1000
+    return {"value": ms * 1000, "unit": "us/commit",
+            "detail": "1000-rule acl_group.replace, median of %d, %.1f ms (max %.1f); %d frames "
+                      "forwarded meanwhile, none dropped" % (len(times), ms, max(times) * 1000, rx)}
+
+
 CONTROL = {
     "mappings": (control_mappings, "bulk mapping.add through the socket, 10k per request, durable"),
+    "acl_commit": (control_acl_commit, "commit a 1000-rule acl_group while forwarding, no packet lost"),
 }
 
 

@@ -447,13 +447,32 @@ static void test_migrate(void **state)
 	big = ss_ct_create("ctbig", 4096, 256, 16, 1, NULL, 1000);
 	assert_non_null(big);
 	ss_ct_configure(big, 4096, 10000, 2000);
+	/* both tables count into the same gauges, as in sswitchd */
+	static int64_t g[2][16];
+	int64_t *rows[2] = { g[0], g[1] };
+	ss_ct_share(f->ct, NULL, rows, sizeof(int64_t));
+	ss_ct_share(big, NULL, rows, sizeof(int64_t));
+	g[0][ENI] = 41;
 	assert_int_equal(ss_ct_migrate(big, f->ct), 41);
-	assert_int_equal(ss_ct_migrate(big, f->ct), 0);   /* the delta pass copies nothing twice */
-	assert_int_equal(ss_ct_eni_flows(big, ENI), 0);
-	ss_ct_gauge_resync(big);
-	assert_int_equal(ss_ct_eni_flows(big, ENI), 41);
-	ss_ct_free(f->ct);
+	/* meanwhile: a flow opened in the old table after the first pass (X),
+	 * one opened in both (Y: a worker already on the new table), one
+	 * copied and then reset in the old table */
+	struct ss_ct *small = f->ct;
+	assert_int_equal(udp(f, OUT, VM, 500, PEER, 53), PASS);
+	assert_int_equal(udp(f, OUT, VM, 501, PEER, 53), PASS);
 	f->ct = big;
+	assert_int_equal(udp(f, OUT, VM, 501, PEER, 53), PASS);
+	f->ct = small;
+	assert_int_equal(tcp(f, IN, 0, PEER, 80, VM, 999, TF_RST), PASS);
+	assert_int_equal(ss_ct_eni_flows(small, ENI), 44);   /* the reset copy is not subtracted */
+	assert_int_equal(ss_ct_migrate(big, small), 1);      /* X; Y is there; nothing twice */
+	ss_ct_free(small);
+	f->ct = big;
+	/* the 41 copies (the reset one included: it lingers until it expires),
+	 * X and Y, each counted once */
+	assert_int_equal(ss_ct_eni_flows(big, ENI), 43);
+	assert_int_equal(big->nb_flows, 43);
+	assert_int_equal(udp(f, IN, PEER, 53, VM, 500), PASS);
 	for (int i = 0; i < 40; i++)
 		assert_int_equal(udp(f, IN, PEER, 53, VM, (uint16_t)(100 + i)), PASS);
 	assert_int_equal(udp(f, IN, PEER, 53, VM, 99), DENY);
