@@ -47,7 +47,7 @@ static struct rte_hash *create(struct ovl_hash *h, uint32_t cap)
 		.name = name,
 		.entries = cap,
 		.key_len = h->key_len,
-		.hash_func = rte_hash_crc,
+		.hash_func = ovl_hash_crc,
 		.hash_func_init_val = 0,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,

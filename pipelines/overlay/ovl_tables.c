@@ -423,7 +423,9 @@ static void apply_deltas(struct ovl_kmap *delta, uint32_t *arr, bool atomic)
 	uint64_t d;
 
 	while (ovl_kmap_next(delta, &pos, &k, &d, NULL)) {
-		uint32_t idx = *(const uint32_t *)k;
+		uint32_t idx;
+
+		memcpy(&idx, k, sizeof(idx));
 		uint32_t v = (uint32_t)((int64_t)arr[idx] + (int64_t)d);
 		if (atomic)
 			__atomic_store_n(&arr[idx], v, __ATOMIC_RELEASE);

@@ -30,19 +30,42 @@ int ovl_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+uint32_t ovl_hash_crc(const void *key, uint32_t len, uint32_t init)
+{
+	const uint8_t *p = key;
+	uint32_t h = init;
+	uint64_t w8;
+	uint32_t w4;
+
+	for (; len >= 8; len -= 8, p += 8) {
+		memcpy(&w8, p, 8);
+		h = rte_hash_crc_8byte(w8, h);
+	}
+	if (len >= 4) {
+		memcpy(&w4, p, 4);
+		h = rte_hash_crc_4byte(w4, h);
+		len -= 4;
+		p += 4;
+	}
+	for (; len > 0; len--, p++)
+		h = rte_hash_crc_1byte(*p, h);
+	return h;
+}
+
 /* ---- ovl_kmap --------------------------------------------------------------
- * Slot layout: [u64 value][u8 used][u8 tag][key ...] padded to 8 bytes. */
+ * Slot layout: [u64 value][u8 used][u8 tag][6 pad][key ...] padded to 8
+ * bytes: keys are 8-byte aligned. */
 
 #define SLOT_VAL(s) ((uint64_t *)(s))
 #define SLOT_USED(s) ((s)[8])
 #define SLOT_TAG(s) ((s)[9])
-#define SLOT_KEY(s) ((s) + 10)
+#define SLOT_KEY(s) ((s) + 16)
 
 void ovl_kmap_init(struct ovl_kmap *m, uint32_t key_len)
 {
 	memset(m, 0, sizeof(*m));
 	m->key_len = key_len;
-	m->stride = (uint32_t)RTE_ALIGN_CEIL(10 + key_len, 8);
+	m->stride = (uint32_t)RTE_ALIGN_CEIL(16 + key_len, 8);
 }
 
 void ovl_kmap_free(struct ovl_kmap *m)
@@ -69,7 +92,7 @@ void ovl_kmap_clear(struct ovl_kmap *m)
 
 static inline uint32_t kmap_hash(const struct ovl_kmap *m, const void *key)
 {
-	return rte_hash_crc(key, m->key_len, 0x9e3779b9);
+	return ovl_hash_crc(key, m->key_len, 0x9e3779b9);
 }
 
 static inline uint8_t *kmap_slot(const struct ovl_kmap *m, uint32_t i)

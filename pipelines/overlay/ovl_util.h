@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* CRC32C of a key of any alignment (the hash function of every table). */
+uint32_t ovl_hash_crc(const void *key, uint32_t len, uint32_t init);
+
 /* ---- ovl_kmap ----------------------------------------------------------- */
 
 #define OVL_KMAP_KEY_MAX 64
@@ -31,7 +34,7 @@ struct ovl_kmap {
 	uint32_t cap;        /* power of two, 0 when empty */
 	uint32_t n;
 	uint32_t key_len;
-	uint32_t stride;     /* 8 (value) + 1 (used) + 1 (tag) + key, 8-aligned */
+	uint32_t stride;     /* 8 (value) + 8 (used, tag) + key, 8-aligned */
 };
 
 void ovl_kmap_init(struct ovl_kmap *m, uint32_t key_len);

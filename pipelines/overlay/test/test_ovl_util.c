@@ -51,7 +51,9 @@ static void test_kmap_random(void **state)
 	}
 	assert_int_equal(m.n, n);
 	while (ovl_kmap_next(&m, &pos, &k, &v, NULL)) {
-		uint32_t id = ((const uint32_t *)k)[0];
+		uint32_t id;
+
+		memcpy(&id, k, sizeof(id));
 		assert_true(present[id]);
 		assert_int_equal(v, ref[id]);
 		seen++;
