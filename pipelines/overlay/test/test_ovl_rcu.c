@@ -67,6 +67,9 @@ static void *reader(void *arg)
 			uint16_t rv;
 			ss_ovl_route_find(group, 4, a, &act, &rv, &r);
 			const struct ss_ovl_eni *e = ss_ovl_eni_get(eni);
+			uint8_t pa[4] = { 100, 64, i, 1 };
+			const struct ss_ovl_uroute *u = ss_ovl_uroute_find(4, pa);
+			const struct ss_ovl_inb_rule *ir = ss_ovl_inb_match(eni, 1000 + i, 4, pa);
 			struct ss_ovl_mapping mc;
 			struct ss_ovl_route rc;
 			struct ss_ovl_eni ec;
@@ -78,6 +81,10 @@ static void *reader(void *arg)
 				error("route for 10.%u.0.%u missing", i, j);
 			if (e == NULL)
 				error("ENI missing");
+			if (u == NULL || u->n != 1 || u->nh[0].mac.addr_bytes[4] != i)
+				error("underlay route for 100.64.%u.1 missing or another's", i);
+			if (ir == NULL || ir->priority != i)
+				error("inbound route of VNI %u missing or another's", 1000 + i);
 			if (m == NULL || r == NULL || e == NULL)
 				continue;
 			mc = *m;
@@ -104,6 +111,21 @@ static void *reader(void *arg)
 	rte_rcu_qsbr_thread_offline(qsbr, 0);
 	rte_rcu_qsbr_thread_unregister(qsbr, 0);
 	return NULL;
+}
+
+static void uroute_op(int add, int i, int v)
+{
+	txn_op(&T, "underlay_route", add ? SS_CHANGE_ADD : SS_CHANGE_DELETE,
+	       "{\"prefix\": \"100.64.%d.0/24\", \"next_hops\": [{\"port\": \"fabric0\", "
+	       "\"mac\": \"02:00:00:00:%02x:%02x\"}]}", i, i, v & 255);
+}
+
+/* inbound routes of (e, VNI 1000 + i): replaced as a whole list */
+static void inb_op(int add, int i, int prio)
+{
+	txn_op(&T, "inbound_route", add ? SS_CHANGE_ADD : SS_CHANGE_DELETE,
+	       "{\"eni\": \"e\", \"vni\": %d, \"src_prefix\": \"100.64.0.0/16\", "
+	       "\"priority\": %d, \"action\": \"decap\"}", 1000 + i, prio);
 }
 
 static void route_op(int add, int i, int v)
@@ -148,6 +170,8 @@ static void test_update_while_reading(void **state)
 	TXN_OK(&T);
 	for (int i = 0; i < NI; i++) {
 		route_op(1, i, 0);
+		uroute_op(1, i, 0);
+		inb_op(1, i, i);
 		for (int j = 1; j <= NJ; j++)
 			map_op(SS_CHANGE_ADD, i, j, 0);
 	}
@@ -161,6 +185,10 @@ static void test_update_while_reading(void **state)
 		 * and touch the ENI (a new entry under the same index) */
 		route_op(0, i, v - 1);
 		route_op(1, i, v);
+		uroute_op(0, i, v - 1);
+		uroute_op(1, i, v);
+		/* a better route for a moment: added, then removed next txn */
+		inb_op(1, i, 1000 + v);
 		for (int j = 1; j <= NJ; j++)
 			map_op(SS_CHANGE_SET, i, j, v);
 		for (int j = 2; j <= NJ; j += 2)
@@ -170,6 +198,7 @@ static void test_update_while_reading(void **state)
 		commit_with_grace();
 		for (int j = 2; j <= NJ; j += 2)
 			map_op(SS_CHANGE_ADD, (i + 7) % NI, j, v);
+		inb_op(0, i, 1000 + v);
 		/* also grow the mapping table now and then: a new rte_hash is
 		 * swapped in under the readers' feet */
 		if (v % 50 == 0)
