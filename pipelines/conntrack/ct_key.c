@@ -135,7 +135,7 @@ static int v6_walk(const uint8_t *d, uint32_t off, uint32_t end, uint8_t nh, uin
 			if (frag_id)
 				*frag_id = rd32(d + off + 4);
 			if (frag_off)
-				*frag_off = rd16(d + off + 2) & 0xfff8;
+				*frag_off = rd16(d + off + 2);   /* offset << 3 | M */
 			hlen = 8;
 			break;
 		default:
@@ -183,7 +183,7 @@ static int embedded_key(const uint8_t *d, uint32_t icmp, uint32_t end, int v6, u
 		src = d + off + 8;
 		dst = d + off + 24;
 		r = v6_walk(d, off + 40, end, d[off + 6], &proto, NULL, &fo);
-		if (r < 0 || fo != 0)
+		if (r < 0 || (fo & 0xfff8) != 0)
 			return -1;
 		l4 = (uint32_t)r;
 	}
@@ -224,13 +224,21 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 
 	if (l->flags & SS_PF_FRAG) {
 		struct ss_ct_frag_key *f = &out->frag;
+		uint16_t word = 0, offset;
 		uint32_t id = 0;
+		int more;
 
 		memset(f, 0, sizeof(*f));
-		if (v6)
-			v6_walk(d, (uint32_t)l->l3_off + 40, end, ip[6], &f->proto, &id, NULL);
-		else
+		if (v6) {
+			v6_walk(d, (uint32_t)l->l3_off + 40, end, ip[6], &f->proto, &id, &word);
+			offset = word >> 3;
+			more = word & 1;
+		} else {
 			id = rd16(ip + 4);
+			word = rd16(ip + 6);
+			offset = word & 0x1fff;
+			more = (word & 0x2000) != 0;
+		}
 		f->eni = p->eni;
 		f->id = id;
 		f->proto = l->proto;
@@ -238,9 +246,11 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 		f->dir = (uint8_t)dir;
 		memcpy(f->src, src, v6 ? 16 : 4);
 		memcpy(f->dst, dst, v6 ? 16 : 4);
-		if (!(l->flags & SS_PF_FRAG_FIRST))
+		/* offset 0 without more fragments (an IPv6 atomic fragment, RFC
+		 * 6946) is a whole packet */
+		if (offset != 0)
 			out->kind = SS_CT_K_NONFIRST;
-		else
+		else if (more)
 			out->first_frag = 1;
 	}
 	if (out->kind == SS_CT_K_NORMAL && (l->flags & SS_PF_L4)) {

@@ -332,6 +332,19 @@ static void test_fragments(void **state)
 	assert_int_equal(icmp_echo_frag(f, OUT, 1, VM6, PEER6, 0x12345, 0, 0), SS_CT_DROP_FRAG);
 	assert_int_equal(icmp_echo_frag(f, OUT, 1, VM6, PEER6, 0x12345, 1, 1), PASS);
 	assert_int_equal(icmp_echo_frag(f, OUT, 1, VM6, PEER6, 0x12345, 0, 0), PASS);
+	/* an IPv6 atomic fragment (offset 0, no more fragments) is a whole
+	 * packet: it opens its flow like any other */
+	{
+		struct tpkt t;
+		uint8_t l4[32];
+		uint32_t n2 = l4_udp(l4, 4444, 53, 4);
+
+		assert_int_equal(tp_frame(&t, ENI, 1, VM6, PEER6, 17, 0, 0x777, l4, n2), 0);
+		assert_int_equal(run(f, OUT, &t), PASS);
+		n2 = l4_udp(l4, 53, 4444, 4);
+		assert_int_equal(tp_frame(&t, ENI, 1, PEER6, VM6, 17, 0, 0x778, l4, n2), 0);
+		assert_int_equal(run(f, IN, &t), PASS);
+	}
 	/* a first fragment the ACL denies: the rest of the datagram too */
 	put_group(&f->store, "out4", "ipv4", deny_all);
 	publish(f, "out4");
