@@ -149,6 +149,17 @@ def test_changes_take_effect_on_the_next_packet(taps):
     check_encap(o, "fabric0", bytes(p), Encap("fabric0", nh, UL4, "100.64.1.55", 1000, inner_dst=M9))
 
 
+def test_switch_underlay_ips(taps):
+    """The outer source follows switch.set; without an IPv6 underlay IP an
+    IPv6 PA cannot be reached (no_underlay_ip)."""
+    t, rpc = taps, taps.rpc
+    rpc.call("switch.set", {"underlay_ip": "100.64.0.9", "underlay_ip6": None})
+    p, o = t.out(to_5)
+    check_encap(o, "fabric0", bytes(p), Encap("fabric0", N1, "100.64.0.9", "100.64.1.5", 1000,
+                                              inner_dst=M5))
+    t.dropped(lambda i: vm(VM1, "10.0.0.2", "10.0.0.10", i), "no_underlay_ip")
+
+
 def test_bulk_mappings_grow_the_table_under_traffic(taps):
     t, rpc = taps, taps.rpc
     n = 5000   # beyond the mapping table's first size: a bigger one is swapped in

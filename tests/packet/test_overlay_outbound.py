@@ -112,6 +112,18 @@ V.add("no mapping, IPv6", "host0", lambda i: vm(VM1, "fd10::2", "fd10::99", i),
       Drop("mapping_miss"))
 V.add("no underlay route to the PA", "host0", lambda i: vm(VM1, "10.0.0.2", "10.0.0.8", i),
       Drop("underlay_route_miss"))
+V.add("no underlay route to an IPv6 PA, IPv6 overlay", "host0",
+      lambda i: vm(VM1, "fd10::2", "fd10::8", i), Drop("underlay_route_miss"))
+V.add("route action drop, IPv6", "host0", lambda i: vm(VM1, "fd10::2", "fd10:9::1", i),
+      Drop("route_drop"))
+V.add("ENI admin down, IPv6", "host1", lambda i: vm(VM3, "fd10::9", "fd10::5", i),
+      Drop("eni_admin_down"))
+V.add("IPv4 underlay: over the 1500 MTU of fabric0", "host0",
+      lambda i: vm(VM1, "10.0.0.2", "10.0.0.5", i, pad=1500 - 50 - 28 - len(tag(0)) + 1),
+      Drop("mtu_exceeded"))
+V.add("IPv4 underlay: exactly the 1500 MTU of fabric0", "host0",
+      lambda i: vm(VM1, "10.0.0.2", "10.0.0.5", i, pad=1500 - 50 - 28 - len(tag(0))),
+      Encap("fabric0", N1, UL4, "100.64.1.5", 1000, inner_dst=M5))
 V.add("action direct with TTL 1", "host0", lambda i: vm(VM1, "10.0.0.2", "192.168.1.1", i, ttl=1),
       Drop("ttl_exceeded"))
 V.add("not IP (LLDP ethertype)", "host0",
@@ -187,6 +199,7 @@ def test_drops_counted_by_reason(outbound):
         1 for v in V if v[1] == "host0" and isinstance(v[3], Drop) and
         v[3].reason != "mtu_exceeded")
     assert res.stats["ports"]["fabric1"]["tx_dropped"] == 1
+    assert res.stats["ports"]["fabric0"]["tx_dropped"] == 1
 
 
 def test_arp_nd_replies(outbound):
