@@ -52,8 +52,12 @@ static uint8_t neighbour(struct rte_mbuf *m, struct ss_meta *meta, const struct 
 		}
 	} else if (ovl_nd_solicit(frame, l, target)) {
 		mac = resolve(e, meta, 6, target, &router);
-		if (mac != NULL && ovl_nd_advert(m, l, mac, router) == 0)
-			goto reply;
+		if (mac != NULL) {
+			if (ovl_nd_advert(m, l, mac, router) == 0)
+				goto reply;
+			ss_mark_drop(m, SS_DROP_NO_MBUF);  /* no tailroom for the option */
+			return HOST_NEXT_DROP;
+		}
 	}
 	ss_mark_drop(m, SS_DROP_ARP_UNRESOLVED);
 	return HOST_NEXT_DROP;
