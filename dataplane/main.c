@@ -220,19 +220,33 @@ struct daemon {
 	struct ss_config cfg;
 	struct ss_ctl *ctl;
 	struct ss_prom *prom;
+	/* the EAL may keep pointers into its argv until rte_eal_cleanup() */
+	int eal_argc;
+	char **eal_argv;
 	bool eal_up, ports_up, workers_up, features_up;
 };
 
 static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err, size_t errlen)
 {
-	int eal_argc;
+	int eal_argc = 0;
 	char **eal_argv = eal_argv_build(&d->cfg, extra_argc, extra_argv, &eal_argc);
 
+	d->eal_argc = eal_argc;
+	d->eal_argv = eal_argv;
 	if (eal_argv == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+	/* rte_eal_init permutes argv: keep our own copy of the pointers */
+	char **argv_copy = calloc((size_t)eal_argc + 1, sizeof(char *));
+	if (argv_copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(argv_copy, eal_argv, (size_t)eal_argc * sizeof(char *));
+	int rc = rte_eal_init(eal_argc, argv_copy);
+	free(argv_copy);
+	if (rc < 0) {
 		snprintf(err, errlen, "EAL initialisation failed: %s (EAL arguments come from the "
 			 "config's eal list)", rte_strerror(rte_errno));
 		return -1;
@@ -332,6 +346,9 @@ static void stop(struct daemon *d)
 		ss_workers_free();
 		rte_eal_cleanup();
 	}
+	for (int i = 0; d->eal_argv && i < d->eal_argc; i++)
+		free(d->eal_argv[i]);
+	free(d->eal_argv);
 	ss_config_free(&d->cfg);
 }
 
