@@ -321,9 +321,19 @@ SCENARIOS = {
 }
 
 
-def measure_sswitchd(tmp, ports, bootstrap, warmup, window):
-    d = Daemon(tmp, ports, bootstrap=bootstrap)
-    d.start()
+def sizing(nflows):
+    """EAL memory (MB) and mbufs: net_pcap's infinite_rx keeps the whole
+    pcap in mbufs, and the 1M-flow runs also hold 1M mappings and flows."""
+    if nflows <= 65536:
+        return 1536, 0
+    return 1536 + nflows * 4 // 1024, nflows + 131072
+
+
+def measure_sswitchd(tmp, ports, bootstrap, warmup, window, nflows=1024):
+    mem, mbufs = sizing(nflows)
+    d = Daemon(tmp, ports, bootstrap=bootstrap, mem_mb=mem,
+               extra_conf="mbufs = %d;" % mbufs if mbufs else "")
+    d.start(timeout=300)
     try:
         time.sleep(warmup)
         a = d.stats()
@@ -345,13 +355,16 @@ def measure_sswitchd(tmp, ports, bootstrap, warmup, window):
             "drops": drops, "tsc_hz": wb["tsc_hz"]}
 
 
-def measure_testpmd(pcap, seconds):
+def measure_testpmd(pcap, seconds, nflows=1024):
     prefix = "tp%d" % os.getpid()
-    cmd = ["dpdk-testpmd", "--no-huge", "-m", "1024", "--no-pci", "-l", "0,1",
+    mem, mbufs = sizing(nflows)
+    cmd = ["dpdk-testpmd", "--no-huge", "-m", str(mem), "--no-pci", "-l", "0,1",
            "--file-prefix", prefix, "--log-level", "*:error",
            "--vdev", "net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap,
            "--vdev", "net_null0,no-rx=1", "--", "--forward-mode=io",
            "--record-core-cycles", "--nb-cores=1", "--stats-period", "100"]
+    if mbufs:
+        cmd.append("--total-num-mbufs=%d" % mbufs)
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     time.sleep(seconds)
@@ -483,13 +496,16 @@ def main():
             fn, desc = SCENARIOS[name]
             runs = []
             tp = []
+            gen = os.path.join(tmp, name)
+            os.makedirs(gen)
+            ports, bootstrap, pcap = fn(gen, args.flows)  # inputs made once, reused by every run
             for r in range(args.runs):
                 rd = os.path.join(tmp, "%s-%d" % (name, r))
                 os.makedirs(rd)
-                ports, bootstrap, pcap = fn(rd, args.flows)
-                runs.append(measure_sswitchd(rd, ports, bootstrap, args.warmup, args.window))
+                runs.append(measure_sswitchd(rd, ports, bootstrap, args.warmup, args.window,
+                                             args.flows))
                 if not args.no_testpmd:
-                    t = measure_testpmd(pcap, args.warmup + args.window)
+                    t = measure_testpmd(pcap, args.warmup + args.window, args.flows)
                     if t:
                         tp.append(t)
             node_names = sorted({n for r in runs for n in r["nodes"]})

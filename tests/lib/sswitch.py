@@ -121,8 +121,9 @@ class RpcError(Exception):
 class Daemon:
     def __init__(self, tmpdir, ports, workers=(1,), main_lcore=0, extra_conf="",
                  bootstrap=None, state_file=False, lcores_map=None, netns=None,
-                 die_with_parent=False):
+                 die_with_parent=False, mem_mb=512):
         self.dir = str(tmpdir)
+        self.mem_mb = mem_mb
         self.ports = ports
         self.workers = list(workers)
         self.main_lcore = main_lcore
@@ -162,7 +163,7 @@ class Daemon:
         return p.role == "storage"
 
     def config_text(self):
-        eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", self.prefix,
+        eal = ["--no-huge", "-m", str(self.mem_mb), "--no-pci", "--file-prefix", self.prefix,
                "--log-level", "*:warning"]
         if self.lcores_map:
             eal += ["--lcores", self.lcores_map]
