@@ -48,7 +48,7 @@ def eni_flows(lv):
 
 def test_tcp_lifecycle(tmp_path):
     """Handshake and return traffic, RST, FIN from both sides + timeout."""
-    with Live(tmp_path, ops(), flows={"tcp_fin_timeout_ms": 400}) as lv:
+    with Live(tmp_path, ops(), flows={"tcp_fin_timeout_ms": 1000}) as lv:
         # nothing comes in on its own
         lv.step(IN, tcp_in(80, 40000, "SA"), False)
         lv.step(OUT, tcp_out(40000, 80, "S"), True)
@@ -71,7 +71,7 @@ def test_tcp_lifecycle(tmp_path):
         assert flows(lv) == [] and eni_flows(lv) == 0
 
         # FIN from both sides: the last ACK still passes, then the pair goes
-        # after tcp_fin_timeout_ms (400)
+        # after tcp_fin_timeout_ms (1000)
         lv.step(OUT, tcp_out(40002, 80, "S"), True)
         lv.step(IN, tcp_in(80, 40002, "SA"), True)
         lv.step(OUT, tcp_out(40002, 80, "FA"), True)
@@ -79,7 +79,7 @@ def test_tcp_lifecycle(tmp_path):
         lv.step(IN, tcp_in(80, 40002, "FA"), True)
         assert flows(lv)[0]["state"] == "closing"
         lv.step(OUT, tcp_out(40002, 80, "A"), True)
-        time.sleep(0.6)
+        time.sleep(1.3)
         lv.step(IN, tcp_in(80, 40002, "A"), False)
         assert eni_flows(lv) == 0
 
@@ -94,18 +94,18 @@ def test_tcp_lifecycle(tmp_path):
 def test_idle_expiry_and_config(tmp_path):
     """Idle expiry; flow.config on the running table; max_flows ->
     flow_table_full (not a drop); flow.list limit and flow.flush."""
-    with Live(tmp_path, ops(), flows={"idle_timeout_ms": 500}) as lv:
+    with Live(tmp_path, ops(), flows={"idle_timeout_ms": 1000}) as lv:
         lv.step(OUT, outbound(UDP(sport=5353, dport=53)), True)
         time.sleep(0.3)
         lv.step(IN, inbound(UDP(sport=53, dport=5353)), True)     # refreshes it
         time.sleep(0.3)
         lv.step(IN, inbound(UDP(sport=53, dport=5353)), True)
-        time.sleep(0.8)
+        time.sleep(1.5)
         lv.step(IN, inbound(UDP(sport=53, dport=5353)), False)    # expired
         # the sweeper removes idle flows without traffic
         lv.step(OUT, outbound(UDP(sport=5354, dport=53)), True)
         assert eni_flows(lv) == 1
-        deadline = time.time() + 3
+        deadline = time.time() + 5
         while eni_flows(lv) != 0 and time.time() < deadline:
             time.sleep(0.1)
         assert eni_flows(lv) == 0
