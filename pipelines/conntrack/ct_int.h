@@ -45,10 +45,13 @@ static inline void ss_ct_gauge_add(struct ss_ct *ct, unsigned int row, uint32_t 
 }
 
 /* Claim and delete the key at `pos` of a table; true for the one caller
- * that removed it. */
-bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos);
+ * that removed it. `key` and `sig` (the key and its hash, when the caller
+ * has them) spare reading the key store and hashing again; key NULL: read
+ * from the position. */
+bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32_t sig);
 /* The same for a flow, with its gauge (row: the caller's). */
-bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row);
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
+		       uint32_t sig);
 
 static inline unsigned int ss_ct_row(const struct ss_ct *ct, unsigned int worker)
 {

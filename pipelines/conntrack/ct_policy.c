@@ -36,7 +36,7 @@
 enum act { A_DONE = 0, A_FLOW, A_RECHECK, A_ACL };
 
 static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_info *in,
-			unsigned int dir, uint32_t gen, uint64_t now)
+			uint32_t sig, unsigned int dir, uint32_t gen, uint64_t now)
 {
 	struct ss_ct_counters *c = &ct->cnt[row];
 	struct ss_ct_entry *e;
@@ -48,7 +48,7 @@ static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_i
 		c->table_full++;
 		return;
 	}
-	pos = rte_hash_add_key(ct->flows.h, &in->key);
+	pos = rte_hash_add_key_with_hash(ct->flows.h, &in->key, sig);
 	if (pos < 0) {
 		c->table_full++;
 		return;
@@ -74,7 +74,7 @@ static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_i
 
 /* A packet passed by its flow: activity and TCP state. */
 static void flow_update(struct ss_ct *ct, unsigned int row, uint32_t pos,
-			const struct ss_ct_info *in, uint64_t now)
+			const struct ss_ct_info *in, uint32_t sig, uint64_t now)
 {
 	struct ss_ct_counters *c = &ct->cnt[row];
 	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
@@ -91,7 +91,7 @@ static void flow_update(struct ss_ct *ct, unsigned int row, uint32_t pos,
 	if (in->key.proto != P_TCP || in->kind != SS_CT_K_NORMAL)
 		return;
 	if (in->tcp_flags & TCP_RST) {
-		if (ss_ct_flow_remove(ct, pos, row))
+		if (ss_ct_flow_remove(ct, pos, row, &in->key, sig))
 			c->removed_rst++;
 		return;
 	}
@@ -158,6 +158,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 	struct ss_ct_counters *c = &ct->cnt[row];
 	struct ss_ct_info in[CHUNK];
 	const void *keys[CHUNK];
+	hash_sig_t sig[CHUNK];
 	int32_t pos[CHUNK];
 	uint8_t act[CHUNK], ri[CHUNK], look[CHUNK], allow[CHUNK];
 	struct ss_acl_req req[CHUNK];
@@ -177,8 +178,11 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		keys[nl] = in[i].kind == SS_CT_K_ICMP_ERR ? &in[i].emb : &in[i].key;
 		look[nl++] = (uint8_t)i;
 	}
+	/* one hash per key, reused by the insert or the removal */
+	for (uint32_t j = 0; j < nl; j++)
+		sig[j] = rte_hash_hash(ct->flows.h, keys[j]);
 	if (nl > 0)
-		rte_hash_lookup_bulk(ct->flows.h, keys, nl, pos);
+		rte_hash_lookup_with_hash_bulk(ct->flows.h, keys, sig, nl, pos);
 	/* the entries live apart from the keys: fetch them all before use */
 	for (uint32_t j = 0; j < nl; j++)
 		if (pos[j] >= 0)
@@ -212,7 +216,8 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 				/* expired, or a new SYN on a closing connection (port
 				 * reuse): the flow ends and the packet is a new one */
 				if (why || reopen) {
-					if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row)) {
+					if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row, keys[j],
+							      sig[j])) {
 						if (why == SS_CT_EXP_IDLE)
 							c->expired++;
 						else
@@ -252,7 +257,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		i = look[j];
 		switch (act[i]) {
 		case A_FLOW:
-			flow_update(ct, row, (uint32_t)pos[j], pi, now);
+			flow_update(ct, row, (uint32_t)pos[j], pi, sig[j], now);
 			break;
 		case A_RECHECK:
 			c->rechecked++;
@@ -260,9 +265,9 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 				__atomic_store_n(&ss_ct_entry_at(ct, (uint32_t)pos[j])->acl_gen,
 						 ss_acl_eni_gen(acl, req[ri[i]].eni),
 						 __ATOMIC_RELAXED);
-				flow_update(ct, row, (uint32_t)pos[j], pi, now);
+				flow_update(ct, row, (uint32_t)pos[j], pi, sig[j], now);
 			} else {
-				if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row))
+				if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row, keys[j], sig[j]))
 					c->revoked++;
 				verdict[i] = SS_CT_DROP_ACL;
 			}
@@ -271,7 +276,8 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 			if (!allow[ri[i]])
 				verdict[i] = SS_CT_DROP_ACL;
 			else if (pi->can_create)
-				flow_create(ct, row, pi, dir, ss_acl_eni_gen(acl, p[i].eni), now);
+				flow_create(ct, row, pi, sig[j], dir, ss_acl_eni_gen(acl, p[i].eni),
+					    now);
 			break;
 		default:
 			break;

@@ -98,16 +98,18 @@ static void lfh_fini(struct ss_ct_lfh *t)
 
 /* Claim (LIVE -> DEAD) and delete the key at `pos`; true when this thread
  * removed it. */
-bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos)
+bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32_t sig)
 {
 	uint8_t *st = t->ent + (size_t)pos * t->esize, exp = SS_CT_LIVE;
-	void *key;
+	void *kp;
 
 	if (!__atomic_compare_exchange_n(st, &exp, SS_CT_DEAD, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
 		return false;
-	if (rte_hash_get_key_with_position(t->h, (int32_t)pos, &key) == 0)
-		rte_hash_del_key(t->h, key);
+	if (key != NULL)
+		rte_hash_del_key_with_hash(t->h, key, sig);
+	else if (rte_hash_get_key_with_position(t->h, (int32_t)pos, &kp) == 0)
+		rte_hash_del_key(t->h, kp);
 	if (t->dq == NULL)
 		lfh_release(t, pos);   /* no concurrent reader (tests) */
 	else
@@ -233,12 +235,13 @@ uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset)
 
 /* ---- removal, expiry ----------------------------------------------------------- */
 
-bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row)
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
+		       uint32_t sig)
 {
 	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
 	uint32_t eni = e->eni;
 
-	if (!ss_ct_lfh_remove(&ct->flows, pos))
+	if (!ss_ct_lfh_remove(&ct->flows, pos, key, sig))
 		return false;
 	__atomic_fetch_sub(&ct->nb_flows, 1, __ATOMIC_RELAXED);
 	/* a flow already copied into the next table lives on there */
@@ -266,7 +269,7 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
 			continue;
 		why = ss_ct_expired(ct, e, now);
-		if (why && ss_ct_flow_remove(ct, pos, row)) {
+		if (why && ss_ct_flow_remove(ct, pos, row, NULL, 0)) {
 			if (why == SS_CT_EXP_FIN)
 				c->removed_fin++;
 			else
@@ -282,7 +285,7 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 		f = ss_ct_frag_at(ct, pos);
 		if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE &&
 		    (int64_t)(now - __atomic_load_n(&f->expires, __ATOMIC_RELAXED)) >= 0)
-			ss_ct_lfh_remove(&ct->frags, pos);
+			ss_ct_lfh_remove(&ct->frags, pos, NULL, 0);
 	}
 	if (ct->flows.dq)
 		rte_rcu_qsbr_dq_reclaim(ct->flows.dq, budget, NULL, NULL, NULL);
@@ -308,7 +311,7 @@ uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni,
 			continue;
 		if (keep != NULL && keep(arg, e))
 			continue;
-		if (ss_ct_flow_remove(ct, pos, row)) {
+		if (ss_ct_flow_remove(ct, pos, row, NULL, 0)) {
 			c->flushed++;
 			n++;
 		}
