@@ -154,6 +154,11 @@ def test_revocation(tmp_path):
         # unbinding the stage changes the ENI's policy too: everything allowed
         lv.rpc.call("eni.set", {"name": "vm", "acl": {"outbound_v4": ["out4"]}})
         lv.step(IN, tcp_in(22, 41009, "A"), True)
+        # deleting the ENI removes its flows
+        assert lv.rpc.call("stats.get", {"scope": "flows"})["flows"]["count"] == 1   # http
+        lv.rpc.call("eni.delete", {"name": "vm"})
+        st = lv.rpc.call("stats.get", {"scope": "flows"})["flows"]
+        assert st["count"] == 0 and st["flushed"] == 1, st
 
 
 def test_ipv6_and_icmp(tmp_path):
