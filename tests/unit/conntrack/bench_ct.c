@@ -7,7 +7,7 @@
  *   cps   new connections: a TCP SYN (miss, 3 ACL stages, insert) and later
  *         its RST (hit, remove), with 1M live flows in the table
  *   acl   the 3 ACL stages alone (ss_acl_classify_burst)
- * Usage: bench_ct [live flows (1M)] [seconds per test (2)]
+ * Usage: bench_ct [live flows (1M)] [seconds per test (2)] [only: hit|cps|acl]
  * Each figure is the best average over chunks of 64k packets: on a shared
  * machine a chunk that was preempted does not measure the code.
  */
@@ -151,6 +151,7 @@ int main(int argc, char **argv)
 {
 	uint32_t live = argc > 1 ? (uint32_t)atoi(argv[1]) : 1u << 20;
 	double secs = argc > 2 ? atof(argv[2]) : 2.0;
+	const char *only = argc > 3 ? argv[3] : NULL;
 	static const char *const stages[] = { "st1", "st2", "st3", NULL };
 	struct ss_acl_table *acl;
 	struct tu_store s;
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
 		       live, (double)(rte_rdtsc() - c0) / live,
 		       (long long)ss_ct_eni_flows(ct, ENI));
 	}
+	if (only == NULL || strcmp(only, "hit") == 0) {
 	printf("hit      %.1f cycles/packet (%u flows, random order)\n",
 	       run(ct, st, live, order, 0, SS_ACL_OUT, secs), live);
 	printf("hit rev  %.1f cycles/packet (their replies, inbound)\n",
@@ -217,9 +219,10 @@ int main(int argc, char **argv)
 		printf("hit 1k   %.1f cycles/packet (1024 of the flows, cache-hot)\n",
 		       run(ct, st, 1024, few, 0, SS_ACL_OUT, secs));
 	}
+	}
 
 	/* cps: SYN of new connections, their RST 8 bursts later */
-	{
+	if (only == NULL || strcmp(only, "cps") == 0) {
 		enum { RING = 16 * B };
 		static struct pk syn[RING];
 		struct ss_ct_pkt p[B];
@@ -268,7 +271,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)SS_CT_COUNTER(ct, table_full));
 	}
 	/* the ACL stages alone */
-	{
+	if (only == NULL || strcmp(only, "acl") == 0) {
 		struct ss_acl_key keys[B];
 		struct ss_acl_req req[B];
 		uint8_t a[B];
