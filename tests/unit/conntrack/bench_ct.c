@@ -167,10 +167,13 @@ int main(int argc, char **argv)
 	tu_eni(&s, "vm", ENI, stages, NULL, NULL, NULL);
 	acl = ss_acl_table_create();
 	struct ss_change ch = { .type = "eni", .op = SS_CHANGE_ADD };
+	uint64_t b0 = rte_rdtsc();
 	if (tu_publish(acl, &s, &ch, 1, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	printf("compile  %.1f ms for the 3 groups (1000 rules: parse, rte_acl_build, bindings)\n",
+	       (double)(rte_rdtsc() - b0) * 1000 / rte_get_tsc_hz());
 	const struct ss_acl_state *st = ss_acl_table_state(acl);
 	ct = ss_ct_create("bench", live + live / 4 + 65536, 1024, 4, 1, NULL, rte_get_tsc_hz());
 	if (ct == NULL)
