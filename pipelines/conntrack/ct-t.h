@@ -15,7 +15,11 @@
  *     FREE --(adder wins the CAS)--> INIT --(filled, release)--> LIVE
  *     LIVE --(remover wins the CAS)--> DEAD --(key deleted, RCU grace)--> FREE
  *
- * so exactly one thread creates an entry and exactly one removes it. A
+ * so exactly one thread creates an entry and exactly one removes it. The
+ * control thread (sweep, flush) is no RCU reader: between examining an
+ * entry and claiming it, the position may have been freed and reopened by
+ * another flow; `seq` (+1 per opening) tells, and a claim of the wrong
+ * incarnation is given back (DEAD -> LIVE by its owner, the claimer). A
  * deleted key's position is handed back to the hash (and the entry reset to
  * FREE) only after an RCU grace period (rte_rcu_qsbr defer queue), so a
  * reader that found the position in the current walk never sees it reused.
@@ -72,7 +76,7 @@ struct ss_ct_entry {
 	uint8_t tcp;         /* SS_CT_* bits, atomic or */
 	uint32_t eni;
 	uint32_t acl_gen;    /* ENI's ACL generation the flow was checked at */
-	uint32_t pad;
+	uint32_t seq;        /* incarnation: +1 each time the position opens a flow */
 	uint64_t last_seen;  /* ticks */
 	uint64_t fin_at;     /* ticks when both FINs were seen, 0: not yet */
 };
@@ -108,7 +112,7 @@ struct ss_ct_frag {
 	uint8_t state;
 	uint8_t pad;
 	uint16_t sport, dport;
-	uint16_t pad2;
+	uint16_t seq;        /* incarnation, as in ss_ct_entry */
 	uint64_t expires;    /* ticks */
 };
 

@@ -52,6 +52,10 @@ bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32
 /* The same for a flow, with its gauge (row: the caller's). */
 bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
 		       uint32_t sig);
+/* The control thread's removal: it is no RCU reader, so the position it
+ * examined may have been freed and given to another flow since; `seq`
+ * (read before the examination) must still be the entry's. */
+bool ss_ct_flow_remove_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32_t seq);
 
 static inline unsigned int ss_ct_row(const struct ss_ct *ct, unsigned int worker)
 {

@@ -66,6 +66,7 @@ static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_i
 	e->acl_gen = gen;
 	e->last_seen = now;
 	e->fin_at = 0;
+	e->seq++;
 	__atomic_store_n(&e->state, SS_CT_LIVE, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&ct->nb_flows, 1, __ATOMIC_RELAXED);
 	ss_ct_gauge_add(ct, row, e->eni, 1);
@@ -143,6 +144,7 @@ static void frag_record(struct ss_ct *ct, const struct ss_ct_info *in, uint64_t 
 		f->sport = sp;
 		f->dport = dp;
 		f->expires = expires;
+		f->seq++;
 		__atomic_store_n(&f->state, SS_CT_LIVE, __ATOMIC_RELEASE);
 	} else if (exp == SS_CT_LIVE) {
 		/* the first fragment again (a retransmission): refresh */

@@ -98,14 +98,19 @@ static void lfh_fini(struct ss_ct_lfh *t)
 
 /* Claim (LIVE -> DEAD) and delete the key at `pos`; true when this thread
  * removed it. */
-bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32_t sig)
+static bool lfh_claim(struct ss_ct_lfh *t, uint32_t pos)
 {
 	uint8_t *st = t->ent + (size_t)pos * t->esize, exp = SS_CT_LIVE;
+
+	return __atomic_compare_exchange_n(st, &exp, SS_CT_DEAD, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED);
+}
+
+/* After a successful claim: delete the key, queue the position. */
+static void lfh_finish(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32_t sig)
+{
 	void *kp;
 
-	if (!__atomic_compare_exchange_n(st, &exp, SS_CT_DEAD, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		return false;
 	if (key != NULL)
 		rte_hash_del_key_with_hash(t->h, key, sig);
 	else if (rte_hash_get_key_with_position(t->h, (int32_t)pos, &kp) == 0)
@@ -116,6 +121,13 @@ bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32
 		/* cannot fail: the queue has room for every position, and a
 		 * position is queued once per removal */
 		rte_rcu_qsbr_dq_enqueue(t->dq, &pos);
+}
+
+bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32_t sig)
+{
+	if (!lfh_claim(t, pos))
+		return false;
+	lfh_finish(t, pos, key, sig);
 	return true;
 }
 
@@ -235,18 +247,41 @@ uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset)
 
 /* ---- removal, expiry ----------------------------------------------------------- */
 
-bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
-		       uint32_t sig)
+static void flow_removed(struct ss_ct *ct, struct ss_ct_entry *e, unsigned int row)
 {
-	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
 	uint32_t eni = e->eni;
 
-	if (!ss_ct_lfh_remove(&ct->flows, pos, key, sig))
-		return false;
 	__atomic_fetch_sub(&ct->nb_flows, 1, __ATOMIC_RELAXED);
 	/* a flow already copied into the next table lives on there */
 	if (!(__atomic_fetch_or(&e->tcp, SS_CT_REMOVED, __ATOMIC_ACQ_REL) & SS_CT_MIGRATED))
 		ss_ct_gauge_add(ct, row, eni, -1);
+}
+
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
+		       uint32_t sig)
+{
+	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+
+	if (!lfh_claim(&ct->flows, pos))
+		return false;
+	lfh_finish(&ct->flows, pos, key, sig);
+	flow_removed(ct, e, row);
+	return true;
+}
+
+bool ss_ct_flow_remove_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32_t seq)
+{
+	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+
+	if (!lfh_claim(&ct->flows, pos))
+		return false;
+	if (__atomic_load_n(&e->seq, __ATOMIC_ACQUIRE) != seq) {
+		/* another flow now: ours, by the claim, to give back */
+		__atomic_store_n(&e->state, SS_CT_LIVE, __ATOMIC_RELEASE);
+		return false;
+	}
+	lfh_finish(&ct->flows, pos, NULL, 0);
+	flow_removed(ct, e, row);
 	return true;
 }
 
@@ -259,7 +294,7 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 	uint32_t fbudget = budget / 4 + 1;
 
 	for (uint32_t k = 0; k < budget && k < ct->flows.nb_pos; k++) {
-		uint32_t pos = ct->flows.sweep++;
+		uint32_t pos = ct->flows.sweep++, seq;
 		struct ss_ct_entry *e;
 		int why;
 
@@ -268,8 +303,9 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 		e = ss_ct_entry_at(ct, pos);
 		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
 			continue;
+		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 		why = ss_ct_expired(ct, e, now);
-		if (why && ss_ct_flow_remove(ct, pos, row, NULL, 0)) {
+		if (why && ss_ct_flow_remove_seq(ct, pos, row, seq)) {
 			if (why == SS_CT_EXP_FIN)
 				c->removed_fin++;
 			else
@@ -279,13 +315,21 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 	for (uint32_t k = 0; k < fbudget && k < ct->frags.nb_pos; k++) {
 		uint32_t pos = ct->frags.sweep++;
 		struct ss_ct_frag *f;
+		uint16_t seq;
 
 		if (pos >= ct->frags.nb_pos)
 			pos = ct->frags.sweep = 0;
 		f = ss_ct_frag_at(ct, pos);
-		if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) == SS_CT_LIVE &&
-		    (int64_t)(now - __atomic_load_n(&f->expires, __ATOMIC_RELAXED)) >= 0)
-			ss_ct_lfh_remove(&ct->frags, pos, NULL, 0);
+		if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
+			continue;
+		seq = __atomic_load_n(&f->seq, __ATOMIC_ACQUIRE);
+		if ((int64_t)(now - __atomic_load_n(&f->expires, __ATOMIC_RELAXED)) < 0 ||
+		    !lfh_claim(&ct->frags, pos))
+			continue;
+		if (__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE) != seq)
+			__atomic_store_n(&f->state, SS_CT_LIVE, __ATOMIC_RELEASE);  /* reused */
+		else
+			lfh_finish(&ct->frags, pos, NULL, 0);
 	}
 	if (ct->flows.dq)
 		rte_rcu_qsbr_dq_reclaim(ct->flows.dq, budget, NULL, NULL, NULL);
@@ -304,14 +348,16 @@ uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni,
 	c = &ct->cnt[row];
 	for (uint32_t pos = 0; pos < ct->flows.nb_pos; pos++) {
 		struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+		uint32_t seq;
 
 		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE)
 			continue;
+		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 		if (eni != UINT32_MAX && e->eni != eni)
 			continue;
 		if (keep != NULL && keep(arg, e))
 			continue;
-		if (ss_ct_flow_remove(ct, pos, row, NULL, 0)) {
+		if (ss_ct_flow_remove_seq(ct, pos, row, seq)) {
 			c->flushed++;
 			n++;
 		}
@@ -402,6 +448,7 @@ uint32_t ss_ct_migrate(struct ss_ct *to, struct ss_ct *from)
 		d->acl_gen = e->acl_gen;
 		d->last_seen = e->last_seen;
 		d->fin_at = e->fin_at;
+		d->seq++;
 		__atomic_store_n(&d->state, SS_CT_LIVE, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&to->nb_flows, 1, __ATOMIC_RELAXED);
 		n++;

@@ -15,6 +15,7 @@
 
 #include "tests/unit/acl/acl_test_util.h"
 #include "tests/unit/conntrack/ct_test_util.h"
+#include "pipelines/conntrack/ct_int.h"
 
 #define ENI 3
 #define VM "10.0.0.1"
@@ -495,6 +496,37 @@ static void test_migrate(void **state)
 	assert_int_equal(tcp(f, IN, 0, PEER, 80, VM, 999, TF_ACK), DENY);
 }
 
+/* The control thread's removal checks the incarnation it examined: a
+ * position freed and reopened by another flow meanwhile is left alone. */
+static void test_remove_incarnation(void **state)
+{
+	struct fx *f = *state;
+	uint32_t pos, seq;
+	struct ss_ct_entry *e = NULL;
+
+	assert_int_equal(udp(f, OUT, VM, 7777, PEER, 53), PASS);
+	for (pos = 0; pos < f->ct->flows.nb_pos; pos++) {
+		e = ss_ct_entry_at(f->ct, pos);
+		if (e->state == SS_CT_LIVE)
+			break;
+	}
+	assert_true(pos < f->ct->flows.nb_pos);
+	seq = e->seq;
+	assert_false(ss_ct_flow_remove_seq(f->ct, pos, 1, seq - 1));   /* an older flow's */
+	assert_int_equal(e->state, SS_CT_LIVE);
+	assert_int_equal(udp(f, IN, PEER, 53, VM, 7777), PASS);
+	assert_true(ss_ct_flow_remove_seq(f->ct, pos, 1, seq));
+	assert_int_equal(udp(f, IN, PEER, 53, VM, 7777), DENY);
+	assert_int_equal(ss_ct_eni_flows(f->ct, ENI), 0);
+	/* the position, reopened, is a new incarnation */
+	assert_int_equal(udp(f, OUT, VM, 7777, PEER, 53), PASS);
+	for (pos = 0; pos < f->ct->flows.nb_pos; pos++)
+		if (ss_ct_entry_at(f->ct, pos)->state == SS_CT_LIVE)
+			break;
+	assert_int_not_equal(ss_ct_entry_at(f->ct, pos)->seq == seq &&
+			     ss_ct_entry_at(f->ct, pos) == e, 1);
+}
+
 /* Keys: canonical, both directions equal, side says who sent. */
 static void test_keys(void **state)
 {
@@ -529,6 +561,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_incarnation, setup, teardown),
 	};
 
 	if (tu_eal_init() < 0) {
