@@ -311,7 +311,7 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 	if (ss_ctl_restore(d->ctl, err, errlen) != 0 || ss_ctl_listen(d->ctl, err, errlen) != 0)
 		return -1;
 	if (d->cfg.prometheus) {
-		d->prom = ss_prom_open(d->cfg.prometheus, err, errlen);
+		d->prom = ss_prom_open(d->cfg.prometheus, d->ctl, err, errlen);
 		if (d->prom == NULL)
 			return -1;
 	}

@@ -26,62 +26,130 @@ struct prom_client {
 
 struct ss_prom {
 	int fd;
+	struct ss_ctl *ctl;
 	struct prom_client c[MAX_CLIENTS];
 };
 
-static void emit_scope(FILE *f, const char *metric, const char *label, json_t *obj,
-		       const char *help)
+/* Label names of each nesting level of a scope's object; the last level
+ * holds the counters. Unknown scopes label their levels "key". */
+static const char *level_label(const char *scope, int depth)
 {
-	const char *k, *k2;
-	json_t *v, *v2;
+	static const struct {
+		const char *scope;
+		const char *labels[3];
+	} known[] = {
+		{ "ports", { "port" } },        { "drops", { "reason" } },
+		{ "nodes", { "node" } },        { "workers", { "worker" } },
+		{ "eni", { "eni" } },           { "acl", { "group", "priority" } },
+		{ "rdma", { "table", "policy" } },
+	};
 
-	/* obj: { LABEL_VALUE: { counter: n } } or { LABEL_VALUE: n } */
-	json_object_foreach(obj, k, v) {
-		if (json_is_integer(v)) {
-			fprintf(f, "# HELP sswitch_%s %s\n# TYPE sswitch_%s counter\n", metric, help,
-				metric);
-			break;
-		}
-	}
-	json_object_foreach(obj, k, v) {
-		if (json_is_integer(v)) {
-			fprintf(f, "sswitch_%s{%s=\"%s\"} %lld\n", metric, label, k,
-				(long long)json_integer_value(v));
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i].scope, scope) == 0 && depth < 3 && known[i].labels[depth])
+			return known[i].labels[depth];
+	return "key";
+}
+
+static void label_escape(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n') {
+			fputs("\\n", f);
 			continue;
 		}
-		json_object_foreach(v, k2, v2) {
-			if (json_is_integer(v2))
-				fprintf(f, "sswitch_%s_%s{%s=\"%s\"} %lld\n", metric, k2, label, k,
-					(long long)json_integer_value(v2));
+		fputc(*v, f);
+	}
+}
+
+/* Walk a scope's object: integers become samples of
+ * sswitch_<scope>[_<counter>]{labels...}. */
+static void emit(FILE *f, const char *scope, json_t *v, const char *counter, const char **keys,
+		 int depth)
+{
+	if (json_is_integer(v) || json_is_boolean(v)) {
+		long long n = json_is_integer(v) ? (long long)json_integer_value(v) : json_is_true(v);
+		fprintf(f, "sswitch_%s%s%s", scope, counter ? "_" : "", counter ? counter : "");
+		if (depth > 0) {
+			fputc('{', f);
+			for (int i = 0; i < depth; i++) {
+				fprintf(f, "%s%s=\"", i ? "," : "", level_label(scope, i));
+				label_escape(f, keys[i]);
+				fputc('"', f);
+			}
+			fputc('}', f);
+		}
+		fprintf(f, " %lld\n", n);
+		return;
+	}
+	if (!json_is_object(v) || depth >= 4)
+		return;
+	const char *k;
+	json_t *c;
+	json_object_foreach(v, k, c) {
+		/* a level of objects is a label; integers under a label are counters */
+		if (json_is_object(c)) {
+			keys[depth] = k;
+			emit(f, scope, c, counter, keys, depth + 1);
+		} else if (depth == 0 || json_is_integer(c) || json_is_boolean(c)) {
+			if (depth == 0 && !strcmp(scope, "drops")) {
+				keys[0] = k;
+				emit(f, scope, c, "total", keys, 1);
+			} else if (depth == 0) {
+				emit(f, scope, c, k, keys, 0);
+			} else {
+				emit(f, scope, c, k, keys, depth);
+			}
 		}
 	}
 }
 
-char *ss_prom_render(size_t *len)
+static void emit_scope(FILE *f, const char *scope, json_t *obj)
 {
+	const char *keys[4] = { NULL };
+
+	fprintf(f, "# sswitch stats.get scope \"%s\"\n", scope);
+	emit(f, scope, obj, NULL, keys, 0);
+}
+
+char *ss_prom_render(struct ss_ctl *ctl, size_t *len)
+{
+	static const char req[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"stats.get\",\"params\":{\"scope\":\"all\"}}";
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
-	json_t *o;
+	json_t *rep = NULL, *res;
+	const char *scope;
+	json_t *obj;
 
 	if (f == NULL)
 		return NULL;
-	o = ss_stats_ports();
-	emit_scope(f, "port", "port", o, "per-port counter");
-	json_decref(o);
-	o = ss_stats_drops();
-	emit_scope(f, "drops_total", "reason", o, "packets dropped, by reason");
-	json_decref(o);
-	o = ss_stats_nodes();
-	emit_scope(f, "node", "node", o, "per graph node counter");
-	json_decref(o);
-	o = ss_stats_workers();
-	emit_scope(f, "worker", "worker", o, "per worker counter");
-	json_decref(o);
+	char *line = ctl ? ss_ctl_handle_line(ctl, req, sizeof(req) - 1) : NULL;
+	if (line)
+		rep = json_loads(line, 0, NULL);
+	free(line);
+	res = json_object_get(rep, "result");
+	if (json_is_object(res)) {
+		json_object_foreach(res, scope, obj)
+			emit_scope(f, scope, obj);
+	} else {
+		/* no control plane: the runtime's own scopes */
+		static json_t *(*const fns[])(void) = { ss_stats_ports, ss_stats_drops,
+							  ss_stats_nodes, ss_stats_workers };
+		static const char *const names[] = { "ports", "drops", "nodes", "workers" };
+		for (size_t i = 0; i < 4; i++) {
+			obj = fns[i]();
+			emit_scope(f, names[i], obj);
+			json_decref(obj);
+		}
+	}
+	json_decref(rep);
 	fclose(f);
 	return text;
 }
 
-struct ss_prom *ss_prom_open(const char *addr, char *err, size_t errlen)
+struct ss_prom *ss_prom_open(const char *addr, struct ss_ctl *ctl, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -123,6 +191,7 @@ struct ss_prom *ss_prom_open(const char *addr, char *err, size_t errlen)
 		return NULL;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		p->c[i].fd = -1;
+	p->ctl = ctl;
 	p->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0)
 		goto fail;
@@ -164,7 +233,7 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-static void client_serve(struct prom_client *c)
+static void client_serve(struct ss_prom *p, struct prom_client *c)
 {
 	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
 
@@ -184,7 +253,7 @@ static void client_serve(struct prom_client *c)
 	char hdr[256];
 	if (strncmp(c->buf, "GET /metrics ", 13) == 0 || strncmp(c->buf, "GET / ", 6) == 0) {
 		size_t len = 0;
-		char *body = ss_prom_render(&len);
+		char *body = ss_prom_render(p->ctl, &len);
 		int hl = snprintf(hdr, sizeof(hdr),
 				  "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
 				  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
@@ -224,7 +293,7 @@ void ss_prom_poll(struct ss_prom *p)
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (p->c[i].fd >= 0)
-			client_serve(&p->c[i]);
+			client_serve(p, &p->c[i]);
 }
 
 void ss_prom_close(struct ss_prom *p)

@@ -11,12 +11,17 @@
 
 struct ss_prom;
 
-/* "ADDR:PORT" (IPv4 or [IPv6]). NULL and errno on failure, err says why. */
-struct ss_prom *ss_prom_open(const char *addr, char *err, size_t errlen);
-/* Serve whatever is pending, without blocking. */
+#include "control/ctl.h"
+
+/* "ADDR:PORT" (IPv4 or [IPv6]). The metrics are what stats.get with scope
+ * `all` answers on `ctl`: every scope a feature registered (ports, drops,
+ * nodes, workers, eni, acl, rdma, ...). NULL and errno on failure, err says
+ * why. */
+struct ss_prom *ss_prom_open(const char *addr, struct ss_ctl *ctl, char *err, size_t errlen);
+/* Serve whatever is pending, without blocking. Control thread. */
 void ss_prom_poll(struct ss_prom *p);
-/* Render the metrics text (malloc'd). Exposed for tests. */
-char *ss_prom_render(size_t *len);
+/* Render the metrics text (malloc'd). */
+char *ss_prom_render(struct ss_ctl *ctl, size_t *len);
 void ss_prom_close(struct ss_prom *p);
 
 #endif
