@@ -310,7 +310,8 @@ static void acl_only_chunk(const struct ss_acl_state *acl, unsigned int worker, 
 					       .dir = (uint8_t)dir };
 		idx[nr++] = (uint8_t)i;
 	}
-	ss_acl_classify_burst(acl, worker, req, nr, allow);
+	if (nr > 0)
+		ss_acl_classify_burst(acl, worker, req, nr, allow);
 	for (i = 0; i < nr; i++)
 		if (!allow[i])
 			verdict[idx[i]] = SS_CT_DROP_ACL;
