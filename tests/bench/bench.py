@@ -471,11 +471,26 @@ def main():
     ap.add_argument("--scenario", action="append", help="only these (default: all)")
     ap.add_argument("--no-testpmd", action="store_true")
     ap.add_argument("--mappings", type=int, default=1000000, help="control scenario size")
+    ap.add_argument("--dump", metavar="DIR",
+                    help="write each scenario's traffic (NAME.pcap) and objects (NAME-objects.json,"
+                         " a bootstrap file) to DIR for pktgen-dpdk / TRex on a real testbed, then exit")
     ap.add_argument("--write", help="write the markdown table to this file")
     args = ap.parse_args()
     os.environ["SSWITCH_BUILD"] = args.build
 
     names = args.scenario or list(SCENARIOS) + list(CONTROL)
+    if args.dump:
+        import shutil
+        os.makedirs(args.dump, exist_ok=True)
+        for name in [n for n in names if n in SCENARIOS]:
+            gen = tempfile.mkdtemp(prefix="ssdump")
+            _, bootstrap, pcap = SCENARIOS[name][0](gen, args.flows)
+            shutil.copy(pcap, os.path.join(args.dump, name + ".pcap"))
+            with open(os.path.join(args.dump, name + "-objects.json"), "w") as f:
+                json.dump({"ops": bootstrap or []}, f)
+            shutil.rmtree(gen, ignore_errors=True)
+            print("%s: %s.pcap, %s-objects.json" % (name, name, name))
+        return 0
     results, control = {}, {}
     with tempfile.TemporaryDirectory(prefix="ssbench") as tmp:
         for name in [n for n in names if n in CONTROL]:
