@@ -172,6 +172,42 @@ static inline void outer(uint8_t *h, const bool v4, const struct ss_meta *meta,
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)(eth + 1), udp);
 }
 
+/* The tenant frame `l` (untagged, inner destination MAC := the target's
+ * when it sets one) in VXLAN toward tgt->pa through `hop`, from `src`: the
+ * outer DSCP is `dscp`, or the tenant's with SS_OVL_DSCP_COPY; the outer
+ * ECN is the tenant's. 0, or the packet is marked dropped (no_mbuf) and -1. */
+static inline int encap_write(struct rte_mbuf *m, struct ss_meta *meta, const struct ss_layer *l,
+			      const struct ss_ovl_target *tgt, const struct ss_ovl_nexthop *hop,
+			      const uint8_t *src, uint8_t dscp, uint16_t *ip_id)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	bool v4 = tgt->fam == 4;
+	uint8_t tos = 0;
+	uint8_t *h;
+
+	if (l->l3 == SS_L3_IPV4 || l->l3 == SS_L3_IPV6)
+		tos = ovl_tos(frame + l->l3_off, ovl_fam(l));
+	frame = tenant_frame(m, l);
+	if (tgt->set_mac)
+		memcpy(frame, tgt->mac.addr_bytes, 6);
+	if (dscp == SS_OVL_DSCP_COPY)
+		dscp = tos >> 2;
+	tos = (uint8_t)(dscp << 2 | (tos & 3));
+	uint32_t inner_len = m->pkt_len;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) +
+							 VXLAN_HLEN));
+	if (unlikely(h == NULL)) {
+		ss_mark_drop(m, SS_DROP_NO_MBUF);
+		return -1;
+	}
+	if (v4)
+		outer(h, true, meta, tgt, hop, src, tos, inner_len, (*ip_id)++);
+	else
+		outer(h, false, meta, tgt, hop, src, tos, inner_len, 0);
+	meta->out_port = hop->port;
+	return 0;
+}
+
 static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 {
 	struct ss_meta *meta = ss_meta(m);
@@ -181,8 +217,7 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 	const struct ss_ovl_nexthop *hop;
 	const struct ss_ovl_switch *sw;
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t src[16], tos = 0, dscp;
-	uint8_t *h;
+	uint8_t src[16];
 	bool v4;
 
 	if (unlikely(e == NULL))
@@ -202,24 +237,8 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 		memcpy(src, sw->ip6, 16);
 	else
 		return drop(m, SS_DROP_NO_UNDERLAY_IP);
-	if (l->l3 == SS_L3_IPV4 || l->l3 == SS_L3_IPV6)
-		tos = ovl_tos(frame + l->l3_off, ovl_fam(l));
-	frame = tenant_frame(m, l);
-	if (tgt->set_mac)
-		memcpy(frame, tgt->mac.addr_bytes, 6);
-	dscp = e->dscp != SS_OVL_DSCP_COPY ? e->dscp : tos >> 2;
-	tos = (uint8_t)(dscp << 2 | (tos & 3));
-	uint32_t inner_len = m->pkt_len;
-	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) +
-							 VXLAN_HLEN));
-	if (unlikely(h == NULL))
-		return drop(m, SS_DROP_NO_MBUF);
-	if (v4)
-		outer(h, true, meta, tgt, hop, src, tos, inner_len, ctx->ip_id++);
-	else
-		outer(h, false, meta, tgt, hop, src, tos, inner_len, 0);
-	meta->out_port = hop->port;
-	return ENCAP_NEXT_TX;
+	return encap_write(m, meta, l, tgt, hop, src, e->dscp, &ctx->ip_id) ? ENCAP_NEXT_DROP
+									      : ENCAP_NEXT_TX;
 }
 
 static uint16_t encap_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -256,3 +275,44 @@ static struct rte_node_register encap_node = {
 	},
 };
 RTE_NODE_REGISTER(encap_node);
+
+/* ---- for other features (overlay.h) ------------------------------------- */
+
+const struct ss_ovl_mapping *ss_overlay_mapping_lookup(uint32_t eni, int fam, const uint8_t *dst,
+						       uint32_t *vni)
+{
+	const struct ss_ovl_eni *e = ss_ovl_eni_get(eni);
+	const struct ss_ovl_mapping *mp;
+
+	if (e == NULL || (fam != 4 && fam != 6))
+		return NULL;
+	mp = ss_ovl_mapping_find(e->vnet, fam, dst);
+	if (mp != NULL)
+		*vni = mp->use_dst_vni ? ss_ovl_vnet_get(mp->vnet)->vni : e->vni;
+	return mp;
+}
+
+int ss_overlay_encap_to_pa(struct rte_mbuf *m, const struct ss_ovl_mapping *mp, uint32_t vni,
+			   uint16_t port, const uint8_t next_hop_mac[6], uint8_t dscp,
+			   uint16_t *ip_id)
+{
+	struct ss_meta *meta = ss_meta(m);
+	const struct ss_layer *l = &meta->hdr.outer;
+	const struct ss_ovl_target *tgt = &mp->tgt;
+	const struct ss_ovl_switch *sw = ss_ovl_switch_get();
+	struct ss_ovl_nexthop hop = { .port = port };
+	uint8_t src[16];
+
+	if (tgt->fam == 4 && sw && sw->has_ip4)
+		memcpy(src, sw->ip4, 4);
+	else if (tgt->fam == 6 && sw && sw->has_ip6)
+		memcpy(src, sw->ip6, 16);
+	else
+		return SS_DROP_NO_UNDERLAY_IP;
+	memcpy(hop.mac.addr_bytes, next_hop_mac, 6);
+	meta->flow_hash = ovl_flow_hash(rte_pktmbuf_mtod(m, const uint8_t *), l);
+	meta->vni = vni;
+	if (encap_write(m, meta, l, tgt, &hop, src, (uint8_t)(dscp & 63), ip_id) != 0)
+		return SS_DROP_NO_MBUF;
+	return 0;
+}

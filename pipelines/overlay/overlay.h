@@ -66,6 +66,29 @@ int ss_overlay_eni_index(const char *name);
 /* ENI indices are 1..ss_overlay_eni_max() (config tables.enis). */
 uint32_t ss_overlay_eni_max(void);
 
+/* ---- encapsulation for other features (workers; node_vxlan_encap.c) -----
+ * Used by RDMA steering with encap `vnet` (docs/rdma.md). */
+struct ss_ovl_mapping;
+struct rte_mbuf;
+
+/* The mapping of `dst` (family 4 or 6, network order) in the VNET of ENI
+ * `eni`, NULL when there is none or the ENI is gone; *vni := the VNI its
+ * VXLAN header carries (use_dst_vni: the mapping's VNET's, else the ENI's).
+ * The pointer is valid within the current graph walk. */
+const struct ss_ovl_mapping *ss_overlay_mapping_lookup(uint32_t eni, int fam, const uint8_t *dst,
+						       uint32_t *vni);
+/* Encapsulate the unencapsulated packet (its headers: meta->hdr.outer) in
+ * VXLAN toward the mapping's PA with the overlay's own header rules (SPEC
+ * 3.1 step 8: VLAN tags removed, inner destination MAC := the mapping's,
+ * outer source = the switch underlay IP of the PA's family, UDP 4789 from
+ * 49152 + the flow hash, VNI `vni`, TTL 64, outer ECN copied), the outer
+ * DSCP `dscp`, out of sswitch port `port` to `next_hop_mac` from the port's
+ * MAC (meta->out_port set). *ip_id: the caller's IPv4 identification
+ * counter. 0, or the SS_DROP_* reason (no_underlay_ip, no_mbuf). */
+int ss_overlay_encap_to_pa(struct rte_mbuf *m, const struct ss_ovl_mapping *mp, uint32_t vni,
+			   uint16_t port, const uint8_t next_hop_mac[6], uint8_t dscp,
+			   uint16_t *ip_id);
+
 /* Per-ENI counters (stats.get scope `eni`), one array per worker indexed
  * by ENI index. rx = from the ENI (outbound), tx = to the ENI (inbound);
  * bytes are frame lengths of the tenant frame. acl_drops and flows are

@@ -41,6 +41,7 @@ struct ss_rdma_action {
 	uint8_t pcp;            /* 0..7, SS_RDMA_NO_PCP: leave the tag's PCP */
 	uint8_t encap;          /* enum ss_rdma_encap */
 	uint16_t pad;
+	uint32_t eni;           /* encap vnet: the overlay ENI index of action.eni */
 };
 
 /* Match of an IPv4 policy: a packet matches when (x & mask) == value for

@@ -50,6 +50,9 @@ struct ss_rdma_env {
 	uint64_t tsc_hz;
 	/* 0, or -ENOENT when no port has this name */
 	int (*port)(void *arg, const char *name, struct ss_rdma_port_info *out);
+	/* the overlay ENI index of `name` (encap vnet), -1 when none; NULL:
+	 * no overlay, encap vnet is refused */
+	int (*eni)(void *arg, const char *name);
 	void *arg;
 };
 

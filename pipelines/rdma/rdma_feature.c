@@ -24,6 +24,7 @@
 #include "dataplane/feature.h"
 #include "dataplane/port.h"
 #include "dataplane/worker-t.h"
+#include "pipelines/overlay/overlay.h"
 #include "pipelines/parse/parse_node.h"
 #include "pipelines/rdma/rdma.h"
 #include "pipelines/rdma/rdma_offload.h"
@@ -58,6 +59,12 @@ static int port_info(void *arg, const char *name, struct ss_rdma_port_info *out)
 	out->lossless_lane = ss_ports.ports[i].lossless_lane;
 	memcpy(out->mac, ss_ports.ports[i].mac.addr_bytes, 6);
 	return 0;
+}
+
+static int eni_index(void *arg, const char *name)
+{
+	(void)arg;
+	return ss_overlay_eni_index(name);
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -124,23 +131,12 @@ static int rdma_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *c
 		snprintf(err, errlen, "out of memory collecting the rdma policies");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < pv.n; i++) {
-		const json_t *a = json_object_get(pv.v[i], "action");
-		const char *encap = json_string_value(json_object_get(a, "encap"));
-
-		if (encap && strcmp(encap, "vnet") == 0) {
-			snprintf(err, errlen, "rdma.policy %s: action.encap vnet is not supported by "
-				 "this build (it needs the overlay's mapping table)",
-				 json_string_value(json_object_get(pv.v[i], "name")));
-			pol_vec_free(&pv);
-			return -ENOTSUP;
-		}
-	}
 	for (unsigned int w = 0; w < ss_workers.nb; w++)
 		sockets[w] = (int)rte_lcore_to_socket_id(ss_workers.w[w]->lcore);
 	struct ss_rdma_env env = {
 		.mem = &rte_mem, .nb_workers = ss_workers.nb, .sockets = sockets,
 		.tsc_hz = rte_get_tsc_hz(), .port = port_info,
+		.eni = eni_index,
 	};
 	qps = cur ? cur->qps : NULL;
 	if (qps == NULL || qps->size != cfg.qp_table_size || qps->nb != ss_workers.nb) {

@@ -206,6 +206,24 @@ static int compile_one(const struct ss_rdma_env *env, const struct ss_rdma_setti
 	a->dscp = json_is_integer(dscpv) ? (uint8_t)(json_integer_value(dscpv) & 63) : cfg->data_dscp;
 	a->pcp = json_is_integer(pcpv) ? (uint8_t)(json_integer_value(pcpv) & 7) : SS_RDMA_NO_PCP;
 	a->encap = encap && strcmp(encap, "vnet") == 0 ? SS_RDMA_ENCAP_VNET : SS_RDMA_ENCAP_NONE;
+	a->eni = 0;
+	if (a->encap == SS_RDMA_ENCAP_VNET) {
+		const char *eni = json_string_value(json_object_get(action, "eni"));
+		int idx;
+
+		if (env->eni == NULL) {
+			snprintf(err, errlen, "rdma.policy %s: action.encap vnet needs the overlay",
+				 name);
+			return -ENOTSUP;
+		}
+		idx = eni ? env->eni(env->arg, eni) : -1;
+		if (idx <= 0) {
+			snprintf(err, errlen, "rdma.policy %s: action.eni \"%s\" is not an ENI", name,
+				 eni ? eni : "");
+			return -ENOENT;
+		}
+		a->eni = (uint32_t)idx;
+	}
 
 	prefix_mask(dlen, dm);
 	prefix_mask(srcp ? slen : 0, sm);

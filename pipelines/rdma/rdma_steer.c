@@ -5,7 +5,11 @@
  * matches a policy is routed to the policy's port (SPEC 3.7): Ethernet
  * addresses, 802.1Q PCP, DSCP and TTL rewritten (ICRC-safe, rdma_hdr.h),
  * lossless class when the policy asks and the port has the lane, then
- * port_tx. What matches no policy goes on to the ingress role's pipeline,
+ * port_tx. A policy with encap `vnet` does the same DSCP / TTL rewrites,
+ * then hands the packet to the overlay's encapsulation toward the mapping of
+ * (its ENI's VNET, destination IP): VXLAN to the PA out of the policy's
+ * port, to its next_hop_mac (no mapping: dropped `mapping_miss`).
+ * What matches no policy goes on to the ingress role's pipeline,
  * or is dropped `no_forwarding` when that role has none (as parse would).
  */
 #include <string.h>
@@ -16,6 +20,7 @@
 
 #include "pipelines/common/node.h"
 #include "pipelines/drop/drop.h"
+#include "pipelines/overlay/overlay.h"
 #include "pipelines/rdma/rdma.h"
 #include "pipelines/rdma/rdma_qp.h"
 #include "pipelines/rdma/rdma_steer.h"
@@ -64,12 +69,21 @@ int ss_rdma_steer_add_edges(void)
 	return 0;
 }
 
+/* Node context: ss_node_ctx's layout, then the IPv4 identification of the
+ * outer headers this node builds (encap vnet; DF clear, RFC 6864). */
+struct rdma_ctx {
+	struct ss_worker *w;
+	uint16_t ip_id;
+};
+_Static_assert(sizeof(struct rdma_ctx) <= RTE_NODE_CTX_SZ, "rdma ctx too large");
+
 struct burst {
 	const struct ss_rdma_state *st;
 	struct ss_rdma_qpt *qt;
 	struct ss_rdma_pctr *ctr;
 	uint64_t now;
 	uint32_t clear_gen;
+	uint16_t *ip_id;
 };
 
 static inline uint8_t unsteered(struct rte_mbuf *m, const struct ss_meta *meta)
@@ -117,6 +131,33 @@ static inline uint16_t account_and_match(const struct burst *b, const struct ss_
 	return pidx;
 }
 
+/* encap vnet: the rewritten RoCE packet, whole (its source MAC kept, its
+ * destination MAC := the mapping's, VLAN tags removed), in VXLAN toward
+ * the mapping's PA; outer DSCP = the packet's (policy or CNP DSCP). */
+static uint8_t steer_vnet(const struct burst *b, struct rte_mbuf *m, const struct ss_rdma_action *a,
+			  uint16_t pidx, const uint8_t *ip, bool v4, uint8_t dscp)
+{
+	struct ss_meta *meta = ss_meta(m);
+	const struct ss_ovl_mapping *mp;
+	uint32_t len = m->pkt_len, vni;
+	int reason;
+
+	mp = ss_overlay_mapping_lookup(a->eni, v4 ? 4 : 6, ip + (v4 ? 16 : 24), &vni);
+	if (unlikely(mp == NULL)) {
+		ss_mark_drop(m, SS_DROP_MAPPING_MISS);
+		return RDMA_NEXT_DROP;
+	}
+	reason = ss_overlay_encap_to_pa(m, mp, vni, a->out_port, a->dmac, dscp, b->ip_id);
+	if (unlikely(reason != 0)) {
+		ss_mark_drop(m, (unsigned int)reason);
+		return RDMA_NEXT_DROP;
+	}
+	b->ctr[pidx].packets++;
+	b->ctr[pidx].bytes += len;
+	meta->tx_class = a->tx_class;
+	return RDMA_NEXT_TX;
+}
+
 static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
 				const struct ss_rdma_qp_key *key, uint32_t h)
 {
@@ -143,6 +184,8 @@ static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
 		ss_rdma_rewrite_ip4(ip, dscp);
 	else
 		ss_rdma_rewrite_ip6(ip, dscp);
+	if (a->encap == SS_RDMA_ENCAP_VNET)
+		return steer_vnet(b, m, a, pidx, ip, v4, dscp);
 	if (a->pcp != SS_RDMA_NO_PCP && l->nb_vlans > 0)
 		d[14] = (uint8_t)(a->pcp << 5 | (d[14] & 0x1f));
 	memcpy(d, a->dmac, 6);
@@ -157,7 +200,8 @@ static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
 static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				   uint16_t nb_objs)
 {
-	struct ss_worker *w = ss_node_worker(node);
+	struct rdma_ctx *ctx = (struct rdma_ctx *)node->ctx;
+	struct ss_worker *w = ctx->w;
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 	struct ss_rdma_qp_key keys[RTE_GRAPH_BURST_SIZE];
 	uint32_t hash[RTE_GRAPH_BURST_SIZE];
@@ -168,6 +212,7 @@ static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *nod
 	b.ctr = NULL;
 	b.now = rte_rdtsc();
 	b.clear_gen = __atomic_load_n(&ss_rdma_clear_gen, __ATOMIC_RELAXED);
+	b.ip_id = &ctx->ip_id;
 	if (likely(b.st != NULL)) {
 		if (b.st->qps != NULL && w->index < b.st->qps->nb)
 			b.qt = b.st->qps->t[w->index];
@@ -202,10 +247,16 @@ out:
 	return nb_objs;
 }
 
+static int rdma_steer_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	((struct rdma_ctx *)node->ctx)->ip_id = 0;
+	return ss_node_init_worker(graph, node);
+}
+
 static struct rte_node_register rdma_steer_node = {
 	.name = SS_RDMA_NODE,
 	.process = rdma_steer_process,
-	.init = ss_node_init_worker,
+	.init = rdma_steer_init,
 	.nb_edges = RDMA_NB_STATIC_NEXT,
 	.next_nodes = {
 		[RDMA_NEXT_DROP] = SS_NODE_DROP,

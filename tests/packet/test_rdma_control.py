@@ -101,18 +101,31 @@ def test_changes_while_running(tmp_path):
         rpc.call("rdma.config", {"qp_table_size": 128})
         st = rpc.call("stats.get", {"scope": "rdma"})["rdma"]["qp_tables"]
         assert (st["capacity"], st["entries"]) == (128, 0)
-        # encap vnet needs the overlay's mapping table: refused, nothing changes
+        # encap vnet: accepted with an existing ENI, steered in software only
         rpc.call("vnet.add", {"name": "v1", "vni": 5001})
         rpc.call("eni.add", {"name": "e1", "mac": "02:00:00:00:e1:01", "vnet": "v1",
                              "port": "host0"})
+        vnet_pol = {"name": "p-vnet", "priority": 5, "match": {"dst_prefix": "10.80.0.0/16"},
+                    "action": {"port": "stor0", "next_hop_mac": NH_STOR, "encap": "vnet",
+                               "eni": "e1"}}
+        rpc.call("rdma.policy.add", vnet_pol)
+        got = pol("p-vnet")
+        assert (got["action"]["encap"], got["action"]["eni"]) == ("vnet", "e1")
+        assert (got["offloaded"], got["packets"]) == (False, 0)
+        assert "encap vnet is done in software only" in got["offload_reason"]
+        # the ENI is in use while the policy refers to it
         with pytest.raises(RpcError) as e:
-            rpc.call("rdma.policy.add", {
-                "name": "p-vnet", "priority": 5, "match": {"dst_prefix": "10.80.0.0/16"},
-                "action": {"port": "stor0", "next_hop_mac": NH_STOR, "encap": "vnet",
-                           "eni": "e1"}})
-        assert e.value.code == 1005
-        assert "rdma.policy p-vnet: action.encap vnet is not supported" in e.value.message
+            rpc.call("eni.delete", {"name": "e1"})
+        assert e.value.code == 1003
+        # an absent ENI is refused, nothing changes
+        with pytest.raises(RpcError) as e:
+            rpc.call("rdma.policy.add", dict(vnet_pol, name="p-vnet2", action=dict(
+                vnet_pol["action"], eni="nope")))
+        assert e.value.code == 1001 and e.value.data.get("field") == "action.eni"
+        assert pol("p-vnet2") is None
+        rpc.call("rdma.policy.delete", {"name": "p-vnet"})
         assert pol("p-vnet") is None
+        rpc.call("eni.delete", {"name": "e1"})
         # parameters of rdma.qp.list
         for bad, field in (({"limit": -1}, "limit"), ({"limit": "x"}, "limit"),
                            ({"bogus": 1}, "bogus")):

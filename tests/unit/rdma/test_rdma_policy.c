@@ -59,10 +59,17 @@ static int t_port(void *arg, const char *name, struct ss_rdma_port_info *out)
 	return -ENOENT;
 }
 
+/* the overlay's ENI index (encap vnet): e1 is 3 */
+static int t_eni(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "e1") == 0 ? 3 : -1;
+}
+
 static const int sockets[2] = { 0, 0 };
 static const struct ss_rdma_env env = {
 	.mem = &mem, .nb_workers = 2, .sockets = sockets, .tsc_hz = 2000000000ull,
-	.port = t_port,
+	.port = t_port, .eni = t_eni,
 };
 static const struct ss_rdma_settings cfg = { 26, 48, 1000, 5000 };
 
@@ -216,6 +223,45 @@ static void test_actions(void **state)
 	json_decref(arr);
 }
 
+/* encap vnet: the ENI resolved to the overlay's index; an absent ENI and a
+ * build without the overlay (no eni callback) are refused. */
+static void test_vnet_action(void **state)
+{
+	struct ss_rdma_state *st = NULL;
+	json_t *arr;
+	char err[256] = "";
+#define ACT_VNET(eni) "\"port\":\"fab0\",\"next_hop_mac\":\"02:00:00:00:00:96\",\"queue\":\"lossless\"," \
+	"\"encap\":\"vnet\",\"eni\":\"" eni "\""
+	const char *ok = "[" POL("v", 1, "\"dst_prefix\":\"10.0.0.0/8\"", ACT_VNET("e1")) "]";
+	const char *ghost = "[" POL("v", 1, "\"dst_prefix\":\"10.0.0.0/8\"", ACT_VNET("e9")) "]";
+
+	(void)state;
+	assert_int_equal(build(ok, &st, &arr, err, sizeof(err)), 0);
+	assert_int_equal(st->act[0].encap, SS_RDMA_ENCAP_VNET);
+	assert_int_equal(st->act[0].eni, 3);
+	assert_int_equal(st->act[0].out_port, 2);
+	ss_rdma_state_free(&mem, st);
+	json_decref(arr);
+
+	st = NULL;
+	assert_int_equal(build(ghost, &st, &arr, err, sizeof(err)), -ENOENT);
+	assert_null(st);
+	assert_non_null(strstr(err, "rdma.policy v: action.eni \"e9\" is not an ENI"));
+	json_decref(arr);
+
+	struct ss_rdma_env no_overlay = env;
+	const json_t *pols[1];
+
+	no_overlay.eni = NULL;
+	arr = json_loads(ok, 0, NULL);
+	pols[0] = json_array_get(arr, 0);
+	assert_int_equal(ss_rdma_state_build(&no_overlay, &cfg, pols, 1, NULL, 8, &st, err,
+					     sizeof(err)), -ENOTSUP);
+	assert_null(st);
+	json_decref(arr);
+#undef ACT_VNET
+}
+
 static void test_build_errors(void **state)
 {
 	static const struct {
@@ -337,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_table),
 		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_vnet_action),
 		cmocka_unit_test(test_build_errors),
 		cmocka_unit_test(test_empty_and_counters),
 		cmocka_unit_test(test_settings_and_prefix),
