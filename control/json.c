@@ -472,7 +472,7 @@ jp_object(struct jp *j, int depth, int ctx)
 			}
 			j->raw = (const char *)start;
 			j->rawlen = (size_t)(j->p - start);
-			v = json_null();   /* placeholder, see ss_json_parse_lazy() */
+			v = json_null();   /* stands for the raw text kept in j->raw: ss_json_parse_lazy() */
 		} else {
 			v = jp_value(j, depth + 1,
 				     ctx == 1 && klen == 6 && memcmp(key, "params", 6) == 0 ? 2 : 0);
