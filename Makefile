@@ -13,7 +13,7 @@ NINJA_JOBS ?= 2
 
 DEBS := build-essential pkg-config meson ninja-build clang libclang-rt-14-dev \
 	libdpdk-dev dpdk dpdk-dev dpdk-doc libibverbs-dev libconfig-dev libpcap-dev \
-	libnuma-dev libjansson-dev libcmocka-dev python3 python3-scapy python3-pytest \
+	libnuma-dev libjansson-dev libcmocka-dev zlib1g-dev python3 python3-scapy python3-pytest \
 	iproute2 iputils-ping netcat-openbsd procps ethtool
 
 .PHONY: all deps build asan run test bench fuzz clean
