@@ -306,15 +306,15 @@ static void classify_chunk(const struct ss_acl_state *st, unsigned int worker,
 		npend = left;
 		/* one classify call per distinct group of this stage */
 		uint16_t q[EVAL_BURST], next[EVAL_BURST];
-		uint32_t todo = npend, nnext;
+		uint32_t npass = npend, nnext;
 
 		memcpy(q, pend, npend * sizeof(q[0]));
-		while (todo > 0) {
+		while (npass > 0) {
 			const struct ss_acl_group *g = b[q[0]]->stage[slot[q[0]]][s];
 			uint32_t k = 0;
 
 			nnext = 0;
-			for (i = 0; i < todo; i++) {
+			for (i = 0; i < npass; i++) {
 				uint16_t r = q[i];
 
 				if (b[r]->stage[slot[r]][s] == g) {
@@ -349,7 +349,7 @@ static void classify_chunk(const struct ss_acl_state *st, unsigned int worker,
 				}
 			}
 			memcpy(q, next, nnext * sizeof(next[0]));
-			todo = nnext;
+			npass = nnext;
 		}
 		/* keep the undecided ones for the next stage */
 		left = 0;
