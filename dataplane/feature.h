@@ -3,16 +3,23 @@
  * Features (overlay, acl, conntrack, rdma, capture, ...) plug themselves in
  * without touching main.c: a feature file declares
  *
- *     static struct ss_feature overlay = { .name = "overlay", .order = 10,
- *                                          .init = ..., .fini = ... };
- *     SS_FEATURE_REGISTER(overlay);
+ *     static struct ss_feature acl = {
+ *             .name = "acl",
+ *             .depends_on = SS_FEATURE_DEPS("overlay"),
+ *             .init = ..., .fini = ...,
+ *     };
+ *     SS_FEATURE_REGISTER(acl);
  *
  * and sswitchd calls every init() on the control thread after the control
- * plane exists and before the ports, graphs and state are set up, by
- * ascending `order` (so tables are registered, and prepared at each commit,
- * in that order: overlay 10, acl 20, conntrack 30, rdma 40, capture 50). init() registers the feature's tables, stats scopes and
- * methods with the control plane (control/ctl.h) and its ingress edges with
- * parse (pipelines/parse/parse_node.h). fini() runs after the workers stopped.
+ * plane exists and before the ports, graphs and state are set up, each
+ * after the inits of the features it depends on (a stable topological
+ * order: registration order among independent features). So a feature's
+ * tables are registered, and prepared at each commit, after those of its
+ * dependencies (overlay, acl, conntrack, rdma, capture today). init()
+ * registers the feature's tables, stats scopes and methods with the
+ * control plane (control/ctl.h); its nodes place themselves in the packet
+ * path on named arcs (pipelines/common/arc.h). fini() runs after the
+ * workers stopped, in the same order.
  */
 #ifndef SS_FEATURE_H
 #define SS_FEATURE_H
@@ -27,7 +34,10 @@ struct ss_config;
 
 struct ss_feature {
 	const char *name;
-	int order;
+	/* names of the features whose init must run first (their tables are
+	 * prepared first, their functions may be called), NULL-terminated;
+	 * NULL: none */
+	const char *const *depends_on;
 	int (*init)(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen);
 	void (*fini)(void);
 	/* Optional: called on the control thread at every turn of the main
@@ -37,6 +47,9 @@ struct ss_feature {
 	struct ss_feature *next;
 };
 
+/* A NULL-terminated list for .depends_on. */
+#define SS_FEATURE_DEPS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 void ss_feature_register(struct ss_feature *f);
 #define SS_FEATURE_REGISTER(f)                                                                 \
 	RTE_INIT(ss_feature_register_##f)                                                      \
@@ -44,7 +57,14 @@ void ss_feature_register(struct ss_feature *f);
 		ss_feature_register(&f);                                                       \
 	}
 
-/* 0, or -1 with "feature NAME: reason" in err. */
+/* Sort v[0..n-1] so every feature comes after those it depends on; among
+ * features free to go, the one first in v goes first. 0, or -1 with "feature
+ * NAME: reason" in err (a dependency that is not in v, a cycle, a duplicate
+ * name); v is then unchanged. */
+int ss_features_sort(struct ss_feature **v, size_t n, char *err, size_t errlen);
+
+/* Order the registered features (ss_features_sort), then init each.
+ * 0, or -1 with "feature NAME: reason" in err. */
 int ss_features_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen);
 void ss_features_fini(void);
 void ss_features_poll(void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * The ACL feature (order 20): the `acl` table fed by acl_group, acl_rule and
+ * The ACL feature (depends on overlay): the `acl` table fed by acl_group, acl_rule and
  * eni objects (ENI indexes from the overlay, prepared before us), and the
  * `acl` stats scope ({GROUP: {PRIORITY: hits}}). The policy nodes that
  * evaluate the stages belong to conntrack (pipelines/conntrack/policy_*.c).
@@ -108,7 +108,7 @@ static int acl_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, 
 
 static struct ss_feature acl = {
 	.name = "acl",
-	.order = 20,
+	.depends_on = SS_FEATURE_DEPS("overlay"),  /* ss_overlay_eni_index */
 	.init = acl_init,
 	.fini = acl_fini,
 };

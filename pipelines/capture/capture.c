@@ -439,7 +439,6 @@ static void cap_fini(void)
 
 static struct ss_feature capture = {
 	.name = "capture",
-	.order = 50,
 	.init = cap_init,
 	.fini = cap_fini,
 	.poll = cap_poll,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * The conntrack feature (order 30): the policy nodes in the overlay's
- * policy hook, the `flows` table (flow.config, ENI deletions), flow.list /
+ * The conntrack feature (depends on overlay and acl): the policy nodes on
+ * the overlay's arcs (policy_out.c, policy_in.c), the `flows` table (flow.config, ENI deletions), flow.list /
  * flow.flush, the `flows` stats scope, and the idle sweep on the control
  * thread's poll.
  *
@@ -425,19 +425,6 @@ static void ct_fini(void)
 	memset(&g, 0, sizeof(g));
 }
 
-static int add_return_edge(const char *node, int inbound)
-{
-	const char *names[1] = { ss_overlay_policy_return(inbound) };
-	rte_node_t id = rte_node_from_name(node);
-
-	if (id == RTE_NODE_ID_INVALID || rte_node_from_name(names[0]) == RTE_NODE_ID_INVALID)
-		return -ENOENT;
-	if (rte_node_edge_update(id, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID ||
-	    rte_node_edge_count(id) != SS_POLICY_NEXT_RETURN + 1)
-		return -ENOSPC;
-	return 0;
-}
-
 static int ct_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen)
 {
 	static const struct ss_ctl_table table = {
@@ -452,7 +439,6 @@ static int ct_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 		.get = flows_stats_get,
 		.clear = flows_stats_clear,
 	};
-	int rc;
 
 	g.nb_workers = cfg->nb_workers;
 	g.nb_eni = ss_overlay_eni_max() + 1;
@@ -463,19 +449,6 @@ static int ct_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 	g.cnt = rte_zmalloc("ss_ct_cnt", (g.nb_workers + 1) * sizeof(*g.cnt), RTE_CACHE_LINE_SIZE);
 	if (g.cnt == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = add_return_edge("policy_out", 0);
-	if (rc == 0)
-		rc = add_return_edge("policy_in", 1);
-	if (rc == 0)
-		rc = ss_overlay_set_policy(0, "policy_out");
-	if (rc == 0)
-		rc = ss_overlay_set_policy(1, "policy_in");
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot hook the policy nodes into the overlay: %s",
-			 strerror(-rc));
-		ct_fini();
 		return -1;
 	}
 	if (ss_ctl_register_table(ctl, &table) != 0 || ss_ctl_register_stats(ctl, &stats) != 0 ||
@@ -490,7 +463,8 @@ static int ct_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 
 static struct ss_feature conntrack = {
 	.name = "conntrack",
-	.order = 30,
+	/* ss_overlay_eni_max, the overlay arcs; ss_acl_current */
+	.depends_on = SS_FEATURE_DEPS("overlay", "acl"),
 	.init = ct_init,
 	.fini = ct_fini,
 	.poll = ct_poll,

@@ -5,10 +5,13 @@
  */
 #include "pipelines/conntrack/policy_node.h"
 
+static struct ss_arc_feature arc = { .arc = SS_ARC_INBOUND, .node = "policy_in" };
+SS_ARC_FEATURE_REGISTER(arc);
+
 static uint16_t policy_in_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				  uint16_t nb)
 {
-	return ss_policy_process(graph, node, objs, nb, SS_ACL_IN);
+	return ss_policy_process(graph, node, objs, nb, SS_ACL_IN, &arc.next);
 }
 
 static struct rte_node_register policy_in_node = {

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * The body of the policy nodes (policy_out.c, policy_in.c), written once
- * for both directions: the overlay hands every tenant packet of an ENI to
- * the node of its direction (overlay.h, policy hook), the node runs the
- * policy stage over the burst (ss_ct_policy_burst: connection tracking,
- * then the ACL stages for what no flow covers) and sends allowed packets on
- * to the overlay's next node, the others to `drop` with `acl_deny` (also
- * counted in the ENI's acl_drops) or `frag_no_first`.
+ * for both directions: each node is a feature on the overlay's arc of its
+ * direction (overlay.h: "outbound", "inbound"), so it gets every tenant
+ * packet of an ENI; it runs the policy stage over the burst
+ * (ss_ct_policy_burst: connection tracking, then the ACL stages for what no
+ * flow covers) and sends allowed packets on to its arc successor, the
+ * others to `drop` with `acl_deny` (also counted in the ENI's acl_drops) or
+ * `frag_no_first`.
  *
- * Edges: 0 = drop (static), 1 = the overlay's return node, added by the
- * conntrack feature's init before the graphs exist.
+ * Edges: 0 = drop (static); the arc's, added by ss_arcs_finalize before the
+ * graphs exist.
  */
 #ifndef SS_POLICY_NODE_H
 #define SS_POLICY_NODE_H
@@ -19,19 +20,21 @@
 #include <rte_graph_worker.h>
 
 #include "pipelines/acl/acl.h"
+#include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
 #include "pipelines/conntrack/ct.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
 
-enum { SS_POLICY_NEXT_DROP = 0, SS_POLICY_NEXT_RETURN = 1 };
+enum { SS_POLICY_NEXT_DROP = 0 };
 
 /* The published flow table (RCU: valid for the walk). */
 struct ss_ct *ss_ct_current(void);
 
 static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 						      struct rte_node *node, void **objs,
-						      uint16_t nb, unsigned int dir)
+						      uint16_t nb, unsigned int dir,
+						      const struct ss_arc_next *arc)
 {
 	struct ss_worker *w = ss_node_worker(node);
 	const struct ss_acl_state *acl = ss_acl_current();
@@ -53,7 +56,7 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 		struct ss_meta *meta;
 
 		if (likely(v[i] == SS_CT_PASS)) {
-			next[i] = SS_POLICY_NEXT_RETURN;
+			next[i] = ss_arc_edge(arc, objs[i], p[i].l->flags);
 			continue;
 		}
 		meta = ss_meta(objs[i]);

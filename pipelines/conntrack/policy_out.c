@@ -5,10 +5,13 @@
  */
 #include "pipelines/conntrack/policy_node.h"
 
+static struct ss_arc_feature arc = { .arc = SS_ARC_OUTBOUND, .node = "policy_out" };
+SS_ARC_FEATURE_REGISTER(arc);
+
 static uint16_t policy_out_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				   uint16_t nb)
 {
-	return ss_policy_process(graph, node, objs, nb, SS_ACL_OUT);
+	return ss_policy_process(graph, node, objs, nb, SS_ACL_OUT, &arc.next);
 }
 
 static struct rte_node_register policy_out_node = {

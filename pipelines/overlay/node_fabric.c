@@ -7,7 +7,7 @@
  *     ICMPv6 echo to one is answered; anything else: not_vxlan;
  *   - VXLAN to a non-VIP: vip_miss;
  *   - VNI in the direction table: appliance mode, ENI by inner source MAC,
- *     on to the outbound path (policy, route_out) with the tenant packet
+ *     on to the outbound arc (its features, route_out) with the tenant packet
  *     inside;
  *   - else VNET by VNI, ENI by (VNET, inner destination MAC), on to
  *     inbound_route.
@@ -84,7 +84,8 @@ static uint8_t appliance(struct rte_mbuf *m, struct ss_meta *meta, unsigned int 
 	if (in->l3 != SS_L3_IPV4 && in->l3 != SS_L3_IPV6)
 		return drop(m, SS_DROP_TENANT_NOT_IP);
 	meta->flow_hash = ovl_flow_hash(frame, in);
-	return ss_ovl_edge_policy_fabric ? ss_ovl_edge_policy_fabric : FAB_NEXT_ROUTE;
+	return ss_arc_edge(&ss_ovl_arc_outbound.from[OVL_OUT_FROM_FABRIC], m,
+			   meta->hdr.outer.flags);
 }
 
 /* Pass 1: what is decided without tables keyed by VNI. Returns the edge,

@@ -3,8 +3,8 @@
  * overlay_host: the entry of the outbound path for host ports (SPEC 3.1
  * steps 2-3). ENI by (ingress port, VLAN, source MAC); admin state; ARP
  * requests and neighbour solicitations answered for the ENI's VNET (mapping
- * MAC, or the switch MAC for the VNET gateway); then the policy hook, or
- * outbound routing.
+ * MAC, or the switch MAC for the VNET gateway); then the `outbound` arc
+ * (its features, then outbound routing).
  */
 #include "pipelines/overlay/ovl_pkt.h"
 
@@ -101,7 +101,7 @@ static uint8_t host_one(struct rte_mbuf *m, uint64_t idx, bool hit, unsigned int
 		return HOST_NEXT_DROP;
 	}
 	meta->flow_hash = ovl_flow_hash(rte_pktmbuf_mtod(m, const uint8_t *), l);
-	return ss_ovl_edge_policy_host ? ss_ovl_edge_policy_host : HOST_NEXT_ROUTE;
+	return ss_arc_edge(&ss_ovl_arc_outbound.from[OVL_OUT_FROM_HOST], m, l->flags);
 }
 
 static uint16_t host_process(struct rte_graph *graph, struct rte_node *node, void **objs,

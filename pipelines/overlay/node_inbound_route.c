@@ -4,8 +4,8 @@
  * The ENI's inbound routes for (VNI, outer source) decide: longest prefix,
  * then lowest priority; `decap` accepts, `decap_pa_validate` requires
  * (vnet, outer source) in the PA-validation table. An ENI without inbound
- * routes accepts exactly the PAs of its VNET's mappings. Then the policy
- * hook, or decapsulation.
+ * routes accepts exactly the PAs of its VNET's mappings. Then the `inbound`
+ * arc: its features, then decapsulation.
  */
 #include "pipelines/overlay/ovl_pkt.h"
 
@@ -21,9 +21,10 @@ static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 	return INB_NEXT_DROP;
 }
 
-static inline uint8_t pass(void)
+/* Accepted: the `inbound` arc (its features, then decapsulation). */
+static inline uint8_t pass(struct rte_mbuf *m)
 {
-	return ss_ovl_edge_policy_in ? ss_ovl_edge_policy_in : INB_NEXT_DECAP;
+	return ss_arc_edge(&ss_ovl_arc_inbound.from[0], m, ss_meta(m)->hdr.outer.flags);
 }
 
 static uint16_t inbound_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -76,16 +77,16 @@ static uint16_t inbound_process(struct rte_graph *graph, struct rte_node *node, 
 			ss_ovl_ipkey(&vkeys[nv], ovl_fam(o), r->vnet ? r->vnet : e->vnet, src);
 			vpk[nv++] = i;
 		} else {
-			next[i] = pass();
+			next[i] = pass(m);
 		}
 	}
 	/* pass 3: PA validation, and the PAs of mappings */
 	ovl_hash_lookup_n(&ss_ovl.pav, vkeys, sizeof(vkeys[0]), nv, vals);
 	for (uint16_t j = 0; j < nv; j++)
-		next[vpk[j]] = vals[j] ? pass() : drop(objs[vpk[j]], SS_DROP_PA_VALIDATION_FAIL);
+		next[vpk[j]] = vals[j] ? pass(objs[vpk[j]]) : drop(objs[vpk[j]], SS_DROP_PA_VALIDATION_FAIL);
 	ovl_hash_lookup_n(&ss_ovl.paref, pkeys, sizeof(pkeys[0]), np, vals);
 	for (uint16_t j = 0; j < np; j++)
-		next[ppk[j]] = vals[j] ? pass() : drop(objs[ppk[j]], SS_DROP_PA_VALIDATION_FAIL);
+		next[ppk[j]] = vals[j] ? pass(objs[ppk[j]]) : drop(objs[ppk[j]], SS_DROP_PA_VALIDATION_FAIL);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * The overlay feature (order 10): registers the overlay tables with the
- * control plane, the `eni` stats scope, and the ingress edges of host ports
- * (overlay_host) and fabric / storage ports (overlay_fabric); serves the
- * policy hook and the ENI index to the features after it (overlay.h).
+ * The overlay feature: registers the overlay tables with the control plane
+ * and the `eni` stats scope; declares the outbound and inbound arcs and
+ * attaches its entry nodes to parse's ingress arcs (host ports:
+ * overlay_host; fabric / storage ports: overlay_fabric); serves the ENI
+ * index to the features that depend on it (overlay.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,60 +21,40 @@
 #include "pipelines/parse/parse_node.h"
 
 struct ss_overlay_eni_counters *ss_overlay_eni_ctr[SS_MAX_WORKERS];
-uint8_t ss_ovl_edge_policy_host, ss_ovl_edge_policy_fabric, ss_ovl_edge_policy_in;
 
 static unsigned int nb_workers;
 /* stats.clear baselines (control thread): counters are never written by
  * anyone but their worker */
 static struct ss_overlay_eni_counters *baseline;
 
-/* ---- policy hook ------------------------------------------------------------ */
+/* ---- arcs ------------------------------------------------------------------- */
 
-static int add_edge(const char *from, const char *to, uint8_t *edge)
-{
-	rte_node_t self = rte_node_from_name(from);
-	const char *names[1] = { to };
+struct ss_arc ss_ovl_arc_outbound = {
+	.name = SS_ARC_OUTBOUND,
+	.start = { [OVL_OUT_FROM_HOST] = OVL_NODE_HOST, [OVL_OUT_FROM_FABRIC] = OVL_NODE_FABRIC },
+	.end = OVL_NODE_ROUTE_OUT,
+};
+SS_ARC_REGISTER(ss_ovl_arc_outbound);
 
-	if (self == RTE_NODE_ID_INVALID || rte_node_from_name(to) == RTE_NODE_ID_INVALID)
-		return -ENOENT;
-	if (rte_node_edge_update(self, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID)
-		return -ENOSPC;
-	rte_edge_t n = rte_node_edge_count(self);
-	if (n == 0 || n - 1 > UINT8_MAX)
-		return -ENOSPC;
-	*edge = (uint8_t)(n - 1);
-	return 0;
-}
+struct ss_arc ss_ovl_arc_inbound = {
+	.name = SS_ARC_INBOUND,
+	.start = { OVL_NODE_INBOUND },
+	.end = OVL_NODE_DECAP,
+};
+SS_ARC_REGISTER(ss_ovl_arc_inbound);
 
-int ss_overlay_set_policy(int inbound, const char *node_name)
-{
-	uint8_t host = 0, fabric = 0, in = 0;
-	int rc;
-
-	if (inbound) {
-		if (ss_ovl_edge_policy_in)
-			return -EEXIST;
-		rc = add_edge(OVL_NODE_INBOUND, node_name, &in);
-		if (rc == 0)
-			ss_ovl_edge_policy_in = in;
-		return rc;
-	}
-	if (ss_ovl_edge_policy_host)
-		return -EEXIST;
-	rc = add_edge(OVL_NODE_HOST, node_name, &host);
-	if (rc == 0)
-		rc = add_edge(OVL_NODE_FABRIC, node_name, &fabric);
-	if (rc == 0) {
-		ss_ovl_edge_policy_host = host;
-		ss_ovl_edge_policy_fabric = fabric;
-	}
-	return rc;
-}
-
-const char *ss_overlay_policy_return(int inbound)
-{
-	return inbound ? OVL_NODE_DECAP : OVL_NODE_ROUTE_OUT;
-}
+/* The entry nodes on parse's ingress arcs: host ports to the outbound
+ * pipeline, fabric and storage ports to the VXLAN one. */
+static struct ss_arc_feature ingress_host = { .arc = SS_ARC_INGRESS_HOST, .node = OVL_NODE_HOST };
+SS_ARC_FEATURE_REGISTER(ingress_host);
+static struct ss_arc_feature ingress_fabric = {
+	.arc = SS_ARC_INGRESS_FABRIC, .node = OVL_NODE_FABRIC,
+};
+SS_ARC_FEATURE_REGISTER(ingress_fabric);
+static struct ss_arc_feature ingress_storage = {
+	.arc = SS_ARC_INGRESS_STORAGE, .node = OVL_NODE_FABRIC,
+};
+SS_ARC_FEATURE_REGISTER(ingress_storage);
 
 int ss_overlay_eni_index(const char *name)
 {
@@ -197,21 +178,11 @@ static int overlay_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *e
 		snprintf(err, errlen, "cannot register the overlay tables");
 		return -1;
 	}
-	rc = ss_parse_set_ingress(SS_ROLE_HOST, OVL_NODE_HOST);
-	if (rc == 0)
-		rc = ss_parse_set_ingress(SS_ROLE_FABRIC, OVL_NODE_FABRIC);
-	if (rc == 0)
-		rc = ss_parse_set_ingress(SS_ROLE_STORAGE, OVL_NODE_FABRIC);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot add the overlay ingress edges: %s", strerror(-rc));
-		return -1;
-	}
 	return 0;
 }
 
 static struct ss_feature overlay = {
 	.name = "overlay",
-	.order = 10,
 	.init = overlay_init,
 	.fini = overlay_fini,
 };

@@ -18,15 +18,17 @@
  *              meta->hdr.outer (ss_overlay_tenant() picks).
  * Header offsets stay relative to the frame start at rx: the overlay moves
  * no data before encapsulation / decapsulation, which come after the
- * policy hook.
+ * arcs.
  *
- * Policy hook (ACL / conntrack): a feature registers its node, from its
- * init (before the graphs are created), with ss_overlay_set_policy(). The
- * overlay then sends every outbound packet to it after the ENI is resolved
- * and ARP / ND is answered, before routing; and every inbound packet after
- * inbound routing and PA validation, before decapsulation. The policy node
- * sends allowed packets on to ss_overlay_policy_return(inbound) and drops
- * the others itself (meta->drop set, to node "drop").
+ * Arcs (pipelines/common/arc.h): the overlay owns two, where features put
+ * their nodes (ACL / conntrack's policy stage, rate limiters, ...):
+ *   "outbound"  from overlay_host and overlay_fabric (appliance mode), once
+ *               the ENI is resolved and ARP / ND answered, to route_out;
+ *   "inbound"   from inbound_route, after inbound routing and PA
+ *               validation, to vxlan_decap.
+ * A feature node on them hands the packets it passes to its arc successor
+ * (ss_arc_edge() on its attachment's `next`) and drops the others itself
+ * (meta->drop set, to node "drop").
  *
  * All functions: control thread, except the counter helpers (workers).
  */
@@ -51,13 +53,8 @@ static inline const struct ss_layer *ss_overlay_tenant(const struct ss_meta *m)
 	return (m->ovl_flags & SS_OVL_F_INNER) ? &m->hdr.inner : &m->hdr.outer;
 }
 
-/* Send packets through `node_name` (an registered rte_graph node) on the
- * outbound (inbound = 0) or inbound (1) path. Before the graphs exist.
- * 0, -ENOENT (no such node), -EEXIST (already set), -ENOSPC. */
-int ss_overlay_set_policy(int inbound, const char *node_name);
-/* The node the policy node hands allowed packets to: "route_out" /
- * "vxlan_decap". */
-const char *ss_overlay_policy_return(int inbound);
+#define SS_ARC_OUTBOUND "outbound"
+#define SS_ARC_INBOUND "inbound"
 
 /* The index the ENI has, or will have once the transaction being prepared
  * commits (usable from a table's prepare(): the overlay's tables are

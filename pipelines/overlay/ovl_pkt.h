@@ -14,6 +14,7 @@
 #include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 
+#include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
@@ -27,12 +28,13 @@
 #define OVL_NODE_INBOUND "inbound_route"    /* inbound routing, PA validation */
 #define OVL_NODE_DECAP "vxlan_decap"        /* decapsulation, delivery */
 
-/* Edges added by ss_overlay_set_policy() before the graphs exist
- * (ctlplane: rw before launch, dataplane: ro). 0 = none: go straight on. */
-extern uint8_t ss_ovl_edge_policy_host, ss_ovl_edge_policy_fabric, ss_ovl_edge_policy_in;
+/* The overlay's arcs (overlay.h); `from[]` is indexed by the start node. */
+extern struct ss_arc ss_ovl_arc_outbound, ss_ovl_arc_inbound;
+#define OVL_OUT_FROM_HOST 0     /* ss_ovl_arc_outbound.start[] */
+#define OVL_OUT_FROM_FABRIC 1
 
 /* A node's "not decided yet, the next bulk lookup decides" mark in its
- * next[] array: above any edge (policy edges are added after the static ones). */
+ * next[] array: above any edge (ss_arcs_finalize keeps edges below 0xff). */
 #define OVL_PENDING 0xff
 
 #define OVL_IPPROTO_ICMP 1

@@ -3,13 +3,12 @@
  * parse: fills struct ss_meta for every packet, accounts received bytes,
  * applies the port's admission rule (SPEC section 2: fabric and storage ports
  * take unicast to their own MAC, broadcast and multicast; host ports take
- * anything) and picks the pipeline of the ingress port.
+ * anything) and picks the pipeline of the ingress port (parse_node.h).
  */
-#include <stdio.h>
-
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 
+#include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/parse/parse.h"
@@ -21,56 +20,35 @@ enum {
 	PARSE_NB_STATIC_NEXT,
 };
 
-/* Edges added by features before the graphs exist (ctlplane: rw before
- * launch, dataplane: ro). 0 = none (edge 0 is drop). */
-static uint8_t role_next[SS_ROLE_STORAGE + 1];
-static uint8_t roce_next;
-static char role_node[SS_ROLE_STORAGE + 1][RTE_NODE_NAMESIZE];
+/* One ingress arc per port role; features attach to them (parse_node.h). */
+#define INGRESS_ARC(var, arc_name)                                                             \
+	static struct ss_arc var = {                                                           \
+		.name = arc_name,                                                              \
+		.start = { "parse" },                                                          \
+		.end = SS_NODE_DROP,                                                           \
+		.end_drop = SS_DROP_NO_FORWARDING,                                             \
+		/* until ss_arcs_finalize: the end */                                         \
+		.from = { { .hop = { { .drop = SS_DROP_NO_FORWARDING } } } },                  \
+	};                                                                                     \
+	SS_ARC_REGISTER(var)
 
-static int add_edge(const char *node, uint8_t *edge)
-{
-	rte_node_t self = rte_node_from_name("parse");
-	const char *names[1] = { node };
+INGRESS_ARC(ingress_host, SS_ARC_INGRESS_HOST);
+INGRESS_ARC(ingress_fabric, SS_ARC_INGRESS_FABRIC);
+INGRESS_ARC(ingress_storage, SS_ARC_INGRESS_STORAGE);
 
-	if (rte_node_from_name(node) == RTE_NODE_ID_INVALID)
-		return -ENOENT;
-	rte_edge_t n = rte_node_edge_update(self, RTE_EDGE_ID_INVALID, names, 1);
-	if (n == RTE_EDGE_ID_INVALID || n > UINT8_MAX)
-		return -ENOSPC;
-	*edge = (uint8_t)(rte_node_edge_count(self) - 1);
-	return 0;
-}
-
-int ss_parse_set_ingress(enum ss_port_role role, const char *node)
-{
-	if ((unsigned int)role > SS_ROLE_STORAGE)
-		return -EINVAL;
-	if (role_next[role] != 0)
-		return -EEXIST;
-	snprintf(role_node[role], sizeof(role_node[role]), "%s", node);
-	return add_edge(node, &role_next[role]);
-}
-
-int ss_parse_set_roce(const char *node)
-{
-	if (roce_next != 0)
-		return -EEXIST;
-	return add_edge(node, &roce_next);
-}
-
-const char *ss_parse_ingress_node(enum ss_port_role role)
-{
-	return (unsigned int)role <= SS_ROLE_STORAGE && role_next[role] ? role_node[role] : NULL;
-}
+static const struct ss_arc_next *const role_arc[SS_ROLE_STORAGE + 1] = {
+	[SS_ROLE_HOST] = &ingress_host.from[0],
+	[SS_ROLE_FABRIC] = &ingress_fabric.from[0],
+	[SS_ROLE_STORAGE] = &ingress_storage.from[0],
+};
 
 /* Where the packets of a port go once parsed. */
-static inline uint8_t ingress_next(const struct ss_port *port, const struct ss_meta *meta)
+static inline uint8_t ingress_next(const struct ss_port *port, struct rte_mbuf *m,
+				   const struct ss_meta *meta)
 {
 	if (port->peer != SS_PORT_NONE)
 		return PARSE_NEXT_PATCH;
-	if (roce_next && (meta->hdr.outer.flags & SS_PF_ROCE) && port->role != SS_ROLE_FABRIC)
-		return roce_next;
-	return role_next[port->role];
+	return ss_arc_edge(role_arc[port->role], m, meta->hdr.outer.flags);
 }
 
 static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
@@ -106,10 +84,7 @@ static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
 			return PARSE_NEXT_DROP;
 		}
 	}
-	uint8_t next = ingress_next(port, meta);
-	if (next == PARSE_NEXT_DROP)
-		meta->drop = SS_DROP_NO_FORWARDING;
-	return next;
+	return ingress_next(port, m, meta);
 }
 
 static uint16_t parse_process(struct rte_graph *graph, struct rte_node *node, void **objs,

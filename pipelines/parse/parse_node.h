@@ -2,25 +2,22 @@
  *
  * Where `parse` sends a packet once it is parsed and admitted:
  *   1. the port has a peer (patch mode): l2_patch;
- *   2. a RoCEv2 packet (UDP 4791 with a BTH) on a host or storage port, when
- *      a feature registered a RoCE node: that node (RDMA steering decides,
- *      and hands what it does not steer to the role's node itself);
- *   3. the node registered for the port's role (host: the tenant outbound
- *      pipeline; fabric and storage: the VXLAN inbound pipeline);
- *   4. otherwise: drop `no_forwarding`.
- * Features register their nodes from their init (dataplane/feature.h),
- * before the graphs are created. Control thread only.
+ *   2. otherwise the ingress arc of the port's role (pipelines/common/arc.h):
+ *      "ingress.host", "ingress.fabric", "ingress.storage". parse sends the
+ *      packet to the first feature of the arc whose filter accepts it (RDMA
+ *      steering takes RoCEv2 packets on host and storage ports; the overlay
+ *      takes the rest: host ports to the outbound pipeline, fabric and
+ *      storage ports to the VXLAN inbound pipeline);
+ *   3. no feature on the arc (or none accepting the packet): drop
+ *      `no_forwarding`, the arcs' end.
+ * Features attach their nodes with SS_ARC_FEATURE_REGISTER; sswitchd adds
+ * the edges (ss_arcs_finalize) before the graphs are created.
  */
 #ifndef SS_PARSE_NODE_H
 #define SS_PARSE_NODE_H
 
-#include "dataplane/port-t.h"
-
-/* 0 or -errno (unknown node, role already taken). */
-int ss_parse_set_ingress(enum ss_port_role role, const char *node);
-int ss_parse_set_roce(const char *node);
-/* The edge name registered for a role, NULL if none (nodes that hand packets
- * on to the role's pipeline use it to add their own edge). */
-const char *ss_parse_ingress_node(enum ss_port_role role);
+#define SS_ARC_INGRESS_HOST "ingress.host"
+#define SS_ARC_INGRESS_FABRIC "ingress.fabric"
+#define SS_ARC_INGRESS_STORAGE "ingress.storage"
 
 #endif

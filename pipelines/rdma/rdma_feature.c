@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * The RDMA steering feature (order 40): the `rdma` table fed by the store
- * (rdma.policy, rdma.config), the `rdma` stats scope, rdma.qp.list, the
- * runtime fields of rdma.policy.list / .get, and the parse edge for RoCEv2.
+ * The RDMA steering feature (depends on overlay): the `rdma` table fed by
+ * the store (rdma.policy, rdma.config), the `rdma` stats scope,
+ * rdma.qp.list and the runtime fields of rdma.policy.list / .get. Its node
+ * places itself on parse's ingress arcs (rdma_steer.c).
  *
  * Publication (control/ctl.h): prepare() builds a whole new state aside
  * (policies, QP tables when qp_table_size changed, offload); commit() is one
@@ -25,7 +26,6 @@
 #include "dataplane/port.h"
 #include "dataplane/worker-t.h"
 #include "pipelines/overlay/overlay.h"
-#include "pipelines/parse/parse_node.h"
 #include "pipelines/rdma/rdma.h"
 #include "pipelines/rdma/rdma_offload.h"
 #include "pipelines/rdma/rdma_qp.h"
@@ -423,7 +423,6 @@ static int rdma_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err,
 		.scope = "rdma", .get = stats_get, .clear = stats_clear,
 	};
 	char status[512];
-	int rc;
 
 	(void)cfg;
 	R.ctl = ctl;
@@ -431,14 +430,6 @@ static int rdma_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err,
 	    ss_ctl_register_method(ctl, "rdma.qp.list", qp_list, NULL) != 0 ||
 	    ss_ctl_register_decorator(ctl, "rdma.policy", policy_decorate, NULL) != 0) {
 		snprintf(err, errlen, "cannot register the rdma table, stats and methods");
-		return -1;
-	}
-	rc = ss_parse_set_roce(SS_RDMA_NODE);
-	if (rc == 0)
-		rc = ss_rdma_steer_add_edges();
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot add the %s graph edges: %s", SS_RDMA_NODE,
-			 strerror(-rc));
 		return -1;
 	}
 	R.verbs = ss_verbs_open(&ss_verbs_ibv_ops, status, sizeof(status));
@@ -461,6 +452,10 @@ static void rdma_fini(void)
 }
 
 static struct ss_feature rdma_feature = {
-	.name = "rdma", .order = 40, .init = rdma_init, .fini = rdma_fini,
+	.name = "rdma",
+	/* ss_overlay_mapping_lookup, ss_overlay_encap_to_pa, parse's arcs */
+	.depends_on = SS_FEATURE_DEPS("overlay"),
+	.init = rdma_init,
+	.fini = rdma_fini,
 };
 SS_FEATURE_REGISTER(rdma_feature);

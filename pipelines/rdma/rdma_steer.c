@@ -9,8 +9,9 @@
  * then hands the packet to the overlay's encapsulation toward the mapping of
  * (its ENI's VNET, destination IP): VXLAN to the PA out of the policy's
  * port, to its next_hop_mac (no mapping: dropped `mapping_miss`).
- * What matches no policy goes on to the ingress role's pipeline,
- * or is dropped `no_forwarding` when that role has none (as parse would).
+ * What matches no policy goes on to its successor on the ingress arc of
+ * its port's role (the overlay), or is dropped `no_forwarding` when the arc
+ * has none (as parse would).
  */
 #include <string.h>
 
@@ -18,9 +19,11 @@
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
 
+#include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
+#include "pipelines/parse/parse_node.h"
 #include "pipelines/rdma/rdma.h"
 #include "pipelines/rdma/rdma_qp.h"
 #include "pipelines/rdma/rdma_steer.h"
@@ -33,41 +36,35 @@ enum { RDMA_NEXT_DROP = 0, RDMA_NEXT_TX, RDMA_NB_STATIC_NEXT };
 struct ss_rdma_state *ss_rdma_cur;
 uint32_t ss_rdma_clear_gen;
 
-/* Edge to each role's pipeline, 0 (drop) when none: set by
- * ss_rdma_steer_add_edges() before the graphs exist (dataplane: ro). */
-static uint8_t role_edge[SS_ROLE_STORAGE + 1];
+/* rdma_steer sits on the ingress arcs of host and storage ports, in front
+ * of the overlay, for RoCEv2 packets only (parse flags SS_PF_ROCE). */
+static struct ss_arc_feature arc_host = {
+	.arc = SS_ARC_INGRESS_HOST,
+	.node = SS_RDMA_NODE,
+	.runs_before = { "overlay_host" },
+	.pf = SS_PF_ROCE,
+};
+SS_ARC_FEATURE_REGISTER(arc_host);
 
-int ss_rdma_steer_add_edges(void)
-{
-	rte_node_t self = rte_node_from_name(SS_RDMA_NODE);
+static struct ss_arc_feature arc_storage = {
+	.arc = SS_ARC_INGRESS_STORAGE,
+	.node = SS_RDMA_NODE,
+	.runs_before = { "overlay_fabric" },
+	.pf = SS_PF_ROCE,
+};
+SS_ARC_FEATURE_REGISTER(arc_storage);
 
-	if (self == RTE_NODE_ID_INVALID)
-		return -ENOENT;
-	for (int r = SS_ROLE_HOST; r <= SS_ROLE_STORAGE; r++) {
-		const char *name = ss_parse_ingress_node((enum ss_port_role)r);
-		const char *names[1] = { name };
-		int same = -1;
+/* Fabric ports have no RoCE arc: nothing of theirs comes here. */
+static const struct ss_arc_next no_arc = {
+	.hop = { { .edge = RDMA_NEXT_DROP, .drop = SS_DROP_NO_FORWARDING } },
+};
 
-		if (name == NULL)
-			continue;
-		for (int o = SS_ROLE_HOST; o < r; o++) {
-			const char *prev = ss_parse_ingress_node((enum ss_port_role)o);
-			if (prev != NULL && role_edge[o] != 0 && strcmp(prev, name) == 0)
-				same = o;
-		}
-		if (same >= 0) { /* fabric and storage often share one pipeline */
-			role_edge[r] = role_edge[same];
-			continue;
-		}
-		if (rte_node_edge_update(self, RTE_EDGE_ID_INVALID, names, 1) == RTE_EDGE_ID_INVALID)
-			return -ENOSPC;
-		rte_edge_t n = rte_node_edge_count(self);
-		if (n == 0 || n - 1 > UINT8_MAX)
-			return -ENOSPC;
-		role_edge[r] = (uint8_t)(n - 1);
-	}
-	return 0;
-}
+/* The arc successor, per ingress role (dataplane: ro). */
+static const struct ss_arc_next *const role_next[SS_ROLE_STORAGE + 1] = {
+	[SS_ROLE_HOST] = &arc_host.next,
+	[SS_ROLE_FABRIC] = &no_arc,
+	[SS_ROLE_STORAGE] = &arc_storage.next,
+};
 
 /* Node context: ss_node_ctx's layout, then the IPv4 identification of the
  * outer headers this node builds (encap vnet; DF clear, RFC 6864). */
@@ -86,13 +83,12 @@ struct burst {
 	uint16_t *ip_id;
 };
 
+/* Not steered: on to the arc successor of the ingress role (the overlay),
+ * or dropped no_forwarding when the arc has none (as parse would). */
 static inline uint8_t unsteered(struct rte_mbuf *m, const struct ss_meta *meta)
 {
-	uint8_t e = role_edge[ss_ports.ports[meta->in_port].role];
-
-	if (e == RDMA_NEXT_DROP)
-		ss_mark_drop(m, SS_DROP_NO_FORWARDING);
-	return e;
+	return ss_arc_edge(role_next[ss_ports.ports[meta->in_port].role], m,
+			   meta->hdr.outer.flags);
 }
 
 /* Per-QP accounting; returns the packet's policy (cached per QP). */

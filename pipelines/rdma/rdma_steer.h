@@ -7,7 +7,6 @@
 
 #include <stdint.h>
 
-#include "pipelines/parse/parse_node.h"
 #include "pipelines/rdma/rdma-t.h"
 
 #define SS_RDMA_NODE "rdma_steer"
@@ -17,10 +16,5 @@
 extern struct ss_rdma_state *ss_rdma_cur;
 /* stats.clear generation of the QP tables (ctlplane: rw, dataplane: ro). */
 extern uint32_t ss_rdma_clear_gen;
-
-/* Add rdma_steer's edges to the pipelines registered per port role
- * (ss_parse_ingress_node). Control thread, before the graphs are created.
- * 0 or -errno. */
-int ss_rdma_steer_add_edges(void);
 
 #endif
