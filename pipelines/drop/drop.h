@@ -4,11 +4,14 @@
 
 #include <stdint.h>
 
-/* Drop reasons, generated from drop_reasons.def. 0 is "not dropped". */
+/* Drop reasons, generated from drop_reasons_all.def (built by meson: the
+ * runtime's drop_reasons.def, then each feature's <feature>_drops.def;
+ * targets that include this header depend on drop_dep). 0 is "not
+ * dropped". */
 enum ss_drop_reason {
 	SS_DROP_NONE = 0,
 #define SS_DROP(id, name, help) SS_DROP_##id,
-#include "pipelines/drop/drop_reasons.def"
+#include "pipelines/drop/drop_reasons_all.def"
 #undef SS_DROP
 	SS_DROP_MAX
 };

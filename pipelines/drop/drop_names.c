@@ -6,14 +6,14 @@
 static const char *const names[SS_DROP_MAX] = {
 	[SS_DROP_NONE] = "none",
 #define SS_DROP(id, name, help) [SS_DROP_##id] = name,
-#include "pipelines/drop/drop_reasons.def"
+#include "pipelines/drop/drop_reasons_all.def"
 #undef SS_DROP
 };
 
 static const char *const helps[SS_DROP_MAX] = {
 	[SS_DROP_NONE] = "not dropped",
 #define SS_DROP(id, name, help) [SS_DROP_##id] = help,
-#include "pipelines/drop/drop_reasons.def"
+#include "pipelines/drop/drop_reasons_all.def"
 #undef SS_DROP
 };
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * drop: the one sink of the graph. Every packet arrives with meta->drop set
- * to its reason (drop_reasons.def); it is counted under exactly that reason
+ * to its reason (drop.h); it is counted under exactly that reason
  * and against its port, then freed.
  */
 #include <rte_mbuf.h>
