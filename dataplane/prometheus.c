@@ -63,6 +63,23 @@ static void label_escape(FILE *f, const char *v)
 	}
 }
 
+/* nodes.<node>.drops.<reason>: sswitch_node_drops_total{node,reason} */
+static void emit_node_drops(FILE *f, const char *node, json_t *drops)
+{
+	const char *reason;
+	json_t *v;
+
+	json_object_foreach(drops, reason, v) {
+		if (!json_is_integer(v))
+			continue;
+		fputs("sswitch_node_drops_total{node=\"", f);
+		label_escape(f, node);
+		fputs("\",reason=\"", f);
+		label_escape(f, reason);
+		fprintf(f, "\"} %lld\n", (long long)json_integer_value(v));
+	}
+}
+
 /* Walk a scope's object: integers become samples of
  * sswitch_<scope>[_<counter>]{labels...}. */
 static void emit(FILE *f, const char *scope, json_t *v, const char *counter, const char **keys,
@@ -89,7 +106,9 @@ static void emit(FILE *f, const char *scope, json_t *v, const char *counter, con
 	json_t *c;
 	json_object_foreach(v, k, c) {
 		/* a level of objects is a label; integers under a label are counters */
-		if (json_is_object(c)) {
+		if (depth == 1 && json_is_object(c) && !strcmp(scope, "nodes") && !strcmp(k, "drops")) {
+			emit_node_drops(f, keys[0], c);
+		} else if (json_is_object(c)) {
 			keys[depth] = k;
 			emit(f, scope, c, counter, keys, depth + 1);
 		} else if (depth == 0 || json_is_integer(c) || json_is_boolean(c)) {

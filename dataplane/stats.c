@@ -35,6 +35,7 @@ struct worker_totals {
 static struct port_totals base_port[SS_MAX_PORTS];
 static uint64_t base_drop[SS_DROP_MAX];
 static struct node_totals base_node[MAX_NODES];
+static uint64_t base_node_drop[SS_MAX_DROP_NODES][SS_DROP_MAX];
 static struct worker_totals base_worker[SS_MAX_WORKERS];
 
 static void port_sum(uint16_t pi, struct port_totals *t)
@@ -88,6 +89,36 @@ static int node_sum(rte_node_t id, struct node_totals *t)
 	return found;
 }
 
+static void set_u64(json_t *o, const char *k, uint64_t v)
+{
+	json_object_set_new(o, k, json_integer((json_int_t)v));
+}
+
+static uint64_t node_drop_sum(rte_node_t id, unsigned int r)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < ss_workers.nb; i++)
+		n += ss_workers.w[i]->node_drops[id][r];
+	return n;
+}
+
+/* {REASON: n} for the reasons this node dropped packets for since the last
+ * clear (never-seen reasons are absent) */
+static json_t *node_drops(rte_node_t id)
+{
+	json_t *o = json_object();
+
+	if (id >= SS_MAX_DROP_NODES)
+		return o;
+	for (unsigned int r = 0; r < SS_DROP_MAX; r++) {
+		uint64_t n = node_drop_sum(id, r) - base_node_drop[id][r];
+		if (n)
+			set_u64(o, r == SS_DROP_NONE ? "unnamed" : ss_drop_name(r), n);
+	}
+	return o;
+}
+
 static void worker_sum(unsigned int i, struct worker_totals *t)
 {
 	const struct ss_worker *w = ss_workers.w[i];
@@ -99,11 +130,6 @@ static void worker_sum(unsigned int i, struct worker_totals *t)
 	t->rx_packets = 0;
 	for (uint16_t p = 0; p < ss_ports.nb_ports; p++)
 		t->rx_packets += w->port[p].rx_packets;
-}
-
-static void set_u64(json_t *o, const char *k, uint64_t v)
-{
-	json_object_set_new(o, k, json_integer((json_int_t)v));
 }
 
 json_t *ss_stats_ports(void)
@@ -166,6 +192,7 @@ json_t *ss_stats_nodes(void)
 		set_u64(o, "packets", t.packets - base_node[id].packets);
 		set_u64(o, "calls", t.calls - base_node[id].calls);
 		set_u64(o, "cycles", t.cycles - base_node[id].cycles);
+		json_object_set_new(o, "drops", node_drops(id));
 		json_object_set_new(res, rte_node_id_to_name(id), o);
 	}
 	return res;
@@ -177,6 +204,9 @@ void ss_stats_clear_nodes(void)
 
 	for (rte_node_t id = 0; id < max && id < MAX_NODES; id++)
 		node_sum(id, &base_node[id]);
+	for (rte_node_t id = 0; id < max && id < SS_MAX_DROP_NODES; id++)
+		for (unsigned int r = 0; r < SS_DROP_MAX; r++)
+			base_node_drop[id][r] = node_drop_sum(id, r);
 }
 
 json_t *ss_stats_workers(void)

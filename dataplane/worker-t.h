@@ -19,6 +19,9 @@
 
 #define SS_MAX_WORKERS 64
 #define SS_MAX_RXQ_PER_WORKER 64
+/* rte_node ids below this have their drops counted per node (the graph
+ * has a few dozen nodes, DPDK's own included) */
+#define SS_MAX_DROP_NODES 128
 
 struct ss_port_counters {
 	uint64_t rx_packets;
@@ -51,6 +54,8 @@ struct ss_worker {
 	uint64_t total_cycles;
 	uint64_t rx_last;      /* packets received in the current walk */
 	uint64_t drops[SS_DROP_MAX] __rte_cache_aligned;
+	/* [rte_node id of the dropping node][reason] */
+	uint64_t node_drops[SS_MAX_DROP_NODES][SS_DROP_MAX] __rte_cache_aligned;
 	struct ss_port_counters port[SS_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;
 

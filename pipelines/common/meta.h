@@ -23,7 +23,8 @@ struct ss_meta {
 	uint16_t out_port;      /* sswitch port index, set before port_tx */
 	uint8_t drop;           /* enum ss_drop_reason, set before drop */
 	uint8_t tx_class;       /* enum ss_tx_class */
-	uint16_t pad;
+	uint16_t drop_node;     /* rte_node id of the node that sent it to drop
+				 * (stamped by ss_node_dispatch, node.h) */
 	/* overlay (pipelines/overlay/overlay.h): written by its nodes, read by
 	 * the features between them (ACL, conntrack) */
 	uint32_t eni;           /* ENI index (ss_overlay_eni_index), 0: none */

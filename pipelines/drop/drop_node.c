@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * drop: the one sink of the graph. Every packet arrives with meta->drop set
- * to its reason (drop.h); it is counted under exactly that reason
- * and against its port, then freed.
+ * to its reason (drop.h) and the id of the node that dropped it
+ * (meta->drop_node, pipelines/common/node.h); it is counted under exactly
+ * that reason, per (node, reason), and against its port, then freed.
  */
 #include <rte_mbuf.h>
 
@@ -23,6 +24,8 @@ static uint16_t drop_process(struct rte_graph *graph, struct rte_node *node, voi
 		if (unlikely(reason == SS_DROP_NONE || reason >= SS_DROP_MAX))
 			reason = SS_DROP_NONE;
 		w->drops[reason]++;
+		if (likely(meta->drop_node < SS_MAX_DROP_NODES))
+			w->node_drops[meta->drop_node][reason]++;
 		if (reason == SS_DROP_TX_FULL || reason == SS_DROP_MTU_EXCEEDED)
 			w->port[meta->out_port].tx_dropped++;
 		else

@@ -61,6 +61,7 @@ static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
 
 	meta->in_port = pi;
 	meta->drop = SS_DROP_NONE;
+	meta->drop_node = UINT16_MAX;   /* stamped by whoever drops it */
 	meta->tx_class = SS_TX_DEFAULT;
 	w->port[pi].rx_bytes += m->pkt_len;
 

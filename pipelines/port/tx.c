@@ -71,8 +71,7 @@ static void tx_flush(struct rte_graph *graph, struct rte_node *node, struct ss_w
 	w->port[pi].tx_packets += sent;
 	w->port[pi].tx_bytes += bytes;
 	for (uint16_t i = sent; i < n; i++) {
-		ss_mark_drop(pkts[i], SS_DROP_TX_FULL);
-		rte_node_enqueue_x1(graph, node, TX_NEXT_DROP, pkts[i]);
+		ss_node_enqueue_drop(graph, node, pkts[i], SS_DROP_TX_FULL);
 	}
 }
 
@@ -94,8 +93,7 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 		const struct ss_port *p = &ss_ports.ports[meta->out_port];
 
 		if (unlikely(l3_len(m) > p->mtu)) {
-			ss_mark_drop(m, SS_DROP_MTU_EXCEEDED);
-			rte_node_enqueue_x1(graph, node, TX_NEXT_DROP, m);
+			ss_node_enqueue_drop(graph, node, m, SS_DROP_MTU_EXCEEDED);
 			same = false;
 			continue;
 		}
