@@ -270,6 +270,13 @@ static int finalize_arc(struct arc_work *w)
 	return 0;
 }
 
+int ss_arc_finalize(struct ss_arc *arc, char *err, size_t errlen)
+{
+	struct arc_work w = { .arc = arc, .n = 0, .err = err, .errlen = errlen };
+
+	return finalize_arc(&w);
+}
+
 int ss_arcs_finalize(char *err, size_t errlen)
 {
 	if (finalized)
@@ -281,14 +288,12 @@ int ss_arcs_finalize(char *err, size_t errlen)
 			return -1;
 		}
 	for (struct ss_arc *a = arcs; a; a = a->link) {
-		struct arc_work w = { .arc = a, .n = 0, .err = err, .errlen = errlen };
-
 		for (const struct ss_arc *b = arcs; b != a; b = b->link)
 			if (strcmp(a->name, b->name) == 0) {
 				snprintf(err, errlen, "arc %s: registered twice", a->name);
 				return -1;
 			}
-		if (finalize_arc(&w) != 0)
+		if (ss_arc_finalize(a, err, errlen) != 0)
 			return -1;
 	}
 	finalized = true;

@@ -117,6 +117,11 @@ void ss_arc_feature_register(struct ss_arc_feature *f);
  * in err. A second call does nothing. */
 int ss_arcs_finalize(char *err, size_t errlen);
 
+/* ss_arcs_finalize's work for one registered arc (its features are those
+ * registered with its name): sswitchd does not call it; unit tests do, one
+ * arc at a time. 0, or -1 with "arc NAME: reason" in err. */
+int ss_arc_finalize(struct ss_arc *arc, char *err, size_t errlen);
+
 /* The arc registered under `name`, NULL if none. */
 const struct ss_arc *ss_arc_lookup(const char *name);
 

@@ -56,7 +56,7 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 		struct ss_meta *meta;
 
 		if (likely(v[i] == SS_CT_PASS)) {
-			next[i] = ss_arc_edge(arc, objs[i], p[i].l->flags);
+			next[i] = ss_arc_edge(arc, objs[i], ss_meta(objs[i])->hdr.outer.flags);
 			continue;
 		}
 		meta = ss_meta(objs[i]);
