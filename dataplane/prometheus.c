@@ -31,21 +31,42 @@ struct ss_prom {
 };
 
 /* Label names of each nesting level of a scope's object; the last level
- * holds the counters. Unknown scopes label their levels "key". */
+ * holds the counters. The runtime's scopes are named here, the features'
+ * by ss_prom_scope_labels(); other scopes label their levels "key". */
+#define MAX_SCOPES 32
+
+struct scope_labels {
+	const char *scope;
+	const char *labels[SS_PROM_MAX_LEVELS];
+};
+
+static struct scope_labels known[MAX_SCOPES] = {
+	{ "ports", { "port" } },
+	{ "drops", { "reason" } },
+	{ "nodes", { "node" } },
+	{ "workers", { "worker" } },
+};
+static size_t nb_known = 4;
+
+int ss_prom_scope_labels(const char *scope, const char *const labels[SS_PROM_MAX_LEVELS])
+{
+	for (size_t i = 0; i < nb_known; i++)
+		if (strcmp(known[i].scope, scope) == 0)
+			return -EEXIST;
+	if (nb_known == MAX_SCOPES)
+		return -ENOSPC;
+	known[nb_known].scope = scope;
+	for (int d = 0; d < SS_PROM_MAX_LEVELS; d++)
+		known[nb_known].labels[d] = labels[d];
+	nb_known++;
+	return 0;
+}
+
 static const char *level_label(const char *scope, int depth)
 {
-	static const struct {
-		const char *scope;
-		const char *labels[3];
-	} known[] = {
-		{ "ports", { "port" } },        { "drops", { "reason" } },
-		{ "nodes", { "node" } },        { "workers", { "worker" } },
-		{ "eni", { "eni" } },           { "acl", { "group", "priority" } },
-		{ "rdma", { "table", "policy" } },
-	};
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(known[i].scope, scope) == 0 && depth < 3 && known[i].labels[depth])
+	for (size_t i = 0; i < nb_known; i++)
+		if (strcmp(known[i].scope, scope) == 0 && depth < SS_PROM_MAX_LEVELS &&
+		    known[i].labels[depth])
 			return known[i].labels[depth];
 	return "key";
 }

@@ -13,6 +13,15 @@ struct ss_prom;
 
 #include "control/ctl.h"
 
+#define SS_PROM_MAX_LEVELS 3
+
+/* Label names of the nesting levels of a stats scope's object (the last
+ * level holds the counters), e.g. "acl": { "group", "priority" }: a
+ * feature calls it from its init for the scope it registers. Levels
+ * without a name are labelled "key". 0, -EEXIST (scope already named),
+ * -ENOSPC. Control thread, before ss_prom_open. */
+int ss_prom_scope_labels(const char *scope, const char *const labels[SS_PROM_MAX_LEVELS]);
+
 /* "ADDR:PORT" (IPv4 or [IPv6]). The metrics are what stats.get with scope
  * `all` answers on `ctl`: every scope a feature registered (ports, drops,
  * nodes, workers, eni, acl, rdma, ...). NULL and errno on failure, err says

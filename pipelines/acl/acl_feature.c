@@ -11,6 +11,7 @@
 
 #include "dataplane/config.h"
 #include "dataplane/feature.h"
+#include "dataplane/prometheus.h"
 #include "dataplane/worker-t.h"
 #include "pipelines/acl/acl.h"
 #include "pipelines/overlay/overlay.h"
@@ -98,7 +99,8 @@ static int acl_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, 
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (ss_ctl_register_table(ctl, &table) != 0 || ss_ctl_register_stats(ctl, &stats) != 0) {
+	if (ss_ctl_register_table(ctl, &table) != 0 || ss_ctl_register_stats(ctl, &stats) != 0 ||
+	    ss_prom_scope_labels("acl", (const char *const[]){ "group", "priority", NULL }) != 0) {
 		acl_fini();
 		snprintf(err, errlen, "cannot register the acl table and stats");
 		return -1;

@@ -247,6 +247,14 @@ static int finalize_arc(struct arc_work *w)
 				 a->name, f->node);
 			return -1;
 		}
+		bool is_start = false;
+		for (s = 0; s < SS_ARC_MAX_STARTS && a->start[s]; s++)
+			is_start |= strcmp(a->start[s], f->node) == 0;
+		if (is_start || strcmp(a->end, f->node) == 0) {
+			snprintf(w->err, w->errlen, "arc %s: %s is the arc's %s, not a feature on it",
+				 a->name, f->node, is_start ? "start" : "end");
+			return -1;
+		}
 		if (find(w, f->node) >= 0) {
 			snprintf(w->err, w->errlen, "arc %s: %s is attached twice", a->name, f->node);
 			return -1;

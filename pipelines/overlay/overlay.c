@@ -16,6 +16,7 @@
 
 #include "dataplane/config.h"
 #include "dataplane/feature.h"
+#include "dataplane/prometheus.h"
 #include "dataplane/worker-t.h"
 #include "pipelines/overlay/ovl_pkt.h"
 #include "pipelines/parse/parse_node.h"
@@ -173,7 +174,8 @@ static int overlay_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *e
 		snprintf(err, errlen, "cannot allocate the per-ENI counters");
 		return -1;
 	}
-	if (ss_ctl_register_table(ctl, &table) != 0 || ss_ctl_register_stats(ctl, &stats) != 0) {
+	if (ss_ctl_register_table(ctl, &table) != 0 || ss_ctl_register_stats(ctl, &stats) != 0 ||
+	    ss_prom_scope_labels("eni", (const char *const[]){ "eni", NULL, NULL }) != 0) {
 		overlay_fini();
 		snprintf(err, errlen, "cannot register the overlay tables");
 		return -1;

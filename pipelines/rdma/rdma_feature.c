@@ -23,6 +23,7 @@
 
 #include "control/ctl.h"
 #include "dataplane/feature.h"
+#include "dataplane/prometheus.h"
 #include "dataplane/port.h"
 #include "dataplane/worker-t.h"
 #include "pipelines/overlay/overlay.h"
@@ -427,6 +428,7 @@ static int rdma_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err,
 	(void)cfg;
 	R.ctl = ctl;
 	if (ss_ctl_register_table(ctl, &table) != 0 || ss_ctl_register_stats(ctl, &stats) != 0 ||
+	    ss_prom_scope_labels("rdma", (const char *const[]){ "table", "policy", NULL }) != 0 ||
 	    ss_ctl_register_method(ctl, "rdma.qp.list", qp_list, NULL) != 0 ||
 	    ss_ctl_register_decorator(ctl, "rdma.policy", policy_decorate, NULL) != 0) {
 		snprintf(err, errlen, "cannot register the rdma table, stats and methods");

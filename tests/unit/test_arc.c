@@ -234,6 +234,19 @@ static void test_unregistered_node(void **state)
 	assert_string_equal(err, "arc t_noend: end node t_nowhere is not registered");
 }
 
+static void test_start_or_end_as_feature(void **state)
+{
+	static struct ss_arc arc = { .name = "t_self", .start = { "t_start" }, .end = "t_end" };
+	static struct ss_arc_feature x = { .arc = "t_self", .node = "t_end" };
+	char err[256] = "";
+
+	(void)state;
+	ss_arc_register(&arc);
+	ss_arc_feature_register(&x);
+	assert_int_equal(ss_arc_finalize(&arc, err, sizeof(err)), -1);
+	assert_string_equal(err, "arc t_self: t_end is the arc's end, not a feature on it");
+}
+
 static void test_unknown_arc(void **state)
 {
 	static struct ss_arc_feature x = { .arc = "t_no_such_arc", .node = "t_a" };
@@ -255,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_cycle_refused),
 		cmocka_unit_test(test_constraint_not_on_arc),
 		cmocka_unit_test(test_unregistered_node),
+		cmocka_unit_test(test_start_or_end_as_feature),
 		cmocka_unit_test(test_unknown_arc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
