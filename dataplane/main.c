@@ -31,7 +31,6 @@
 #include "dataplane/prometheus.h"
 #include "dataplane/stats.h"
 #include "dataplane/worker.h"
-#include "pipelines/common/arc.h"
 
 static volatile sig_atomic_t quit_signal;
 
@@ -298,9 +297,6 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 	if (ss_features_init(d->ctl, &d->cfg, err, errlen) != 0)
 		return -1;
 	d->features_up = true;
-	/* the features' nodes on their arcs: edges fixed before the graphs */
-	if (ss_arcs_finalize(err, errlen) != 0)
-		return -1;
 	if (ss_ports_init(&d->cfg, err, errlen) != 0)
 		return -1;
 	for (uint16_t i = 0; i < ss_ports.nb_ports; i++)

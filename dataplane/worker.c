@@ -18,6 +18,7 @@
 
 #include "dataplane/port-t.h"
 #include "dataplane/worker.h"
+#include "pipelines/common/arc.h"
 
 struct ss_worker_table ss_workers;
 struct rte_rcu_qsbr *ss_qsbr;
@@ -79,6 +80,10 @@ int ss_workers_init(const struct ss_config *cfg, char *err, size_t errlen)
 			w->rxq[w->nb_rxq++] = (struct ss_rxq){ p, port->eth_id, q };
 		}
 	}
+	/* the features' nodes on their arcs: every edge exists before the
+	 * graphs are created (pipelines/common/arc.h) */
+	if (ss_arcs_finalize(err, errlen) != 0)
+		return -1;
 	for (unsigned int i = 0; i < ss_workers.nb; i++) {
 		struct ss_worker *w = ss_workers.w[i];
 		struct rte_graph_param prm = {

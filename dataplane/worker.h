@@ -14,7 +14,9 @@
 extern struct rte_rcu_qsbr *ss_qsbr;
 
 /* Allocate the workers, assign rx queues (queue q of every port goes to
- * worker q % W) and create one graph per worker. After ss_ports_init. */
+ * worker q % W), finalise the feature arcs (ss_arcs_finalize: their graph
+ * edges) and create one graph per worker. After ss_features_init and
+ * ss_ports_init. */
 int ss_workers_init(const struct ss_config *cfg, char *err, size_t errlen);
 /* Launch the workers on their lcores. */
 int ss_workers_launch(char *err, size_t errlen);

@@ -26,8 +26,8 @@
  * meta->hdr.outer.flags that a packet must all carry to enter the node (0:
  * every packet). A packet skips the features whose filter it fails.
  *
- * ss_arcs_finalize(), called once by sswitchd after the features' init and
- * before the worker graphs are created, orders every arc (a stable
+ * ss_arcs_finalize(), called by ss_workers_init() (dataplane/worker.c) after
+ * the features' init and before the worker graphs are created, orders every arc (a stable
  * topological sort of the constraints: registration order among
  * unconstrained nodes), refuses unknown arcs or nodes, constraints naming a
  * node that is not on the arc, and cycles; adds the rte_graph edges (each
