@@ -7,32 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/limits.h"
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/persist.h"
 #include "control/store.h"
 #include "control/validate.h"
-
-/* Default capacities (ss_ctl_limits field 0). Mappings and flows follow
- * SPEC section 6 (8M mappings); the rest are generous for a DPU. */
-#define DEF_VNETS            16384
-#define DEF_ENIS             4096
-#define DEF_MAPPINGS         8388608
-#define DEF_ROUTES           1048576
-#define DEF_INBOUND_ROUTES   65536
-#define DEF_UNDERLAY_ROUTES  65536
-#define DEF_ACL_GROUPS       4096
-#define DEF_ACL_RULES        262144
-#define DEF_RDMA_POLICIES    4096
-#define DEF_VIPS             1024
-#define DEF_PA_VALIDATIONS   1048576
-#define DEF_DIRECTIONS       4096   /* no config knob */
-
-#define DEF_MAX_FLOWS        1048576
-#define DEF_IDLE_TIMEOUT_MS  30000
-#define DEF_FIN_TIMEOUT_MS   2000
-#define DEF_QP_TABLE_SIZE    65536
-#define DEF_QP_IDLE_MS       60000
 
 /* ---- errors and logging --------------------------------------------------- */
 
@@ -153,37 +133,32 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		ctl->rt = *rt;
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	ss_store_init(&ctl->store);
-	ctl->limit[SS_T_VNET] = lim(l->max_vnets, DEF_VNETS);
-	ctl->limit[SS_T_ENI] = lim(l->max_enis, DEF_ENIS);
-	ctl->limit[SS_T_MAPPING] = lim(l->max_mappings, DEF_MAPPINGS);
-	ctl->limit[SS_T_ROUTE] = lim(l->max_routes, DEF_ROUTES);
-	ctl->limit[SS_T_INBOUND_ROUTE] = lim(l->max_inbound_routes, DEF_INBOUND_ROUTES);
-	ctl->limit[SS_T_UNDERLAY_ROUTE] = lim(l->max_underlay_routes, DEF_UNDERLAY_ROUTES);
-	ctl->limit[SS_T_ACL_GROUP] = lim(l->max_acl_groups, DEF_ACL_GROUPS);
-	ctl->limit[SS_T_ACL_RULE] = lim(l->max_acl_rules, DEF_ACL_RULES);
-	ctl->limit[SS_T_RDMA_POLICY] = lim(l->max_rdma_policies, DEF_RDMA_POLICIES);
-	ctl->limit[SS_T_VIP] = lim(l->max_vips, DEF_VIPS);
-	ctl->limit[SS_T_PA_VALIDATION] = lim(l->max_pa_validations, DEF_PA_VALIDATIONS);
-	ctl->limit[SS_T_DIRECTION] = DEF_DIRECTIONS;
+#define LIMIT(key, field, type, dflt, max) \
+	ctl->limit[ss_type_by_name(type, strlen(type))] = lim(l->field, dflt);
+	SS_TABLE_LIMITS(LIMIT)
+#undef LIMIT
+	ctl->limit[SS_T_DIRECTION] = SS_LIM_DEF_DIRECTIONS;
 
 	rc = init_singleton(ctl, SS_T_FLOW_CONFIG,
 			    json_pack("{sIsIsI}",
-				      "max_flows", (json_int_t)lim(conf->max_flows, DEF_MAX_FLOWS),
+				      "max_flows", (json_int_t)lim(conf->max_flows, SS_LIM_DEF_MAX_FLOWS),
 				      "idle_timeout_ms",
-				      (json_int_t)lim(conf->idle_timeout_ms, DEF_IDLE_TIMEOUT_MS),
+				      (json_int_t)lim(conf->idle_timeout_ms, SS_LIM_DEF_IDLE_TIMEOUT_MS),
 				      "tcp_fin_timeout_ms",
-				      (json_int_t)lim(conf->tcp_fin_timeout_ms, DEF_FIN_TIMEOUT_MS)));
+				      (json_int_t)lim(conf->tcp_fin_timeout_ms, SS_LIM_DEF_FIN_TIMEOUT_MS)));
 	if (rc == 0)
 		rc = init_singleton(ctl, SS_T_RDMA_CONFIG,
 				    json_pack("{sIsIsIsI}",
 					      "data_dscp",
-					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_data_dscp : 26),
+					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_data_dscp
+								  : SS_LIM_DEF_RDMA_DATA_DSCP),
 					      "cnp_dscp",
-					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_cnp_dscp : 48),
+					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_cnp_dscp
+								 : SS_LIM_DEF_RDMA_CNP_DSCP),
 					      "qp_table_size",
-					      (json_int_t)lim(conf->rdma_qp_table_size, DEF_QP_TABLE_SIZE),
+					      (json_int_t)lim(conf->rdma_qp_table_size, SS_LIM_DEF_QP_TABLE_SIZE),
 					      "qp_idle_timeout_ms",
-					      (json_int_t)lim(conf->rdma_qp_idle_timeout_ms, DEF_QP_IDLE_MS)));
+					      (json_int_t)lim(conf->rdma_qp_idle_timeout_ms, SS_LIM_DEF_QP_IDLE_MS)));
 	if (rc == 0 && conf->state_file != NULL)
 		rc = ss_persist_init(ctl);
 	if (rc < 0) {
