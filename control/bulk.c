@@ -264,12 +264,12 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 		const char *s;
 		size_t len;
 
-		if (!f->ref || !vals[i].present)
+		if (!f->ref_id || !vals[i].present)
 			continue;
 		s = val_str(w, &vals[i], &len);
-		if (ss_store_find(&ctl->store, f->ref - 1, s, len) == NULL)
+		if (ss_store_find(&ctl->store, f->ref_id - 1, s, len) == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, f->name, "%s: %s %.*s not found",
-					  f->name, ss_types[f->ref - 1]->name, (int)len, s);
+					  f->name, f->ref, (int)len, s);
 	}
 	if (key_long)
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "%s key too long", t->name);

@@ -13,28 +13,14 @@
 #include <time.h>
 
 #include "control/ctl.h"
+#include "control/err.h"
 #include "control/json.h"
+#include "control/records.h"
 #include "control/store-t.h"
 
 #ifndef SS_VERSION
 #define SS_VERSION "unknown"
 #endif
-
-/* An API error being built: code, message, data.field path, data.index. */
-struct ss_err {
-	int code;
-	int index;                   /* txn op index or -1 */
-	char field[192];
-	char msg[384];
-};
-
-void ss_err_init(struct ss_err *e);
-/* Fill e and return -1 (so `return ss_err_set(...)`). field may be NULL. */
-int ss_err_set(struct ss_err *e, int code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* Prepend a path component: "entries[3]" + "ip" -> "entries[3].ip". */
-void ss_err_prefix(struct ss_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 struct ss_port {
 	char *name;
@@ -62,8 +48,9 @@ struct ss_ctl {
 	struct ss_store store;
 	uint64_t generation;
 	struct timespec started;
-	uint32_t limit[SS_T_COUNT];
-	json_t *dflt[SS_T_COUNT];    /* default value of singletons (flow, rdma) */
+	uint32_t limit[SS_TYPES_MAX];   /* capacity by type id, 0: unbounded */
+	json_t *dflt[SS_TYPES_MAX];  /* default value of singletons (flow, rdma) */
+	struct ss_arena reads;       /* records returned by ss_ctl_store_rec() */
 
 	struct ss_ctl_table *tables;
 	size_t ntables;
@@ -85,6 +72,8 @@ struct ss_ctl {
 	bool no_bulk_raw;            /* tests: force the jansson path (bulk.c) */
 };
 
+/* Free the records ss_ctl_store_rec() returned (end of request / txn). */
+void ss_ctl_reads_release(struct ss_ctl *ctl);
 void ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

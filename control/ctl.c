@@ -7,77 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/limits.h"
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/persist.h"
 #include "control/store.h"
 #include "control/validate.h"
 
-/* Default capacities (ss_ctl_limits field 0). Mappings and flows follow
- * SPEC section 6 (8M mappings); the rest are generous for a DPU. */
-#define DEF_VNETS            16384
-#define DEF_ENIS             4096
-#define DEF_MAPPINGS         8388608
-#define DEF_ROUTES           1048576
-#define DEF_INBOUND_ROUTES   65536
-#define DEF_UNDERLAY_ROUTES  65536
-#define DEF_ACL_GROUPS       4096
-#define DEF_ACL_RULES        262144
-#define DEF_RDMA_POLICIES    4096
-#define DEF_VIPS             1024
-#define DEF_PA_VALIDATIONS   1048576
-#define DEF_DIRECTIONS       4096   /* no config knob */
-
-#define DEF_MAX_FLOWS        1048576
-#define DEF_IDLE_TIMEOUT_MS  30000
-#define DEF_FIN_TIMEOUT_MS   2000
-#define DEF_QP_TABLE_SIZE    65536
-#define DEF_QP_IDLE_MS       60000
-
-/* ---- errors and logging --------------------------------------------------- */
-
-void
-ss_err_init(struct ss_err *e)
-{
-	e->code = 0;
-	e->index = -1;
-	e->field[0] = '\0';
-	e->msg[0] = '\0';
-}
-
-int
-ss_err_set(struct ss_err *e, int code, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->code = code;
-	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-void
-ss_err_prefix(struct ss_err *e, const char *fmt, ...)
-{
-	char old[sizeof(e->field)];
-	size_t n;
-	va_list ap;
-
-	memcpy(old, e->field, sizeof(old));
-	va_start(ap, fmt);
-	vsnprintf(e->field, sizeof(e->field), fmt, ap);
-	va_end(ap);
-	if (old[0] == '\0')
-		return;
-	n = strlen(e->field);
-	if (old[0] != '[' && n + 1 < sizeof(e->field))
-		e->field[n++] = '.';
-	if (n < sizeof(e->field))
-		memccpy(e->field + n, old, '\0', sizeof(e->field) - n);
-	e->field[sizeof(e->field) - 1] = '\0';
-}
+/* ---- logging --------------------------------------------------- */
 
 void
 ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
@@ -111,16 +48,32 @@ lim(uint32_t v, uint32_t d)
 	return v ? v : d;
 }
 
-/* Install a settings singleton (flow.config, rdma.config) with its defaults. */
-static int
-init_singleton(struct ss_ctl *ctl, int type, json_t *dflt)
+/* Capacity of a type, if a feature registered it. */
+static void
+set_limit(struct ss_ctl *ctl, const char *name, uint32_t v)
 {
+	int t = ss_type_by_name(name, strlen(name));
+
+	if (t >= 0)
+		ctl->limit[t] = v;
+}
+
+/* Install a settings singleton (flow.config, rdma.config) with its
+ * defaults, if a feature registered it. */
+static int
+init_singleton(struct ss_ctl *ctl, const char *name, json_t *dflt)
+{
+	int type = ss_type_by_name(name, strlen(name));
 	struct ss_err e;
 	json_t *copy;
 	int rc;
 
 	if (dflt == NULL)
 		return -ENOMEM;
+	if (type < 0) {
+		json_decref(dflt);
+		return 0;
+	}
 	ctl->dflt[type] = dflt;
 	copy = json_deep_copy(dflt);
 	if (copy == NULL)
@@ -141,49 +94,55 @@ struct ss_ctl *
 ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 {
 	const struct ss_ctl_limits *l = &conf->limits;
-	struct ss_ctl *ctl = calloc(1, sizeof(*ctl));
+	struct ss_ctl *ctl;
+	char msg[256];
 	int rc;
 
+	rc = ss_types_seal(msg, sizeof(msg));
+	if (rc < 0) {
+		fprintf(stderr, "sswitch control: object types: %s\n", msg);
+		if (rt != NULL && rt->log != NULL)
+			rt->log(rt->ctx, LOG_ERR, msg);
+		errno = -rc;
+		return NULL;
+	}
+	ctl = calloc(1, sizeof(*ctl));
 	if (ctl == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	ss_arena_init(&ctl->reads);
 	ctl->conf = *conf;
 	if (rt != NULL)
 		ctl->rt = *rt;
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	ss_store_init(&ctl->store);
-	ctl->limit[SS_T_VNET] = lim(l->max_vnets, DEF_VNETS);
-	ctl->limit[SS_T_ENI] = lim(l->max_enis, DEF_ENIS);
-	ctl->limit[SS_T_MAPPING] = lim(l->max_mappings, DEF_MAPPINGS);
-	ctl->limit[SS_T_ROUTE] = lim(l->max_routes, DEF_ROUTES);
-	ctl->limit[SS_T_INBOUND_ROUTE] = lim(l->max_inbound_routes, DEF_INBOUND_ROUTES);
-	ctl->limit[SS_T_UNDERLAY_ROUTE] = lim(l->max_underlay_routes, DEF_UNDERLAY_ROUTES);
-	ctl->limit[SS_T_ACL_GROUP] = lim(l->max_acl_groups, DEF_ACL_GROUPS);
-	ctl->limit[SS_T_ACL_RULE] = lim(l->max_acl_rules, DEF_ACL_RULES);
-	ctl->limit[SS_T_RDMA_POLICY] = lim(l->max_rdma_policies, DEF_RDMA_POLICIES);
-	ctl->limit[SS_T_VIP] = lim(l->max_vips, DEF_VIPS);
-	ctl->limit[SS_T_PA_VALIDATION] = lim(l->max_pa_validations, DEF_PA_VALIDATIONS);
-	ctl->limit[SS_T_DIRECTION] = DEF_DIRECTIONS;
+#define LIMIT(key, field, type, dflt, max) \
+	set_limit(ctl, type, lim(l->field, dflt));
+	SS_TABLE_LIMITS(LIMIT)
+#undef LIMIT
+	set_limit(ctl, "direction", SS_LIM_DEF_DIRECTIONS);
 
-	rc = init_singleton(ctl, SS_T_FLOW_CONFIG,
+	rc = init_singleton(ctl, "flow.config",
 			    json_pack("{sIsIsI}",
-				      "max_flows", (json_int_t)lim(conf->max_flows, DEF_MAX_FLOWS),
+				      "max_flows", (json_int_t)lim(conf->max_flows, SS_LIM_DEF_MAX_FLOWS),
 				      "idle_timeout_ms",
-				      (json_int_t)lim(conf->idle_timeout_ms, DEF_IDLE_TIMEOUT_MS),
+				      (json_int_t)lim(conf->idle_timeout_ms, SS_LIM_DEF_IDLE_TIMEOUT_MS),
 				      "tcp_fin_timeout_ms",
-				      (json_int_t)lim(conf->tcp_fin_timeout_ms, DEF_FIN_TIMEOUT_MS)));
+				      (json_int_t)lim(conf->tcp_fin_timeout_ms, SS_LIM_DEF_FIN_TIMEOUT_MS)));
 	if (rc == 0)
-		rc = init_singleton(ctl, SS_T_RDMA_CONFIG,
+		rc = init_singleton(ctl, "rdma.config",
 				    json_pack("{sIsIsIsI}",
 					      "data_dscp",
-					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_data_dscp : 26),
+					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_data_dscp
+								  : SS_LIM_DEF_RDMA_DATA_DSCP),
 					      "cnp_dscp",
-					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_cnp_dscp : 48),
+					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_cnp_dscp
+								 : SS_LIM_DEF_RDMA_CNP_DSCP),
 					      "qp_table_size",
-					      (json_int_t)lim(conf->rdma_qp_table_size, DEF_QP_TABLE_SIZE),
+					      (json_int_t)lim(conf->rdma_qp_table_size, SS_LIM_DEF_QP_TABLE_SIZE),
 					      "qp_idle_timeout_ms",
-					      (json_int_t)lim(conf->rdma_qp_idle_timeout_ms, DEF_QP_IDLE_MS)));
+					      (json_int_t)lim(conf->rdma_qp_idle_timeout_ms, SS_LIM_DEF_QP_IDLE_MS)));
 	if (rc == 0 && conf->state_file != NULL)
 		rc = ss_persist_init(ctl);
 	if (rc < 0) {
@@ -206,8 +165,9 @@ ss_ctl_destroy(struct ss_ctl *ctl)
 	ss_server_destroy(ctl);
 	ss_persist_fini(ctl);
 	ss_store_fini(&ctl->store);
-	for (t = 0; t < SS_T_COUNT; t++)
+	for (t = 0; t < SS_TYPES_MAX; t++)
 		json_decref(ctl->dflt[t]);
+	ss_arena_free(&ctl->reads);
 	for (i = 0; i < ctl->nmethods; i++)
 		free(ctl->methods[i].name);
 	for (i = 0; i < ctl->nports; i++) {
@@ -333,6 +293,37 @@ ss_ctl_add_port(struct ss_ctl *ctl, const char *name, const char *role)
 	return 0;
 }
 
+const struct ss_port *
+ss_ctl_port(const struct ss_ctl *ctl, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ctl->nports; i++)
+		if (strcmp(ctl->ports[i].name, name) == 0)
+			return &ctl->ports[i];
+	return NULL;
+}
+
+int
+ss_check_port(struct ss_ctl *ctl, const char *name, const char *const *roles,
+	      const char *field, struct ss_err *err)
+{
+	const struct ss_port *p = ss_ctl_port(ctl, name);
+	int i;
+
+	if (p == NULL)
+		return ss_err_set(err, SS_ERR_NOT_FOUND, field, "%s: port %s not found", field,
+				  name);
+	if (roles == NULL)
+		return 0;
+	for (i = 0; roles[i] != NULL; i++)
+		if (strcmp(p->role, roles[i]) == 0)
+			return 0;
+	return ss_err_set(err, SS_RPC_INVALID_PARAMS, field, "%s: port %s has role %s, not %s%s%s",
+			  field, name, p->role, roles[0], roles[1] ? " or " : "",
+			  roles[1] ? roles[1] : "");
+}
+
 /* ---- store access -------------------------------------------------------- */
 
 const json_t *
@@ -376,6 +367,66 @@ ss_ctl_store_foreach(struct ss_ctl *ctl, const char *type,
 	}
 	free(v);
 	return rc;
+}
+
+const void *
+ss_ctl_store_rec(struct ss_ctl *ctl, const struct ss_type *t, const char *key)
+{
+	struct ss_node *n;
+	const void *rec;
+	json_t *o;
+	int rc;
+
+	if (t == NULL || t->id < 0 || t->id >= ss_ntypes || ss_types[t->id] != t)
+		return NULL;
+	if (t->singleton || key == NULL)
+		key = "";
+	n = ss_store_find(&ctl->store, t->id, key, strlen(key));
+	if (n == NULL || (o = ss_node_value(n)) == NULL)
+		return NULL;
+	rec = ss_rec_decode(t, o, &ctl->reads, &rc);
+	json_decref(o);
+	return rec;
+}
+
+int
+ss_ctl_store_foreach_rec(struct ss_ctl *ctl, const struct ss_type *t,
+			 int (*fn)(void *arg, const void *rec), void *arg)
+{
+	struct ss_arena one;
+	struct ss_node **v;
+	size_t i, n;
+	int rc = 0;
+
+	if (t == NULL || t->id < 0 || t->id >= ss_ntypes || ss_types[t->id] != t)
+		return -EINVAL;
+	if (ss_store_nodes(&ctl->store, t->id, false, &v, &n) < 0)
+		return -ENOMEM;
+	ss_arena_init(&one);
+	for (i = 0; i < n && rc == 0; i++) {
+		json_t *o = ss_node_value(v[i]);
+		const void *rec;
+
+		if (o == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		ss_arena_reset(&one);
+		rec = ss_rec_decode(t, o, &one, &rc);
+		json_decref(o);
+		if (rec != NULL)
+			rc = fn(arg, rec);
+	}
+	ss_arena_free(&one);
+	free(v);
+	return rc;
+}
+
+/* End of a request or transaction: records read from the store go. */
+void
+ss_ctl_reads_release(struct ss_ctl *ctl)
+{
+	ss_arena_free(&ctl->reads);
 }
 
 uint64_t

@@ -38,6 +38,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "control/err.h"   /* SS_RPC_*, SS_ERR_* codes */
+
 struct ss_ctl;
 
 /* Capacities of the object store (config section `tables`); 0 = default. */
@@ -95,15 +97,23 @@ struct ss_ctl_runtime {
 	void (*log)(void *ctx, int level, const char *msg);
 };
 
-/* One change applied by a committed transaction, in order. `obj` is the
- * normalised object after the change (add/set), `old` before it (set/delete).
- * `type` is the method prefix: "vnet", "eni", "mapping", "acl_rule", ... */
+/* One change applied by a committed transaction, in order. `ty` is the
+ * object's type (compare it with the handle of a type the table consumes,
+ * e.g. `ch->ty == &ss_type_vnet`); `rec` is the object after the change
+ * (add/set) decoded into the record the type declares (types.h), `old_rec`
+ * before it (set/delete); both valid until the end of the transaction's
+ * reclaim(). `obj` / `old` are the same objects as JSON and `type` the
+ * method prefix ("vnet", "eni", ...), kept while tables still read them. */
 enum ss_change_op { SS_CHANGE_ADD, SS_CHANGE_SET, SS_CHANGE_DELETE };
+struct ss_type;
 struct ss_change {
 	const char *type;
 	enum ss_change_op op;
 	const json_t *obj;
 	const json_t *old;
+	const struct ss_type *ty;
+	const void *rec;
+	const void *old_rec;
 };
 
 /* A data-plane table fed by the store. `changes` lists only the changes of
@@ -153,6 +163,14 @@ const json_t *ss_ctl_store_get(struct ss_ctl *ctl, const char *type, const char 
 int ss_ctl_store_foreach(struct ss_ctl *ctl, const char *type,
 			 int (*fn)(void *arg, const json_t *obj), void *arg);
 
+/* The same as records (types.h). ss_ctl_store_rec() returns the record of
+ * the object of type t under key (NULL: none, or ENOMEM), valid until the
+ * end of the current request or transaction. ss_ctl_store_foreach_rec()
+ * passes records valid during the callback only. */
+const void *ss_ctl_store_rec(struct ss_ctl *ctl, const struct ss_type *t, const char *key);
+int ss_ctl_store_foreach_rec(struct ss_ctl *ctl, const struct ss_type *t,
+			     int (*fn)(void *arg, const void *rec), void *arg);
+
 /* A stats scope (`ports`, `drops`, `nodes`, `eni`, `acl`, `rdma`, ...):
  * get() returns a new json object for stats.get, clear() resets. */
 struct ss_ctl_stats {
@@ -172,21 +190,6 @@ typedef int (*ss_ctl_method_fn)(void *ctx, struct ss_ctl *ctl, const json_t *par
 				const char **err_field);
 int ss_ctl_register_method(struct ss_ctl *ctl, const char *name, ss_ctl_method_fn fn,
 			   void *ctx);
-
-/* JSON-RPC / API error codes (SPEC section 4). */
-enum {
-	SS_RPC_PARSE_ERROR = -32700,
-	SS_RPC_INVALID_REQUEST = -32600,
-	SS_RPC_METHOD_NOT_FOUND = -32601,
-	SS_RPC_INVALID_PARAMS = -32602,
-	SS_RPC_INTERNAL = -32603,
-	SS_ERR_NOT_FOUND = 1001,
-	SS_ERR_EXISTS = 1002,
-	SS_ERR_IN_USE = 1003,
-	SS_ERR_CAPACITY = 1004,
-	SS_ERR_NOT_SUPPORTED = 1005,
-	SS_ERR_PERMISSION = 1006,
-};
 
 /* NULL and errno on failure. */
 struct ss_ctl *ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt);

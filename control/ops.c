@@ -60,21 +60,7 @@ idx_conflict(struct ss_ctl *ctl, const struct ss_node *n, const struct ss_node *
 		owner = ss_store_idx_find(&ctl->store, x->which, x->key);
 		if (owner == NULL || owner == self)
 			continue;
-		switch (x->which) {
-		case SS_IDX_VNET_VNI:
-			return ss_err_set(err, SS_ERR_EXISTS, "vni", "vni %s is already used by vnet %s",
-					  x->key, owner->key);
-		case SS_IDX_ENI_VNET_MAC:
-			return ss_err_set(err, SS_ERR_EXISTS, "mac",
-					  "mac %s is already used by eni %s in vnet %s",
-					  json_string_value(json_object_get(obj, "mac")), owner->key,
-					  json_string_value(json_object_get(obj, "vnet")));
-		default:
-			return ss_err_set(err, SS_ERR_EXISTS, "mac",
-					  "mac %s on port %s is already used by eni %s",
-					  json_string_value(json_object_get(obj, "mac")),
-					  json_string_value(json_object_get(obj, "port")), owner->key);
-		}
+		return ss_types[n->type]->idx_conflict(obj, i, x->key, owner->key, err);
 	}
 	return 0;
 }
@@ -220,7 +206,7 @@ find_user(struct ss_ctl *ctl, struct ss_node *n, char *out, size_t len)
 		snprintf(out, len, "%s %s", ss_types[c->type]->name, c->key);
 		return;
 	}
-	for (t = n->type + 1; t < SS_T_COUNT; t++) {
+	for (t = n->type + 1; t < ss_ntypes; t++) {
 		struct ss_node **v;
 		size_t k, cnt;
 
@@ -421,7 +407,7 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 	struct ss_dl *e;
 	size_t i, n, nold = 0;
 	void *it;
-	int rc = -1;
+	int rc = -1, gt = ss_type_by_name("acl_group", 9), rt = ss_type_by_name("acl_rule", 8);
 
 	if (!json_is_object(params))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
@@ -439,8 +425,10 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 				  rules ? "rules must be an array" : "missing required field \"rules\"");
 	if (!json_is_string(name))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name", "missing required field \"name\"");
-	gn = ss_store_find(&ctl->store, SS_T_ACL_GROUP, json_string_value(name),
-			   json_string_length(name));
+	if (gt < 0 || rt < 0)
+		return ss_err_set(err, SS_RPC_METHOD_NOT_FOUND, NULL,
+				  "acl_group.replace: the acl types are not registered");
+	gn = ss_store_find(&ctl->store, gt, json_string_value(name), json_string_length(name));
 	if (gn == NULL && family == NULL)
 		return ss_err_set(err, SS_ERR_NOT_FOUND, "name",
 				  "acl_group %s not found (give family to create it)",
@@ -450,12 +438,11 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 		g = json_pack("{sOsO}", "name", name, "family", family);
 		if (g == NULL)
 			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-		rc = ss_op_add(ctl, SS_T_ACL_GROUP, g, err);
+		rc = ss_op_add(ctl, gt, g, err);
 		json_decref(g);
 		if (rc < 0)
 			return -1;
-		gn = ss_store_find(&ctl->store, SS_T_ACL_GROUP, json_string_value(name),
-				   json_string_length(name));
+		gn = ss_store_find(&ctl->store, gt, json_string_value(name), json_string_length(name));
 		rc = -1; /* the error paths below return rc */
 	}
 	n = json_array_size(rules);
@@ -482,7 +469,7 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 			ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 			goto out;
 		}
-		if (validate(ctl, SS_T_ACL_RULE, r, err) < 0) {
+		if (validate(ctl, rt, r, err) < 0) {
 			ss_err_prefix(err, "rules[%zu]", i);
 			goto out;
 		}
@@ -515,7 +502,7 @@ ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
 			goto out;
 	}
 	for (i = 0; i < n; i++)
-		if (put_whole(ctl, SS_T_ACL_RULE, json_array_get(rules, i), err) < 0) {
+		if (put_whole(ctl, rt, json_array_get(rules, i), err) < 0) {
 			ss_err_prefix(err, "rules[%zu]", i);
 			goto out;
 		}

@@ -19,7 +19,7 @@
 
 enum mkind {
 	MK_ADD, MK_DEL, MK_SET, MK_REPLACE, MK_CONFIG, MK_TXN,      /* mutating */
-	MK_LIST, MK_GET, MK_STATE, MK_SYSINFO, MK_STATS_GET, MK_STATS_CLEAR, MK_RUNTIME,
+	MK_LIST, MK_GET, MK_STATE, MK_SCHEMA, MK_SYSINFO, MK_STATS_GET, MK_STATS_CLEAR, MK_RUNTIME,
 };
 
 /* Methods of SPEC section 4 served by features through
@@ -40,53 +40,58 @@ is_mutating(enum mkind k)
 	return k <= MK_TXN;
 }
 
-static bool
-named_type(int t)
-{
-	return t == SS_T_VNET || t == SS_T_ENI || t == SS_T_ACL_GROUP || t == SS_T_RDMA_POLICY;
-}
-
 /* Resolve a built-in method name. 0 or -1 (not built in). */
 static int
 lookup(const char *name, struct method *m)
 {
-	static const struct { const char *name; enum mkind kind; int type; } fixed[] = {
-		{ "system.info", MK_SYSINFO, -1 },
-		{ "state.get", MK_STATE, -1 },
-		{ "txn", MK_TXN, -1 },
-		{ "stats.get", MK_STATS_GET, -1 },
-		{ "stats.clear", MK_STATS_CLEAR, -1 },
-		{ "flow.config", MK_CONFIG, SS_T_FLOW_CONFIG },
-		{ "rdma.config", MK_CONFIG, SS_T_RDMA_CONFIG },
-		{ "switch.set", MK_SET, SS_T_SWITCH },
-		{ "switch.get", MK_GET, SS_T_SWITCH },
-		{ "eni.set", MK_SET, SS_T_ENI },
-		{ "acl_group.replace", MK_REPLACE, SS_T_ACL_GROUP },
+	static const struct { const char *name; enum mkind kind; } fixed[] = {
+		{ "system.info", MK_SYSINFO },
+		{ "state.get", MK_STATE },
+		{ "schema.get", MK_SCHEMA },
+		{ "txn", MK_TXN },
+		{ "stats.get", MK_STATS_GET },
+		{ "stats.clear", MK_STATS_CLEAR },
 	};
 	const char *dot = strrchr(name, '.');
+	const struct ss_type *ty;
 	size_t i;
 	int t;
 
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (strcmp(name, fixed[i].name) == 0) {
 			m->kind = fixed[i].kind;
-			m->type = fixed[i].type;
+			m->type = -1;
 			return 0;
 		}
+	/* a settings singleton's method is its name (flow.config, rdma.config) */
+	t = ss_type_by_name(name, strlen(name));
+	if (t >= 0 && ss_types[t]->singleton && !(ss_types[t]->methods & SS_TM_SET)) {
+		m->kind = MK_CONFIG;
+		m->type = t;
+		return 0;
+	}
 	if (dot == NULL)
 		return -1;
 	t = ss_type_by_name(name, (size_t)(dot - name));
-	if (t < 0 || ss_types[t]->singleton)
+	if (t < 0)
 		return -1;
+	ty = ss_types[t];
 	m->type = t;
-	if (strcmp(dot, ".add") == 0)
+	if (strcmp(dot, ".set") == 0 && (ty->methods & SS_TM_SET))
+		m->kind = MK_SET;
+	else if (strcmp(dot, ".get") == 0 &&
+		 (ty->methods & SS_TM_GET || (ty->singleton && ty->methods & SS_TM_SET)))
+		m->kind = MK_GET;
+	else if (ty->singleton)
+		return -1;
+	else if (strcmp(dot, ".add") == 0)
 		m->kind = MK_ADD;
 	else if (strcmp(dot, ".delete") == 0)
 		m->kind = MK_DEL;
 	else if (strcmp(dot, ".list") == 0)
 		m->kind = MK_LIST;
-	else if (strcmp(dot, ".get") == 0 && named_type(t))
-		m->kind = MK_GET;
+	else if (strcmp(dot, ".replace") == 0 && strcmp(ty->name, "acl_group") == 0)
+		m->kind = MK_REPLACE;   /* ops.c: a group and its whole rule set */
 	else
 		return -1;
 	return 0;
@@ -500,8 +505,8 @@ do_runtime(struct ss_ctl *ctl, const struct ss_method_reg *reg, const json_t *pa
 /* ---- dispatch ------------------------------------------------------------ */
 
 static int
-dispatch(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw,
-	 size_t rawlen, struct ss_buf *res, struct ss_err *err)
+dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw,
+	     size_t rawlen, struct ss_buf *res, struct ss_err *err)
 {
 	const struct ss_method_reg *reg;
 	struct method m;
@@ -556,6 +561,19 @@ dispatch(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw
 		ss_buf_addc(res, '}');
 		return 0;
 	}
+	case MK_SCHEMA: {
+		static const char *const none[] = { NULL };
+		json_t *d;
+
+		if (check_keys(params, none, err) < 0)
+			return -1;
+		d = ss_types_describe();
+		if (d == NULL)
+			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		ss_json_dump(res, d);
+		json_decref(d);
+		return 0;
+	}
 	case MK_SYSINFO:
 		return do_sysinfo(ctl, res, err);
 	case MK_STATS_GET:
@@ -593,6 +611,16 @@ dispatch(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw
 		return -1;
 	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ctl->generation);
 	return 0;
+}
+
+static int
+dispatch(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw,
+	 size_t rawlen, struct ss_buf *res, struct ss_err *err)
+{
+	int rc = dispatch_one(ctl, method, params, raw, rawlen, res, err);
+
+	ss_ctl_reads_release(ctl);
+	return rc;
 }
 
 /* Handle one request object; appends its reply to out (not for

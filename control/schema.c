@@ -579,7 +579,7 @@ refs_of(const struct ss_schema *s, const json_t *obj, const char *prefix, struct
 		const json_t *v;
 		char path[96];
 
-		if (!f->ref && f->kind != SS_F_OBJ)
+		if (!f->ref_id && f->kind != SS_F_OBJ)
 			continue;
 		v = json_object_get(obj, f->name);
 		if (v == NULL)
@@ -594,7 +594,7 @@ refs_of(const struct ss_schema *s, const json_t *obj, const char *prefix, struct
 
 			if (kl >= sizeof(refs[n].key))
 				kl = sizeof(refs[n].key) - 1;
-			refs[n].type = (uint8_t)(f->ref - 1);
+			refs[n].type = (uint8_t)(f->ref_id - 1);
 			refs[n].is_key = (f->flags & SS_FF_KEY) != 0;
 			memcpy(refs[n].key, json_string_value(v), kl);
 			refs[n].key[kl] = '\0';
@@ -605,7 +605,7 @@ refs_of(const struct ss_schema *s, const json_t *obj, const char *prefix, struct
 
 			ref_path(path, sizeof(path), prefix, f->name);
 			for (k = 0; k < json_array_size(v) && n < max; k++) {
-				refs[n].type = (uint8_t)(f->ref - 1);
+				refs[n].type = (uint8_t)(f->ref_id - 1);
 				refs[n].is_key = 0;
 				snprintf(refs[n].key, sizeof(refs[n].key), "%s",
 					 json_string_value(json_array_get(v, k)));

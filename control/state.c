@@ -31,7 +31,7 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 	int t, first_op = 1, rc = 0;
 
 	ss_buf_addc(b, '[');
-	for (t = 0; t < SS_T_COUNT && rc == 0; t++) {
+	for (t = 0; t < ss_ntypes && rc == 0; t++) {
 		const struct ss_type *ty = ss_types[t];
 		struct ss_node **v;
 		size_t i, n;
@@ -55,7 +55,7 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 			if (!dflt && s->tlen > 2) {   /* "[]": a switch never set */
 				ss_buf_adds(b, first_op ? "{\"method\":\"" : ",{\"method\":\"");
 				ss_buf_adds(b, ty->name);
-				ss_buf_adds(b, t == SS_T_SWITCH ? ".set\",\"params\":" : "\",\"params\":");
+				ss_buf_adds(b, (ty->methods & SS_TM_SET) ? ".set\",\"params\":" : "\",\"params\":");
 				ss_schema_expand_text(b, &ty->schema, ss_node_text(s), s->tlen);
 				ss_buf_addc(b, '}');
 				first_op = 0;

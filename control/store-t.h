@@ -9,37 +9,12 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "control/types.h"
+
 #define SS_KEY_MAX 192
 
-/* Object types, in dependency order: an object only references objects of
- * an earlier type, so state.get emits them in this order. */
-enum ss_type_id {
-	SS_T_SWITCH,
-	SS_T_FLOW_CONFIG,
-	SS_T_RDMA_CONFIG,
-	SS_T_VIP,
-	SS_T_UNDERLAY_ROUTE,
-	SS_T_VNET,
-	SS_T_DIRECTION,
-	SS_T_ACL_GROUP,
-	SS_T_ACL_RULE,
-	SS_T_ENI,
-	SS_T_ROUTE,
-	SS_T_MAPPING,
-	SS_T_INBOUND_ROUTE,
-	SS_T_PA_VALIDATION,
-	SS_T_RDMA_POLICY,
-	SS_T_COUNT
-};
-
-/* Secondary unique indexes (lookup keys the data plane needs unambiguous). */
-enum ss_idx_id {
-	SS_IDX_VNET_VNI,         /* vni -> vnet */
-	SS_IDX_ENI_VNET_MAC,     /* vnet/mac -> eni (inbound ENI lookup) */
-	SS_IDX_ENI_PORT_MAC,     /* port/vlan/mac -> eni (outbound ENI lookup) */
-	SS_IDX_COUNT
-};
-#define SS_NODE_IDX 2
+/* Secondary unique indexes: SS_NODE_IDX per type (ss_type.idx[]). */
+#define SS_IDX_MAX (SS_TYPES_MAX * SS_NODE_IDX)
 
 /* Intrusive chained hash table entry. */
 struct ss_hent {
@@ -65,7 +40,7 @@ struct ss_node;
 struct ss_idx {
 	struct ss_hent h;
 	struct ss_node *owner;
-	uint8_t which;           /* enum ss_idx_id */
+	uint8_t which;           /* global index id (ss_type.idx[]) */
 	char key[];
 };
 
@@ -129,8 +104,8 @@ struct ss_store {
 	struct ss_pool pool;
 	struct ss_node *hot;         /* last node found: bulk adds look their
 				      * parent up twice per entry */
-	struct ss_hmap map[SS_T_COUNT];
-	struct ss_hmap idx[SS_IDX_COUNT];
+	struct ss_hmap map[SS_TYPES_MAX];    /* by type id */
+	struct ss_hmap idx[SS_IDX_MAX];
 	struct ss_log log;
 };
 

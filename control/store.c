@@ -316,10 +316,10 @@ is_parent_type(int type)
 {
 	int t;
 
-	for (t = 0; t < SS_T_COUNT; t++) {
+	for (t = 0; t < ss_ntypes; t++) {
 		const struct ss_field *f = &ss_types[t]->schema.f[0];
 
-		if ((f->flags & SS_FF_KEY) && f->ref == SS_REF(type))
+		if ((f->flags & SS_FF_KEY) && f->ref_id == type + 1)
 			return true;
 	}
 	return false;
@@ -480,10 +480,10 @@ adjust_key_refs(struct ss_store *s, int type, const char *key, int delta)
 	const char *slash;
 	struct ss_node *t;
 
-	if (!(f->flags & SS_FF_KEY) || !f->ref)
+	if (!(f->flags & SS_FF_KEY) || !f->ref_id)
 		return NULL;
 	slash = strchr(key, '/');
-	t = ss_store_find(s, f->ref - 1, key, slash ? (size_t)(slash - key) : strlen(key));
+	t = ss_store_find(s, f->ref_id - 1, key, slash ? (size_t)(slash - key) : strlen(key));
 	if (t != NULL)
 		t->refs = (uint32_t)((int)t->refs + delta);
 	return t;
@@ -715,7 +715,7 @@ ss_store_fini(struct ss_store *s)
 {
 	int t, i;
 
-	for (t = 0; t < SS_T_COUNT; t++) {
+	for (t = 0; t < SS_TYPES_MAX; t++) {
 		struct ss_hmap *m = &s->map[t];
 		uint32_t b;
 
@@ -729,7 +729,7 @@ ss_store_fini(struct ss_store *s)
 		}
 		ss_hmap_free(m);
 	}
-	for (i = 0; i < SS_IDX_COUNT; i++)
+	for (i = 0; i < SS_IDX_MAX; i++)
 		ss_hmap_free(&s->idx[i]);
 	free(s->log.v);
 	pool_fini(&s->pool);

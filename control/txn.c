@@ -31,7 +31,26 @@ void
 ss_txn_abort(struct ss_ctl *ctl)
 {
 	ss_store_rollback(ctl);
+	ss_ctl_reads_release(ctl);
 	ctl->in_txn = false;
+}
+
+/* The typed hand-over: decode the change's objects once (types.h). */
+static int
+set_records(struct ss_change *c, const struct ss_type *t, struct ss_arena *a,
+	    struct ss_err *err)
+{
+	int rc;
+
+	c->ty = t;
+	c->rec = ss_rec_decode(t, c->obj, a, &rc);
+	if (rc == 0)
+		c->old_rec = ss_rec_decode(t, c->old, a, &rc);
+	if (rc < 0)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "%s: %s", t->name,
+				  rc == -ENOMEM ? "out of memory"
+						: "record smaller than its schema allows");
+	return 0;
 }
 
 static int
@@ -113,8 +132,10 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 	struct ss_log *log = &ctl->store.log;
 	struct ss_change *ch = NULL;
 	bool tables = (flags & SS_TXN_TABLES) && ctl->ntables > 0;
+	struct ss_arena recs;
 	size_t i;
 
+	ss_arena_init(&recs);
 	if (log->n == 0) {
 		ctl->in_txn = false;
 		return 0;
@@ -142,6 +163,8 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 				 : e->kind == SS_LOG_UNLINK ? SS_CHANGE_DELETE : SS_CHANGE_SET;
 			ch[i].obj = e->obj;
 			ch[i].old = e->old_obj;
+			if (set_records(&ch[i], ss_types[e->node->type], &recs, err) < 0)
+				goto rollback;
 		}
 		if (prepare_tables(ctl, ch, log->n, err) < 0)
 			goto rollback;
@@ -158,12 +181,15 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 		commit_tables(ctl);
 	ss_store_release(ctl);
 	free(ch);
+	ss_arena_free(&recs);
+	ss_ctl_reads_release(ctl);
 	ctl->in_txn = false;
 	if ((flags & SS_TXN_PERSIST) && ctl->persist != NULL)
 		ss_persist_maybe_compact(ctl);
 	return 0;
 rollback:
 	free(ch);
+	ss_arena_free(&recs);
 	ss_txn_abort(ctl);
 	return -1;
 }
@@ -173,19 +199,21 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 {
 	struct ss_change *ch = NULL;
 	json_t **objs = NULL;
+	struct ss_arena recs;
 	struct ss_err e;
 	size_t total = 0, k = 0, i;
 	int t, rc = -ENOMEM;
 
+	ss_arena_init(&recs);
 	if (ctl->ntables == 0)
 		return 0;
-	for (t = 0; t < SS_T_COUNT; t++)
+	for (t = 0; t < ss_ntypes; t++)
 		total += ctl->store.map[t].n;
 	ch = calloc(total ? total : 1, sizeof(*ch));
 	objs = calloc(total ? total : 1, sizeof(*objs));
 	if (ch == NULL || objs == NULL)
 		goto out;
-	for (t = 0; t < SS_T_COUNT; t++) {
+	for (t = 0; t < ss_ntypes; t++) {
 		struct ss_node **v;
 		size_t n;
 
@@ -202,6 +230,13 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 			ch[k].obj = objs[k];
 			ch[k].old = NULL;
 			k++;
+			ss_err_init(&e);
+			if (set_records(&ch[k - 1], ss_types[t], &recs, &e) < 0) {
+				free(v);
+				rc = -EINVAL;
+				snprintf(err, errlen, "%s", e.msg);
+				goto out;
+			}
 		}
 		free(v);
 	}
@@ -220,5 +255,6 @@ out:
 		json_decref(objs[i]);
 	free(objs);
 	free(ch);
+	ss_arena_free(&recs);
 	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <libconfig.h>
 
+#include "control/limits.h"
 #include "dataplane/config.h"
 
 struct cctx {
@@ -373,10 +374,9 @@ static int load_control(struct cctx *c, const config_setting_t *root, struct ss_
 
 static int load_tables(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
 {
-	static const char *const keys[] = { "vnets", "enis", "mappings", "routes",
-					    "inbound_routes", "underlay_routes", "acl_groups",
-					    "acl_rules", "rdma_policies", "vips", "pa_validations",
-					    NULL };
+#define KEY(key, field, type, dflt, max) #key,
+	static const char *const keys[] = { SS_TABLE_LIMITS(KEY) NULL };
+#undef KEY
 	const config_setting_t *g;
 	struct ss_ctl_limits *l = &cfg->limits;
 
@@ -384,20 +384,14 @@ static int load_tables(struct cctx *c, const config_setting_t *root, struct ss_c
 		return -1;
 	if (g == NULL)
 		return 0;
-	const uint32_t max = 64u * 1024 * 1024;
-	if (check_keys(c, g, "tables.", keys) ||
-	    get_uint(c, g, "tables.", "vnets", 1, max, false, &l->max_vnets) ||
-	    get_uint(c, g, "tables.", "enis", 1, max, false, &l->max_enis) ||
-	    get_uint(c, g, "tables.", "mappings", 1, max, false, &l->max_mappings) ||
-	    get_uint(c, g, "tables.", "routes", 1, max, false, &l->max_routes) ||
-	    get_uint(c, g, "tables.", "inbound_routes", 1, max, false, &l->max_inbound_routes) ||
-	    get_uint(c, g, "tables.", "underlay_routes", 1, max, false, &l->max_underlay_routes) ||
-	    get_uint(c, g, "tables.", "acl_groups", 1, max, false, &l->max_acl_groups) ||
-	    get_uint(c, g, "tables.", "acl_rules", 1, max, false, &l->max_acl_rules) ||
-	    get_uint(c, g, "tables.", "rdma_policies", 1, max, false, &l->max_rdma_policies) ||
-	    get_uint(c, g, "tables.", "vips", 1, max, false, &l->max_vips) ||
-	    get_uint(c, g, "tables.", "pa_validations", 1, max, false, &l->max_pa_validations))
+	if (check_keys(c, g, "tables.", keys))
 		return -1;
+	/* the maxima are what the data plane can hold (control/limits.h) */
+#define GET(key, field, type, dflt, max) \
+	if (get_uint(c, g, "tables.", #key, 1, max, false, &l->field)) \
+		return -1;
+	SS_TABLE_LIMITS(GET)
+#undef GET
 	return 0;
 }
 
@@ -407,18 +401,18 @@ static int load_flows(struct cctx *c, const config_setting_t *root, struct ss_co
 					    NULL };
 	const config_setting_t *g;
 
-	cfg->max_flows = 1048576;
-	cfg->idle_timeout_ms = 30000;
-	cfg->tcp_fin_timeout_ms = 2000;
+	cfg->max_flows = SS_LIM_DEF_MAX_FLOWS;
+	cfg->idle_timeout_ms = SS_LIM_DEF_IDLE_TIMEOUT_MS;
+	cfg->tcp_fin_timeout_ms = SS_LIM_DEF_FIN_TIMEOUT_MS;
 	if (get_group(c, root, "flows", false, &g))
 		return -1;
 	if (g == NULL)
 		return 0;
 	return check_keys(c, g, "flows.", keys) ||
-	       get_uint(c, g, "flows.", "max_flows", 1, 64u * 1024 * 1024, false, &cfg->max_flows) ||
-	       get_uint(c, g, "flows.", "idle_timeout_ms", 1, 86400000, false,
+	       get_uint(c, g, "flows.", "max_flows", 1, SS_LIM_MAX_FLOWS, false, &cfg->max_flows) ||
+	       get_uint(c, g, "flows.", "idle_timeout_ms", 1, SS_LIM_MAX_TIMEOUT_MS, false,
 			&cfg->idle_timeout_ms) ||
-	       get_uint(c, g, "flows.", "tcp_fin_timeout_ms", 1, 86400000, false,
+	       get_uint(c, g, "flows.", "tcp_fin_timeout_ms", 1, SS_LIM_MAX_TIMEOUT_MS, false,
 			&cfg->tcp_fin_timeout_ms) ? -1 : 0;
 }
 
@@ -429,7 +423,7 @@ static int load_rdma(struct cctx *c, const config_setting_t *root, struct ss_con
 	static const char *const keys[] = { "data_dscp", "cnp_dscp", "qp_table_size",
 					    "qp_idle_timeout_ms", NULL };
 	const config_setting_t *g;
-	uint32_t data = 26, cnp = 48;
+	uint32_t data = SS_LIM_DEF_RDMA_DATA_DSCP, cnp = SS_LIM_DEF_RDMA_CNP_DSCP;
 
 	if (get_group(c, root, "rdma", false, &g))
 		return -1;
@@ -438,9 +432,9 @@ static int load_rdma(struct cctx *c, const config_setting_t *root, struct ss_con
 	if (check_keys(c, g, "rdma.", keys) ||
 	    get_uint(c, g, "rdma.", "data_dscp", 0, 63, false, &data) ||
 	    get_uint(c, g, "rdma.", "cnp_dscp", 0, 63, false, &cnp) ||
-	    get_uint(c, g, "rdma.", "qp_table_size", 1, 64u * 1024 * 1024, false,
+	    get_uint(c, g, "rdma.", "qp_table_size", 1, SS_LIM_MAX_QP_TABLE_SIZE, false,
 		     &cfg->rdma_qp_table_size) ||
-	    get_uint(c, g, "rdma.", "qp_idle_timeout_ms", 1, 86400000, false,
+	    get_uint(c, g, "rdma.", "qp_idle_timeout_ms", 1, SS_LIM_MAX_TIMEOUT_MS, false,
 		     &cfg->rdma_qp_idle_timeout_ms))
 		return -1;
 	cfg->rdma_data_dscp = (uint8_t)data;

@@ -15,6 +15,7 @@
 
 #include <rte_malloc.h>
 
+#include "control/limits.h"
 #include "dataplane/port-t.h"
 #include "pipelines/overlay/ovl_tables-int.h"
 
@@ -231,6 +232,11 @@ int ovl_group_unref(uint16_t idx, char *err, size_t errlen)
 
 /* ---- life cycle ---------------------------------------------------------------------------- */
 
+/* control/limits.h is the one source of capacities: its maxima must be what
+ * these tables can index. */
+_Static_assert(SS_LIM_MAX_UNDERLAY_ROUTES <= OVL_LPM_NH_MAX, "underlay routes are LPM next hops");
+_Static_assert(SS_LIM_MAX_VNETS <= UINT16_MAX, "VNET indexes are 16 bits");
+
 static uint32_t lim(uint32_t v, uint32_t dflt)
 {
 	return v ? v : dflt;
@@ -243,8 +249,8 @@ int ss_ovl_tables_init(const struct ss_ctl_limits *l)
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	o->max_vnets = RTE_MIN(lim(l->max_vnets, SS_OVL_DEF_VNETS), 65535u);
-	o->max_enis = lim(l->max_enis, SS_OVL_DEF_ENIS);
+	o->max_vnets = RTE_MIN(lim(l->max_vnets, SS_LIM_DEF_VNETS), SS_LIM_MAX_VNETS);
+	o->max_enis = lim(l->max_enis, SS_LIM_DEF_ENIS);
 	ne = (size_t)o->max_enis + 1;
 	o->vnets = rte_zmalloc("ss_ovl_vnets", (o->max_vnets + 1) * sizeof(*o->vnets),
 			       RTE_CACHE_LINE_SIZE);
@@ -281,11 +287,12 @@ int ss_ovl_tables_init(const struct ss_ctl_limits *l)
 	rc = rc ?: ovl_hash_init(&o->inb, "inb", sizeof(struct ss_ovl_inb_key), 256);
 	rc = rc ?: ovl_lpm_init(&o->lpm);
 	rc = rc ?: ovl_pool_init(&o->routes, sizeof(struct ss_ovl_route),
-				 RTE_MIN(lim(l->max_routes, 1u << 20), SS_OVL_RT_POOL_MAX));
+				 RTE_MIN(lim(l->max_routes, SS_LIM_DEF_ROUTES), SS_OVL_RT_POOL_MAX));
 	rc = rc ?: ovl_pool_init(&o->uroutes, sizeof(struct ss_ovl_uroute),
-				 RTE_MIN(lim(l->max_underlay_routes, 1u << 16), OVL_LPM_NH_MAX));
+				 RTE_MIN(lim(l->max_underlay_routes, SS_LIM_DEF_UNDERLAY_ROUTES),
+					 OVL_LPM_NH_MAX));
 	rc = rc ?: ovl_pool_init(&o->maps, sizeof(struct ss_ovl_mapping),
-				 lim(l->max_mappings, 1u << 23));
+				 lim(l->max_mappings, SS_LIM_DEF_MAPPINGS));
 	if (rc != 0)
 		ss_ovl_tables_fini();
 	return rc;

@@ -18,10 +18,6 @@
 #include "control/ctl.h"
 #include "pipelines/overlay/ovl_tables-t.h"
 
-/* Default capacities when a `tables` limit is 0 (the same as the store's). */
-#define SS_OVL_DEF_VNETS 16384
-#define SS_OVL_DEF_ENIS 4096
-
 /* Allocate the empty tables. 0 or -errno. Control thread, EAL up. */
 int ss_ovl_tables_init(const struct ss_ctl_limits *lim);
 void ss_ovl_tables_fini(void);

@@ -386,6 +386,13 @@ static const struct ecase ecases[] = {
 	{ "unknown key in tables",
 	  LCORES PORT0 PORT1(NAME1 DEV1 ROLE1) "tables = {\n  vnet = 10; " MARK "\n};\n",
 	  "tables.vnet", "unknown key" },
+	{ "tables.vnets above the 16-bit VNET index",
+	  LCORES PORT0 PORT1(NAME1 DEV1 ROLE1) "tables = {\n  vnets = 65536; " MARK "\n};\n",
+	  "tables.vnets", "65536 is out of range [1, 65535]" },
+	{ "tables.underlay_routes above the LPM next hops",
+	  LCORES PORT0 PORT1(NAME1 DEV1 ROLE1) "tables = {\n  underlay_routes = 2097152; " MARK
+	  "\n};\n",
+	  "tables.underlay_routes", "out of range [1, 2097151]" },
 	{ "empty control socket",
 	  LCORES PORT0 PORT1(NAME1 DEV1 ROLE1) "control = {\n  socket = \"\"; " MARK "\n};\n",
 	  "control.socket", "1 to 107 characters" },

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Typed hand-over (types.h): decoding a normalised object into the C record
+ * its type declares, and the arena the records and their long lists live
+ * in. Objects reaching here were validated by the schema engine, so a value
+ * that does not parse is an internal error (-EINVAL), not a user error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "control/objects.h"
+#include "control/records.h"
+#include "control/validate.h"
+
+#define CHUNK (64u << 10)
+
+struct ss_arena_chunk {
+	struct ss_arena_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+void
+ss_arena_init(struct ss_arena *a)
+{
+	a->head = NULL;
+}
+
+void *
+ss_arena_alloc(struct ss_arena *a, size_t size)
+{
+	struct ss_arena_chunk *c = a->head;
+	size_t need = (size + 15) & ~(size_t)15;
+	void *p;
+
+	if (c == NULL || c->cap - c->used < need) {
+		size_t cap = need > CHUNK ? need : CHUNK;
+
+		c = malloc(sizeof(*c) + cap);
+		if (c == NULL)
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += need;
+	memset(p, 0, size);
+	return p;
+}
+
+void
+ss_arena_reset(struct ss_arena *a)
+{
+	struct ss_arena_chunk *c = a->head;
+
+	if (c == NULL)
+		return;
+	a->head = c->next;
+	ss_arena_free(a);
+	c->used = 0;
+	c->next = NULL;
+	a->head = c;
+}
+
+void
+ss_arena_free(struct ss_arena *a)
+{
+	struct ss_arena_chunk *c = a->head, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/* ---- decoding ------------------------------------------------------------------------ */
+
+static void
+put_uint(void *dst, size_t size, uint64_t v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)dst = (uint8_t)v; break;
+	case 2: *(uint16_t *)dst = (uint16_t)v; break;
+	case 4: *(uint32_t *)dst = (uint32_t)v; break;
+	case 8: *(uint64_t *)dst = v; break;
+	default: break;
+	}
+}
+
+static int
+dec_ip(const json_t *v, struct ss_rec_ip *out)
+{
+	char canon[SS_IP_STRLEN];
+	const char *why;
+	struct ss_ip ip;
+
+	if (ss_parse_ip(json_string_value(v), json_string_length(v), 0, &ip, canon, &why) < 0)
+		return -EINVAL;
+	out->family = (uint8_t)ip.family;
+	memcpy(out->bytes, ip.a, sizeof(out->bytes));
+	return 0;
+}
+
+static int
+dec_prefix(const json_t *v, struct ss_rec_prefix *out)
+{
+	char canon[SS_PREFIX_STRLEN];
+	const char *why;
+	struct ss_ip ip;
+	int plen;
+
+	if (!json_is_string(v) || ss_parse_prefix(json_string_value(v), json_string_length(v), 0,
+						  &ip, &plen, canon, &why) < 0)
+		return -EINVAL;
+	out->family = (uint8_t)ip.family;
+	out->len = (uint8_t)plen;
+	memcpy(out->bytes, ip.a, sizeof(out->bytes));
+	return 0;
+}
+
+static int dec_schema(const struct ss_schema *s, const json_t *obj, char *rec,
+		      struct ss_arena *a);
+
+static size_t
+elem_size(const struct ss_field *f)
+{
+	switch (f->kind) {
+	case SS_F_NAMES: return SS_REC_NAME;
+	case SS_F_PREFIXES: return sizeof(struct ss_rec_prefix);
+	case SS_F_PORTS: return sizeof(struct ss_rec_port_range);
+	case SS_F_PROTOS: return 1;
+	default: return f->sub ? f->sub->rec_size : 0;
+	}
+}
+
+static int
+dec_elem(const struct ss_field *f, const json_t *e, char *dst, struct ss_arena *a)
+{
+	switch (f->kind) {
+	case SS_F_NAMES:
+		if (json_string_length(e) >= SS_REC_NAME)
+			return -EINVAL;
+		memcpy(dst, json_string_value(e), json_string_length(e) + 1);
+		return 0;
+	case SS_F_PREFIXES:
+		return dec_prefix(e, (struct ss_rec_prefix *)dst);
+	case SS_F_PROTOS:
+		*(uint8_t *)dst = (uint8_t)json_integer_value(e);
+		return 0;
+	case SS_F_PORTS: {
+		struct ss_rec_port_range *r = (struct ss_rec_port_range *)dst;
+		unsigned lo, hi;
+		const char *why;
+
+		if (json_is_integer(e)) {
+			r->lo = r->hi = (uint16_t)json_integer_value(e);
+			return 0;
+		}
+		if (ss_parse_port_range(json_string_value(e), json_string_length(e), &lo, &hi,
+					&why) < 0)
+			return -EINVAL;
+		r->lo = (uint16_t)lo;
+		r->hi = (uint16_t)hi;
+		return 0;
+	}
+	default:
+		return dec_schema(f->sub, e, dst, a);
+	}
+}
+
+static int
+dec_list(const struct ss_field *f, const json_t *v, char *rec, struct ss_arena *a)
+{
+	size_t es = elem_size(f), n = json_array_size(v), i;
+	char *dst;
+	int rc;
+
+	if (es == 0)
+		return 0;
+	if (f->cnt_off == SS_REC_VEC_MARK) {
+		struct ss_rec_vec *vec = (struct ss_rec_vec *)(rec + f->off);
+
+		dst = n ? ss_arena_alloc(a, n * es) : NULL;
+		if (n && dst == NULL)
+			return -ENOMEM;
+		vec->n = (uint32_t)n;
+		vec->v = dst;
+	} else {
+		if (n * es > f->size)
+			return -EINVAL;      /* the record holds fewer than `max` */
+		dst = rec + f->off;
+		*(uint32_t *)(rec + f->cnt_off) = (uint32_t)n;
+	}
+	for (i = 0; i < n; i++) {
+		rc = dec_elem(f, json_array_get(v, i), dst + i * es, a);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+dec_field(const struct ss_field *f, const json_t *v, char *rec, struct ss_arena *a)
+{
+	char *dst = rec + f->off;
+	uint8_t mac[6];
+	char canon[18];
+	const char *why;
+	int i;
+
+	switch (f->kind) {
+	case SS_F_NAME:
+		if (json_string_length(v) >= f->size)
+			return -EINVAL;
+		memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+		return 0;
+	case SS_F_IP:
+	case SS_F_IP4:
+	case SS_F_IP6:
+		return f->size == sizeof(struct ss_rec_ip) ? dec_ip(v, (struct ss_rec_ip *)dst)
+							   : -EINVAL;
+	case SS_F_PREFIX:
+		return f->size == sizeof(struct ss_rec_prefix)
+			       ? dec_prefix(v, (struct ss_rec_prefix *)dst) : -EINVAL;
+	case SS_F_MAC:
+		if (f->size != 6 || ss_parse_mac(json_string_value(v), json_string_length(v), 0, mac,
+						 canon, &why) < 0)
+			return -EINVAL;
+		memcpy(dst, mac, 6);
+		return 0;
+	case SS_F_UINT:
+	case SS_F_VLAN:
+		put_uint(dst, f->size, (uint64_t)json_integer_value(v));
+		return 0;
+	case SS_F_BOOL:
+		*(bool *)dst = json_is_true(v);
+		return 0;
+	case SS_F_ENUM:
+		if (f->size >= SS_REC_NAME) {          /* as text */
+			if (json_string_length(v) >= f->size)
+				return -EINVAL;
+			memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+			return 0;
+		}
+		for (i = 0; f->enums[i] != NULL; i++)
+			if (strcmp(f->enums[i], json_string_value(v)) == 0) {
+				put_uint(dst, f->size, (uint64_t)i);
+				return 0;
+			}
+		return -EINVAL;
+	case SS_F_OBJ:
+		return dec_schema(f->sub, v, dst, a);
+	default:
+		return dec_list(f, v, rec, a);
+	}
+}
+
+static int
+dec_schema(const struct ss_schema *s, const json_t *obj, char *rec, struct ss_arena *a)
+{
+	uint64_t pres = 0;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < s->n; i++) {
+		const struct ss_field *f = &s->f[i];
+		const json_t *v = json_object_get(obj, f->name);
+
+		if (v == NULL || json_is_null(v))
+			continue;
+		pres |= 1ull << i;
+		if (f->size == 0)
+			continue;
+		rc = dec_field(f, v, rec, a);
+		if (rc < 0)
+			return rc;
+	}
+	if (s->pres_off >= 0)
+		memcpy(rec + s->pres_off, &pres, sizeof(pres));
+	return 0;
+}
+
+const void *
+ss_rec_decode(const struct ss_type *t, const json_t *obj, struct ss_arena *a, int *rc)
+{
+	const struct ss_type_ext *x;
+	char *rec;
+
+	*rc = 0;
+	if (obj == NULL)
+		return NULL;
+	rec = ss_arena_alloc(a, t->rec_size ? t->rec_size : 1);
+	if (rec == NULL) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	if (t->decl.rec_size && (*rc = dec_schema(&t->decl, obj, rec, a)) < 0)
+		return NULL;
+	for (x = t->ext; x != NULL; x = x->next)
+		if (x->schema.rec_size &&
+		    (*rc = dec_schema(&x->schema, obj, rec + x->rec_off, a)) < 0)
+			return NULL;
+	return rec;
+}

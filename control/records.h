@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Decoding objects into the records their types declare (types.h "Typed
+ * hand-over"), into an arena freed as a whole when the changes (or the
+ * store read) that use them are over. Control thread only.
+ */
+#ifndef SS_CTL_RECORDS_H
+#define SS_CTL_RECORDS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "control/types.h"
+
+struct ss_arena_chunk;
+struct ss_arena {
+	struct ss_arena_chunk *head;
+};
+
+void ss_arena_init(struct ss_arena *a);
+/* Zeroed memory, 16-byte aligned; NULL on ENOMEM. */
+void *ss_arena_alloc(struct ss_arena *a, size_t size);
+/* Forget every allocation, keep one chunk for the next ones. */
+void ss_arena_reset(struct ss_arena *a);
+void ss_arena_free(struct ss_arena *a);
+
+/* The record of obj (a normalised object of type t, or NULL: returns NULL
+ * with *rc 0), in a. NULL with *rc -ENOMEM or -EINVAL (a record smaller
+ * than the schema allows: a declaration bug). */
+const void *ss_rec_decode(const struct ss_type *t, const json_t *obj, struct ss_arena *a,
+			  int *rc);
+
+#endif /* SS_CTL_RECORDS_H */
