@@ -27,15 +27,15 @@ run_meson() { # name builddir
 run_pytest() { # name path [env...]
 	local name=$1 path=$2; shift 2
 	echo "=== $name ($path) ==="
-	env "$@" $PY -m pytest -q -p no:cacheprovider "$path" --junitxml="$OUT/$name.xml" 2>&1 | tail -n 25
+	env "$@" $PY -m pytest -q -p no:cacheprovider $path --junitxml="$OUT/$name.xml" 2>&1 | tail -n 25
 	$PY tests/lib/summarize.py junit "$OUT/$name.xml" >"$OUT/$name.count"
 }
 
 t0=$(date +%s)
 run_meson unit "$B"
 run_meson unit-asan "$A"
-run_pytest packet tests/packet SSWITCH_BUILD="$B"
-run_pytest packet-asan tests/packet SSWITCH_BUILD="$A"
+run_pytest packet "tests/packet pipelines" SSWITCH_BUILD="$B"
+run_pytest packet-asan "tests/packet pipelines" SSWITCH_BUILD="$A"
 [ -d tests/api ] && run_pytest api tests/api SSWITCH_BUILD="$B" SSWITCHD="$B/sswitchd"
 [ -d tests/e2e ] && run_pytest e2e tests/e2e SSWITCH_BUILD="$B"
 if [ -x tests/fuzz/run_smoke.sh ]; then
