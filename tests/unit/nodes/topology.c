@@ -65,3 +65,23 @@ void nt_topology(void)
 	eni("edscp", TP_EDSCP_MAC, ", \"dscp\": 46");
 	eni("eacl", TP_EACL_MAC, ", \"acl\": {\"outbound_v4\": [\"web_only\"]}");
 }
+
+struct rte_mbuf *nt_outbound_mbuf(const struct pb *frame)
+{
+	struct rte_mbuf *m = nt_mbuf("host0", frame, 1);
+
+	nt_expect("fixture: overlay_host", m, nt_run1("overlay_host", m),
+		  nt_successor("outbound.after_eni"), NULL);
+	return m;
+}
+
+struct rte_mbuf *nt_outbound_e1(const char *dst, uint8_t proto, uint16_t sport, uint16_t dport,
+				uint32_t payload)
+{
+	uint8_t a[16];
+	struct pb pb;
+
+	nt_frame_ip(&pb, TP_E1_MAC, TP_SW_MAC, 0, nt_ip(dst, a) == 4 ? TP_VM : TP_VM6, dst, proto,
+		    sport, dport, payload);
+	return nt_outbound_mbuf(&pb);
+}

@@ -45,7 +45,20 @@
 #define TP_VM "10.1.0.10"      /* the ENIs' own tenant address */
 #define TP_VM6 "2001:db8:1::10"
 
+struct pb;
+struct rte_mbuf;
+
 /* Set the topology (once per process). */
 void nt_topology(void);
+
+/* An outbound tenant packet as the outbound arc receives it: the frame
+ * received on host0, parsed, then through overlay_host (which must hand it
+ * on to the outbound arc: the test fails otherwise). */
+struct rte_mbuf *nt_outbound_mbuf(const struct pb *frame);
+/* The same for a frame from ENI e1 (TP_E1_MAC, untagged, source TP_VM or
+ * TP_VM6 by the family of dst) to dst: protocol, ports and payload as
+ * nt_frame_ip takes them. */
+struct rte_mbuf *nt_outbound_e1(const char *dst, uint8_t proto, uint16_t sport, uint16_t dport,
+				uint32_t payload);
 
 #endif
