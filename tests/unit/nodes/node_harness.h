@@ -65,8 +65,10 @@ void nt_free(struct rte_mbuf **pkts, uint16_t n);
 
 /* Run node `node`'s process function once on pkts[0..n) exactly as the
  * graph walker would (the burst in the node's own stream), and set edge[i]
- * to the name of the node packet i was enqueued to. Fails the test if a
- * packet was enqueued nowhere or twice. */
+ * to the name of the node packet i was enqueued to, or NT_CONSUMED when it
+ * was enqueued nowhere (port_tx transmitted it: the mbuf is the device's,
+ * do not free it). Fails the test if a packet was enqueued twice. */
+#define NT_CONSUMED "(consumed)"
 void nt_run(const char *node, struct rte_mbuf **pkts, uint16_t n, const char **edge);
 /* One packet: the name of the node it went to. */
 const char *nt_run1(const char *node, struct rte_mbuf *m);
