@@ -348,6 +348,7 @@ const char *nt_successor(const char *slot)
 		{ "parse.roce", "rdma_steer" },
 		{ "outbound.after_eni", "policy_out" },
 		{ "outbound.after_policy", "route_out" },
+		{ "inbound.after_policy", "vxlan_decap" },
 		{ "rdma.unsteered.host", "overlay_host" },
 		{ "rdma.unsteered.storage", "overlay_fabric" },
 	};

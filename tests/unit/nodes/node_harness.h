@@ -87,6 +87,7 @@ void nt_expect(const char *desc, const struct rte_mbuf *m, const char *edge,
  *   "parse.roce": RoCEv2 from host and storage ports
  *   "outbound.after_eni": after overlay_host resolved the ENI
  *   "outbound.after_policy": after policy_out allowed the packet
+ *   "inbound.after_policy": after policy_in allowed the packet
  *   "rdma.unsteered.host" / "rdma.unsteered.storage": what rdma_steer does
  *       not steer, by ingress role */
 const char *nt_successor(const char *slot);
