@@ -205,16 +205,13 @@ int nt_teardown(void **state)
 	return 0;
 }
 
-void nt_ok(const char *method, const char *fmt, ...)
+static json_t *call(const char *method, const char *fmt, va_list ap)
 {
 	char params[4096], req[4400], *rep;
 	json_error_t je;
-	json_t *r;
-	va_list ap;
+	json_t *r, *res;
 
-	va_start(ap, fmt);
 	vsnprintf(params, sizeof(params), fmt, ap);
-	va_end(ap);
 	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":%s}",
 		 method, params);
 	rep = ss_ctl_handle_line(nt.ctl, req, strlen(req));
@@ -225,8 +222,30 @@ void nt_ok(const char *method, const char *fmt, ...)
 		json_decref(r);
 		fail_msg("%s %s failed: %s", method, params, rep);
 	}
-	json_decref(r);
 	free(rep);
+	res = json_incref(json_object_get(r, "result"));
+	json_decref(r);
+	return res;
+}
+
+void nt_ok(const char *method, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	json_decref(call(method, fmt, ap));
+	va_end(ap);
+}
+
+json_t *nt_result(const char *method, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *r;
+
+	va_start(ap, fmt);
+	r = call(method, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static uint16_t port_index(const char *name)

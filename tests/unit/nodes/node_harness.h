@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <rte_mbuf.h>
 
 #include "pipelines/common/meta.h"
@@ -50,6 +51,9 @@ int nt_teardown(void **state);
 /* JSON-RPC `method` with printf-formatted params (JSON text); fails the
  * test with the reply when it is an error. */
 void nt_ok(const char *method, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, returning the result (a new reference). */
+json_t *nt_result(const char *method, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* The mbuf of `frame` received on port `port` (config name): m->port is
  * its ethdev. With `parsed`, the metadata is what parse leaves for a packet

@@ -149,11 +149,47 @@ static void test_policy_flow_skips_acl(void **state)
 	nt_expect("ACK of the tracked flow", m, nt_run1("policy_out", m),
 		  nt_successor("outbound.after_policy"), NULL);
 	nt_free(&m, 1);
-	/* another connection of the same ports pair is not covered */
+	/* another connection (peer port 40001) is not covered */
 	m = outbound(TP_EACL_MAC, 6, 22, 40001, 0x12);
 	nt_expect("SYN-ACK of another connection", m, nt_run1("policy_out", m), "drop",
 		  "acl_deny");
 	nt_free(&m, 1);
+}
+
+/* web_only's rule hits (stats.get scope acl) */
+static json_int_t web_only_hits(void)
+{
+	json_t *r = nt_result("stats.get", "{\"scope\": \"acl\"}");
+	json_int_t n = json_integer_value(json_object_get(
+		json_object_get(json_object_get(r, "acl"), "web_only"), "10"));
+
+	json_decref(r);
+	return n;
+}
+
+/* The first packet of a connection is classified (the rule counts a hit),
+ * the next ones of its flow are not. */
+static void test_policy_flow_hit_is_not_classified(void **state)
+{
+	struct rte_mbuf *m[3];
+	const char *edge[3];
+	json_int_t hits;
+
+	(void)state;
+	hits = web_only_hits();
+	m[0] = outbound(TP_EACL_MAC, 6, 6000, 80, 0x02);
+	nt_expect("SYN to 80", m[0], nt_run1("policy_out", m[0]),
+		  nt_successor("outbound.after_policy"), NULL);
+	nt_free(m, 1);
+	assert_int_equal(web_only_hits() - hits, 1);
+	for (int i = 0; i < 3; i++)
+		m[i] = outbound(TP_EACL_MAC, 6, 6000, 80, 0x10);
+	nt_run("policy_out", m, 3, edge);
+	for (int i = 0; i < 3; i++)
+		nt_expect("ACK of the flow", m[i], edge[i], nt_successor("outbound.after_policy"),
+			  NULL);
+	nt_free(m, 3);
+	assert_int_equal(web_only_hits() - hits, 1);
 }
 
 /* A flow the changed ACL denies is revoked on its next packet. */
@@ -187,6 +223,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_acl),
 		cmocka_unit_test(test_policy_flow_skips_acl),
+		cmocka_unit_test(test_policy_flow_hit_is_not_classified),
 		cmocka_unit_test(test_policy_acl_change_revokes),
 	};
 
