@@ -2,14 +2,19 @@
  *
  * The single-node harness: how the enqueue is captured.
  *
- * grout compiles a node's .c file into its test with a mock of the enqueue
- * functions (a shim graph.h). In DPDK 22.11 those functions are static
- * inlines of rte_graph_worker.h that work on the public struct rte_node /
- * struct rte_graph, so sswitch does not need a shim: the harness builds the
- * REAL worker graph ("ss_w0") of a switch set up the way sswitchd sets one
- * up (config file, control plane, features, ports, ss_workers_init; no port
- * started, no worker launched), and then plays the graph walker for one
- * node:
+ * grout compiles a node's .c file into its test with __GROUT_UNIT_TEST__,
+ * where its graph header renames the real rte_node_enqueue_x1 and puts a
+ * cmocka check_expected(next) in its place: the test expects raw edge
+ * numbers, one packet at a time. That does not fit sswitch: its nodes move
+ * whole bursts (ss_node_dispatch -> rte_node_next_stream_move) and enqueue
+ * per packet only when edges are mixed, and the tests must name edges by
+ * the next node's name because features add edges at init. In DPDK 22.11
+ * the enqueue functions are static inlines of rte_graph_worker.h working on
+ * the public struct rte_node / struct rte_graph, so no shim is needed: the
+ * harness builds the REAL worker graph ("ss_w0") of a switch set up the way
+ * sswitchd sets one up (config file, control plane, features, ports,
+ * ss_workers_init; ports started, no worker launched), and then plays the
+ * graph walker for one node:
  *
  *   1. the burst is written into the node's own stream (node->objs,
  *      node->idx), where rte_graph_walk() leaves it, because the whole-burst
@@ -21,7 +26,9 @@
  *      of its next nodes (node->nodes[edge]); the harness reads each next
  *      node's stream, records per packet that node's NAME, and empties the
  *      streams and the graph's pending list (graph->tail := 0, as the end
- *      of a walk does). The next nodes never run.
+ *      of a walk does). The next nodes never run. A packet in no stream
+ *      was consumed by the node itself (port_tx transmitted it; the ports
+ *      are net_null devices, started so that transmitting works).
  *
  * So the node runs unmodified, with the real enqueue code, against edges
  * resolved the way the daemon resolves them (static edges, and edges that
