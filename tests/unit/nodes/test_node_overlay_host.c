@@ -2,18 +2,21 @@
  *
  * overlay_host (pipelines/overlay/node_host.c) on hand-built mbufs: ENI by
  * (port, VLAN, source MAC), admin state, ARP answered for mappings and the
- * VNET gateway (SPEC 3.1 steps 2-3), the metadata handed to the outbound
- * arc, and the per-ENI counters. Frames arrive as parse leaves them.
+ * VNET gateway, neighbour solicitations answered for mappings (SPEC 3.1
+ * steps 2-3), the metadata handed to the outbound arc, and the per-ENI
+ * counters. Frames arrive as parse leaves them.
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <rte_ip.h>
 
 #include "dataplane/port.h"
 #include "pipelines/overlay/overlay.h"
 #include "tests/unit/nodes/node_harness.h"
 #include "tests/unit/nodes/topology.h"
 
-enum kind { K_UDP, K_ARP, K_LLDP };
+enum kind { K_UDP, K_ARP, K_NS, K_LLDP };
 
 struct hcase {
 	const char *desc;
@@ -43,6 +46,10 @@ static const struct hcase cases[] = {
 	{ "ARP for the VNET gateway", K_ARP, TP_E1_MAC, 0, TP_GW1, "e1", NULL, "port_tx", NULL },
 	{ "ARP for an unmapped address", K_ARP, TP_E1_MAC, 0, "10.1.0.99", "e1", NULL, "drop",
 	  "arp_unresolved" },
+	{ "neighbour solicitation for a mapped CA", K_NS, TP_E1_MAC, 0, "2001:db8:1::20", "e1", NULL,
+	  "port_tx", NULL },
+	{ "neighbour solicitation for an unmapped address", K_NS, TP_E1_MAC, 0, "2001:db8:1::99",
+	  "e1", NULL, "drop", "arp_unresolved" },
 	{ "ARP from an unknown MAC", K_ARP, "02:00:00:00:01:99", 0, "10.1.0.20", NULL, NULL,
 	  "drop", "eni_miss" },
 	{ "tenant frame neither IP nor ARP", K_LLDP, TP_E1_MAC, 0, NULL, "e1", NULL, "drop",
@@ -79,6 +86,32 @@ static void arp_request(struct pb *pb, const char *smac, uint16_t vlan, const ch
 	pb_finish(pb);
 }
 
+/* A neighbour solicitation (RFC 4861 4.3) from smac / TP_VM6 for `target`,
+ * to its solicited-node multicast address. */
+static void nd_solicit(struct pb *pb, const char *smac, const char *target)
+{
+	uint8_t t[16], a[16];
+	uint8_t *ip, *icmp;
+
+	nt_ip(target, t);
+	pb_init(pb);
+	pb_eth(pb, SS_ETHERTYPE_IPV6);
+	const uint8_t dmac[6] = { 0x33, 0x33, 0xff, t[13], t[14], t[15] };
+	memcpy(pb->b, dmac, 6);
+	nt_mac(smac, pb->b + 6);
+	ip = pb->b + pb_ipv6(pb, 58);
+	ip[7] = 255;
+	nt_ip(TP_VM6, a);
+	memcpy(ip + 8, a, 16);
+	nt_ip("ff02::1:ff00:0", a);
+	memcpy(a + 13, t + 13, 3);
+	memcpy(ip + 24, a, 16);
+	icmp = pb->b + pb_icmp(pb, 135, 0, 0, 0);
+	pb_payload(pb, 16);
+	memcpy(icmp + 8, t, 16);
+	pb_finish(pb);
+}
+
 static void build(struct pb *pb, const struct hcase *c)
 {
 	switch (c->kind) {
@@ -87,6 +120,9 @@ static void build(struct pb *pb, const struct hcase *c)
 		break;
 	case K_ARP:
 		arp_request(pb, c->smac, c->vlan, c->dst);
+		break;
+	case K_NS:
+		nd_solicit(pb, c->smac, c->dst);
 		break;
 	case K_LLDP:
 		pb_init(pb);
@@ -192,6 +228,45 @@ static void test_host_arp_replies(void **state)
 	nt_free(&m, 1);
 }
 
+/* The neighbour advertisement (RFC 4861 4.4, 7.2.4): from the target to the
+ * solicitor, solicited + override, with the target link-layer address. */
+static void test_host_nd_reply(void **state)
+{
+	struct rte_mbuf *m;
+	struct pb pb;
+	uint8_t mac[6], vm_mac[6], t[16], vm[16];
+
+	(void)state;
+	nd_solicit(&pb, TP_E1_MAC, "2001:db8:1::20");
+	m = nt_mbuf("host0", &pb, 1);
+	nt_expect("ND mapping", m, nt_run1("overlay_host", m), "port_tx", NULL);
+
+	const uint8_t *f = nt_data(m), *ip = f + 14, *icmp = ip + 40;
+	nt_mac("02:00:00:00:aa:20", mac);
+	nt_mac(TP_E1_MAC, vm_mac);
+	nt_ip("2001:db8:1::20", t);
+	nt_ip(TP_VM6, vm);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 40 + 32);
+	nt_bytes("NA Ethernet destination", f, vm_mac, 6);
+	nt_bytes("NA Ethernet source", f + 6, mac, 6);
+	assert_int_equal(ip[0] >> 4, 6);
+	assert_int_equal(pb_rd16(ip + 4), 32);
+	assert_int_equal(ip[6], 58);
+	assert_int_equal(ip[7], 255);
+	nt_bytes("NA source", ip + 8, t, 16);
+	nt_bytes("NA destination", ip + 24, vm, 16);
+	assert_int_equal(icmp[0], 136);
+	assert_int_equal(icmp[1], 0);
+	assert_int_equal(icmp[4], 0x60);                   /* solicited, override */
+	nt_bytes("NA target", icmp + 8, t, 16);
+	assert_int_equal(icmp[24], 2);                     /* target link-layer address */
+	assert_int_equal(icmp[25], 1);
+	nt_bytes("NA option", icmp + 26, mac, 6);
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify((const struct rte_ipv6_hdr *)ip, icmp), 0);
+	assert_int_equal(ss_meta(m)->out_port, ss_port_by_name("host0"));
+	nt_free(&m, 1);
+}
+
 /* The flow hash the later stages use: per flow direction. */
 static void test_host_flow_hash(void **state)
 {
@@ -246,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_host_cases),
 		cmocka_unit_test(test_host_eni_is_per_port),
 		cmocka_unit_test(test_host_arp_replies),
+		cmocka_unit_test(test_host_nd_reply),
 		cmocka_unit_test(test_host_flow_hash),
 		cmocka_unit_test(test_host_eni_counters),
 	};
