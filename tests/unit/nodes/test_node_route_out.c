@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * route_out (pipelines/overlay/node_route_out.c) on hand-built mbufs:
+ * outbound routing by LPM in the ENI's route group and the CA-to-PA
+ * mapping (SPEC 3.1 steps 6-7): the encapsulation target and VNI it hands
+ * to vxlan_encap, and route_drop / route_miss / mapping_miss. Packets come
+ * from ENI e1 through overlay_host (the fixture), as the arc delivers them.
+ */
+#include <string.h>
+
+#include "pipelines/overlay/overlay.h"
+#include "pipelines/overlay/ovl_tables-t.h"
+#include "tests/unit/nodes/node_harness.h"
+#include "tests/unit/nodes/topology.h"
+
+struct rcase {
+	const char *desc;
+	const char *dst;     /* tenant destination */
+	const char *edge;    /* "vxlan_encap" or "drop" */
+	const char *drop;
+	const char *pa;      /* expected target PA (encap), NULL: none */
+	unsigned int mac;    /* its inner destination MAC 02:00:00:00:aa:<mac> */
+	uint32_t vni;        /* expected meta->vni */
+	int direct;          /* route action direct: SS_OVL_F_DIRECT, no target */
+};
+
+static const struct rcase cases[] = {
+	{ "vnet route, mapping in the ENI's VNET", "10.1.0.20", "vxlan_encap", NULL, "100.64.1.20",
+	  0x20, TP_VNI1, 0 },
+	{ "vnet route, IPv6 PA", "10.1.0.21", "vxlan_encap", NULL, "fd00:1::21", 0x21, TP_VNI1, 0 },
+	{ "vnet route to v2, use_dst_vni", "10.2.0.5", "vxlan_encap", NULL, "100.64.1.5", 0x05,
+	  TP_VNI2, 0 },
+	{ "vnet route to v2, the ENI's VNI", "10.2.0.6", "vxlan_encap", NULL, "100.64.1.6", 0x06,
+	  TP_VNI1, 0 },
+	{ "vnet_direct: the overlay_ip's mapping", "10.3.0.7", "vxlan_encap", NULL, "100.64.1.50",
+	  0x50, TP_VNI1, 0 },
+	{ "IPv6 tenant, IPv4 PA", "2001:db8:1::20", "vxlan_encap", NULL, "100.64.1.20", 0x20,
+	  TP_VNI1, 0 },
+	{ "direct route", "8.8.8.8", "vxlan_encap", NULL, NULL, 0, 0, 1 },
+	{ "drop route", "10.9.0.1", "drop", "route_drop", NULL, 0, 0, 0 },
+	{ "no route", "192.168.0.1", "drop", "route_miss", NULL, 0, 0, 0 },
+	{ "no IPv6 route", "2001:db8:2::1", "drop", "route_miss", NULL, 0, 0, 0 },
+	{ "routed, no mapping", "10.1.0.99", "drop", "mapping_miss", NULL, 0, 0, 0 },
+	{ "routed to v2, no mapping there", "10.2.0.20", "drop", "mapping_miss", NULL, 0, 0, 0 },
+};
+
+static int setup(void **state)
+{
+	int rc = nt_setup(state);
+
+	if (rc == 0)
+		nt_topology();
+	return rc;
+}
+
+static void check_case(const struct rcase *c, struct rte_mbuf *m, const char *edge)
+{
+	const struct ss_meta *meta = ss_meta(m);
+	const struct ss_ovl_target *tgt = meta->ovl_tgt;
+	uint8_t pa[16], mac[6] = { 2, 0, 0, 0, 0xaa, (uint8_t)c->mac };
+	int fam;
+
+	nt_expect(c->desc, m, edge, c->edge, c->drop);
+	if (c->direct) {
+		if (!(meta->ovl_flags & SS_OVL_F_DIRECT))
+			fail_msg("%s: SS_OVL_F_DIRECT not set", c->desc);
+		return;
+	}
+	if (c->pa == NULL)
+		return;
+	assert_false(meta->ovl_flags & SS_OVL_F_DIRECT);
+	fam = nt_ip(c->pa, pa);
+	if (tgt == NULL || tgt->fam != fam || memcmp(tgt->pa, pa, fam == 4 ? 4 : 16) != 0)
+		fail_msg("%s: encapsulation target is not PA %s", c->desc, c->pa);
+	assert_true(tgt->set_mac);
+	nt_bytes(c->desc, tgt->mac.addr_bytes, mac, 6);
+	if (meta->vni != c->vni)
+		fail_msg("%s: VNI %u, expected %u", c->desc, meta->vni, c->vni);
+}
+
+static struct rte_mbuf *packet(const struct rcase *c)
+{
+	struct rte_mbuf *m = nt_outbound_e1(c->dst, 17, 1000, 2000, 16);
+	struct ss_meta *meta = ss_meta(m);
+
+	/* what route_out must write, poisoned */
+	meta->ovl_tgt = NULL;
+	meta->vni = 0xdead;
+	return m;
+}
+
+/* Every case in one burst (bulk mapping lookup, mixed edges), then each
+ * alone (whole-burst move). */
+static void test_route_cases(void **state)
+{
+	const size_t n = RTE_DIM(cases);
+	struct rte_mbuf *m[RTE_DIM(cases)];
+	const char *edge[RTE_DIM(cases)];
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < n; i++)
+			m[i] = packet(&cases[i]);
+		if (round == 0)
+			nt_run("route_out", m, (uint16_t)n, edge);
+		else
+			for (size_t i = 0; i < n; i++)
+				edge[i] = nt_run1("route_out", m[i]);
+		for (size_t i = 0; i < n; i++)
+			check_case(&cases[i], m[i], edge[i]);
+		nt_free(m, (uint16_t)n);
+	}
+}
+
+/* An ENI deleted between overlay_host and route_out (its index in the
+ * metadata no longer resolves). */
+static void test_route_eni_gone(void **state)
+{
+	struct rte_mbuf *m = nt_outbound_e1("10.1.0.20", 17, 1000, 2000, 16);
+
+	(void)state;
+	ss_meta(m)->eni = ss_overlay_eni_max();   /* never allocated in this topology */
+	nt_expect("ENI gone", m, nt_run1("route_out", m), "drop", "eni_miss");
+	nt_free(&m, 1);
+}
+
+/* A route added through the API takes effect on the next burst, and the
+ * longest prefix wins. */
+static void test_route_longest_prefix(void **state)
+{
+	struct rte_mbuf *m;
+
+	(void)state;
+	nt_ok("route.add", "{\"group\": \"rg1\", \"prefix\": \"10.1.0.99/32\", \"action\": \"drop\"}");
+	m = nt_outbound_e1("10.1.0.99", 17, 1000, 2000, 16);
+	nt_expect("/32 drop inside the /16 vnet route", m, nt_run1("route_out", m), "drop",
+		  "route_drop");
+	nt_free(&m, 1);
+	m = nt_outbound_e1("10.1.0.20", 17, 1000, 2000, 16);
+	nt_expect("the /16 still routes", m, nt_run1("route_out", m), "vxlan_encap", NULL);
+	nt_free(&m, 1);
+	nt_ok("route.delete", "{\"group\": \"rg1\", \"prefix\": \"10.1.0.99/32\"}");
+	m = nt_outbound_e1("10.1.0.99", 17, 1000, 2000, 16);
+	nt_expect("/32 deleted", m, nt_run1("route_out", m), "drop", "mapping_miss");
+	nt_free(&m, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_route_cases),
+		cmocka_unit_test(test_route_eni_gone),
+		cmocka_unit_test(test_route_longest_prefix),
+	};
+
+	return cmocka_run_group_tests(tests, setup, nt_teardown);
+}
