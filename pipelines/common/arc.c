@@ -119,11 +119,13 @@ static int constraints(struct arc_work *w, bool before[][SS_ARC_MAX_FEATURES])
 			}
 			continue;
 bad_before:
-			snprintf(w->err, w->errlen, "arc %s: %s runs before %s, which is not a feature on the arc",
+			snprintf(w->err, w->errlen,
+				 "arc %s: %s runs before %s, which is not a feature on the arc",
 				 w->arc->name, f->node, b);
 			return -1;
 bad_after:
-			snprintf(w->err, w->errlen, "arc %s: %s runs after %s, which is not a feature on the arc",
+			snprintf(w->err, w->errlen,
+				 "arc %s: %s runs after %s, which is not a feature on the arc",
 				 w->arc->name, f->node, a);
 			return -1;
 		}

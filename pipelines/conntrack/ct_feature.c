@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * The conntrack feature (depends on overlay and acl): the policy nodes on
- * the overlay's arcs (policy_out.c, policy_in.c), the `flows` table (flow.config, ENI deletions), flow.list /
- * flow.flush, the `flows` stats scope, and the idle sweep on the control
- * thread's poll.
+ * the overlay's arcs (policy_out.c, policy_in.c), the `flows` table
+ * (flow.config, ENI deletions), flow.list / flow.flush, the `flows` stats
+ * scope, and the idle sweep on the control thread's poll.
  *
  * Table life cycle (control thread):
  *   prepare  the first publication (restore) creates the flow table, small

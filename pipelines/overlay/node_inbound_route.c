@@ -82,11 +82,15 @@ static uint16_t inbound_process(struct rte_graph *graph, struct rte_node *node, 
 	}
 	/* pass 3: PA validation, and the PAs of mappings */
 	ovl_hash_lookup_n(&ss_ovl.pav, vkeys, sizeof(vkeys[0]), nv, vals);
-	for (uint16_t j = 0; j < nv; j++)
-		next[vpk[j]] = vals[j] ? pass(objs[vpk[j]]) : drop(objs[vpk[j]], SS_DROP_PA_VALIDATION_FAIL);
+	for (uint16_t j = 0; j < nv; j++) {
+		struct rte_mbuf *m = objs[vpk[j]];
+		next[vpk[j]] = vals[j] ? pass(m) : drop(m, SS_DROP_PA_VALIDATION_FAIL);
+	}
 	ovl_hash_lookup_n(&ss_ovl.paref, pkeys, sizeof(pkeys[0]), np, vals);
-	for (uint16_t j = 0; j < np; j++)
-		next[ppk[j]] = vals[j] ? pass(objs[ppk[j]]) : drop(objs[ppk[j]], SS_DROP_PA_VALIDATION_FAIL);
+	for (uint16_t j = 0; j < np; j++) {
+		struct rte_mbuf *m = objs[ppk[j]];
+		next[ppk[j]] = vals[j] ? pass(m) : drop(m, SS_DROP_PA_VALIDATION_FAIL);
+	}
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }
