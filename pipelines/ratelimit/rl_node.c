@@ -19,7 +19,7 @@
 enum { RL_NEXT_DROP = 0 };
 
 static struct ss_arc_feature rl_arc = {
-	.arc = "outbound",
+	.arc = SS_ARC_OUTBOUND,
 	.node = SS_RL_NODE,
 	.runs_after = { "policy_out" },
 };
