@@ -56,7 +56,6 @@ static inline int ovl_test_eal(void)
 
 struct txn {
 	struct ss_change ch[TXN_MAX];
-	json_t *obj[TXN_MAX];
 	size_t n;
 	char err[256];
 	struct ss_arena recs;    /* the changes' records */
@@ -82,13 +81,12 @@ static inline void txn_op(struct txn *t, const char *type, enum ss_change_op op,
 	if (ty == NULL)
 		fail_msg("unknown test type %s", type);
 	rec = ss_rec_decode(ty, o, &t->recs, &rc);
+	json_decref(o);
 	if (rec == NULL)
 		fail_msg("test %s %s does not decode: %d", type, buf, rc);
 	assert_true(t->n < TXN_MAX);
-	t->obj[t->n] = o;
-	t->ch[t->n] = (struct ss_change){ .type = type, .op = op, .ty = ty,
-					  .obj = op == SS_CHANGE_DELETE ? NULL : o,
-					  .old = op == SS_CHANGE_DELETE ? o : NULL,
+	/* the tables read only ty, op, rec and old_rec */
+	t->ch[t->n] = (struct ss_change){ .op = op, .ty = ty,
 					  .rec = op == SS_CHANGE_DELETE ? NULL : rec,
 					  .old_rec = op == SS_CHANGE_DELETE ? rec : NULL };
 	t->n++;
@@ -100,8 +98,6 @@ static inline void txn_op(struct txn *t, const char *type, enum ss_change_op op,
 
 static inline void txn_reset(struct txn *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		json_decref(t->obj[i]);
 	t->n = 0;
 	t->err[0] = '\0';
 	ss_arena_free(&t->recs);
@@ -117,8 +113,6 @@ static inline int txn_run(struct txn *t)
 		ss_ovl_commit(NULL);
 		ss_ovl_reclaim(NULL);
 	}
-	for (size_t i = 0; i < t->n; i++)
-		json_decref(t->obj[i]);
 	t->n = 0;
 	ss_arena_reset(&t->recs);
 	return rc;

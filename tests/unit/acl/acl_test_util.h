@@ -188,8 +188,9 @@ static inline void tu_eni(struct tu_store *s, const char *name, int idx, const c
 	json_object_set_new(s->eni_idx, name, json_integer(idx));
 }
 
-/* One change of `type` naming `obj` (borrowed), enough for the tables'
- * change scan: its record lives until the end of the test program. */
+/* One change of `type` with the record of `obj` (borrowed), enough for
+ * the tables' change scan: the record lives until the end of the test
+ * program. Tables read only ty, op, rec and old_rec. */
 static inline struct ss_change tu_change(const char *type, enum ss_change_op op,
 					 const json_t *obj)
 {
@@ -203,9 +204,7 @@ static inline struct ss_change tu_change(const char *type, enum ss_change_op op,
 		abort();
 	}
 	rec = tu_rec(t, obj, &recs);
-	return (struct ss_change){ .type = type, .op = op, .ty = t,
-				   .obj = op == SS_CHANGE_DELETE ? NULL : obj,
-				   .old = op == SS_CHANGE_ADD ? NULL : obj,
+	return (struct ss_change){ .op = op, .ty = t,
 				   .rec = op == SS_CHANGE_DELETE ? NULL : rec,
 				   .old_rec = op == SS_CHANGE_ADD ? NULL : rec };
 }

@@ -562,8 +562,7 @@ static void run_trial(int nrules, int npkts)
 	static const char *const names[NG] = { "s4a", "s4b", "s4c", "s6a",
 					       "s6b", "s6c", "empty4", "empty6" };
 	struct trial tr;
-	struct ss_change ch = { .type = "acl_group", .op = SS_CHANGE_ADD,
-				.ty = &ss_type_acl_group };
+	struct ss_change ch = { .op = SS_CHANGE_ADD, .ty = &ss_type_acl_group };
 	uint32_t gen_before[NENI];
 	char err[256];
 
