@@ -4,7 +4,7 @@
  * context each, per-ENI stage bindings, and the stage evaluation.
  *
  * Three layers, each usable without the next:
- *   rules   ss_acl_rule_parse(): an acl_rule object (normalised JSON) -> rule
+ *   rules   ss_acl_rule_parse(): an acl_rule record (acl_types.h) -> rule
  *   groups  ss_acl_group_build(): rules -> rte_acl context (needs the EAL)
  *   table   ss_acl_table_*(): the control plane's view. prepare() builds a
  *           whole new ss_acl_state aside from the store, commit() publishes
@@ -27,12 +27,14 @@
 
 #include "control/ctl.h"
 #include "pipelines/acl/acl-t.h"
+#include "pipelines/acl/acl_types.h"
 
 /* ---- rules ---------------------------------------------------------------- */
 
-/* Parse a normalised acl_rule object of a group of family `v6`. Returns a
+/* Convert the record of an acl_rule of a group of family `v6`. Returns a
  * malloc'd rule (one block, free()) or NULL with a message naming the field. */
-struct ss_acl_rule *ss_acl_rule_parse(const json_t *obj, int v6, char *err, size_t errlen);
+struct ss_acl_rule *ss_acl_rule_parse(const struct ss_acl_rule_rec *rec, int v6, char *err,
+				      size_t errlen);
 
 /* Number of classifier entries the rule expands to (product of its list
  * lengths, an empty list counting 1). */
@@ -68,12 +70,14 @@ static inline uint32_t ss_acl_eni_gen(const struct ss_acl_state *st, uint32_t en
 int ss_acl_state_eni_index(const struct ss_acl_state *st, const char *name);
 
 /* How the table reads the committed store: the daemon passes the control
- * plane and overlay's ENI index, the unit tests an in-memory store. An
- * object handed to fn is valid during the call only. */
+ * plane and overlay's ENI index, the unit tests an in-memory store. foreach
+ * hands fn the record of every object of type t (ss_type_acl_group,
+ * ss_type_acl_rule, ss_type_eni), valid during the call only, and returns
+ * fn's first non-zero result (as ss_ctl_store_foreach_rec()). */
 struct ss_acl_store_ops {
 	void *arg;
-	int (*foreach)(void *arg, const char *type, int (*fn)(void *fnarg, const json_t *obj),
-		       void *fnarg);
+	int (*foreach)(void *arg, const struct ss_type *t,
+		       int (*fn)(void *fnarg, const void *rec), void *fnarg);
 	/* ENI index as used in the packet metadata, or -1 */
 	int (*eni_index)(void *arg, const char *name);
 };

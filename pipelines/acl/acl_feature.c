@@ -16,10 +16,10 @@
 #include "pipelines/acl/acl.h"
 #include "pipelines/overlay/overlay.h"
 
-static int store_foreach(void *arg, const char *type, int (*fn)(void *fnarg, const json_t *obj),
-			 void *fnarg)
+static int store_foreach(void *arg, const struct ss_type *t,
+			 int (*fn)(void *fnarg, const void *rec), void *fnarg)
 {
-	return ss_ctl_store_foreach(arg, type, fn, fnarg);
+	return ss_ctl_store_foreach_rec(arg, t, fn, fnarg);
 }
 
 static int eni_index(void *arg, const char *name)

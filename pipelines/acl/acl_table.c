@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * The ACL table: acl_group / acl_rule / eni objects -> struct ss_acl_state.
+ * The ACL table: acl_group / acl_rule / eni records -> struct ss_acl_state.
  *
  * prepare() (control thread, may fail)
  *   - finds the groups this transaction touched (an acl_group or acl_rule
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "pipelines/acl/acl.h"
+#include "pipelines/overlay/ovl_types.h"
 
 struct ss_acl_table *ss_acl_main;
 
@@ -133,32 +134,56 @@ struct gbuild {
 	uint32_t nrules, cap;
 };
 
+/* An ENI's bindings, its groups as indexes in the (sorted) g[] */
+struct ebuild {
+	int idx;
+	char name[SS_ACL_NAME_MAX];
+	uint8_t n[SS_ACL_SLOTS];
+	uint32_t g[SS_ACL_SLOTS][SS_ACL_MAX_STAGES];
+};
+
 struct prep {
 	struct ss_acl_table *t;
 	const struct ss_acl_store_ops *ops;
-	json_t *touched;      /* set of group names */
-	json_t *gindex;       /* group name -> index in g[] */
-	struct gbuild *g;
+	char (*touched)[SS_ACL_NAME_MAX];  /* group names, sorted */
+	uint32_t ntouched, tcap;
+	struct gbuild *g;                  /* sorted by name once collected */
 	uint32_t ng, gcap;
-	struct {
-		int idx;
-		const json_t *obj;
-	} *eni;
+	struct ebuild *eni;
 	uint32_t neni, ecap;
 	int rc;
 	char *err;
 	size_t errlen;
 };
 
-static int collect_group(void *arg, const json_t *obj)
+static int cmp_name(const void *a, const void *b)
 {
+	return strcmp(a, b);   /* names first in both element types */
+}
+
+static int touched(const struct prep *p, const char *name)
+{
+	return p->ntouched != 0 &&
+	       bsearch(name, p->touched, p->ntouched, sizeof(*p->touched), cmp_name) != NULL;
+}
+
+/* index in g[] of a collected group, -1 if none */
+static int gindex(const struct prep *p, const char *name)
+{
+	const struct gbuild *b = p->ng ? bsearch(name, p->g, p->ng, sizeof(*p->g), cmp_name) : NULL;
+
+	return b != NULL ? (int)(b - p->g) : -1;
+}
+
+static int collect_group(void *arg, const void *rec)
+{
+	const struct ss_acl_group_rec *gr = rec;
 	struct prep *p = arg;
-	const char *name = json_string_value(json_object_get(obj, "name"));
-	const char *fam = json_string_value(json_object_get(obj, "family"));
 	struct ss_acl_group *old;
 	struct gbuild *b;
 
-	if (name == NULL || fam == NULL || strlen(name) >= SS_ACL_NAME_MAX) {
+	if (gr->name[0] == '\0' || strlen(gr->name) >= SS_ACL_NAME_MAX ||
+	    (gr->family != SS_ACL_IPV4 && gr->family != SS_ACL_IPV6)) {
 		snprintf(p->err, p->errlen, "acl_group without a valid name or family");
 		return p->rc = -EINVAL;
 	}
@@ -173,35 +198,32 @@ static int collect_group(void *arg, const json_t *obj)
 	}
 	b = &p->g[p->ng];
 	memset(b, 0, sizeof(*b));
-	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->v6 = strcmp(fam, "ipv6") == 0;
-	old = find_group(p->t->cur, name);
-	if (old != NULL && old->v6 == b->v6 && json_object_get(p->touched, name) == NULL)
+	snprintf(b->name, sizeof(b->name), "%s", gr->name);
+	b->v6 = gr->family == SS_ACL_IPV6;
+	old = find_group(p->t->cur, gr->name);
+	if (old != NULL && old->v6 == b->v6 && !touched(p, gr->name))
 		b->reuse = old;
-	if (json_object_set_new(p->gindex, name, json_integer(p->ng)) < 0)
-		return p->rc = -ENOMEM;
 	p->ng++;
 	return 0;
 }
 
-static int collect_rule(void *arg, const json_t *obj)
+static int collect_rule(void *arg, const void *rec)
 {
+	const struct ss_acl_rule_rec *rr = rec;
 	struct prep *p = arg;
-	const char *group = json_string_value(json_object_get(obj, "group"));
-	const json_t *gi = group ? json_object_get(p->gindex, group) : NULL;
+	int gi = gindex(p, rr->group);
 	struct ss_acl_rule *r;
 	struct gbuild *b;
 	char msg[200];
 
-	if (gi == NULL)
+	if (gi < 0)
 		return 0;   /* the store guarantees the group; nothing to build */
-	b = &p->g[json_integer_value(gi)];
+	b = &p->g[gi];
 	if (b->reuse != NULL)
 		return 0;
-	r = ss_acl_rule_parse(obj, b->v6, msg, sizeof(msg));
+	r = ss_acl_rule_parse(rr, b->v6, msg, sizeof(msg));
 	if (r == NULL) {
-		snprintf(p->err, p->errlen, "acl_rule %s/%lld: %s", group,
-			 (long long)json_integer_value(json_object_get(obj, "priority")), msg);
+		snprintf(p->err, p->errlen, "acl_rule %s/%u: %s", rr->group, rr->priority, msg);
 		return p->rc = -EINVAL;
 	}
 	if (b->nrules == b->cap) {
@@ -219,17 +241,31 @@ static int collect_rule(void *arg, const json_t *obj)
 	return 0;
 }
 
-/* ENI objects are kept until the bindings are built (they come from the
- * store, which may materialise them for the duration of the callback). */
-static int collect_eni(void *arg, const json_t *obj)
+/* An ENI's stage lists, resolved to the collected groups (the record is
+ * valid during the callback only). */
+static int collect_eni(void *arg, const void *rec)
 {
+	const struct ss_eni_rec *er = rec;
+	const uint32_t *nlist[SS_ACL_SLOTS] = {
+		[SS_ACL_OUTBOUND_V4] = &er->acl.n_outbound_v4,
+		[SS_ACL_INBOUND_V4] = &er->acl.n_inbound_v4,
+		[SS_ACL_OUTBOUND_V6] = &er->acl.n_outbound_v6,
+		[SS_ACL_INBOUND_V6] = &er->acl.n_inbound_v6,
+	};
+	const char (*list[SS_ACL_SLOTS])[SS_REC_NAME] = {
+		[SS_ACL_OUTBOUND_V4] = er->acl.outbound_v4,
+		[SS_ACL_INBOUND_V4] = er->acl.inbound_v4,
+		[SS_ACL_OUTBOUND_V6] = er->acl.outbound_v6,
+		[SS_ACL_INBOUND_V6] = er->acl.inbound_v6,
+	};
 	struct prep *p = arg;
-	const char *name = json_string_value(json_object_get(obj, "name"));
-	int idx = name ? p->ops->eni_index(p->ops->arg, name) : -1;
+	const char *name = er->name;
+	int idx = name[0] ? p->ops->eni_index(p->ops->arg, name) : -1;
+	struct ebuild *e;
 
 	if (idx < 0) {
 		snprintf(p->err, p->errlen, "eni %s: no ENI index (overlay table)",
-			 name ? name : "?");
+			 name[0] ? name : "?");
 		return p->rc = -ENOENT;
 	}
 	if (strlen(name) >= SS_ACL_NAME_MAX) {
@@ -245,9 +281,37 @@ static int collect_eni(void *arg, const json_t *obj)
 		p->eni = v;
 		p->ecap = cap;
 	}
-	/* the store may hand out transient objects: keep a reference */
-	p->eni[p->neni].idx = idx;
-	p->eni[p->neni].obj = json_incref((json_t *)obj);
+	e = &p->eni[p->neni];
+	memset(e, 0, sizeof(*e));
+	e->idx = idx;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	for (unsigned int s = 0; s < SS_ACL_SLOTS; s++) {
+		uint32_t k;
+
+		if (*nlist[s] > SS_ACL_MAX_STAGES) {
+			snprintf(p->err, p->errlen, "eni %s: acl.%s: at most %d stages", name,
+				 slot_names[s], SS_ACL_MAX_STAGES);
+			return p->rc = -EINVAL;
+		}
+		for (k = 0; k < *nlist[s]; k++) {
+			const char *gname = list[s][k];
+			int gi = gindex(p, gname);
+
+			if (gi < 0) {
+				snprintf(p->err, p->errlen, "eni %s: acl.%s[%u]: no acl_group %s",
+					 name, slot_names[s], k, gname[0] ? gname : "?");
+				return p->rc = -ENOENT;
+			}
+			if (p->g[gi].v6 != (s >= SS_ACL_OUTBOUND_V6)) {
+				snprintf(p->err, p->errlen,
+					 "eni %s: acl.%s[%u]: acl_group %s is of the other family",
+					 name, slot_names[s], k, gname);
+				return p->rc = -EINVAL;
+			}
+			e->g[s][k] = (uint32_t)gi;
+		}
+		e->n[s] = (uint8_t)k;
+	}
 	p->neni++;
 	return 0;
 }
@@ -258,31 +322,48 @@ static int cmp_group_name(const void *a, const void *b)
 		      (*(struct ss_acl_group *const *)b)->name);
 }
 
+static int touch(struct prep *p, const char *name)
+{
+	if (p->ntouched == p->tcap) {
+		uint32_t cap = p->tcap ? 2 * p->tcap : 16;
+		void *v = realloc(p->touched, cap * sizeof(*p->touched));
+
+		if (v == NULL)
+			return -ENOMEM;
+		p->touched = v;
+		p->tcap = cap;
+	}
+	snprintf(p->touched[p->ntouched++], SS_ACL_NAME_MAX, "%s", name);
+	return 0;
+}
+
 /* Does this transaction concern the ACL table, and which groups? */
 static int scan_changes(struct prep *p, const struct ss_change *ch, size_t n)
 {
 	int relevant = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *key = NULL;
+		const void *recs[2] = { ch[i].rec, ch[i].old_rec };
 
-		if (strcmp(ch[i].type, "acl_group") == 0)
-			key = "name";
-		else if (strcmp(ch[i].type, "acl_rule") == 0)
-			key = "group";
-		else if (strcmp(ch[i].type, "eni") == 0)
+		if (ch[i].ty == &ss_type_eni)
 			relevant = 1;
-		if (key == NULL)
+		if (ch[i].ty != &ss_type_acl_group && ch[i].ty != &ss_type_acl_rule)
 			continue;
 		relevant = 1;
 		for (int k = 0; k < 2; k++) {
-			const json_t *o = k ? ch[i].old : ch[i].obj;
-			const char *g = o ? json_string_value(json_object_get(o, key)) : NULL;
+			const char *g;
 
-			if (g != NULL && json_object_set_new(p->touched, g, json_true()) < 0)
+			if (recs[k] == NULL)
+				continue;
+			g = ch[i].ty == &ss_type_acl_group
+				    ? ((const struct ss_acl_group_rec *)recs[k])->name
+				    : ((const struct ss_acl_rule_rec *)recs[k])->group;
+			if (g[0] != '\0' && touch(p, g) != 0)
 				return -ENOMEM;
 		}
 	}
+	if (p->ntouched)
+		qsort(p->touched, p->ntouched, sizeof(*p->touched), cmp_name);
 	return relevant;
 }
 
@@ -301,48 +382,24 @@ static int build_bindings(struct prep *p, struct ss_acl_state *st)
 		return -ENOMEM;
 	st->bind = st->bind_w;
 	for (i = 0; i < p->neni; i++) {
-		const json_t *obj = p->eni[i].obj;
-		const char *name = json_string_value(json_object_get(obj, "name"));
-		const json_t *acl = json_object_get(obj, "acl");
-		uint32_t idx = (uint32_t)p->eni[i].idx;
+		const struct ebuild *e = &p->eni[i];
+		uint32_t idx = (uint32_t)e->idx;
 		struct ss_acl_binding *b = &st->bind_w[idx];
 		const struct ss_acl_binding *ob = NULL;
 
 		if (st->bind_name[idx][0] != '\0') {
 			snprintf(p->err, p->errlen, "eni %s and eni %s have the same index %u",
-				 st->bind_name[idx], name, idx);
+				 st->bind_name[idx], e->name, idx);
 			return -EINVAL;
 		}
-		snprintf(st->bind_name[idx], SS_ACL_NAME_MAX, "%s", name);
+		snprintf(st->bind_name[idx], SS_ACL_NAME_MAX, "%s", e->name);
+		/* st->groups[] is in g[]'s order: both sorted by name */
 		for (unsigned int s = 0; s < SS_ACL_SLOTS; s++) {
-			const json_t *list = acl ? json_object_get(acl, slot_names[s]) : NULL;
-			size_t k;
-
-			if (json_array_size(list) > SS_ACL_MAX_STAGES) {
-				snprintf(p->err, p->errlen, "eni %s: acl.%s: at most %d stages", name,
-					 slot_names[s], SS_ACL_MAX_STAGES);
-				return -EINVAL;
-			}
-			for (k = 0; k < json_array_size(list); k++) {
-				const char *gname = json_string_value(json_array_get(list, k));
-				const struct ss_acl_group *g = gname ? find_group(st, gname) : NULL;
-
-				if (g == NULL) {
-					snprintf(p->err, p->errlen, "eni %s: acl.%s[%zu]: no acl_group %s",
-						 name, slot_names[s], k, gname ? gname : "?");
-					return -ENOENT;
-				}
-				if (g->v6 != (s >= SS_ACL_OUTBOUND_V6)) {
-					snprintf(p->err, p->errlen,
-						 "eni %s: acl.%s[%zu]: acl_group %s is of the other family",
-						 name, slot_names[s], k, gname);
-					return -EINVAL;
-				}
-				b->stage[s][k] = g;
-			}
-			b->nstages[s] = (uint8_t)k;
+			for (unsigned int k = 0; k < e->n[s]; k++)
+				b->stage[s][k] = st->groups[e->g[s][k]];
+			b->nstages[s] = e->n[s];
 		}
-		if (cur != NULL && idx < cur->nb_bind && strcmp(cur->bind_name[idx], name) == 0)
+		if (cur != NULL && idx < cur->nb_bind && strcmp(cur->bind_name[idx], e->name) == 0)
 			ob = &cur->bind[idx];
 		if (ob != NULL && memcmp(ob->nstages, b->nstages, sizeof(b->nstages)) == 0 &&
 		    memcmp(ob->stage, b->stage, sizeof(b->stage)) == 0)
@@ -362,18 +419,17 @@ int ss_acl_table_prepare(struct ss_acl_table *t, const struct ss_acl_store_ops *
 	int rc;
 
 	ss_acl_table_abort(t);
-	p.touched = json_object();
-	p.gindex = json_object();
-	if (p.touched == NULL || p.gindex == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	rc = scan_changes(&p, changes, n);
 	if (rc <= 0)
 		goto out;   /* nothing for us (0) or -ENOMEM */
-	if ((rc = ops->foreach(ops->arg, "acl_group", collect_group, &p)) != 0 ||
-	    (rc = ops->foreach(ops->arg, "acl_rule", collect_rule, &p)) != 0 ||
-	    (rc = ops->foreach(ops->arg, "eni", collect_eni, &p)) != 0) {
+	if ((rc = ops->foreach(ops->arg, &ss_type_acl_group, collect_group, &p)) == 0) {
+		/* rules and ENIs find their group by name */
+		if (p.ng)
+			qsort(p.g, p.ng, sizeof(*p.g), cmp_name);
+		if ((rc = ops->foreach(ops->arg, &ss_type_acl_rule, collect_rule, &p)) == 0)
+			rc = ops->foreach(ops->arg, &ss_type_eni, collect_eni, &p);
+	}
+	if (rc != 0) {
 		rc = p.rc ? p.rc : rc < 0 ? rc : -EINVAL;
 		goto out;
 	}
@@ -414,11 +470,8 @@ out:
 		free(p.g[i].rules);
 	}
 	free(p.g);
-	for (i = 0; i < p.neni; i++)
-		json_decref((json_t *)p.eni[i].obj);
 	free(p.eni);
-	json_decref(p.touched);
-	json_decref(p.gindex);
+	free(p.touched);
 	return rc < 0 ? rc : 0;
 }
 

@@ -22,14 +22,14 @@ struct ss_acl_group_rec {
 	uint8_t family;                      /* enum ss_acl_family */
 };
 
-enum ss_acl_action { SS_ACL_ALLOW, SS_ACL_DENY };
+enum ss_acl_rule_action { SS_ACL_ALLOW, SS_ACL_DENY };   /* not ss_acl_action: acl-t.h */
 
 /* Lists are long (4096 prefixes): ss_rec_vec of struct ss_rec_prefix,
  * uint8_t protocols, struct ss_rec_port_range; n == 0: any. */
 struct ss_acl_rule_rec {
 	char group[SS_REC_NAME];
 	uint32_t priority;
-	uint8_t action;                      /* enum ss_acl_action */
+	uint8_t action;                      /* enum ss_acl_rule_action */
 	bool terminating;
 	struct ss_rec_vec src, dst, protocols, src_ports, dst_ports;
 };

@@ -34,7 +34,9 @@
 #include "dataplane/feature.h"
 #include "dataplane/worker.h"
 #include "pipelines/conntrack/ct_int.h"
+#include "pipelines/conntrack/ct_types.h"
 #include "pipelines/conntrack/policy_node.h"
+#include "pipelines/overlay/ovl_types.h"
 
 #define FRAG_CAPACITY 65536
 #define INITIAL_CAPACITY 65536
@@ -85,12 +87,17 @@ static struct ss_ct *table_new(uint32_t capacity)
 	return ct;
 }
 
-static int read_conf(void *arg, const json_t *obj)
+/* flow.config, as the store holds it, into the pending settings. The
+ * singleton always exists: no record is an allocation failure. */
+static int read_conf(struct ss_ctl *ctl)
 {
-	(void)arg;
-	g.pconf.max_flows = (uint32_t)json_integer_value(json_object_get(obj, "max_flows"));
-	g.pconf.idle_ms = (uint32_t)json_integer_value(json_object_get(obj, "idle_timeout_ms"));
-	g.pconf.fin_ms = (uint32_t)json_integer_value(json_object_get(obj, "tcp_fin_timeout_ms"));
+	const struct ss_flow_config_rec *r = ss_ctl_store_rec(ctl, &ss_type_flow_config, "");
+
+	if (r == NULL)
+		return -ENOMEM;
+	g.pconf.max_flows = r->max_flows;
+	g.pconf.idle_ms = r->idle_timeout_ms;
+	g.pconf.fin_ms = r->tcp_fin_timeout_ms;
 	return 0;
 }
 
@@ -126,11 +133,11 @@ static int ct_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *ch,
 
 	ct_abort(ctx);
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(ch[i].type, "flow.config") == 0) {
+		if (ch[i].ty == &ss_type_flow_config) {
 			conf = true;
-		} else if (strcmp(ch[i].type, "eni") == 0 && ch[i].op == SS_CHANGE_DELETE) {
-			const char *name = json_string_value(json_object_get(ch[i].old, "name"));
-			int idx = name ? ss_acl_state_eni_index(acl, name) : -1;
+		} else if (ch[i].ty == &ss_type_eni && ch[i].op == SS_CHANGE_DELETE) {
+			const struct ss_eni_rec *e = ch[i].old_rec;
+			int idx = e != NULL && e->name[0] ? ss_acl_state_eni_index(acl, e->name) : -1;
 
 			if (idx >= 0 && note_flush((uint32_t)idx) < 0) {
 				snprintf(err, errlen, "out of memory");
@@ -138,8 +145,11 @@ static int ct_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *ch,
 			}
 		}
 	}
-	if (conf)
-		ss_ctl_store_foreach(ctl, "flow.config", read_conf, NULL);
+	if (conf && read_conf(ctl) != 0) {
+		snprintf(err, errlen, "flow.config: out of memory reading its record");
+		g.npflush = 0;
+		return -ENOMEM;
+	}
 	if (g.cur == NULL) {
 		uint32_t cap = g.pconf.max_flows < INITIAL_CAPACITY ? g.pconf.max_flows
 								     : INITIAL_CAPACITY;

@@ -14,28 +14,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "control/ctl.h"
+#include "pipelines/overlay/ovl_types.h"
 #include "pipelines/overlay/ovl_tables.h"
 
 /* err: "what: reason"; returns rc (a negative errno). */
 int ovl_err(int rc, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* The object of a change: the new value for add/set, the old for delete. */
-static inline const json_t *ovl_chg_obj(const struct ss_change *c)
+/* The record of a change: the new value for add/set, the old for delete
+ * (control/types.h "Typed hand-over"). */
+static inline const void *ovl_chg_rec(const struct ss_change *c)
 {
-	return c->op == SS_CHANGE_DELETE ? (c->old ? c->old : c->obj) : c->obj;
+	return c->op == SS_CHANGE_DELETE ? (c->old_rec ? c->old_rec : c->rec) : c->rec;
 }
 
-/* Field readers. *_opt: 0 absent, 1 present, <0 malformed. */
-const char *ovl_json_str(const json_t *o, const char *field);
-int ovl_json_ip(const json_t *o, const char *field, uint8_t *fam, uint8_t addr[16]);
-int ovl_json_prefix(const json_t *o, const char *field, uint8_t *fam, uint8_t addr[16],
-		    uint8_t *plen);
-int ovl_json_mac(const json_t *o, const char *field, struct rte_ether_addr *mac);
-int ovl_json_uint(const json_t *o, const char *field, uint32_t *v);
+/* Is field f (its index in the type's schema) present in a record with a
+ * `present` bit set? */
+#define OVL_HAS(rec, f) (((rec)->present >> (f)) & 1)
+
+/* Record fields in the tables' encoding: family 4 or 6, 16 address bytes.
+ * 1 when set, 0 when absent (family 0). */
+int ovl_rec_ip(const struct ss_rec_ip *ip, uint8_t *fam, uint8_t addr[16]);
+int ovl_rec_prefix(const struct ss_rec_prefix *p, uint8_t *fam, uint8_t addr[16],
+		   uint8_t *plen);
+/* Canonical text of an address / prefix for messages ("?" if absent). */
+const char *ovl_fmt_ip(const struct ss_rec_ip *ip, char *buf, size_t len);
+const char *ovl_fmt_prefix(const struct ss_rec_prefix *p, char *buf, size_t len);
+#define OVL_ADDR_STRLEN 64
 /* A configured port by name, SS_PORT_NONE if none. */
 uint16_t ovl_port_by_name(const char *name);
 

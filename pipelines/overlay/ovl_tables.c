@@ -33,80 +33,50 @@ int ovl_err(int rc, char *err, size_t errlen, const char *fmt, ...)
 	return rc;
 }
 
-/* ---- field readers -------------------------------------------------------------- */
+/* ---- record fields ----------------------------------------------------------------- */
 
-const char *ovl_json_str(const json_t *o, const char *field)
+int ovl_rec_ip(const struct ss_rec_ip *ip, uint8_t *fam, uint8_t addr[16])
 {
-	return json_string_value(json_object_get(o, field));
-}
-
-static int parse_ip(const char *s, uint8_t *fam, uint8_t addr[16])
-{
+	if (ip->family != AF_INET && ip->family != AF_INET6)
+		return 0;
+	*fam = ip->family == AF_INET ? 4 : 6;
 	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*fam = 4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, addr) == 1) {
-		*fam = 6;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-int ovl_json_ip(const json_t *o, const char *field, uint8_t *fam, uint8_t addr[16])
-{
-	const char *s = ovl_json_str(o, field);
-
-	if (s == NULL)
-		return json_object_get(o, field) ? -EINVAL : 0;
-	return parse_ip(s, fam, addr) == 0 ? 1 : -EINVAL;
-}
-
-int ovl_json_prefix(const json_t *o, const char *field, uint8_t *fam, uint8_t addr[16],
-		    uint8_t *plen)
-{
-	const char *s = ovl_json_str(o, field);
-	char buf[64];
-	char *slash, *end;
-	long len;
-
-	if (s == NULL || strlen(s) >= sizeof(buf))
-		return s ? -EINVAL : 0;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash == NULL)
-		return -EINVAL;
-	*slash = '\0';
-	if (parse_ip(buf, fam, addr) != 0)
-		return -EINVAL;
-	len = strtol(slash + 1, &end, 10);
-	if (*end || len < 0 || len > (*fam == 4 ? 32 : 128))
-		return -EINVAL;
-	*plen = (uint8_t)len;
+	memcpy(addr, ip->bytes, *fam == 4 ? 4 : 16);
 	return 1;
 }
 
-int ovl_json_mac(const json_t *o, const char *field, struct rte_ether_addr *mac)
+int ovl_rec_prefix(const struct ss_rec_prefix *p, uint8_t *fam, uint8_t addr[16],
+		   uint8_t *plen)
 {
-	const char *s = ovl_json_str(o, field);
-
-	if (s == NULL)
-		return json_object_get(o, field) ? -EINVAL : 0;
-	return rte_ether_unformat_addr(s, mac) == 0 ? 1 : -EINVAL;
+	if (p->family != AF_INET && p->family != AF_INET6)
+		return 0;
+	*fam = p->family == AF_INET ? 4 : 6;
+	memset(addr, 0, 16);
+	memcpy(addr, p->bytes, *fam == 4 ? 4 : 16);
+	*plen = p->len;
+	return 1;
 }
 
-int ovl_json_uint(const json_t *o, const char *field, uint32_t *v)
+const char *ovl_fmt_ip(const struct ss_rec_ip *ip, char *buf, size_t len)
 {
-	const json_t *j = json_object_get(o, field);
+	if ((ip->family != AF_INET && ip->family != AF_INET6) ||
+	    inet_ntop(ip->family, ip->bytes, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
 
-	if (j == NULL || json_is_null(j))
-		return 0;
-	if (!json_is_integer(j) || json_integer_value(j) < 0 ||
-	    json_integer_value(j) > UINT32_MAX)
-		return -EINVAL;
-	*v = (uint32_t)json_integer_value(j);
-	return 1;
+const char *ovl_fmt_prefix(const struct ss_rec_prefix *p, char *buf, size_t len)
+{
+	size_t l;
+
+	if ((p->family != AF_INET && p->family != AF_INET6) ||
+	    inet_ntop(p->family, p->bytes, buf, (socklen_t)len) == NULL) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	l = strlen(buf);
+	snprintf(buf + l, len - l, "/%u", p->len);
+	return buf;
 }
 
 uint16_t ovl_port_by_name(const char *name)
@@ -355,19 +325,19 @@ void ss_ovl_tables_fini(void)
 /* ---- transaction ------------------------------------------------------------------------------ */
 
 static const struct {
-	const char *type;
+	const struct ss_type *type;
 	int (*stage)(const struct ss_change *c, char *err, size_t errlen);
 } handlers[] = {
-	{ "switch", ovl_stage_switch },
-	{ "vip", ovl_stage_vip },
-	{ "direction", ovl_stage_direction },
-	{ "vnet", ovl_stage_vnet },
-	{ "underlay_route", ovl_stage_underlay_route },
-	{ "eni", ovl_stage_eni },
-	{ "route", ovl_stage_route },
-	{ "mapping", ovl_stage_mapping },
-	{ "pa_validation", ovl_stage_pa_validation },
-	{ "inbound_route", ovl_stage_inbound_route },
+	{ &ss_type_switch, ovl_stage_switch },
+	{ &ss_type_vip, ovl_stage_vip },
+	{ &ss_type_direction, ovl_stage_direction },
+	{ &ss_type_vnet, ovl_stage_vnet },
+	{ &ss_type_underlay_route, ovl_stage_underlay_route },
+	{ &ss_type_eni, ovl_stage_eni },
+	{ &ss_type_route, ovl_stage_route },
+	{ &ss_type_mapping, ovl_stage_mapping },
+	{ &ss_type_pa_validation, ovl_stage_pa_validation },
+	{ &ss_type_inbound_route, ovl_stage_inbound_route },
 };
 
 static struct ovl_hash *const *hashes(void)
@@ -410,7 +380,7 @@ int ss_ovl_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *change
 	ss_ovl.prepared = true;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		for (size_t t = 0; t < RTE_DIM(handlers); t++) {
-			if (strcmp(changes[i].type, handlers[t].type) == 0) {
+			if (changes[i].ty == handlers[t].type) {
 				rc = handlers[t].stage(&changes[i], err, errlen);
 				break;
 			}

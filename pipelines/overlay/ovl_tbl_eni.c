@@ -95,55 +95,51 @@ static int keys_add(const struct ss_ovl_eni *e, char *err, size_t errlen)
 	return rc ? ovl_err(rc, err, errlen, "eni %s: out of memory", e->name) : 0;
 }
 
-/* Build the entry of an eni.add/eni.set object. */
-static int eni_build(const json_t *o, const char *name, struct ss_ovl_eni *e, char *err,
-		     size_t errlen)
+/* Build the entry of an eni.add/eni.set record. */
+static int eni_build(const struct ss_eni_rec *r, struct ss_ovl_eni *e, char *err, size_t errlen)
 {
-	const char *vnet = ovl_json_str(o, "vnet");
-	const char *port = ovl_json_str(o, "port");
-	const char *admin = ovl_json_str(o, "admin_state");
-	const char *group = ovl_json_str(o, "route_group");
-	uint32_t v = 0;
-	int rc;
+	const char *name = r->name;
 
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->vnet = (uint16_t)ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage, vnet);
+	e->vnet = (uint16_t)ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage,
+					 r->vnet[0] ? r->vnet : NULL);
 	if (e->vnet == 0)
 		return ovl_err(-ENOENT, err, errlen, "eni %s: vnet %s not found", name,
-			       vnet ? vnet : "(none)");
+			       r->vnet[0] ? r->vnet : "(none)");
 	e->vni = ss_ovl.vnets[e->vnet].vni;
-	if (ovl_json_mac(o, "mac", &e->mac) != 1)
+	if (!OVL_HAS(r, SS_ENI_F_MAC))
 		return ovl_err(-EINVAL, err, errlen, "eni %s: bad mac", name);
-	e->admin_up = admin == NULL || strcmp(admin, "down") != 0;
+	memcpy(e->mac.addr_bytes, r->mac, RTE_ETHER_ADDR_LEN);
+	e->admin_up = r->admin_state != SS_ENI_DOWN;
 	e->port = SS_PORT_NONE;
-	if (port != NULL) {
-		e->port = ovl_port_by_name(port);
+	if (r->port[0]) {
+		e->port = ovl_port_by_name(r->port);
 		if (e->port == SS_PORT_NONE)
-			return ovl_err(-ENOENT, err, errlen, "eni %s: port %s not found", name, port);
+			return ovl_err(-ENOENT, err, errlen, "eni %s: port %s not found", name,
+				       r->port);
 	}
-	rc = ovl_json_uint(o, "vlan", &v);
-	if (rc < 0 || v > 4094)
+	if (r->vlan > 4094)
 		return ovl_err(-EINVAL, err, errlen, "eni %s: bad vlan", name);
-	e->vlan = (uint16_t)v;
-	rc = ovl_json_ip(o, "vm_underlay_ip", &e->vm.fam, e->vm.pa);
-	if (rc < 0 || ovl_json_uint(o, "vm_vni", &e->vm_vni) < 0)
-		return ovl_err(-EINVAL, err, errlen, "eni %s: bad vm_underlay_ip or vm_vni", name);
-	e->has_vm = rc == 1 && e->vm_vni != 0;
-	v = SS_OVL_DSCP_COPY;
-	rc = ovl_json_uint(o, "dscp", &v);
-	if (rc < 0 || (rc == 1 && v > 63))
-		return ovl_err(-EINVAL, err, errlen, "eni %s: bad dscp", name);
-	e->dscp = (uint8_t)v;
-	if (group != NULL)
-		return ovl_group_ref(group, &e->group, err, errlen);
+	e->vlan = r->vlan;
+	memset(&e->vm, 0, sizeof(e->vm));
+	e->vm_vni = r->vm_vni;
+	e->has_vm = ovl_rec_ip(&r->vm_underlay_ip, &e->vm.fam, e->vm.pa) && e->vm_vni != 0;
+	e->dscp = SS_OVL_DSCP_COPY;
+	if (OVL_HAS(r, SS_ENI_F_DSCP)) {
+		if (r->dscp > 63)
+			return ovl_err(-EINVAL, err, errlen, "eni %s: bad dscp", name);
+		e->dscp = r->dscp;
+	}
+	if (r->route_group[0])
+		return ovl_group_ref(r->route_group, &e->group, err, errlen);
 	return 0;
 }
 
 int ovl_stage_eni(const struct ss_change *c, char *err, size_t errlen)
 {
 	struct ss_ovl *o = &ss_ovl;
-	const json_t *obj = ovl_chg_obj(c);
-	const char *name = ovl_json_str(obj, "name");
+	const struct ss_eni_rec *r = ovl_chg_rec(c);
+	const char *name = r != NULL && r->name[0] ? r->name : NULL;
 	uint32_t idx = ovl_name_get(&o->eni_names, &o->eni_stage, name);
 	struct ss_ovl_eni *old = idx ? eni_current(idx) : NULL;
 	struct ss_ovl_eni *e;
@@ -184,7 +180,7 @@ int ovl_stage_eni(const struct ss_change *c, char *err, size_t errlen)
 	if (e == NULL)
 		return ovl_err(-ENOMEM, err, errlen, "eni %s: out of memory", name);
 	e->index = idx;
-	rc = eni_build(obj, name, e, err, errlen);
+	rc = eni_build(r, e, err, errlen);
 	if (rc != 0)
 		return rc;
 	rc = keys_add(e, err, errlen);

@@ -12,10 +12,9 @@
 
 int ovl_stage_switch(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = c->op == SS_CHANGE_DELETE ? NULL : c->obj;
+	const struct ss_switch_rec *r = c->op == SS_CHANGE_DELETE ? NULL : c->rec;
 	struct ss_ovl_switch *sw;
 	uint8_t fam, a[16];
-	int rc;
 
 	if (ovl_gc_reserve(&ss_ovl.gc, 1) != 0)
 		return ovl_err(-ENOMEM, err, errlen, "switch: out of memory");
@@ -27,41 +26,41 @@ int ovl_stage_switch(const struct ss_change *c, char *err, size_t errlen)
 	sw = ovl_gc_alloc(&ss_ovl.gc, sizeof(*sw));
 	if (sw == NULL)
 		return ovl_err(-ENOMEM, err, errlen, "switch: out of memory");
-	rc = o ? ovl_json_ip(o, "underlay_ip", &fam, a) : 0;
-	if (rc < 0 || (rc == 1 && fam != 4))
-		return ovl_err(-EINVAL, err, errlen, "switch: bad underlay_ip");
-	if (rc == 1) {
+	if (r != NULL && ovl_rec_ip(&r->underlay_ip, &fam, a)) {
+		if (fam != 4)
+			return ovl_err(-EINVAL, err, errlen, "switch: bad underlay_ip");
 		sw->has_ip4 = 1;
 		memcpy(sw->ip4, a, 4);
 	}
-	rc = o ? ovl_json_ip(o, "underlay_ip6", &fam, a) : 0;
-	if (rc < 0 || (rc == 1 && fam != 6))
-		return ovl_err(-EINVAL, err, errlen, "switch: bad underlay_ip6");
-	if (rc == 1) {
+	if (r != NULL && ovl_rec_ip(&r->underlay_ip6, &fam, a)) {
+		if (fam != 6)
+			return ovl_err(-EINVAL, err, errlen, "switch: bad underlay_ip6");
 		sw->has_ip6 = 1;
 		memcpy(sw->ip6, a, 16);
 	}
-	rc = o ? ovl_json_mac(o, "mac", &sw->mac) : 0;
-	if (rc < 0)
-		return ovl_err(-EINVAL, err, errlen, "switch: bad mac");
-	sw->has_mac = rc == 1;
+	if (r != NULL && OVL_HAS(r, SS_SWITCH_F_MAC)) {
+		memcpy(sw->mac.addr_bytes, r->mac, RTE_ETHER_ADDR_LEN);
+		sw->has_mac = 1;
+	}
 	ss_ovl.sw_next = sw;
 	return 0;
 }
 
 int ovl_stage_vip(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
+	const struct ss_vip_rec *r = ovl_chg_rec(c);
+	char buf[OVL_ADDR_STRLEN];
 	struct ss_ovl_ipkey k;
 	uint8_t fam, a[16];
 	int rc;
 
-	if (ovl_json_ip(o, "ip", &fam, a) != 1)
+	if (r == NULL || !ovl_rec_ip(&r->ip, &fam, a))
 		return ovl_err(-EINVAL, err, errlen, "vip: bad ip");
 	ss_ovl_ipkey(&k, fam, 0, a);
 	rc = c->op == SS_CHANGE_DELETE ? ovl_hash_del(&ss_ovl.vip, &k)
 				       : ovl_hash_set(&ss_ovl.vip, &k, 1);
-	return rc ? ovl_err(rc, err, errlen, "vip %s: out of memory", ovl_json_str(o, "ip")) : 0;
+	return rc ? ovl_err(rc, err, errlen, "vip %s: out of memory",
+			    ovl_fmt_ip(&r->ip, buf, sizeof(buf))) : 0;
 }
 
 /* The VNI table answers both questions of SPEC 3.2 step 3 in one lookup:
@@ -77,21 +76,20 @@ static int vni_update(uint32_t vni, uint64_t clear, uint64_t set)
 
 int ovl_stage_direction(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
-	uint32_t vni;
+	const struct ss_direction_rec *r = ovl_chg_rec(c);
 	int rc;
 
-	if (ovl_json_uint(o, "vni", &vni) != 1)
-		return ovl_err(-EINVAL, err, errlen, "direction: bad vni");
-	rc = c->op == SS_CHANGE_DELETE ? vni_update(vni, SS_OVL_VNI_DIR, 0)
-				       : vni_update(vni, 0, SS_OVL_VNI_DIR);
-	return rc ? ovl_err(rc, err, errlen, "direction %u: out of memory", vni) : 0;
+	if (r == NULL)
+		return ovl_err(-EINVAL, err, errlen, "direction: no record");
+	rc = c->op == SS_CHANGE_DELETE ? vni_update(r->vni, SS_OVL_VNI_DIR, 0)
+				       : vni_update(r->vni, 0, SS_OVL_VNI_DIR);
+	return rc ? ovl_err(rc, err, errlen, "direction %u: out of memory", r->vni) : 0;
 }
 
 int ovl_stage_vnet(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
-	const char *name = ovl_json_str(o, "name");
+	const struct ss_vnet_rec *r = ovl_chg_rec(c);
+	const char *name = r != NULL && r->name[0] ? r->name : NULL;
 	uint32_t idx = ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage, name);
 	struct ss_ovl_vnet *v;
 	uint8_t fam, a[16];
@@ -118,19 +116,16 @@ int ovl_stage_vnet(const struct ss_change *c, char *err, size_t errlen)
 			       rc == -ENOSPC ? "VNET table full" : "out of memory");
 	v = &ss_ovl.vnets[idx];
 	memset(v, 0, sizeof(*v));
-	if (ovl_json_uint(o, "vni", &v->vni) != 1)
-		return ovl_err(-EINVAL, err, errlen, "vnet %s: bad vni", name);
-	rc = ovl_json_ip(o, "gateway_ip", &fam, a);
-	if (rc < 0 || (rc == 1 && fam != 4))
-		return ovl_err(-EINVAL, err, errlen, "vnet %s: bad gateway_ip", name);
-	if (rc == 1) {
+	v->vni = r->vni;
+	if (ovl_rec_ip(&r->gateway_ip, &fam, a)) {
+		if (fam != 4)
+			return ovl_err(-EINVAL, err, errlen, "vnet %s: bad gateway_ip", name);
 		v->has_gw4 = 1;
 		memcpy(v->gw4, a, 4);
 	}
-	rc = ovl_json_ip(o, "gateway_ip6", &fam, a);
-	if (rc < 0 || (rc == 1 && fam != 6))
-		return ovl_err(-EINVAL, err, errlen, "vnet %s: bad gateway_ip6", name);
-	if (rc == 1) {
+	if (ovl_rec_ip(&r->gateway_ip6, &fam, a)) {
+		if (fam != 6)
+			return ovl_err(-EINVAL, err, errlen, "vnet %s: bad gateway_ip6", name);
 		v->has_gw6 = 1;
 		memcpy(v->gw6, a, 16);
 	}
@@ -142,17 +137,17 @@ int ovl_stage_vnet(const struct ss_change *c, char *err, size_t errlen)
 
 int ovl_stage_underlay_route(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
-	const char *pfx = ovl_json_str(o, "prefix");
+	const struct ss_underlay_route_rec *rec = ovl_chg_rec(c);
+	char pfx[OVL_ADDR_STRLEN];
 	struct ovl_lpm_rule r;
 	struct ss_ovl_uroute *u;
-	const json_t *hops;
 	uint32_t cur, idx;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (ovl_json_prefix(o, "prefix", &r.fam, r.addr, &r.plen) != 1)
+	if (rec == NULL || !ovl_rec_prefix(&rec->prefix, &r.fam, r.addr, &r.plen))
 		return ovl_err(-EINVAL, err, errlen, "underlay_route: bad prefix");
+	ovl_fmt_prefix(&rec->prefix, pfx, sizeof(pfx));
 	r.scope = r.fam == 6;
 	ovl_lpm_mask(&r);
 	if (ovl_lpm_get(&ss_ovl.lpm, &r, &cur) &&
@@ -166,25 +161,21 @@ int ovl_stage_underlay_route(const struct ss_change *c, char *err, size_t errlen
 	if (rc != 0)
 		return ovl_err(rc, err, errlen, "underlay_route %s: %s", pfx,
 			       rc == -ENOSPC ? "table full" : "out of memory");
-	hops = json_object_get(o, "next_hops");
-	if (json_array_size(hops) == 0 || json_array_size(hops) > SS_OVL_MAX_NEXT_HOPS)
+	if (rec->n_next_hops == 0 || rec->n_next_hops > SS_OVL_MAX_NEXT_HOPS)
 		return ovl_err(-EINVAL, err, errlen, "underlay_route %s: 1 to %d next_hops", pfx,
 			       SS_OVL_MAX_NEXT_HOPS);
-	for (size_t i = 0; i < json_array_size(hops); i++) {
-		const json_t *h = json_array_get(hops, i);
-		const char *port = ovl_json_str(h, "port");
-		uint16_t pi = port ? ovl_port_by_name(port) : SS_PORT_NONE;
+	for (uint32_t i = 0; i < rec->n_next_hops; i++) {
+		const struct ss_next_hop_rec *h = &rec->next_hops[i];
+		uint16_t pi = h->port[0] ? ovl_port_by_name(h->port) : SS_PORT_NONE;
 
 		if (pi == SS_PORT_NONE)
 			return ovl_err(-ENOENT, err, errlen,
-				       "underlay_route %s: next_hops[%zu].port %s not found", pfx,
-				       i, port ? port : "(none)");
-		if (ovl_json_mac(h, "mac", &u->nh[i].mac) != 1)
-			return ovl_err(-EINVAL, err, errlen,
-				       "underlay_route %s: next_hops[%zu].mac is bad", pfx, i);
+				       "underlay_route %s: next_hops[%u].port %s not found", pfx,
+				       i, h->port[0] ? h->port : "(none)");
+		memcpy(u->nh[i].mac.addr_bytes, h->mac, RTE_ETHER_ADDR_LEN);
 		u->nh[i].port = pi;
 	}
-	u->n = (uint16_t)json_array_size(hops);
+	u->n = (uint16_t)rec->n_next_hops;
 	rc = ovl_lpm_set(&ss_ovl.lpm, &r, idx);
 	return rc ? ovl_err(rc, err, errlen, "underlay_route %s: out of memory", pfx) : 0;
 }

@@ -11,14 +11,13 @@
 
 #include "pipelines/overlay/ovl_tables-int.h"
 
-static uint16_t vnet_of(const json_t *o, const char *field, int *rc, const char *what,
-			char *err, size_t errlen)
+/* The index of the VNET named by a record field ("": none, 0). */
+static uint16_t vnet_of(const char *name, int *rc, const char *what, char *err, size_t errlen)
 {
-	const char *name = ovl_json_str(o, field);
 	uint32_t idx;
 
 	*rc = 0;
-	if (name == NULL)
+	if (name[0] == '\0')
 		return 0;
 	idx = ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage, name);
 	if (idx == 0)
@@ -28,32 +27,33 @@ static uint16_t vnet_of(const json_t *o, const char *field, int *rc, const char 
 
 /* ---- route ----------------------------------------------------------------------- */
 
-static const char *const route_actions[] = {
-	[SS_OVL_RT_VNET] = "vnet",
-	[SS_OVL_RT_VNET_DIRECT] = "vnet_direct",
-	[SS_OVL_RT_DIRECT] = "direct",
-	[SS_OVL_RT_DROP] = "drop",
+/* route.action (enum ss_route_action) -> the tables' action */
+static const uint8_t route_actions[] = {
+	[SS_ROUTE_VNET] = SS_OVL_RT_VNET,
+	[SS_ROUTE_VNET_DIRECT] = SS_OVL_RT_VNET_DIRECT,
+	[SS_ROUTE_DIRECT] = SS_OVL_RT_DIRECT,
+	[SS_ROUTE_DROP] = SS_OVL_RT_DROP,
 };
 
 int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
-	const char *group = ovl_json_str(o, "group");
-	const char *action = ovl_json_str(o, "action");
-	char what[160];
+	const struct ss_route_rec *rec = ovl_chg_rec(c);
+	char what[160], pfx[OVL_ADDR_STRLEN];
 	struct ovl_lpm_rule r;
 	struct ss_ovl_route *rt;
 	uint32_t cur, idx;
 	uint16_t g, vnet;
-	uint8_t act = 0;
+	uint8_t act;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (group == NULL || ovl_json_prefix(o, "prefix", &r.fam, r.addr, &r.plen) != 1)
+	if (rec == NULL || rec->group[0] == '\0' ||
+	    !ovl_rec_prefix(&rec->prefix, &r.fam, r.addr, &r.plen))
 		return ovl_err(-EINVAL, err, errlen, "route: bad group or prefix");
-	snprintf(what, sizeof(what), "route %s %s", group, ovl_json_str(o, "prefix"));
+	snprintf(what, sizeof(what), "route %s %s", rec->group,
+		 ovl_fmt_prefix(&rec->prefix, pfx, sizeof(pfx)));
 	ovl_lpm_mask(&r);
-	g = (uint16_t)ovl_name_get(&ss_ovl.group_names, &ss_ovl.group_stage, group);
+	g = (uint16_t)ovl_name_get(&ss_ovl.group_names, &ss_ovl.group_stage, rec->group);
 	r.scope = (uint16_t)(g * 2 + (r.fam == 6));
 	if (g != 0 && ovl_lpm_get(&ss_ovl.lpm, &r, &cur)) {
 		if (!(cur & SS_OVL_RT_INLINE) && ovl_pool_release(&ss_ovl.routes, cur) != 0)
@@ -67,17 +67,15 @@ int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen)
 	} else {
 		if (c->op == SS_CHANGE_DELETE)
 			return 0;
-		rc = ovl_group_ref(group, &g, err, errlen);
+		rc = ovl_group_ref(rec->group, &g, err, errlen);
 		if (rc != 0)
 			return rc;
 		r.scope = (uint16_t)(g * 2 + (r.fam == 6));
 	}
-	for (uint8_t a = SS_OVL_RT_VNET; a <= SS_OVL_RT_DROP; a++)
-		if (action && strcmp(action, route_actions[a]) == 0)
-			act = a;
-	if (act == 0)
+	if (rec->action >= RTE_DIM(route_actions))
 		return ovl_err(-EINVAL, err, errlen, "%s: bad action", what);
-	vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	act = route_actions[rec->action];
+	vnet = vnet_of(rec->vnet, &rc, what, err, errlen);
 	if (rc != 0)
 		return rc;
 	if (act != SS_OVL_RT_VNET_DIRECT) {
@@ -89,7 +87,7 @@ int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen)
 				       ? "vnet_direct route table full (tables.routes)" : "out of memory");
 		rt->action = act;
 		rt->vnet = vnet;
-		if (ovl_json_ip(o, "overlay_ip", &rt->fam, rt->overlay_ip) != 1)
+		if (!ovl_rec_ip(&rec->overlay_ip, &rt->fam, rt->overlay_ip))
 			return ovl_err(-EINVAL, err, errlen, "%s: vnet_direct needs overlay_ip", what);
 	}
 	rc = ovl_lpm_set(&ss_ovl.lpm, &r, idx);
@@ -113,22 +111,23 @@ static int paref_add(uint16_t vnet, const struct ss_ovl_target *t, int delta)
 
 int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
+	const struct ss_mapping_rec *r = ovl_chg_rec(c);
+	char what[160], buf[OVL_ADDR_STRLEN];
 	struct ss_ovl_mapping *m;
 	struct ss_ovl_ipkey k;
 	uint8_t fam, ip[16];
 	uint64_t cur;
-	uint32_t idx, u = 0;
-	char what[160];
+	uint32_t idx;
 	uint16_t vnet;
 	int rc;
 
-	snprintf(what, sizeof(what), "mapping %s %s", ovl_json_str(o, "vnet"),
-		 ovl_json_str(o, "ip"));
-	vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	if (r == NULL)
+		return ovl_err(-EINVAL, err, errlen, "mapping: no record");
+	snprintf(what, sizeof(what), "mapping %s %s", r->vnet, ovl_fmt_ip(&r->ip, buf, sizeof(buf)));
+	vnet = vnet_of(r->vnet, &rc, what, err, errlen);
 	if (rc != 0 || vnet == 0)
 		return rc ? rc : ovl_err(-EINVAL, err, errlen, "%s: no vnet", what);
-	if (ovl_json_ip(o, "ip", &fam, ip) != 1)
+	if (!ovl_rec_ip(&r->ip, &fam, ip))
 		return ovl_err(-EINVAL, err, errlen, "%s: bad ip", what);
 	ss_ovl_ipkey(&k, fam, vnet, ip);
 	if (ovl_hash_get(&ss_ovl.map, &k, &cur, NULL)) {
@@ -149,11 +148,10 @@ int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen)
 	m->index = idx;
 	m->vnet = vnet;
 	m->tgt.set_mac = 1;
-	if (ovl_json_ip(o, "underlay_ip", &m->tgt.fam, m->tgt.pa) != 1 ||
-	    ovl_json_mac(o, "mac", &m->tgt.mac) != 1)
+	if (!ovl_rec_ip(&r->underlay_ip, &m->tgt.fam, m->tgt.pa))
 		return ovl_err(-EINVAL, err, errlen, "%s: bad underlay_ip or mac", what);
-	m->use_dst_vni = json_is_true(json_object_get(o, "use_dst_vni")) ||
-			 (ovl_json_uint(o, "use_dst_vni", &u) == 1 && u);
+	memcpy(m->tgt.mac.addr_bytes, r->mac, RTE_ETHER_ADDR_LEN);
+	m->use_dst_vni = r->use_dst_vni;
 	if (ovl_hash_set(&ss_ovl.map, &k, (uint64_t)(uintptr_t)m) != 0 ||
 	    paref_add(vnet, &m->tgt, 1) != 0)
 		return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
@@ -164,17 +162,19 @@ int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen)
 
 int ovl_stage_pa_validation(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
+	const struct ss_pa_validation_rec *r = ovl_chg_rec(c);
+	char what[160], buf[OVL_ADDR_STRLEN];
 	struct ss_ovl_ipkey k;
 	uint8_t fam, ip[16];
-	char what[160];
 	uint16_t vnet;
 	int rc;
 
-	snprintf(what, sizeof(what), "pa_validation %s %s", ovl_json_str(o, "vnet"),
-		 ovl_json_str(o, "underlay_ip"));
-	vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
-	if (rc != 0 || vnet == 0 || ovl_json_ip(o, "underlay_ip", &fam, ip) != 1)
+	if (r == NULL)
+		return ovl_err(-EINVAL, err, errlen, "pa_validation: no record");
+	snprintf(what, sizeof(what), "pa_validation %s %s", r->vnet,
+		 ovl_fmt_ip(&r->underlay_ip, buf, sizeof(buf)));
+	vnet = vnet_of(r->vnet, &rc, what, err, errlen);
+	if (rc != 0 || vnet == 0 || !ovl_rec_ip(&r->underlay_ip, &fam, ip))
 		return rc ? rc : ovl_err(-EINVAL, err, errlen, "%s: bad vnet or ip", what);
 	ss_ovl_ipkey(&k, fam, vnet, ip);
 	rc = c->op == SS_CHANGE_DELETE ? ovl_hash_del(&ss_ovl.pav, &k)
@@ -226,35 +226,33 @@ static int inb_count_add(uint32_t eni, int delta)
 
 int ovl_stage_inbound_route(const struct ss_change *c, char *err, size_t errlen)
 {
-	const json_t *o = ovl_chg_obj(c);
-	const char *eni = ovl_json_str(o, "eni");
-	const char *action = ovl_json_str(o, "action");
+	const struct ss_inbound_route_rec *rec = ovl_chg_rec(c);
 	const struct ss_ovl_inb_list *cur = NULL;
+	char what[192], pfx[OVL_ADDR_STRLEN];
 	struct ss_ovl_inb_list *nl;
 	struct ss_ovl_inb_rule r;
 	struct ss_ovl_inb_key k;
-	char what[192];
 	uint64_t v;
 	uint32_t n = 0, ncur;
 	bool found = false;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	snprintf(what, sizeof(what), "inbound_route %s %lld %s %lld", eni,
-		 (long long)json_integer_value(json_object_get(o, "vni")),
-		 ovl_json_str(o, "src_prefix"),
-		 (long long)json_integer_value(json_object_get(o, "priority")));
-	k.eni = ovl_name_get(&ss_ovl.eni_names, &ss_ovl.eni_stage, eni);
+	if (rec == NULL)
+		return ovl_err(-EINVAL, err, errlen, "inbound_route: no record");
+	snprintf(what, sizeof(what), "inbound_route %s %u %s %u", rec->eni, rec->vni,
+		 ovl_fmt_prefix(&rec->src_prefix, pfx, sizeof(pfx)), rec->priority);
+	k.eni = ovl_name_get(&ss_ovl.eni_names, &ss_ovl.eni_stage, rec->eni[0] ? rec->eni : NULL);
 	if (k.eni == 0)
 		return ovl_err(-ENOENT, err, errlen, "%s: eni not found", what);
-	if (ovl_json_uint(o, "vni", &k.vni) != 1 ||
-	    ovl_json_prefix(o, "src_prefix", &r.fam, r.addr, &r.plen) != 1 ||
-	    ovl_json_uint(o, "priority", &r.priority) != 1)
+	k.vni = rec->vni;
+	r.priority = rec->priority;
+	if (!ovl_rec_prefix(&rec->src_prefix, &r.fam, r.addr, &r.plen))
 		return ovl_err(-EINVAL, err, errlen, "%s: bad vni, src_prefix or priority", what);
-	r.action = action && strcmp(action, "decap_pa_validate") == 0 ? SS_OVL_INB_DECAP_PA_VALIDATE
-								    : SS_OVL_INB_DECAP;
+	r.action = rec->action == SS_INBOUND_DECAP_PA_VALIDATE ? SS_OVL_INB_DECAP_PA_VALIDATE
+								: SS_OVL_INB_DECAP;
 	inb_words(&r);
-	r.vnet = vnet_of(o, "vnet", &rc, what, err, errlen);
+	r.vnet = vnet_of(rec->vnet, &rc, what, err, errlen);
 	if (rc != 0)
 		return rc;
 	if (ovl_hash_get(&ss_ovl.inb, &k, &v, NULL))

@@ -25,10 +25,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <rte_byteorder.h>
 
 #include "pipelines/rdma/rdma-t.h"
+#include "pipelines/rdma/rdma_types.h"
 
 struct ss_rdma_mem {
 	/* zeroed, cache-line aligned; NULL on failure */
@@ -56,22 +56,20 @@ struct ss_rdma_env {
 	void *arg;
 };
 
-/* rdma.config object -> settings. 0 or -EINVAL with err. */
-int ss_rdma_settings_parse(const json_t *obj, struct ss_rdma_settings *out, char *err,
-			   size_t errlen);
-
-/* "10.0.0.0/8" / "2001:db8::/32" -> family (4 or 6), address (network
- * order, 16 bytes, IPv4 in the first 4) and length. 0 or -EINVAL. */
-int ss_rdma_prefix_parse(const char *s, int *family, uint8_t addr[16], unsigned int *len);
+/* rdma.config record -> settings (ranges checked again). 0 or -EINVAL with
+ * err. */
+int ss_rdma_settings_parse(const struct ss_rdma_config_rec *rec, struct ss_rdma_settings *out,
+			   char *err, size_t errlen);
 
 /* A QP table per worker, `size` entries in all (split evenly). */
 struct ss_rdma_qpset *ss_rdma_qpset_new(const struct ss_rdma_env *env, uint32_t size);
 void ss_rdma_qpset_free(const struct ss_rdma_mem *mem, struct ss_rdma_qpset *q);
 
-/* Build a state from `n` normalised rdma.policy objects. The state refers to
- * `qps` without owning it. 0, or -errno with a message naming the policy. */
+/* Build a state from `n` rdma.policy records (any order). The state refers
+ * to `qps` without owning it. 0, or -errno with a message naming the
+ * policy. */
 int ss_rdma_state_build(const struct ss_rdma_env *env, const struct ss_rdma_settings *cfg,
-			const json_t *const *pols, size_t n, struct ss_rdma_qpset *qps,
+			const struct ss_rdma_policy_rec *pols, size_t n, struct ss_rdma_qpset *qps,
 			uint32_t gen, struct ss_rdma_state **out, char *err, size_t errlen);
 /* Frees the state (not its qps, not ext). */
 void ss_rdma_state_free(const struct ss_rdma_mem *mem, struct ss_rdma_state *st);

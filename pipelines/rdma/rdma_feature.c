@@ -70,40 +70,33 @@ static int eni_index(void *arg, const char *name)
 
 /* ---- the table ------------------------------------------------------------ */
 
+/* The policies' records, copied: the store hands out transient ones. */
 struct pol_vec {
-	const json_t **v;
+	struct ss_rdma_policy_rec *v;
 	size_t n, cap;
 };
 
-static int collect(void *arg, const json_t *obj)
+static int collect(void *arg, const void *rec)
 {
 	struct pol_vec *pv = arg;
 
 	if (pv->n == pv->cap) {
 		size_t cap = pv->cap ? pv->cap * 2 : 64;
-		const json_t **v = realloc(pv->v, cap * sizeof(*v));
+		struct ss_rdma_policy_rec *v = realloc(pv->v, cap * sizeof(*v));
 
 		if (v == NULL)
 			return -ENOMEM;
 		pv->v = v;
 		pv->cap = cap;
 	}
-	/* the store hands out transient values: keep a reference */
-	pv->v[pv->n++] = json_incref((json_t *)obj);
+	memcpy(&pv->v[pv->n++], rec, sizeof(*pv->v));
 	return 0;
-}
-
-static void pol_vec_free(struct pol_vec *pv)
-{
-	for (size_t i = 0; i < pv->n; i++)
-		json_decref((json_t *)pv->v[i]);
-	free(pv->v);
 }
 
 static bool relevant(const struct ss_change *ch, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(ch[i].type, "rdma.policy") == 0 || strcmp(ch[i].type, "rdma.config") == 0)
+		if (ch[i].ty == &ss_type_rdma_policy || ch[i].ty == &ss_type_rdma_config)
 			return true;
 	return false;
 }
@@ -113,7 +106,7 @@ static int rdma_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *c
 {
 	struct ss_rdma_state *cur = ss_rdma_cur;
 	struct ss_rdma_settings cfg = { 26, 48, 65536, 60000 };
-	const json_t *cj = ss_ctl_store_get(ctl, "rdma.config", "");
+	const struct ss_rdma_config_rec *cr = ss_ctl_store_rec(ctl, &ss_type_rdma_config, "");
 	struct pol_vec pv = { 0 };
 	struct ss_rdma_qpset *qps;
 	int sockets[SS_MAX_WORKERS];
@@ -124,11 +117,11 @@ static int rdma_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *c
 	R.pending_qps = NULL;
 	if (cur != NULL && !relevant(changes, n))
 		return 0;
-	if (cj != NULL && (rc = ss_rdma_settings_parse(cj, &cfg, err, errlen)) != 0)
+	if (cr != NULL && (rc = ss_rdma_settings_parse(cr, &cfg, err, errlen)) != 0)
 		return rc;
-	rc = ss_ctl_store_foreach(ctl, "rdma.policy", collect, &pv);
+	rc = ss_ctl_store_foreach_rec(ctl, &ss_type_rdma_policy, collect, &pv);
 	if (rc != 0) {
-		pol_vec_free(&pv);
+		free(pv.v);
 		snprintf(err, errlen, "out of memory collecting the rdma policies");
 		return -ENOMEM;
 	}
@@ -143,7 +136,7 @@ static int rdma_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *c
 	if (qps == NULL || qps->size != cfg.qp_table_size || qps->nb != ss_workers.nb) {
 		qps = R.pending_qps = ss_rdma_qpset_new(&env, cfg.qp_table_size);
 		if (qps == NULL) {
-			pol_vec_free(&pv);
+			free(pv.v);
 			snprintf(err, errlen, "cannot allocate the QP tables (qp_table_size %u)",
 				 cfg.qp_table_size);
 			return -ENOMEM;
@@ -151,7 +144,7 @@ static int rdma_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *c
 	}
 	rc = ss_rdma_state_build(&env, &cfg, pv.v, pv.n, qps, ++R.gen ? R.gen : ++R.gen,
 				 &R.pending, err, errlen);
-	pol_vec_free(&pv);
+	free(pv.v);
 	if (rc == 0 && ss_rdma_offload_install(R.pending, cur, R.verbs) != 0) {
 		snprintf(err, errlen, "out of memory installing the rdma offloads");
 		rc = -ENOMEM;

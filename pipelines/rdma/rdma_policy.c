@@ -1,70 +1,67 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * RDMA policy table: from the store's normalised objects to the state the
- * workers read (rdma.h). Control thread only.
+ * RDMA policy table: from the store's rdma.policy records (rdma_types.h) to
+ * the state the workers read (rdma.h). Control thread only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "pipelines/common/meta.h"
 #include "pipelines/rdma/rdma.h"
 #include "pipelines/rdma/rdma_qp.h"
 
-static int get_uint(const json_t *obj, const char *key, uint32_t max, uint32_t *out)
+int ss_rdma_settings_parse(const struct ss_rdma_config_rec *rec, struct ss_rdma_settings *out,
+			   char *err, size_t errlen)
 {
-	const json_t *v = json_object_get(obj, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
-		return -EINVAL;
-	*out = (uint32_t)json_integer_value(v);
-	return 0;
-}
-
-int ss_rdma_settings_parse(const json_t *obj, struct ss_rdma_settings *out, char *err,
-			   size_t errlen)
-{
-	uint32_t data, cnp, size, idle;
-
-	if (get_uint(obj, "data_dscp", 63, &data) || get_uint(obj, "cnp_dscp", 63, &cnp) ||
-	    get_uint(obj, "qp_table_size", 1u << 26, &size) || size == 0 ||
-	    get_uint(obj, "qp_idle_timeout_ms", 86400000, &idle) || idle == 0) {
+	if (rec->data_dscp > 63 || rec->cnp_dscp > 63 || rec->qp_table_size == 0 ||
+	    rec->qp_table_size > 1u << 26 || rec->qp_idle_timeout_ms == 0 ||
+	    rec->qp_idle_timeout_ms > 86400000) {
 		snprintf(err, errlen, "rdma.config: data_dscp, cnp_dscp (0..63), qp_table_size "
 			 "(1..%u) and qp_idle_timeout_ms (1..86400000) are required", 1u << 26);
 		return -EINVAL;
 	}
-	out->data_dscp = (uint8_t)data;
-	out->cnp_dscp = (uint8_t)cnp;
-	out->qp_table_size = size;
-	out->qp_idle_timeout_ms = idle;
+	out->data_dscp = rec->data_dscp;
+	out->cnp_dscp = rec->cnp_dscp;
+	out->qp_table_size = rec->qp_table_size;
+	out->qp_idle_timeout_ms = rec->qp_idle_timeout_ms;
 	return 0;
 }
 
-int ss_rdma_prefix_parse(const char *s, int *family, uint8_t addr[16], unsigned int *len)
+/* A record prefix -> family (4 or 6), 16 address bytes and length; 0, or
+ * -EINVAL when absent or longer than its family allows. */
+static int prefix_of(const struct ss_rec_prefix *p, int *family, uint8_t addr[16],
+		     unsigned int *len)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = s ? strchr(s, '/') : NULL;
-	char *end;
-	long l;
-
-	if (slash == NULL || (size_t)(slash - s) >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, (size_t)(slash - s));
-	buf[slash - s] = '\0';
-	memset(addr, 0, 16);
-	l = strtol(slash + 1, &end, 10);
-	if (*end != '\0' || end == slash + 1 || l < 0)
-		return -EINVAL;
-	if (inet_pton(AF_INET, buf, addr) == 1 && l <= 32)
+	if (p->family == AF_INET && p->len <= 32)
 		*family = 4;
-	else if (inet_pton(AF_INET6, buf, addr) == 1 && l <= 128)
+	else if (p->family == AF_INET6 && p->len <= 128)
 		*family = 6;
 	else
 		return -EINVAL;
-	*len = (unsigned int)l;
+	memset(addr, 0, 16);
+	memcpy(addr, p->bytes, *family == 4 ? 4 : 16);
+	*len = p->len;
 	return 0;
+}
+
+/* "addr/len" of a record prefix for messages ("" when absent). */
+static const char *prefix_str(const struct ss_rec_prefix *p, char *buf, size_t len)
+{
+	size_t l;
+
+	buf[0] = '\0';
+	if ((p->family != AF_INET && p->family != AF_INET6) ||
+	    inet_ntop(p->family, p->bytes, buf, (socklen_t)len) == NULL) {
+		buf[0] = '\0';
+		return buf;
+	}
+	l = strlen(buf);
+	snprintf(buf + l, len - l, "/%u", p->len);
+	return buf;
 }
 
 /* Network-order mask of `len` leading bits over 16 bytes. */
@@ -131,7 +128,7 @@ void ss_rdma_state_free(const struct ss_rdma_mem *mem, struct ss_rdma_state *st)
 }
 
 struct sorted {
-	const json_t *obj;
+	const struct ss_rdma_policy_rec *rec;
 	const char *name;
 	uint32_t priority;
 };
@@ -145,70 +142,57 @@ static int cmp_sorted(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (s == NULL || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-				&b[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
-}
+#define HAS(rec, f) (((rec)->present >> (f)) & 1)
 
 /* One policy into the action at st->act[i] and its match. */
 static int compile_one(const struct ss_rdma_env *env, const struct ss_rdma_settings *cfg,
-		       struct ss_rdma_state *st, uint32_t i, const json_t *obj, char *err,
-		       size_t errlen)
+		       struct ss_rdma_state *st, uint32_t i, const struct ss_rdma_policy_rec *rec,
+		       char *err, size_t errlen)
 {
-	const char *name = json_string_value(json_object_get(obj, "name"));
-	const json_t *match = json_object_get(obj, "match");
-	const json_t *action = json_object_get(obj, "action");
-	const char *dstp = json_string_value(json_object_get(match, "dst_prefix"));
-	const char *srcp = json_string_value(json_object_get(match, "src_prefix"));
-	const json_t *qpv = json_object_get(match, "dst_qp");
-	const char *port = json_string_value(json_object_get(action, "port"));
-	const char *queue = json_string_value(json_object_get(action, "queue"));
-	const char *encap = json_string_value(json_object_get(action, "encap"));
-	const json_t *dscpv = json_object_get(action, "dscp");
-	const json_t *pcpv = json_object_get(action, "pcp");
+	const struct ss_rdma_match_rec *match = &rec->match;
+	const struct ss_rdma_action_rec *action = &rec->action;
+	const char *name = rec->name;
+	bool has_src = HAS(match, SS_RDMA_MATCH_F_SRC_PREFIX);
+	bool has_qp = HAS(match, SS_RDMA_MATCH_F_DST_QP);
 	struct ss_rdma_action *a = &st->act[i];
 	struct ss_rdma_port_info pi;
 	uint8_t daddr[16], saddr[16] = { 0 }, dm[16], sm[16];
+	char pbuf[INET6_ADDRSTRLEN + 8];
 	unsigned int dlen, slen = 0;
 	int dfam, sfam;
 
-	if (ss_rdma_prefix_parse(dstp, &dfam, daddr, &dlen) != 0) {
+	if (prefix_of(&match->dst_prefix, &dfam, daddr, &dlen) != 0) {
 		snprintf(err, errlen, "rdma.policy %s: match.dst_prefix \"%s\" is not a prefix", name,
-			 dstp ? dstp : "");
+			 prefix_str(&match->dst_prefix, pbuf, sizeof(pbuf)));
 		return -EINVAL;
 	}
-	if (srcp && (ss_rdma_prefix_parse(srcp, &sfam, saddr, &slen) != 0 || sfam != dfam)) {
+	if (has_src && (prefix_of(&match->src_prefix, &sfam, saddr, &slen) != 0 || sfam != dfam)) {
 		snprintf(err, errlen, "rdma.policy %s: match.src_prefix \"%s\" is not a prefix of "
-			 "dst_prefix's family", name, srcp);
+			 "dst_prefix's family", name,
+			 prefix_str(&match->src_prefix, pbuf, sizeof(pbuf)));
 		return -EINVAL;
 	}
-	if (port == NULL || env->port(env->arg, port, &pi) != 0) {
+	if (action->port[0] == '\0' || env->port(env->arg, action->port, &pi) != 0) {
 		snprintf(err, errlen, "rdma.policy %s: action.port \"%s\" is not a port", name,
-			 port ? port : "");
+			 action->port);
 		return -ENOENT;
 	}
-	if (parse_mac(json_string_value(json_object_get(action, "next_hop_mac")), a->dmac) != 0) {
+	if (!HAS(action, SS_RDMA_ACTION_F_NEXT_HOP_MAC)) {
 		snprintf(err, errlen, "rdma.policy %s: action.next_hop_mac is not a MAC", name);
 		return -EINVAL;
 	}
+	memcpy(a->dmac, action->next_hop_mac, 6);
 	memcpy(a->smac, pi.mac, 6);
 	a->out_port = pi.index;
-	st->lossless[i] = queue && strcmp(queue, "lossless") == 0 && pi.lossless_lane;
+	st->lossless[i] = HAS(action, SS_RDMA_ACTION_F_QUEUE) &&
+			  action->queue == SS_RDMA_LOSSLESS && pi.lossless_lane;
 	a->tx_class = st->lossless[i] ? SS_TX_LOSSLESS : SS_TX_DEFAULT;
-	a->dscp = json_is_integer(dscpv) ? (uint8_t)(json_integer_value(dscpv) & 63) : cfg->data_dscp;
-	a->pcp = json_is_integer(pcpv) ? (uint8_t)(json_integer_value(pcpv) & 7) : SS_RDMA_NO_PCP;
-	a->encap = encap && strcmp(encap, "vnet") == 0 ? SS_RDMA_ENCAP_VNET : SS_RDMA_ENCAP_NONE;
+	a->dscp = HAS(action, SS_RDMA_ACTION_F_DSCP) ? (uint8_t)(action->dscp & 63) : cfg->data_dscp;
+	a->pcp = HAS(action, SS_RDMA_ACTION_F_PCP) ? (uint8_t)(action->pcp & 7) : SS_RDMA_NO_PCP;
+	a->encap = HAS(action, SS_RDMA_ACTION_F_ENCAP) && action->encap == SS_RDMA_REC_ENCAP_VNET
+			   ? SS_RDMA_ENCAP_VNET : SS_RDMA_ENCAP_NONE;
 	a->eni = 0;
 	if (a->encap == SS_RDMA_ENCAP_VNET) {
-		const char *eni = json_string_value(json_object_get(action, "eni"));
 		int idx;
 
 		if (env->eni == NULL) {
@@ -216,19 +200,19 @@ static int compile_one(const struct ss_rdma_env *env, const struct ss_rdma_setti
 				 name);
 			return -ENOTSUP;
 		}
-		idx = eni ? env->eni(env->arg, eni) : -1;
+		idx = action->eni[0] ? env->eni(env->arg, action->eni) : -1;
 		if (idx <= 0) {
 			snprintf(err, errlen, "rdma.policy %s: action.eni \"%s\" is not an ENI", name,
-				 eni ? eni : "");
+				 action->eni);
 			return -ENOENT;
 		}
 		a->eni = (uint32_t)idx;
 	}
 
 	prefix_mask(dlen, dm);
-	prefix_mask(srcp ? slen : 0, sm);
-	uint32_t qp = json_is_integer(qpv) ? (uint32_t)json_integer_value(qpv) & 0xffffff : 0;
-	uint32_t qpmask = json_is_integer(qpv) ? 0xffffff : 0;
+	prefix_mask(has_src ? slen : 0, sm);
+	uint32_t qp = has_qp ? match->dst_qp & 0xffffff : 0;
+	uint32_t qpmask = has_qp ? 0xffffff : 0;
 	if (dfam == 4) {
 		struct ss_rdma_match4 *m = &st->m4[st->nb4++];
 		uint32_t v;
@@ -263,7 +247,7 @@ static int compile_one(const struct ss_rdma_env *env, const struct ss_rdma_setti
 }
 
 int ss_rdma_state_build(const struct ss_rdma_env *env, const struct ss_rdma_settings *cfg,
-			const json_t *const *pols, size_t n, struct ss_rdma_qpset *qps,
+			const struct ss_rdma_policy_rec *pols, size_t n, struct ss_rdma_qpset *qps,
 			uint32_t gen, struct ss_rdma_state **out, char *err, size_t errlen)
 {
 	struct ss_rdma_state *st = NULL;
@@ -281,12 +265,10 @@ int ss_rdma_state_build(const struct ss_rdma_env *env, const struct ss_rdma_sett
 	if (s == NULL || st == NULL)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		json_int_t prio = json_integer_value(json_object_get(pols[i], "priority"));
-
-		s[i].obj = pols[i];
-		s[i].name = json_string_value(json_object_get(pols[i], "name"));
-		s[i].priority = prio < 0 ? 0 : prio > UINT32_MAX ? UINT32_MAX : (uint32_t)prio;
-		if (s[i].name == NULL) {
+		s[i].rec = &pols[i];
+		s[i].name = pols[i].name;
+		s[i].priority = pols[i].priority;
+		if (s[i].name[0] == '\0') {
 			snprintf(err, errlen, "rdma.policy without a name");
 			rc = -EINVAL;
 			goto fail;
@@ -318,7 +300,7 @@ int ss_rdma_state_build(const struct ss_rdma_env *env, const struct ss_rdma_sett
 		st->priority[i] = s[i].priority;
 		if (st->names[i] == NULL)
 			goto fail;
-		rc = compile_one(env, cfg, st, i, s[i].obj, err, errlen);
+		rc = compile_one(env, cfg, st, i, s[i].rec, err, errlen);
 		if (rc != 0)
 			goto fail;
 	}

@@ -30,7 +30,8 @@ struct ss_rdma_match_rec {
 enum { SS_RDMA_MATCH_F_DST_PREFIX, SS_RDMA_MATCH_F_SRC_PREFIX, SS_RDMA_MATCH_F_DST_QP };
 
 enum ss_rdma_queue { SS_RDMA_LOSSLESS, SS_RDMA_DEFAULT };
-enum ss_rdma_encap { SS_RDMA_ENCAP_NONE, SS_RDMA_ENCAP_VNET };
+/* record values of action.encap (the data plane's are in rdma-t.h) */
+enum ss_rdma_rec_encap { SS_RDMA_REC_ENCAP_NONE, SS_RDMA_REC_ENCAP_VNET };
 
 struct ss_rdma_action_rec {
 	char port[SS_REC_NAME];
@@ -38,7 +39,7 @@ struct ss_rdma_action_rec {
 	uint8_t queue;                       /* enum ss_rdma_queue */
 	uint8_t dscp;                        /* if present */
 	uint8_t pcp;                         /* if present */
-	uint8_t encap;                       /* enum ss_rdma_encap */
+	uint8_t encap;                       /* enum ss_rdma_rec_encap */
 	char eni[SS_REC_NAME];               /* encap vnet only */
 	uint64_t present;
 };

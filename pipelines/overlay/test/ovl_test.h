@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * Shared helpers of the overlay table unit tests: an EAL without hugepages,
- * a fake port table, and transactions built from JSON text and driven
- * through the same prepare/commit/reclaim calls the control plane makes.
+ * a fake port table, and transactions built from JSON text, decoded into
+ * the types' records by the control core's decoder (control/records.h) and
+ * driven through the same prepare/commit/reclaim calls the control plane
+ * makes.
  */
 #ifndef SS_OVL_TEST_H
 #define SS_OVL_TEST_H
@@ -20,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_ether.h>
 
+#include "control/records.h"
 #include "dataplane/port-t.h"
 #include "pipelines/overlay/ovl_tables-int.h"
 
@@ -27,13 +30,17 @@ struct ss_port_table ss_ports;
 
 static inline int ovl_test_eal(void)
 {
-	char prefix[64];
+	char prefix[64], err[256];
 	char *argv[] = { "test", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 			 "--log-level", "*:error", "--file-prefix", prefix, NULL };
 
 	snprintf(prefix, sizeof(prefix), "ovlut%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0)
 		return -1;
+	if (ss_types_seal(err, sizeof(err)) != 0) {
+		fprintf(stderr, "object types: %s\n", err);
+		return -1;
+	}
 	/* ports the objects refer to: host0 host1 fabric0 fabric1 */
 	static const char *names[] = { "host0", "host1", "fabric0", "fabric1" };
 	for (uint16_t i = 0; i < RTE_DIM(names); i++) {
@@ -49,18 +56,21 @@ static inline int ovl_test_eal(void)
 
 struct txn {
 	struct ss_change ch[TXN_MAX];
-	json_t *obj[TXN_MAX];
 	size_t n;
 	char err[256];
+	struct ss_arena recs;    /* the changes' records */
 };
 
 static inline void txn_op(struct txn *t, const char *type, enum ss_change_op op,
 			  const char *fmt, ...)
 {
 	char buf[1024];
+	const struct ss_type *ty = ss_type_find(type);
+	const void *rec;
 	va_list ap;
 	json_error_t je;
 	json_t *o;
+	int rc;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -68,11 +78,17 @@ static inline void txn_op(struct txn *t, const char *type, enum ss_change_op op,
 	o = json_loads(buf, 0, &je);
 	if (o == NULL)
 		fail_msg("bad test JSON %s: %s", buf, je.text);
+	if (ty == NULL)
+		fail_msg("unknown test type %s", type);
+	rec = ss_rec_decode(ty, o, &t->recs, &rc);
+	json_decref(o);
+	if (rec == NULL)
+		fail_msg("test %s %s does not decode: %d", type, buf, rc);
 	assert_true(t->n < TXN_MAX);
-	t->obj[t->n] = o;
-	t->ch[t->n] = (struct ss_change){ .type = type, .op = op,
-					  .obj = op == SS_CHANGE_DELETE ? NULL : o,
-					  .old = op == SS_CHANGE_DELETE ? o : NULL };
+	/* the tables read only ty, op, rec and old_rec */
+	t->ch[t->n] = (struct ss_change){ .op = op, .ty = ty,
+					  .rec = op == SS_CHANGE_DELETE ? NULL : rec,
+					  .old_rec = op == SS_CHANGE_DELETE ? rec : NULL };
 	t->n++;
 }
 
@@ -82,10 +98,9 @@ static inline void txn_op(struct txn *t, const char *type, enum ss_change_op op,
 
 static inline void txn_reset(struct txn *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		json_decref(t->obj[i]);
 	t->n = 0;
 	t->err[0] = '\0';
+	ss_arena_free(&t->recs);
 }
 
 /* prepare; on success commit + reclaim (no workers: the grace period is
@@ -98,9 +113,8 @@ static inline int txn_run(struct txn *t)
 		ss_ovl_commit(NULL);
 		ss_ovl_reclaim(NULL);
 	}
-	for (size_t i = 0; i < t->n; i++)
-		json_decref(t->obj[i]);
 	t->n = 0;
+	ss_arena_reset(&t->recs);
 	return rc;
 }
 

@@ -2,7 +2,9 @@
  *
  * Shared by the ACL and conntrack unit tests: an EAL without hugepages or
  * devices, and an in-memory object store that the ACL table reads through
- * struct ss_acl_store_ops (the daemon passes the real control plane).
+ * struct ss_acl_store_ops (the daemon passes the real control plane). The
+ * store keeps JSON objects and hands out their records, decoded by the
+ * control core (control/records.h) as the real store does.
  * Everything is static inline so each test takes what it needs.
  */
 #ifndef SS_TEST_ACL_UTIL_H
@@ -18,7 +20,9 @@
 #include <rte_lcore.h>
 
 #include "control/ctl.h"
+#include "control/records.h"
 #include "pipelines/acl/acl.h"
+#include "pipelines/overlay/ovl_types.h"
 
 static inline int tu_eal_init(void)
 {
@@ -43,8 +47,20 @@ struct tu_store {
 	json_t *eni_idx; /* {name: idx} */
 };
 
+/* The types' records are laid out when the registry is sealed. */
+static inline void tu_types(void)
+{
+	char err[256];
+
+	if (ss_types_seal(err, sizeof(err)) != 0) {
+		fprintf(stderr, "object types: %s\n", err);
+		abort();
+	}
+}
+
 static inline void tu_store_init(struct tu_store *s)
 {
+	tu_types();
 	s->types = json_object();
 	s->eni_idx = json_object();
 }
@@ -86,22 +102,50 @@ static inline void tu_del_where(struct tu_store *s, const char *type, const char
 	}
 }
 
-static inline int tu_foreach(void *arg, const char *type,
-			     int (*fn)(void *fnarg, const json_t *obj), void *fnarg)
+/* The record of obj (type t) in arena a, with the defaults the store would
+ * have filled in (top-level fields). Aborts on an object that does not
+ * decode: a broken fixture. */
+static inline const void *tu_rec(const struct ss_type *t, const json_t *obj, struct ss_arena *a)
+{
+	json_t *o = json_deep_copy(obj);
+	const void *rec;
+	int rc;
+
+	for (unsigned int i = 0; o != NULL && i < t->decl.n; i++) {
+		const struct ss_field *f = &t->decl.f[i];
+
+		if (!(f->flags & SS_FF_DFLT) || json_object_get(o, f->name) != NULL)
+			continue;
+		json_object_set_new(o, f->name,
+				    f->kind == SS_F_BOOL ? json_boolean(f->dflt_i)
+				    : f->dflt_s != NULL  ? json_string(f->dflt_s)
+							 : json_integer(f->dflt_i));
+	}
+	rec = o != NULL ? ss_rec_decode(t, o, a, &rc) : NULL;
+	json_decref(o);
+	if (rec == NULL) {
+		fprintf(stderr, "test %s object does not decode\n", t->name);
+		abort();
+	}
+	return rec;
+}
+
+static inline int tu_foreach(void *arg, const struct ss_type *t,
+			     int (*fn)(void *fnarg, const void *rec), void *fnarg)
 {
 	struct tu_store *s = arg;
-	const json_t *a = json_object_get(s->types, type);
+	const json_t *a = json_object_get(s->types, t->name);
+	struct ss_arena recs;
+	int rc = 0;
 
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		/* like the control plane's store: the object lives for the call */
-		json_t *o = json_deep_copy(json_array_get(a, i));
-		int rc = fn(fnarg, o);
-
-		json_decref(o);
-		if (rc != 0)
-			return rc;
+	ss_arena_init(&recs);
+	for (size_t i = 0; i < json_array_size(a) && rc == 0; i++) {
+		/* like the control plane's store: the record lives for the call */
+		rc = fn(fnarg, tu_rec(t, json_array_get(a, i), &recs));
+		ss_arena_reset(&recs);
 	}
-	return 0;
+	ss_arena_free(&recs);
+	return rc;
 }
 
 static inline int tu_eni_index(void *arg, const char *name)
@@ -144,14 +188,25 @@ static inline void tu_eni(struct tu_store *s, const char *name, int idx, const c
 	json_object_set_new(s->eni_idx, name, json_integer(idx));
 }
 
-/* One change of `type` naming `obj` (borrowed), enough for the tables'
- * change scan. */
+/* One change of `type` with the record of `obj` (borrowed), enough for
+ * the tables' change scan: the record lives until the end of the test
+ * program. Tables read only ty, op, rec and old_rec. */
 static inline struct ss_change tu_change(const char *type, enum ss_change_op op,
 					 const json_t *obj)
 {
-	return (struct ss_change){ .type = type, .op = op,
-				   .obj = op == SS_CHANGE_DELETE ? NULL : obj,
-				   .old = op == SS_CHANGE_ADD ? NULL : obj };
+	static struct ss_arena recs;
+	const struct ss_type *t = ss_type_find(type);
+	const void *rec;
+
+	tu_types();
+	if (t == NULL) {
+		fprintf(stderr, "no object type %s\n", type);
+		abort();
+	}
+	rec = tu_rec(t, obj, &recs);
+	return (struct ss_change){ .op = op, .ty = t,
+				   .rec = op == SS_CHANGE_DELETE ? NULL : rec,
+				   .old_rec = op == SS_CHANGE_ADD ? NULL : rec };
 }
 
 /* prepare + commit + reclaim (no workers: no grace period needed). */

@@ -62,7 +62,7 @@ static void add_group(struct tu_store *s, const char *name, const char *family,
 	}
 }
 
-static const struct ss_change any_change = { .type = "acl_group", .op = SS_CHANGE_ADD };
+static const struct ss_change any_change = { .op = SS_CHANGE_ADD, .ty = &ss_type_acl_group };
 
 static int classify1(struct ss_acl_table *t, uint32_t eni, int dir, const struct ss_acl_key *k)
 {
@@ -268,7 +268,7 @@ static void test_generations(void **state)
 
 	/* a transaction without ACL objects builds nothing */
 	const struct ss_acl_state *before = ss_acl_table_state(t);
-	ch = (struct ss_change){ .type = "mapping", .op = SS_CHANGE_ADD };
+	ch = (struct ss_change){ .op = SS_CHANGE_ADD, .ty = &ss_type_mapping };
 	assert_int_equal(tu_publish(t, &s, &ch, 1, err, sizeof(err)), 0);
 	assert_ptr_equal(ss_acl_table_state(t), before);
 	ss_acl_table_destroy(t);

@@ -562,7 +562,7 @@ static void run_trial(int nrules, int npkts)
 	static const char *const names[NG] = { "s4a", "s4b", "s4c", "s6a",
 					       "s6b", "s6c", "empty4", "empty6" };
 	struct trial tr;
-	struct ss_change ch = { .type = "acl_group", .op = SS_CHANGE_ADD };
+	struct ss_change ch = { .op = SS_CHANGE_ADD, .ty = &ss_type_acl_group };
 	uint32_t gen_before[NENI];
 	char err[256];
 
@@ -602,16 +602,15 @@ static void run_trial(int nrules, int npkts)
 		}
 		store_group(&tr.store, g);
 	}
+	json_t *gobj[2] = { json_pack("{s:s}", "name", "s4b"), json_pack("{s:s}", "name", "s6c") };
 	struct ss_change chs[2] = {
-		{ .type = "acl_group", .op = SS_CHANGE_SET,
-		  .obj = json_pack("{s:s}", "name", "s4b") },
-		{ .type = "acl_group", .op = SS_CHANGE_SET,
-		  .obj = json_pack("{s:s}", "name", "s6c") },
+		tu_change("acl_group", SS_CHANGE_SET, gobj[0]),
+		tu_change("acl_group", SS_CHANGE_SET, gobj[1]),
 	};
 	if (tu_publish(tr.t, &tr.store, chs, 2, err, sizeof(err)) != 0)
 		fail_msg("prepare after the change: %s", err);
-	json_decref((json_t *)chs[0].obj);
-	json_decref((json_t *)chs[1].obj);
+	json_decref(gobj[0]);
+	json_decref(gobj[1]);
 	st = ss_acl_table_state(tr.t);
 	/* eniA and eniB bind s4b/s6c, eniD binds neither, eniC nothing */
 	assert_int_not_equal(ss_acl_eni_gen(st, 0), gen_before[0]);

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 	rules(&s);
 	tu_eni(&s, "vm", ENI, stages, NULL, NULL, NULL);
 	acl = ss_acl_table_create();
-	struct ss_change ch = { .type = "eni", .op = SS_CHANGE_ADD };
+	struct ss_change ch = { .op = SS_CHANGE_ADD, .ty = &ss_type_eni };
 	uint64_t b0 = rte_rdtsc();
 	if (tu_publish(acl, &s, &ch, 1, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);

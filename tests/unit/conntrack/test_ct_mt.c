@@ -238,7 +238,7 @@ int main(void)
 		tu_add(&s, "acl_rule", r);
 	}
 	tu_eni(&s, "vm", ENI, out4, in4, NULL, NULL);
-	struct ss_change ch = { .type = "eni", .op = SS_CHANGE_ADD };
+	struct ss_change ch = { .op = SS_CHANGE_ADD, .ty = &ss_type_eni };
 	if (tu_publish(acl, &s, &ch, 1, err, sizeof(err)) != 0)
 		return 1;
 	ct = ss_ct_create("ctmt", 4 * NCONN, 256, 4, 2, qsbr, rte_get_tsc_hz());

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * Unit tests of the RDMA policy table (pipelines/rdma/rdma_policy.c): the
- * state built from normalised rdma.policy objects (control/objects_rdma.c
- * shapes) and the worker's lookup. Table-driven: each case is a packet
+ * state built from rdma.policy records (decoded from JSON text by the
+ * control core, control/records.h) and the worker's lookup. Table-driven: each case is a packet
  * (family, source, destination, QP) and the name of the policy that must
  * win, or none.
  */
@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "control/records.h"
 #include "pipelines/common/meta.h"
 #include "pipelines/rdma/rdma.h"
 #include "pipelines/rdma/rdma_qp.h"
@@ -73,22 +74,50 @@ static const struct ss_rdma_env env = {
 };
 static const struct ss_rdma_settings cfg = { 26, 48, 1000, 5000 };
 
-/* Build from a JSON array of policies; the objects live in *arr. */
-static int build(const char *text, struct ss_rdma_state **st, json_t **arr, char *err,
-		 size_t errlen)
+static struct ss_arena recs_arena;
+
+/* The records of a JSON array of rdma.policy objects, in recs[]. */
+static size_t decode(const json_t *arr, struct ss_rdma_policy_rec *recs, size_t max)
 {
+	size_t n = json_array_size(arr);
+
+	assert_true(n <= max);
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+		const struct ss_rdma_policy_rec *r =
+			ss_rec_decode(&ss_type_rdma_policy, json_array_get(arr, i), &recs_arena, &rc);
+
+		if (r == NULL)
+			fail_msg("test policy %zu does not decode: %d", i, rc);
+		recs[i] = *r;
+	}
+	ss_arena_reset(&recs_arena);
+	return n;
+}
+
+/* Build from a JSON array of policies; the objects live in *arr. `tweak`
+ * (may be NULL) edits the records first. */
+static int build_tweaked(const char *text, void (*tweak)(struct ss_rdma_policy_rec *),
+			 struct ss_rdma_state **st, json_t **arr, char *err, size_t errlen)
+{
+	struct ss_rdma_policy_rec pols[64];
 	json_error_t je;
-	const json_t *pols[64];
 	size_t n;
 
 	*arr = json_loads(text, 0, &je);
 	if (*arr == NULL)
 		fail_msg("bad test JSON: %s", je.text);
-	n = json_array_size(*arr);
-	assert_true(n <= ARRAY_SIZE(pols));
-	for (size_t i = 0; i < n; i++)
-		pols[i] = json_array_get(*arr, i);
+	n = decode(*arr, pols, ARRAY_SIZE(pols));
+	if (tweak != NULL)
+		for (size_t i = 0; i < n; i++)
+			tweak(&pols[i]);
 	return ss_rdma_state_build(&env, &cfg, pols, n, NULL, 7, st, err, errlen);
+}
+
+static int build(const char *text, struct ss_rdma_state **st, json_t **arr, char *err,
+		 size_t errlen)
+{
+	return build_tweaked(text, NULL, st, arr, err, errlen);
 }
 
 static const char *lookup(const struct ss_rdma_state *st, const char *src, const char *dst,
@@ -250,11 +279,11 @@ static void test_vnet_action(void **state)
 	json_decref(arr);
 
 	struct ss_rdma_env no_overlay = env;
-	const json_t *pols[1];
+	struct ss_rdma_policy_rec pols[1];
 
 	no_overlay.eni = NULL;
 	arr = json_loads(ok, 0, NULL);
-	pols[0] = json_array_get(arr, 0);
+	decode(arr, pols, 1);
 	assert_int_equal(ss_rdma_state_build(&no_overlay, &cfg, pols, 1, NULL, 8, &st, err,
 					     sizeof(err)), -ENOTSUP);
 	assert_null(st);
@@ -262,27 +291,41 @@ static void test_vnet_action(void **state)
 #undef ACT_VNET
 }
 
+/* records the decoder cannot produce from valid text: the table's second
+ * line of checks */
+static void no_dst_prefix(struct ss_rdma_policy_rec *r)
+{
+	memset(&r->match.dst_prefix, 0, sizeof(r->match.dst_prefix));
+}
+
+static void dst_prefix_33(struct ss_rdma_policy_rec *r)
+{
+	r->match.dst_prefix.len = 33;
+}
+
 static void test_build_errors(void **state)
 {
 	static const struct {
 		const char *what, *text, *msg;
+		void (*tweak)(struct ss_rdma_policy_rec *);
 		int rc;
 	} cases[] = {
 		{ "unknown port",
 		  "[" POL("p1", 1, "\"dst_prefix\":\"10.0.0.0/8\"",
 			  "\"port\":\"nope\",\"next_hop_mac\":\"02:00:00:00:00:01\"") "]",
-		  "rdma.policy p1: action.port \"nope\" is not a port", -ENOENT },
+		  "rdma.policy p1: action.port \"nope\" is not a port", NULL, -ENOENT },
 		{ "not a prefix",
-		  "[" POL("p2", 1, "\"dst_prefix\":\"10.0.0.0\"", ACT_STOR) "]",
-		  "rdma.policy p2: match.dst_prefix \"10.0.0.0\" is not a prefix", -EINVAL },
+		  "[" POL("p2", 1, "\"dst_prefix\":\"10.0.0.0/8\"", ACT_STOR) "]",
+		  "rdma.policy p2: match.dst_prefix \"\" is not a prefix", no_dst_prefix, -EINVAL },
 		{ "families differ",
 		  "[" POL("p3", 1, "\"dst_prefix\":\"10.0.0.0/8\",\"src_prefix\":\"fd00::/8\"",
 			  ACT_STOR) "]",
 		  "rdma.policy p3: match.src_prefix \"fd00::/8\" is not a prefix of dst_prefix's "
-		  "family", -EINVAL },
+		  "family", NULL, -EINVAL },
 		{ "prefix too long",
-		  "[" POL("p4", 1, "\"dst_prefix\":\"10.0.0.0/33\"", ACT_STOR) "]",
-		  "rdma.policy p4: match.dst_prefix \"10.0.0.0/33\" is not a prefix", -EINVAL },
+		  "[" POL("p4", 1, "\"dst_prefix\":\"10.0.0.0/8\"", ACT_STOR) "]",
+		  "rdma.policy p4: match.dst_prefix \"10.0.0.0/33\" is not a prefix", dst_prefix_33,
+		  -EINVAL },
 	};
 
 	(void)state;
@@ -290,7 +333,7 @@ static void test_build_errors(void **state)
 		struct ss_rdma_state *st = (void *)1;
 		json_t *arr;
 		char err[256] = "";
-		int rc = build(cases[i].text, &st, &arr, err, sizeof(err));
+		int rc = build_tweaked(cases[i].text, cases[i].tweak, &st, &arr, err, sizeof(err));
 
 		if (rc != cases[i].rc || strcmp(err, cases[i].msg) != 0)
 			fail_msg("%s: rc %d \"%s\"", cases[i].what, rc, err);
@@ -327,38 +370,24 @@ static void test_empty_and_counters(void **state)
 	json_decref(arr);
 }
 
-static void test_settings_and_prefix(void **state)
+static void test_settings(void **state)
 {
+	struct ss_rdma_config_rec rec = { .data_dscp = 30, .cnp_dscp = 46, .qp_table_size = 4096,
+					  .qp_idle_timeout_ms = 1500 };
 	struct ss_rdma_settings s;
 	char err[256];
-	uint8_t a[16];
-	unsigned int len;
-	int fam;
-	json_t *o = json_pack("{s:i, s:i, s:i, s:i}", "data_dscp", 30, "cnp_dscp", 46,
-			      "qp_table_size", 4096, "qp_idle_timeout_ms", 1500);
 
 	(void)state;
-	assert_int_equal(ss_rdma_settings_parse(o, &s, err, sizeof(err)), 0);
+	assert_int_equal(ss_rdma_settings_parse(&rec, &s, err, sizeof(err)), 0);
 	assert_int_equal(s.data_dscp, 30);
 	assert_int_equal(s.cnp_dscp, 46);
 	assert_int_equal(s.qp_table_size, 4096);
 	assert_int_equal(s.qp_idle_timeout_ms, 1500);
-	json_object_set_new(o, "cnp_dscp", json_integer(64));
-	assert_int_equal(ss_rdma_settings_parse(o, &s, err, sizeof(err)), -EINVAL);
-	json_decref(o);
-
-	assert_int_equal(ss_rdma_prefix_parse("10.1.0.0/16", &fam, a, &len), 0);
-	assert_int_equal(fam, 4);
-	assert_int_equal(len, 16);
-	assert_int_equal(a[0], 10);
-	assert_int_equal(a[1], 1);
-	assert_int_equal(ss_rdma_prefix_parse("2001:db8::/32", &fam, a, &len), 0);
-	assert_int_equal(fam, 6);
-	assert_int_equal(len, 32);
-	assert_int_equal(ss_rdma_prefix_parse("2001:db8::/129", &fam, a, &len), -EINVAL);
-	assert_int_equal(ss_rdma_prefix_parse("10.0.0.0/", &fam, a, &len), -EINVAL);
-	assert_int_equal(ss_rdma_prefix_parse("10.0.0.0/8x", &fam, a, &len), -EINVAL);
-	assert_int_equal(ss_rdma_prefix_parse("banana/8", &fam, a, &len), -EINVAL);
+	rec.cnp_dscp = 64;
+	assert_int_equal(ss_rdma_settings_parse(&rec, &s, err, sizeof(err)), -EINVAL);
+	rec.cnp_dscp = 46;
+	rec.qp_table_size = 0;
+	assert_int_equal(ss_rdma_settings_parse(&rec, &s, err, sizeof(err)), -EINVAL);
 }
 
 static void test_qpset(void **state)
@@ -386,9 +415,15 @@ int main(void)
 		cmocka_unit_test(test_vnet_action),
 		cmocka_unit_test(test_build_errors),
 		cmocka_unit_test(test_empty_and_counters),
-		cmocka_unit_test(test_settings_and_prefix),
+		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_qpset),
 	};
+	char err[256];
 
+	/* the records are laid out when the type registry is sealed */
+	if (ss_types_seal(err, sizeof(err)) != 0) {
+		fprintf(stderr, "object types: %s\n", err);
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
