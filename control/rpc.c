@@ -90,7 +90,7 @@ lookup(const char *name, struct method *m)
 		m->kind = MK_DEL;
 	else if (strcmp(dot, ".list") == 0)
 		m->kind = MK_LIST;
-	else if (strcmp(dot, ".replace") == 0 && strcmp(ty->name, "acl_group") == 0)
+	else if (strcmp(dot, ".replace") == 0 && (ty->methods & SS_TM_REPLACE))
 		m->kind = MK_REPLACE;   /* ops.c: a group and its whole rule set */
 	else
 		return -1;

@@ -437,6 +437,8 @@ ss_types_describe(void)
 				json_array_append_new(m, json_string("get"));
 			if (ty->methods & SS_TM_SET)
 				json_array_append_new(m, json_string("set"));
+			if (ty->methods & SS_TM_REPLACE)
+				json_array_append_new(m, json_string("replace"));
 		}
 		fields = describe_fields(&ty->schema);
 		/* fields an extension added name their owner */

@@ -196,6 +196,8 @@ ss_rec_has(const void *rec, const struct ss_schema *s, unsigned i)
  * named like the type sets it, unless SS_TM_SET: then .set and .get) */
 #define SS_TM_GET 0x1            /* <type>.get {name} (singletons: {}) */
 #define SS_TM_SET 0x2            /* <type>.set: change some fields */
+#define SS_TM_REPLACE 0x4        /* acl_group.replace: a group and its whole
+				  * rule set (control/ops.c) */
 
 struct ss_type_ext;
 
