@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "ctl_test_util.h"
+#include "control/records.h"
 #include "control/types.h"
 #include "pipelines/acl/acl_types.h"
 #include "pipelines/overlay/ovl_types.h"
@@ -28,14 +29,14 @@ struct rl_rec {
 };
 
 static const struct ss_field rl_fields[] = {
-	{ .name = "rate_limit_pps", .kind = SS_F_UINT, .flags = SS_FF_NULL, .min = 0,
+	{ .name = "quota_pps", .kind = SS_F_UINT, .flags = SS_FF_NULL, .min = 0,
 	  .max = 100000000000LL, SS_REC(struct rl_rec, pps) },
-	{ .name = "rate_limit_bps", .kind = SS_F_UINT, .flags = SS_FF_NULL, .min = 0,
+	{ .name = "quota_bps", .kind = SS_F_UINT, .flags = SS_FF_NULL, .min = 0,
 	  .max = 1000000000000LL, SS_REC(struct rl_rec, bps) },
 };
 
 static struct ss_type_ext rl_ext = {
-	.type = "eni", .owner = "ratelimit",
+	.type = "eni", .owner = "quota",
 	.schema = SS_SCHEMA_REC_PRES(rl_fields, struct rl_rec, present),
 };
 
@@ -273,11 +274,11 @@ test_extension(void **state)
 	OK(ctl, "vnet.add", "{\"name\":\"v1\",\"vni\":100}");
 	/* validated like a native field, with data.field */
 	t_err(ctl, "eni.add", "{\"name\":\"e1\",\"mac\":\"02:00:00:00:00:01\",\"vnet\":\"v1\","
-	      "\"rate_limit_pps\":-1}", SS_RPC_INVALID_PARAMS, "rate_limit_pps", -1);
+	      "\"quota_pps\":-1}", SS_RPC_INVALID_PARAMS, "quota_pps", -1);
 	t_err(ctl, "eni.add", "{\"name\":\"e1\",\"mac\":\"02:00:00:00:00:01\",\"vnet\":\"v1\","
-	      "\"rate_limit_bps\":\"fast\"}", SS_RPC_INVALID_PARAMS, "rate_limit_bps", -1);
+	      "\"quota_bps\":\"fast\"}", SS_RPC_INVALID_PARAMS, "quota_bps", -1);
 	OK(ctl, "eni.add", "{\"name\":\"e1\",\"mac\":\"02:00:00:00:00:01\",\"vnet\":\"v1\","
-	   "\"rate_limit_pps\":1000}");
+	   "\"quota_pps\":1000}");
 	assert_ptr_equal(s.ty[0], &ss_type_eni);
 	rl = ss_rec_ext(&rl_ext, s.rec[0]);
 	assert_int_equal(rl->pps, 1000);
@@ -285,14 +286,14 @@ test_extension(void **state)
 	assert_false(rl->present & 2);
 	/* shown by eni.get and state.get */
 	r = t_ok(ctl, "eni.get", "{\"name\":\"e1\"}");
-	assert_int_equal(json_integer_value(json_object_get(r, "rate_limit_pps")), 1000);
-	assert_null(json_object_get(r, "rate_limit_bps"));
+	assert_int_equal(json_integer_value(json_object_get(r, "quota_pps")), 1000);
+	assert_null(json_object_get(r, "quota_bps"));
 	json_decref(r);
 	st = t_state(ctl);
-	assert_non_null(strstr(st, "\"rate_limit_pps\":1000"));
+	assert_non_null(strstr(st, "\"quota_pps\":1000"));
 	free(st);
 	/* settable and clearable by eni.set */
-	OK(ctl, "eni.set", "{\"name\":\"e1\",\"rate_limit_bps\":8000000,\"rate_limit_pps\":null}");
+	OK(ctl, "eni.set", "{\"name\":\"e1\",\"quota_bps\":8000000,\"quota_pps\":null}");
 	rl = ss_rec_ext(&rl_ext, s.rec[0]);
 	old = ss_rec_ext(&rl_ext, s.old[0]);
 	assert_int_equal(rl->bps, 8000000);
@@ -302,7 +303,7 @@ test_extension(void **state)
 	assert_string_equal(((const struct ss_eni_rec *)s.rec[0])->vnet, "v1");
 	r = t_ok(ctl, "eni.list", NULL);
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(json_object_get(r, "enis"), 0), "rate_limit_bps")),
+				 json_array_get(json_object_get(r, "enis"), 0), "quota_bps")),
 			 8000000);
 	json_decref(r);
 	ss_ctl_destroy(ctl);
@@ -340,9 +341,9 @@ test_schema_get(void **state)
 	f = find_named(json_object_get(t, "fields"), "name");
 	assert_true(json_is_true(json_object_get(f, "key")));
 	t = find_named(types, "eni");
-	f = find_named(json_object_get(t, "fields"), "rate_limit_pps");
+	f = find_named(json_object_get(t, "fields"), "quota_pps");
 	assert_non_null(f);
-	assert_string_equal(json_string_value(json_object_get(f, "extension")), "ratelimit");
+	assert_string_equal(json_string_value(json_object_get(f, "extension")), "quota");
 	f = find_named(json_object_get(t, "fields"), "admin_state");
 	assert_string_equal(json_string_value(json_object_get(f, "default")), "up");
 	assert_int_equal(json_array_size(json_object_get(f, "values")), 2);
@@ -373,6 +374,35 @@ test_schema_get(void **state)
 	ss_ctl_destroy(ctl);
 }
 
+/* Records without a control plane (tests of the tables). */
+static void
+test_rec_from_json(void **state)
+{
+	struct ss_arena a;
+	struct ss_err e;
+	json_t *o = json_loads("{\"name\":\"e1\",\"mac\":\"02-00-00-00-00-0A\",\"vnet\":\"v1\"}",
+			       0, NULL);
+	const struct ss_eni_rec *r;
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 10 };
+
+	(void)state;
+	ss_arena_init(&a);
+	ss_err_init(&e);
+	r = ss_rec_from_json(&ss_type_eni, o, &a, &e);
+	assert_non_null(r);
+	assert_memory_equal(r->mac, mac, 6);
+	assert_int_equal(r->admin_state, SS_ENI_UP);               /* default */
+	assert_true(ss_rec_has(r, &ss_type_eni.decl, SS_ENI_F_ADMIN_STATE));
+	assert_string_equal(json_string_value(json_object_get(o, "mac")), "02:00:00:00:00:0a");
+	json_decref(o);
+	o = json_loads("{\"name\":\"e1\",\"vnet\":\"v1\"}", 0, NULL);
+	assert_null(ss_rec_from_json(&ss_type_eni, o, &a, &e));
+	assert_int_equal(e.code, SS_RPC_INVALID_PARAMS);
+	assert_string_equal(e.field, "mac");
+	json_decref(o);
+	ss_arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -383,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_store_records),
 		cmocka_unit_test(test_extension),
 		cmocka_unit_test(test_schema_get),
+		cmocka_unit_test(test_rec_from_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
