@@ -18,6 +18,10 @@ thin or not, or .o files): a file calls another when it has an undefined
 symbol the other defines. The include graph comes from the `#include
 "control/..."` lines of DIR's sources. A control/ file that no layer lists
 is a violation too: a new file must be given its place.
+
+With --public DIR..., the sources under those directories (the daemon,
+the features) may include only the control plane's public headers
+(PUBLIC): struct ss_ctl and the store stay internal to control/.
 """
 
 import argparse
@@ -38,6 +42,10 @@ LAYERS = [
     ("server", ["server"]),
     ("facade", ["ctl"]),
 ]
+
+
+# what code outside control/ may include
+PUBLIC = {"ctl.h", "err.h", "types.h", "limits.h", "records.h"}
 
 
 def stem(path):
@@ -133,7 +141,24 @@ def cycles(graph):
     return out
 
 
-def check(libs, src, layers=LAYERS, nm="nm"):
+def outside_includes(dirs):
+    """Includes of control/ internals from the directories given."""
+    problems = []
+    for top in dirs:
+        for root, _, names in os.walk(top):
+            for name in sorted(names):
+                if not name.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(root, name)
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    for h in INCLUDE.findall(f.read()):
+                        if h not in PUBLIC:
+                            problems.append(f"{path} includes control/{h}, internal to "
+                                            f"control/ (public: {', '.join(sorted(PUBLIC))})")
+    return problems
+
+
+def check(libs, src, layers=LAYERS, nm="nm", public=()):
     """The list of violations (strings)."""
     rank = {f: i for i, (_, fs) in enumerate(layers) for f in fs}
     name = {i: n for i, (n, _) in enumerate(layers)}
@@ -154,6 +179,7 @@ def check(libs, src, layers=LAYERS, nm="nm"):
         headers = {h: {i for i in incs[h] if i in incs} for h in incs if h.endswith(".h")}
         for comp in cycles(headers):
             problems.append("include cycle between " + ", ".join(comp))
+    problems += outside_includes(public)
     return problems
 
 
@@ -174,6 +200,9 @@ SELF_CASES = {
     "include cycle": ({"a": "int a_fn(void) { return 0; }\n"},
                       {"x.h": '#include "control/y.h"\n', "y.h": '#include "control/x.h"\n'},
                       [("one", ["a"])], "include cycle between x.h, y.h"),
+    "internal header outside": ({"a": "int a_fn(void) { return 0; }\n"},
+                                {"feature/f.c": '#include "control/ctl.h"\n#include "control/store.h"\n'},
+                                [("one", ["a"])], "includes control/store.h, internal"),
     "unlisted file": ({"a": "int a_fn(void) { return 0; }\n",
                        "z": "int z_fn(void) { return 0; }\n"},
                       {}, [("one", ["a"])], "z.c: in no layer"),
@@ -196,9 +225,12 @@ def self_test():
             lib = os.path.join(d, "libx.a")
             subprocess.run(["ar", "rcs", lib] + objs, check=True)
             for h, text in headers.items():
+                os.makedirs(os.path.dirname(os.path.join(d, h)), exist_ok=True)
                 with open(os.path.join(d, h), "w", encoding="utf-8") as out:
                     out.write(text)
-            problems = check([lib], d, layers)
+            feature = os.path.join(d, "feature")
+            problems = check([lib], d, layers,
+                             public=[feature] if os.path.isdir(feature) else [])
             ok = (not problems) if expect is None else any(expect in p for p in problems)
             print(f"self-test {case}: {'ok' if ok else 'WRONG'} {problems}")
             failed += not ok
@@ -209,6 +241,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("libs", nargs="*", help="control static library or objects")
     ap.add_argument("--src", help="control/ source directory (include cycles)")
+    ap.add_argument("--public", nargs="*", default=[],
+                    help="directories that may include only public control headers")
     ap.add_argument("--nm", default="nm")
     ap.add_argument("--self-test", action="store_true")
     a = ap.parse_args()
@@ -216,11 +250,12 @@ def main():
         return self_test()
     if not a.libs:
         ap.error("no library or objects given")
-    problems = check(a.libs, a.src, nm=a.nm)
+    problems = check(a.libs, a.src, nm=a.nm, public=a.public)
     for p in problems:
         print("check_layers: " + p)
     if not problems:
-        print("check_layers: control/ is layered, no call or include cycle")
+        print("check_layers: control/ is layered, no call or include cycle"
+              + (", internals used by control/ only" if a.public else ""))
     return 1 if problems else 0
 
 
