@@ -20,6 +20,7 @@ static int
 validate(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 {
 	const struct ss_type *t = ss_types[type];
+	const struct ss_type_ext *x;
 	struct ss_ref refs[SS_MAX_REFS];
 	int i, n;
 
@@ -33,6 +34,9 @@ validate(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 					  refs[i].field, ss_types[refs[i].type]->name, refs[i].key);
 	if (t->check != NULL && t->check(ctl, obj, err) < 0)
 		return -1;
+	for (x = t->ext; x != NULL; x = x->next)
+		if (x->check != NULL && x->check(ctl, obj, err) < 0)
+			return -1;
 	return 0;
 }
 

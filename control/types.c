@@ -245,9 +245,16 @@ seal_type(struct ss_type *t, char *err, size_t errlen)
 				return -EINVAL;
 			}
 			extra[nextra++] = x->schema.f[i];
+			/* the raw bulk path knows flat scalar fields and key
+			 * references only */
+			if (x->schema.f[i].ref != NULL || x->schema.f[i].kind >= SS_F_NAMES)
+				t->bulk_raw = false;
 		}
 		((struct ss_type_ext *)x)->rec_off = rec;
 		rec = align8(rec + x->schema.rec_size);
+		/* the raw bulk path runs no check: an extension's would be skipped */
+		if (x->check != NULL)
+			t->bulk_raw = false;
 	}
 	if (t->schema.n + nextra > 64) {
 		snprintf(err, errlen, "type %s: more than 64 fields", t->name);

@@ -35,8 +35,22 @@ static const struct ss_field rl_fields[] = {
 	  .max = 1000000000000LL, SS_REC(struct rl_rec, bps) },
 };
 
+/* an extension's own semantic check runs after the type's */
+static int
+rl_check(struct ss_ctl *ctl, json_t *obj, struct ss_err *err)
+{
+	const json_t *pps = json_object_get(obj, "quota_pps"), *bps = json_object_get(obj, "quota_bps");
+
+	(void)ctl;
+	if (pps != NULL && bps != NULL && json_integer_value(pps) == 0 &&
+	    json_integer_value(bps) == 0)
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "quota_pps",
+				  "quota_pps and quota_bps cannot both be 0");
+	return 0;
+}
+
 static struct ss_type_ext rl_ext = {
-	.type = "eni", .owner = "quota",
+	.type = "eni", .owner = "quota", .check = rl_check,
 	.schema = SS_SCHEMA_REC_PRES(rl_fields, struct rl_rec, present),
 };
 
@@ -277,6 +291,8 @@ test_extension(void **state)
 	      "\"quota_pps\":-1}", SS_RPC_INVALID_PARAMS, "quota_pps", -1);
 	t_err(ctl, "eni.add", "{\"name\":\"e1\",\"mac\":\"02:00:00:00:00:01\",\"vnet\":\"v1\","
 	      "\"quota_bps\":\"fast\"}", SS_RPC_INVALID_PARAMS, "quota_bps", -1);
+	t_err(ctl, "eni.add", "{\"name\":\"e1\",\"mac\":\"02:00:00:00:00:01\",\"vnet\":\"v1\","
+	      "\"quota_bps\":0,\"quota_pps\":0}", SS_RPC_INVALID_PARAMS, "quota_pps", -1);
 	OK(ctl, "eni.add", "{\"name\":\"e1\",\"mac\":\"02:00:00:00:00:01\",\"vnet\":\"v1\","
 	   "\"quota_pps\":1000}");
 	assert_ptr_equal(s.ty[0], &ss_type_eni);
