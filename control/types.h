@@ -75,6 +75,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 
 #include "control/err.h"
@@ -182,9 +183,12 @@ struct ss_schema {
 static inline bool
 ss_rec_has(const void *rec, const struct ss_schema *s, unsigned i)
 {
-	const uint64_t *p = (const uint64_t *)((const char *)rec + s->pres_off);
+	uint64_t pres;
 
-	return s->pres_off >= 0 && (*p >> i & 1);
+	if (s->pres_off < 0)
+		return false;
+	memcpy(&pres, (const char *)rec + s->pres_off, sizeof(pres));
+	return (pres >> i) & 1;
 }
 
 /* ---- types ----------------------------------------------------------------- */
