@@ -9,7 +9,9 @@
 
 #include <jansson.h>
 
-#include "control/ctl-int.h"
+#include "control/err.h"
+#include "control/json.h"
+#include "control/store-t.h"
 #include "control/types.h"
 #include "control/validate.h"
 

@@ -21,7 +21,11 @@
 #ifndef SS_CTL_STORE_H
 #define SS_CTL_STORE_H
 
-#include "control/ctl-int.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "control/objects.h"
+#include "control/store-t.h"
 
 uint32_t ss_hash(const char *s, size_t n);
 int ss_hmap_reserve(struct ss_hmap *m, uint32_t n);

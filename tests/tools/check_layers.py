@@ -19,6 +19,9 @@ symbol the other defines. The include graph comes from the `#include
 "control/..."` lines of DIR's sources. A control/ file that no layer lists
 is a violation too: a new file must be given its place.
 
+Below the ops layer (base, types, store) no source may see struct ss_ctl
+(control/ctl-int.h), the logger excepted: the store takes the store.
+
 With --public DIR..., the sources under those directories (the daemon,
 the features) may include only the control plane's public headers
 (PUBLIC): struct ss_ctl and the store stay internal to control/.
@@ -43,6 +46,13 @@ LAYERS = [
     ("facade", ["ctl"]),
 ]
 
+
+# struct ss_ctl (ctl-int.h) is visible from this layer up: the base, the
+# types and the store work on what they are given (the store takes the
+# store), except the logger, which reads the daemon's log hook
+CTL_FROM_LAYER = "ops"
+CTL_HEADER = "ctl-int.h"
+CTL_EXCEPT = {"log"}
 
 # what code outside control/ may include
 PUBLIC = {"ctl.h", "err.h", "types.h", "limits.h", "records.h"}
@@ -158,6 +168,16 @@ def outside_includes(dirs):
     return problems
 
 
+def closure(graph, start):
+    seen, todo = set(), [start]
+    while todo:
+        for h in graph.get(todo.pop(), ()):
+            if h not in seen:
+                seen.add(h)
+                todo.append(h)
+    return seen
+
+
 def check(libs, src, layers=LAYERS, nm="nm", public=()):
     """The list of violations (strings)."""
     rank = {f: i for i, (_, fs) in enumerate(layers) for f in fs}
@@ -179,6 +199,13 @@ def check(libs, src, layers=LAYERS, nm="nm", public=()):
         headers = {h: {i for i in incs[h] if i in incs} for h in incs if h.endswith(".h")}
         for comp in cycles(headers):
             problems.append("include cycle between " + ", ".join(comp))
+        limit = next((i for i, (n, _) in enumerate(layers) if n == CTL_FROM_LAYER), None)
+        for c in sorted(incs):
+            f = stem(c)
+            if (c.endswith(".c") and limit is not None and f in rank and rank[f] < limit
+                    and f not in CTL_EXCEPT and CTL_HEADER in closure(incs, c)):
+                problems.append(f"{c} ({name[rank[f]]}) sees struct ss_ctl ({CTL_HEADER}): "
+                                f"below the {CTL_FROM_LAYER} layer code takes what it works on")
     problems += outside_includes(public)
     return problems
 
@@ -203,6 +230,10 @@ SELF_CASES = {
     "internal header outside": ({"a": "int a_fn(void) { return 0; }\n"},
                                 {"feature/f.c": '#include "control/ctl.h"\n#include "control/store.h"\n'},
                                 [("one", ["a"])], "includes control/store.h, internal"),
+    "ss_ctl below ops": ({"a": "int a_fn(void) { return 0; }\n"},
+                         {"a.c": '#include "control/a.h"\n', "a.h": '#include "control/ctl-int.h"\n',
+                          "ctl-int.h": ""},
+                         [("store", ["a"]), ("ops", [])], "a.c (store) sees struct ss_ctl"),
     "unlisted file": ({"a": "int a_fn(void) { return 0; }\n",
                        "z": "int z_fn(void) { return 0; }\n"},
                       {}, [("one", ["a"])], "z.c: in no layer"),
