@@ -73,7 +73,7 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 	const struct ss_ctl_limits *l = &conf->limits;
 	struct ss_ctl *ctl;
 	char msg[256];
-	int rc;
+	int rc, t;
 
 	rc = ss_types_seal(msg, sizeof(msg));
 	if (rc < 0) {
@@ -98,7 +98,10 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 	set_limit(ctl, type, lim(l->field, dflt));
 	SS_TABLE_LIMITS(LIMIT)
 #undef LIMIT
-	set_limit(ctl, "direction", SS_LIM_DEF_DIRECTIONS);
+	/* types without a config key: the capacity they declare */
+	for (t = 0; t < ss_ntypes; t++)
+		if (ctl->limit[t] == 0)
+			ctl->limit[t] = ss_types[t]->capacity;
 
 	rc = init_singleton(ctl, "flow.config",
 			    json_pack("{sIsIsI}",

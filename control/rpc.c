@@ -366,7 +366,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 		if (check_keys(params, none, err) < 0)
 			return -1;
-		d = ss_types_describe();
+		d = ss_types_describe(ctl->limit);
 		if (d == NULL)
 			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 		ss_json_dump(res, d);

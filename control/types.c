@@ -421,7 +421,7 @@ describe_fields(const struct ss_schema *s)
 }
 
 json_t *
-ss_types_describe(void)
+ss_types_describe(const uint32_t *limit)
 {
 	json_t *types = json_array();
 	int t;
@@ -458,6 +458,8 @@ ss_types_describe(void)
 		json_object_set_new(d, "name", json_string(ty->name));
 		json_object_set_new(d, "list_key", json_string(ty->list_key));
 		json_object_set_new(d, "singleton", json_boolean(ty->singleton));
+		if (!ty->singleton && limit[t] != 0)
+			json_object_set_new(d, "capacity", json_integer((json_int_t)limit[t]));
 		json_object_set_new(d, "methods", m);
 		if (ty->filter != NULL)
 			json_object_set_new(d, "filter", json_string(ty->filter));

@@ -225,6 +225,9 @@ struct ss_type {
 	 * index `which` for obj (0) or returns 1 when obj has none;
 	 * idx_conflict() fills err (1002, naming the field) when another
 	 * object `owner` has the same key. */
+	/* capacity when the config's `tables` section has no key for the type
+	 * (control/limits.h lists those that have one); 0: unbounded */
+	uint32_t capacity;
 	unsigned nidx;
 	int (*idx_key)(const json_t *obj, int which, char *buf, size_t len);
 	int (*idx_conflict)(const json_t *obj, int which, const char *key, const char *owner,

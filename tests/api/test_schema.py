@@ -51,6 +51,10 @@ def test_schema_field_details(client):
     route = {f["name"]: f for f in types["route"]["fields"]}
     assert route["action"]["values"] == ["vnet", "vnet_direct", "direct", "drop"]
     assert types["route"]["filter"] == "group"
+    # capacities: the config's tables section, or the type's own
+    assert types["vnet"]["capacity"] == 16384
+    assert types["direction"]["capacity"] == 4096
+    assert "capacity" not in types["switch"]
     # referenced types come first (state.get emits in this order)
     order = [t["name"] for t in client.call("schema.get")["types"]]
     assert order.index("vnet") < order.index("eni") < order.index("inbound_route")
