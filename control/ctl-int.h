@@ -64,6 +64,14 @@ struct ss_ctl {
 	size_t nports;
 
 	struct ss_persist *persist;  /* NULL without state_file */
+	/* The journal of committed transactions, installed by persist.c so
+	 * that txn.c (below it) calls it without depending on it: append()
+	 * journals the open transaction as generation gen before the commit
+	 * (0 or -1 with err), committed() runs after it (compaction). */
+	struct {
+		int (*append)(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err);
+		void (*committed)(struct ss_ctl *ctl);
+	} journal;
 	struct ss_server *server;    /* NULL before ss_ctl_listen() */
 	bool bootstrapping;          /* applying the bootstrap file: an add that
 				      * differs from a committed object keeps
@@ -73,7 +81,12 @@ struct ss_ctl {
 };
 
 /* Free the records ss_ctl_store_rec() returned (end of request / txn). */
-void ss_ctl_reads_release(struct ss_ctl *ctl);
+static inline void
+ss_ctl_reads_release(struct ss_ctl *ctl)
+{
+	ss_arena_free(&ctl->reads);
+}
+/* log.c (base layer) */
 void ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -84,8 +97,6 @@ uint64_t ss_now_ms(void);
 char *ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len);
 /* An error reply line for `id` (may be NULL: id null). */
 char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
-/* Is name a method the control plane serves itself (not registrable)? */
-bool ss_rpc_builtin(const char *name);
 /* server.c: close every client and the socket (no-op before listen) */
 void ss_server_destroy(struct ss_ctl *ctl);
 

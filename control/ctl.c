@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "control/limits.h"
+#include "control/methods.h"
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/persist.h"
@@ -15,30 +16,6 @@
 #include "control/validate.h"
 
 /* ---- logging --------------------------------------------------- */
-
-void
-ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (ctl->rt.log != NULL)
-		ctl->rt.log(ctl->rt.ctx, level, msg);
-	else
-		fprintf(stderr, "sswitch control: %s\n", msg);
-}
-
-uint64_t
-ss_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- create / destroy --------------------------------------------------- */
 
@@ -96,7 +73,7 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 	const struct ss_ctl_limits *l = &conf->limits;
 	struct ss_ctl *ctl;
 	char msg[256];
-	int rc;
+	int rc, t;
 
 	rc = ss_types_seal(msg, sizeof(msg));
 	if (rc < 0) {
@@ -121,7 +98,10 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 	set_limit(ctl, type, lim(l->field, dflt));
 	SS_TABLE_LIMITS(LIMIT)
 #undef LIMIT
-	set_limit(ctl, "direction", SS_LIM_DEF_DIRECTIONS);
+	/* types without a config key: the capacity they declare */
+	for (t = 0; t < ss_ntypes; t++)
+		if (ctl->limit[t] == 0)
+			ctl->limit[t] = ss_types[t]->capacity;
 
 	rc = init_singleton(ctl, "flow.config",
 			    json_pack("{sIsIsI}",
@@ -230,7 +210,7 @@ ss_ctl_register_method(struct ss_ctl *ctl, const char *name, ss_ctl_method_fn fn
 
 	if (name == NULL || fn == NULL)
 		return -EINVAL;
-	if (ss_rpc_builtin(name))
+	if (ss_method_builtin(name))
 		return -EEXIST;
 	for (i = 0; i < ctl->nmethods; i++)
 		if (strcmp(ctl->methods[i].name, name) == 0)
@@ -420,13 +400,6 @@ ss_ctl_store_foreach_rec(struct ss_ctl *ctl, const struct ss_type *t,
 	ss_arena_free(&one);
 	free(v);
 	return rc;
-}
-
-/* End of a request or transaction: records read from the store go. */
-void
-ss_ctl_reads_release(struct ss_ctl *ctl)
-{
-	ss_arena_free(&ctl->reads);
 }
 
 uint64_t

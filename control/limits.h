@@ -51,7 +51,7 @@
 	X(pa_validations, max_pa_validations, "pa_validation", SS_LIM_DEF_PA_VALIDATIONS,    \
 	  SS_LIM_TABLE_MAX)
 
-/* Types without a config key. */
+/* Types without a config key declare their capacity (ss_type.capacity). */
 #define SS_LIM_DEF_DIRECTIONS 4096u
 
 /* Flow table (`flows` section, flow.config) and RDMA settings (`rdma`

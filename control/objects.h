@@ -9,7 +9,9 @@
 
 #include <jansson.h>
 
-#include "control/ctl-int.h"
+#include "control/err.h"
+#include "control/json.h"
+#include "control/store-t.h"
 #include "control/types.h"
 #include "control/validate.h"
 
@@ -28,7 +30,7 @@ extern struct ss_type *ss_types[SS_TYPES_MAX];
 extern int ss_ntypes;
 int ss_type_by_name(const char *name, size_t len);
 /* schema.get: {"types": [...]} (new reference, NULL on ENOMEM) */
-json_t *ss_types_describe(void);
+json_t *ss_types_describe(const uint32_t *limit);
 
 /* A scalar value as seen by both the jansson path and the raw bulk path
  * (bulk.c), so that both validate with the same code and messages. */

@@ -20,6 +20,7 @@ static int
 validate(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 {
 	const struct ss_type *t = ss_types[type];
+	const struct ss_type_ext *x;
 	struct ss_ref refs[SS_MAX_REFS];
 	int i, n;
 
@@ -33,6 +34,9 @@ validate(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 					  refs[i].field, ss_types[refs[i].type]->name, refs[i].key);
 	if (t->check != NULL && t->check(ctl, obj, err) < 0)
 		return -1;
+	for (x = t->ext; x != NULL; x = x->next)
+		if (x->check != NULL && x->check(ctl, obj, err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -87,10 +91,10 @@ ss_op_put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj, const
 		return -1;
 	}
 	if (old == NULL) {
-		rc = ss_store_link(ctl, n, obj);
+		rc = ss_store_link(&ctl->store, n, obj);
 	} else {
 		old_obj = ss_node_value(old);
-		rc = old_obj ? ss_store_replace(ctl, old, n, old_obj, obj) : -ENOMEM;
+		rc = old_obj ? ss_store_replace(&ctl->store, old, n, old_obj, obj) : -ENOMEM;
 		json_decref(old_obj);
 	}
 	if (rc < 0) {
@@ -244,7 +248,7 @@ del_node(struct ss_ctl *ctl, struct ss_node *n, struct ss_err *err)
 				  ss_types[n->type]->name, n->key, user);
 	}
 	old = ss_node_value(n);
-	rc = old ? ss_store_unlink(ctl, n, old) : -ENOMEM;
+	rc = old ? ss_store_unlink(&ctl->store, n, old) : -ENOMEM;
 	json_decref(old);
 	if (rc < 0)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");

@@ -38,10 +38,6 @@ bool ss_op_same_text(const struct ss_node *n, const struct ss_buf *b);
 int ss_op_put(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err);
 int ss_op_del_key(struct ss_ctl *ctl, int type, const char *key, struct ss_err *err);
 
-/* Apply one {method, params} op of a txn / state / bootstrap file. */
-int ss_op_apply(struct ss_ctl *ctl, const char *method, json_t *params, struct ss_err *err);
-/* Apply {"ops": [...]}-style array; errors carry data.index. */
-int ss_op_apply_ops(struct ss_ctl *ctl, json_t *ops, struct ss_err *err);
 
 /* The committed state as a txn "ops" array (state.get, snapshots). When
  * flush is set it is called whenever the buffer holds more than 1 MiB

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "control/methods.h"
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/persist.h"
@@ -56,6 +57,8 @@ ss_persist_init(struct ss_ctl *ctl)
 		ss_persist_fini(ctl);
 		return -ENOMEM;
 	}
+	ctl->journal.append = ss_persist_append;
+	ctl->journal.committed = ss_persist_maybe_compact;
 	return 0;
 }
 
@@ -70,6 +73,8 @@ ss_persist_fini(struct ss_ctl *ctl)
 {
 	struct ss_persist *p = ctl->persist;
 
+	ctl->journal.append = NULL;
+	ctl->journal.committed = NULL;
 	if (p == NULL)
 		return;
 	if (p->jfd >= 0)

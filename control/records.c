@@ -308,3 +308,23 @@ ss_rec_decode(const struct ss_type *t, const json_t *obj, struct ss_arena *a, in
 			return NULL;
 	return rec;
 }
+
+const void *
+ss_rec_from_json(const struct ss_type *t, json_t *obj, struct ss_arena *a, struct ss_err *err)
+{
+	char msg[160];
+	const void *rec;
+	int rc;
+
+	if (ss_types_seal(msg, sizeof(msg)) < 0) {
+		ss_err_set(err, SS_RPC_INTERNAL, NULL, "object types: %s", msg);
+		return NULL;
+	}
+	if (ss_schema_check(&t->schema, obj, SS_CHECK_FULL, err) < 0)
+		return NULL;
+	rec = ss_rec_decode(t, obj, a, &rc);
+	if (rec == NULL)
+		ss_err_set(err, SS_RPC_INTERNAL, NULL, "%s: %s", t->name,
+			   rc == -ENOMEM ? "out of memory" : "record smaller than its schema allows");
+	return rec;
+}

@@ -30,4 +30,14 @@ void ss_arena_free(struct ss_arena *a);
 const void *ss_rec_decode(const struct ss_type *t, const json_t *obj, struct ss_arena *a,
 			  int *rc);
 
+/* The record of an object given as JSON, validated and normalised as an
+ * add would (defaults filled in, canonical values; references and semantic
+ * checks are not run: no store). For tests of tables that consume records
+ * without a control plane. Seals the type registry if needed. NULL with
+ * err (the add's data.field error, or -32603 on ENOMEM). obj is modified
+ * (normalised in place). */
+struct ss_err;
+const void *ss_rec_from_json(const struct ss_type *t, json_t *obj, struct ss_arena *a,
+			     struct ss_err *err);
+
 #endif /* SS_CTL_RECORDS_H */

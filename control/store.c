@@ -547,9 +547,8 @@ do_unlink(struct ss_store *s, struct ss_node *n, const json_t *obj)
 }
 
 int
-ss_store_link(struct ss_ctl *ctl, struct ss_node *n, json_t *obj)
+ss_store_link(struct ss_store *s, struct ss_node *n, json_t *obj)
 {
-	struct ss_store *s = &ctl->store;
 	struct ss_log_ent *e;
 
 	if (reserve_for(s, n) < 0)
@@ -564,9 +563,8 @@ ss_store_link(struct ss_ctl *ctl, struct ss_node *n, json_t *obj)
 }
 
 int
-ss_store_unlink(struct ss_ctl *ctl, struct ss_node *n, json_t *old_obj)
+ss_store_unlink(struct ss_store *s, struct ss_node *n, json_t *old_obj)
 {
-	struct ss_store *s = &ctl->store;
 	struct ss_log_ent *e;
 
 	if (log_reserve(&s->log) < 0)
@@ -590,10 +588,9 @@ transfer(struct ss_node *to, struct ss_node *from)
 }
 
 int
-ss_store_replace(struct ss_ctl *ctl, struct ss_node *old, struct ss_node *n,
+ss_store_replace(struct ss_store *s, struct ss_node *old, struct ss_node *n,
 		 json_t *old_obj, json_t *obj)
 {
-	struct ss_store *s = &ctl->store;
 	struct ss_log_ent *e;
 
 	if (reserve_for(s, n) < 0)
@@ -612,9 +609,8 @@ ss_store_replace(struct ss_ctl *ctl, struct ss_node *old, struct ss_node *n,
 }
 
 void
-ss_store_rollback(struct ss_ctl *ctl)
+ss_store_rollback(struct ss_store *s)
 {
-	struct ss_store *s = &ctl->store;
 	size_t i = s->log.n;
 
 	while (i-- > 0) {
@@ -642,9 +638,8 @@ ss_store_rollback(struct ss_ctl *ctl)
 }
 
 void
-ss_store_release(struct ss_ctl *ctl)
+ss_store_release(struct ss_store *s)
 {
-	struct ss_store *s = &ctl->store;
 	size_t i;
 
 	for (i = 0; i < s->log.n; i++) {

@@ -21,7 +21,11 @@
 #ifndef SS_CTL_STORE_H
 #define SS_CTL_STORE_H
 
-#include "control/ctl-int.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "control/objects.h"
+#include "control/store-t.h"
 
 uint32_t ss_hash(const char *s, size_t n);
 int ss_hmap_reserve(struct ss_hmap *m, uint32_t n);
@@ -54,15 +58,15 @@ json_t *ss_node_value(struct ss_node *n);
 
 /* Forward operations recorded in the undo log. The log takes a reference
  * on obj / old_obj. */
-int ss_store_link(struct ss_ctl *ctl, struct ss_node *n, json_t *obj);
-int ss_store_unlink(struct ss_ctl *ctl, struct ss_node *n, json_t *old_obj);
-int ss_store_replace(struct ss_ctl *ctl, struct ss_node *old, struct ss_node *n,
+int ss_store_link(struct ss_store *s, struct ss_node *n, json_t *obj);
+int ss_store_unlink(struct ss_store *s, struct ss_node *n, json_t *old_obj);
+int ss_store_replace(struct ss_store *s, struct ss_node *old, struct ss_node *n,
 		     json_t *old_obj, json_t *obj);
 
 /* Undo the whole log (infallible), then release it. */
-void ss_store_rollback(struct ss_ctl *ctl);
+void ss_store_rollback(struct ss_store *s);
 /* Keep the changes: free the nodes they removed, release the log. */
-void ss_store_release(struct ss_ctl *ctl);
+void ss_store_release(struct ss_store *s);
 
 /* Nodes of a type, sorted by key when `sorted`. *out is malloc'd. */
 int ss_store_nodes(struct ss_store *s, int type, bool sorted, struct ss_node ***out,

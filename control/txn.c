@@ -6,7 +6,7 @@
  *   validate + stage (ops.c, undo log)          may fail -> rollback
  *   prepare() on every table                    may fail -> abort() on the
  *                                               prepared ones, rollback
- *   journal append + fdatasync (persist.c)      may fail -> abort() all, rollback
+ *   journal append + fdatasync (hook: persist.c) may fail -> abort() all, rollback
  *   ---- nothing below can fail ----
  *   generation++, commit() on every table, rcu_synchronize, reclaim()
  *   release the log (free what the txn removed)
@@ -17,7 +17,6 @@
 
 #include "control/objects.h"
 #include "control/ops.h"
-#include "control/persist.h"
 #include "control/store.h"
 
 void
@@ -30,7 +29,7 @@ ss_txn_begin(struct ss_ctl *ctl)
 void
 ss_txn_abort(struct ss_ctl *ctl)
 {
-	ss_store_rollback(ctl);
+	ss_store_rollback(&ctl->store);
 	ss_ctl_reads_release(ctl);
 	ctl->in_txn = false;
 }
@@ -169,8 +168,8 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 		if (prepare_tables(ctl, ch, log->n, err) < 0)
 			goto rollback;
 	}
-	if ((flags & SS_TXN_PERSIST) && ctl->persist != NULL &&
-	    ss_persist_append(ctl, ctl->generation + 1, err) < 0) {
+	if ((flags & SS_TXN_PERSIST) && ctl->journal.append != NULL &&
+	    ctl->journal.append(ctl, ctl->generation + 1, err) < 0) {
 		if (tables)
 			abort_tables(ctl);
 		goto rollback;
@@ -179,13 +178,13 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 	ctl->generation++;
 	if (tables)
 		commit_tables(ctl);
-	ss_store_release(ctl);
+	ss_store_release(&ctl->store);
 	free(ch);
 	ss_arena_free(&recs);
 	ss_ctl_reads_release(ctl);
 	ctl->in_txn = false;
-	if ((flags & SS_TXN_PERSIST) && ctl->persist != NULL)
-		ss_persist_maybe_compact(ctl);
+	if ((flags & SS_TXN_PERSIST) && ctl->journal.committed != NULL)
+		ctl->journal.committed(ctl);
 	return 0;
 rollback:
 	free(ch);

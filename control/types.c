@@ -245,9 +245,16 @@ seal_type(struct ss_type *t, char *err, size_t errlen)
 				return -EINVAL;
 			}
 			extra[nextra++] = x->schema.f[i];
+			/* the raw bulk path knows flat scalar fields and key
+			 * references only */
+			if (x->schema.f[i].ref != NULL || x->schema.f[i].kind >= SS_F_NAMES)
+				t->bulk_raw = false;
 		}
 		((struct ss_type_ext *)x)->rec_off = rec;
 		rec = align8(rec + x->schema.rec_size);
+		/* the raw bulk path runs no check: an extension's would be skipped */
+		if (x->check != NULL)
+			t->bulk_raw = false;
 	}
 	if (t->schema.n + nextra > 64) {
 		snprintf(err, errlen, "type %s: more than 64 fields", t->name);
@@ -414,7 +421,7 @@ describe_fields(const struct ss_schema *s)
 }
 
 json_t *
-ss_types_describe(void)
+ss_types_describe(const uint32_t *limit)
 {
 	json_t *types = json_array();
 	int t;
@@ -437,6 +444,8 @@ ss_types_describe(void)
 				json_array_append_new(m, json_string("get"));
 			if (ty->methods & SS_TM_SET)
 				json_array_append_new(m, json_string("set"));
+			if (ty->methods & SS_TM_REPLACE)
+				json_array_append_new(m, json_string("replace"));
 		}
 		fields = describe_fields(&ty->schema);
 		/* fields an extension added name their owner */
@@ -449,6 +458,8 @@ ss_types_describe(void)
 		json_object_set_new(d, "name", json_string(ty->name));
 		json_object_set_new(d, "list_key", json_string(ty->list_key));
 		json_object_set_new(d, "singleton", json_boolean(ty->singleton));
+		if (!ty->singleton && limit[t] != 0)
+			json_object_set_new(d, "capacity", json_integer((json_int_t)limit[t]));
 		json_object_set_new(d, "methods", m);
 		if (ty->filter != NULL)
 			json_object_set_new(d, "filter", json_string(ty->filter));

@@ -75,6 +75,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 
 #include "control/err.h"
@@ -182,9 +183,12 @@ struct ss_schema {
 static inline bool
 ss_rec_has(const void *rec, const struct ss_schema *s, unsigned i)
 {
-	const uint64_t *p = (const uint64_t *)((const char *)rec + s->pres_off);
+	uint64_t pres;
 
-	return s->pres_off >= 0 && (*p >> i & 1);
+	if (s->pres_off < 0)
+		return false;
+	memcpy(&pres, (const char *)rec + s->pres_off, sizeof(pres));
+	return (pres >> i) & 1;
 }
 
 /* ---- types ----------------------------------------------------------------- */
@@ -196,6 +200,8 @@ ss_rec_has(const void *rec, const struct ss_schema *s, unsigned i)
  * named like the type sets it, unless SS_TM_SET: then .set and .get) */
 #define SS_TM_GET 0x1            /* <type>.get {name} (singletons: {}) */
 #define SS_TM_SET 0x2            /* <type>.set: change some fields */
+#define SS_TM_REPLACE 0x4        /* acl_group.replace: a group and its whole
+				  * rule set (control/ops.c) */
 
 struct ss_type_ext;
 
@@ -219,6 +225,9 @@ struct ss_type {
 	 * index `which` for obj (0) or returns 1 when obj has none;
 	 * idx_conflict() fills err (1002, naming the field) when another
 	 * object `owner` has the same key. */
+	/* capacity when the config's `tables` section has no key for the type
+	 * (control/limits.h lists those that have one); 0: unbounded */
+	uint32_t capacity;
 	unsigned nidx;
 	int (*idx_key)(const json_t *obj, int which, char *buf, size_t len);
 	int (*idx_conflict)(const json_t *obj, int which, const char *key, const char *owner,

@@ -6,6 +6,7 @@
  * defaults.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sswitchctl.h"
@@ -264,6 +265,8 @@ static bool matches(const struct obj_help *o, const char *word)
 	return false;
 }
 
+static void print_extension_fields(FILE *out, const struct obj_help *o, int indent);
+
 static void print_indented(FILE *out, const char *text, int indent)
 {
 	while (*text != '\0') {
@@ -287,6 +290,7 @@ static void print_object(FILE *out, const struct obj_help *o, int indent)
 		fprintf(out, "%*sFields:\n", indent + 4, "");
 		print_indented(out, o->fields, indent + 6);
 	}
+	print_extension_fields(out, o, indent);
 	if (o->example != NULL) {
 		fprintf(out, "%*sExample:\n", indent + 4, "");
 		print_indented(out, o->example, indent + 6);
@@ -314,6 +318,153 @@ bool ss_help_object(const char *object, FILE *out)
 		fprintf(out, "\nSee `sswitchctl --help` for global options and docs/api.md "
 			"for the complete API reference.\n");
 	return found;
+}
+
+/* ---- help from the daemon's schema.get ------------------------------------- */
+
+/* Object spelling -> type name comparison: spaces, '-' and '.' as '_'. */
+static bool same_object(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		char x = (*a == '-' || *a == ' ' || *a == '.') ? '_' : (char)tolower((unsigned char)*a);
+		char y = (*b == '-' || *b == ' ' || *b == '.') ? '_' : *b;
+
+		if (x != y)
+			return false;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+static const json_t *schema_type(const char *object)
+{
+	const json_t *types = ss_schema_types();
+
+	for (size_t i = 0; i < json_array_size(types); i++) {
+		const json_t *t = json_array_get(types, i);
+		const char *name = json_string_value(json_object_get(t, "name"));
+
+		if (name != NULL && same_object(object, name))
+			return t;
+	}
+	return NULL;
+}
+
+static json_int_t ival(const json_t *f, const char *key)
+{
+	return json_integer_value(json_object_get(f, key));
+}
+
+/* One field line in the manual's style: name, then what it takes. */
+static void print_field(FILE *out, const json_t *f, int indent)
+{
+	const char *kind = json_string_value(json_object_get(f, "kind"));
+	const char *ref = json_string_value(json_object_get(f, "ref"));
+	const char *ext = json_string_value(json_object_get(f, "extension"));
+	const json_t *dflt = json_object_get(f, "default"), *vals = json_object_get(f, "values");
+	char what[256] = "", *d;
+
+	if (kind == NULL)
+		return;
+	if (strcmp(kind, "name") == 0)
+		snprintf(what, sizeof(what), ref ? "%s name" : "1-63 of A-Z a-z 0-9 _ . : -",
+			 ref);
+	else if (strcmp(kind, "ip") == 0)
+		snprintf(what, sizeof(what), "IPv4 or IPv6 address");
+	else if (strcmp(kind, "ip4") == 0 || strcmp(kind, "ip6") == 0)
+		snprintf(what, sizeof(what), "IPv%c address", kind[2]);
+	else if (strcmp(kind, "prefix") == 0)
+		snprintf(what, sizeof(what), "IPv4 or IPv6 prefix");
+	else if (strcmp(kind, "mac") == 0)
+		snprintf(what, sizeof(what), "unicast MAC (aa:bb:cc:dd:ee:ff)");
+	else if (strcmp(kind, "uint") == 0 || strcmp(kind, "vlan") == 0)
+		snprintf(what, sizeof(what), "integer %lld-%lld", (long long)ival(f, "min"),
+			 (long long)ival(f, "max"));
+	else if (strcmp(kind, "bool") == 0)
+		snprintf(what, sizeof(what), "boolean");
+	else if (strcmp(kind, "enum") == 0) {
+		for (size_t i = 0; i < json_array_size(vals); i++) {
+			size_t n = strlen(what);
+
+			snprintf(what + n, sizeof(what) - n, "%s\"%s\"",
+				 i == 0 ? "" : i + 1 == json_array_size(vals) ? " or " : ", ",
+				 json_string_value(json_array_get(vals, i)));
+		}
+	} else if (strcmp(kind, "object") == 0)
+		snprintf(what, sizeof(what), "object with the fields below");
+	else
+		snprintf(what, sizeof(what), "list of up to %lld %s%s%s",
+			 (long long)ival(f, "max_entries"), ref ? ref : "",
+			 ref ? " names" : strcmp(kind, "objects") == 0 ? "objects" : kind,
+			 strcmp(kind, "objects") == 0 ? " with the fields below" : "");
+	fprintf(out, "%*s%-14s %s", indent, "", json_string_value(json_object_get(f, "name")),
+		what);
+	if (json_is_true(json_object_get(f, "key")))
+		fputs(" (key)", out);
+	else if (json_is_true(json_object_get(f, "required")))
+		fputs(" (required)", out);
+	if (dflt != NULL && (d = json_dumps(dflt, JSON_ENCODE_ANY)) != NULL) {
+		fprintf(out, ", default %s", d);
+		free(d);
+	}
+	if (ref != NULL)
+		fprintf(out, ", must exist");
+	if (json_is_true(json_object_get(f, "nullable")))
+		fputs(", null clears", out);
+	if (ext != NULL)
+		fprintf(out, " [%s]", ext);
+	fputc('\n', out);
+	for (size_t i = 0; i < json_array_size(json_object_get(f, "fields")); i++)
+		print_field(out, json_array_get(json_object_get(f, "fields"), i), indent + 2);
+}
+
+bool ss_help_schema_object(const char *object, FILE *out)
+{
+	const json_t *t = schema_type(object), *verbs, *fields;
+	const char *name, *filter;
+
+	if (t == NULL)
+		return false;
+	name = json_string_value(json_object_get(t, "name"));
+	verbs = json_object_get(t, "methods");
+	fields = json_object_get(t, "fields");
+	filter = json_string_value(json_object_get(t, "filter"));
+	fprintf(out, "%s", name);
+	for (size_t i = 0; i < json_array_size(verbs); i++) {
+		const char *v = json_string_value(json_array_get(verbs, i));
+
+		if (v != NULL && strcmp(v, "config") != 0)
+			fprintf(out, " %s", v);
+	}
+	fprintf(out, "\n    Object type served by the daemon (from its schema.get).\n"
+		"    Fields:\n");
+	for (size_t i = 0; i < json_array_size(fields); i++)
+		print_field(out, json_array_get(fields, i), 6);
+	if (filter != NULL)
+		fprintf(out, "      list filter: %s\n", filter);
+	fprintf(out, "\nSee `sswitchctl --help` for global options and docs/api.md "
+		"for the complete API reference.\n");
+	return true;
+}
+
+/* Fields a feature added to a type the manual describes: from the schema. */
+static void print_extension_fields(FILE *out, const struct obj_help *o, int indent)
+{
+	const json_t *t = schema_type(o->name), *fields;
+	bool any = false;
+
+	if (t == NULL)
+		return;
+	fields = json_object_get(t, "fields");
+	for (size_t i = 0; i < json_array_size(fields); i++) {
+		const json_t *f = json_array_get(fields, i);
+
+		if (json_object_get(f, "extension") == NULL)
+			continue;
+		if (!any)
+			fprintf(out, "%*sFields added by features:\n", indent + 4, "");
+		any = true;
+		print_field(out, f, indent + 6);
+	}
 }
 
 void ss_usage_hint(FILE *out)

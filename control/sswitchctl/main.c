@@ -399,8 +399,30 @@ static int cmd_stats(struct opts *o, const char *sock)
 	return rc;
 }
 
+/* The daemon's schema.get, for object types and fields features added
+ * since this manual was written: used by method resolution and help. Best
+ * effort (no daemon: the built-in knowledge only), at most 2 s. */
+static void load_schema(const struct opts *o, const char *sock)
+{
+	struct ss_rpc c;
+	struct ss_rpc_error rerr;
+	json_t *result = NULL;
+	char err[512];
+
+	if (ss_schema_types() != NULL ||
+	    ss_rpc_connect(&c, sock, o->timeout_s < 2.0 ? o->timeout_s : 2.0, err,
+			   sizeof(err)) < 0)
+		return;
+	if (ss_rpc_call(&c, "schema.get", NULL, &result, &rerr, err, sizeof(err)) == 0)
+		ss_methods_from_schema(result);
+	else
+		json_decref(rerr.data);
+	json_decref(result);
+	ss_rpc_close(&c);
+}
+
 /* `sswitchctl OBJECT [VERB] --help`. */
-static int cmd_help(const struct opts *o)
+static int cmd_help(const struct opts *o, const char *sock)
 {
 	char two[128];
 
@@ -408,12 +430,13 @@ static int cmd_help(const struct opts *o)
 		ss_help_main(stdout);
 		return SS_EXIT_OK;
 	}
+	load_schema(o, sock);
 	if (o->nwords >= 2) {
 		snprintf(two, sizeof(two), "%s %s", o->words[0], o->words[1]);
-		if (ss_help_object(two, stdout))
+		if (ss_help_object(two, stdout) || ss_help_schema_object(two, stdout))
 			return SS_EXIT_OK;
 	}
-	if (ss_help_object(o->words[0], stdout))
+	if (ss_help_object(o->words[0], stdout) || ss_help_schema_object(o->words[0], stdout))
 		return SS_EXIT_OK;
 	return usage_error("no help for unknown object '%s'", o->words[0]);
 }
@@ -429,8 +452,13 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc != SS_EXIT_OK)
 		goto out;
+	sock = o.socket;
+	if (sock == NULL)
+		sock = getenv("SSWITCH_SOCKET");
+	if (sock == NULL || *sock == '\0')
+		sock = SSCTL_DEFAULT_SOCKET;
 	if (o.help) {
-		rc = cmd_help(&o);
+		rc = cmd_help(&o, sock);
 		goto out;
 	}
 	if (o.version) {
@@ -441,11 +469,6 @@ int main(int argc, char **argv)
 		rc = usage_error("%s", "missing OBJECT VERB");
 		goto out;
 	}
-	sock = o.socket;
-	if (sock == NULL)
-		sock = getenv("SSWITCH_SOCKET");
-	if (sock == NULL || *sock == '\0')
-		sock = SSCTL_DEFAULT_SOCKET;
 
 	if (strcmp(o.words[0], "call") == 0) {
 		rc = cmd_call(&o, sock);
@@ -472,9 +495,15 @@ int main(int argc, char **argv)
 		k = 1, strcpy(method, "pipeline.graph");
 	else
 		k = ss_resolve_method(o.words, o.nwords, method, sizeof(method));
+	if (k == 0) {
+		/* an object type a feature of the daemon added? */
+		load_schema(&o, sock);
+		k = ss_resolve_method(o.words, o.nwords, method, sizeof(method));
+	}
 	if (k < 0) {
 		fprintf(stderr, "sswitchctl: '%s' needs a verb\n\n", method);
-		if (!ss_help_object(method, stderr))
+		load_schema(&o, sock);
+		if (!ss_help_object(method, stderr) && !ss_help_schema_object(method, stderr))
 			ss_usage_hint(stderr);
 		rc = SS_EXIT_USAGE;
 		goto out;
@@ -497,6 +526,7 @@ int main(int argc, char **argv)
 	rc = call_and_print(&o, sock, method, params, false);
 	json_decref(params);
 out:
+	ss_methods_from_schema(NULL);
 	json_decref(o.kv);
 	free(o.words);
 	return rc;

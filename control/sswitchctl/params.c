@@ -41,19 +41,69 @@ const char *const ss_known_methods[] = {
 	NULL,
 };
 
+/* The daemon's schema.get result (ss_methods_from_schema), or NULL. */
+static json_t *schema;
+
+void ss_methods_from_schema(const json_t *s)
+{
+	json_decref(schema);
+	schema = json_is_array(json_object_get(s, "types")) ? json_incref((json_t *)s) : NULL;
+}
+
+const json_t *ss_schema_types(void)
+{
+	return json_object_get(schema, "types");
+}
+
+/* Is method `<type>.<verb>` (or a settings type's own name) one the
+ * daemon's schema announces? */
+static bool schema_method(const char *method)
+{
+	const json_t *types = ss_schema_types();
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(types); i++) {
+		const json_t *t = json_array_get(types, i), *verbs = json_object_get(t, "methods");
+		const char *name = json_string_value(json_object_get(t, "name"));
+		size_t n = name ? strlen(name) : 0;
+
+		if (name == NULL || strncmp(method, name, n) != 0)
+			continue;
+		for (j = 0; j < json_array_size(verbs); j++) {
+			const char *v = json_string_value(json_array_get(verbs, j));
+
+			if (v == NULL)
+				continue;
+			if (strcmp(v, "config") == 0 ? method[n] == '\0'
+						      : method[n] == '.' && strcmp(method + n + 1, v) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 bool ss_method_known(const char *method)
 {
 	for (const char *const *m = ss_known_methods; *m != NULL; m++)
 		if (strcmp(*m, method) == 0)
 			return true;
-	return false;
+	return schema_method(method);
 }
 
 /* Whether `object` is the method name of a known method minus its last
  * component ("rdma.policy" for "rdma.policy.add"). */
 static bool object_known(const char *object)
 {
+	const json_t *types = ss_schema_types();
 	size_t n = strlen(object);
+
+	for (size_t i = 0; i < json_array_size(types); i++) {
+		const char *name = json_string_value(json_object_get(json_array_get(types, i),
+								     "name"));
+
+		if (name != NULL && strcmp(name, object) == 0)
+			return true;
+	}
 
 	for (const char *const *m = ss_known_methods; *m != NULL; m++) {
 		const char *dot = strrchr(*m, '.');

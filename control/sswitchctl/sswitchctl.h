@@ -41,7 +41,16 @@ enum {
 /* Every method of SPEC section 4, NULL-terminated. */
 extern const char *const ss_known_methods[];
 
+/* Known: in ss_known_methods, or announced by the daemon's schema.get
+ * (types and verbs features registered; see ss_methods_from_schema). */
 bool ss_method_known(const char *method);
+
+/* Use the daemon's schema.get result for method resolution and help
+ * (a new object type or verb needs no sswitchctl edit). Borrowed: a
+ * reference is kept; NULL forgets it. */
+void ss_methods_from_schema(const json_t *schema);
+/* Its "types" array, or NULL. */
+const json_t *ss_schema_types(void);
 
 /* Resolve leading command words into a method name.
  *
@@ -155,6 +164,9 @@ int ss_stats_watch(struct ss_rpc *c, const struct ss_stats_opts *o);
 void ss_help_main(FILE *out);
 /* Help of one object (by any of its spellings); false if unknown. */
 bool ss_help_object(const char *object, FILE *out);
+/* Help of an object built from the daemon's schema (ss_methods_from_schema)
+ * when no manual page exists for it; false if the schema has no such type. */
+bool ss_help_schema_object(const char *object, FILE *out);
 void ss_usage_hint(FILE *out);
 
 #endif /* SSWITCHCTL_H */

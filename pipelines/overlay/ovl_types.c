@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "control/ctl.h"
+#include "control/limits.h"
 #include "pipelines/overlay/ovl_types.h"
 
 /* ---- switch ------------------------------------------------------------------ */
@@ -127,7 +128,7 @@ static const struct ss_field direction_fields[] = {
 struct ss_type ss_type_direction = {
 	.name = "direction", .list_key = "directions",
 	.schema = SS_SCHEMA_REC(direction_fields, struct ss_direction_rec),
-	.bulk_raw = true,
+	.bulk_raw = true, .capacity = SS_LIM_DEF_DIRECTIONS,
 };
 
 /* ---- eni (SPEC 3.1 step 2, 3.2 steps 3-4, 3.5 stage binding) ------------------------ */

@@ -266,6 +266,38 @@ static void test_every_known_method_resolves_to_itself(void **state)
 	}
 }
 
+/* Object types and verbs a feature added are known from the daemon's
+ * schema.get, with no table edit here. */
+static void test_methods_from_schema(void **state)
+{
+	const char *words[] = { "rate-limit", "policy", "add" };
+	const char *cfg[] = { "nat", "config" };
+	char out[128];
+	json_error_t jerr;
+	json_t *schema = json_loads(
+		"{\"types\":[{\"name\":\"rate_limit.policy\",\"methods\":[\"add\",\"delete\",\"list\"]},"
+		"{\"name\":\"nat.config\",\"methods\":[\"config\"]}]}", 0, &jerr);
+
+	(void)state;
+	assert_non_null(schema);
+	assert_false(ss_method_known("rate_limit.policy.add"));
+	assert_int_equal(ss_resolve_method(words, 3, out, sizeof(out)), 0);
+	ss_methods_from_schema(schema);
+	json_decref(schema);
+	assert_true(ss_method_known("rate_limit.policy.add"));
+	assert_true(ss_method_known("nat.config"));
+	assert_false(ss_method_known("rate_limit.policy.get"));
+	assert_false(ss_method_known("nat.config.add"));
+	assert_int_equal(ss_resolve_method(words, 3, out, sizeof(out)), 3);
+	assert_string_equal(out, "rate_limit.policy.add");
+	assert_int_equal(ss_resolve_method(cfg, 2, out, sizeof(out)), 2);
+	assert_string_equal(out, "nat.config");
+	/* the built-in methods are unaffected */
+	assert_true(ss_method_known("vnet.add"));
+	ss_methods_from_schema(NULL);
+	assert_false(ss_method_known("rate_limit.policy.add"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_resolve_method),
 		cmocka_unit_test(test_resolve_object_without_verb),
 		cmocka_unit_test(test_every_known_method_resolves_to_itself),
+		cmocka_unit_test(test_methods_from_schema),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
