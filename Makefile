@@ -5,30 +5,93 @@
 #   make test    every suite: unit (+ ASan/UBSan), packet, api, e2e, fuzz smoke
 #   make bench   benchmark scenarios, writes docs/performance.md
 #   make fuzz    longer fuzzing runs (FUZZ_SECONDS, default 300 each)
+#   make cross-arm64  aarch64 build (sswitchd, sswitchctl, unit tests) in build-arm64
+#   make install      meson install (PREFIX, DESTDIR)
+#   make deb          Debian package in build-deb/, checked with lintian
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PY         := /usr/bin/python3
 NINJA_JOBS ?= 2
+ARM64_BUILD ?= build-arm64
+DEB_BUILD  ?= build-deb
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+# Downloaded once per machine and reused by later runs (and CI on the same
+# machine): the arm64 sysroot and the .debs of the install-check root.
+SSWITCH_CACHE ?= /var/cache/sswitch
+ARM64_SYSROOT ?= $(SSWITCH_CACHE)/sysroot-arm64
 
 DEBS := build-essential pkg-config meson ninja-build clang libclang-rt-14-dev \
 	libdpdk-dev dpdk dpdk-dev dpdk-doc libibverbs-dev libconfig-dev libpcap-dev \
 	libnuma-dev libjansson-dev libcmocka-dev zlib1g-dev python3 python3-scapy python3-pytest \
-	iproute2 iputils-ping netcat-openbsd procps ethtool
+	iproute2 iputils-ping netcat-openbsd procps ethtool libsystemd-dev
 
-.PHONY: all deps build asan run test bench fuzz clean
+# make cross-arm64: Debian's cross toolchain and qemu-user on the host.
+CROSS_DEBS := crossbuild-essential-arm64 qemu-user-static mmdebstrap ccache
+# The arm64 libraries sswitch links, unpacked by mmdebstrap into a sysroot
+# instead of installed on the host with `dpkg --add-architecture arm64`:
+# in Debian 12, libdpdk-dev:arm64 depends on libfdt-dev:arm64 and (through
+# librte-meta-all and the mlx5 PMDs) on rdma-core:arm64, neither of which is
+# Multi-Arch: same, so apt removes the host's libdpdk-dev:amd64 (and with it
+# the native build) to install them. The sysroot holds the same Debian arm64
+# packages, co-exists with everything on the host and doubles as qemu-user's
+# library prefix (-L).
+ARM64_DEBS := libc6-dev libdpdk-dev libjansson-dev libconfig-dev libpcap-dev libnuma-dev \
+	libibverbs-dev libcmocka-dev zlib1g-dev libsystemd-dev
+# make deb / the package install check
+DEB_DEBS := debhelper dpkg-dev lintian mmdebstrap fakeroot
+
+.PHONY: all deps build asan run test bench fuzz clean cross-deps arm64-sysroot cross-arm64 \
+	install deb-deps deb
 
 all: build
 
-deps:
-	@missing=""; for p in $(DEBS); do \
+# $(call install_debs,PACKAGES): apt-get install those not installed yet
+install_debs = missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" != 0 ]; then echo "make deps: missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \
-		echo "make deps: installing$$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make: missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \
+		echo "make: installing$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+
+deps:
+	@$(call install_debs,$(DEBS))
+
+cross-deps:
+	@$(call install_debs,$(CROSS_DEBS))
+
+deb-deps:
+	@$(call install_debs,$(DEB_DEBS))
+
+# Debian 12 arm64 -dev packages (and their dependencies) unpacked, not
+# installed, merged-/usr like a real Debian 12 root; made again when
+# ARM64_DEBS changes. It also holds the meson constants file that points
+# config/cross/arm64.ini at it.
+arm64-sysroot: cross-deps
+	@if [ "$$(cat $(ARM64_SYSROOT)/.sswitch-debs 2>/dev/null)" != "$(ARM64_DEBS)" ]; then \
+		echo "make: unpacking the arm64 sysroot into $(ARM64_SYSROOT)"; \
+		rm -rf $(ARM64_SYSROOT) $(ARM64_SYSROOT).new && mkdir -p $(dir $(ARM64_SYSROOT)) && \
+		mmdebstrap --quiet --variant=extract --architectures=arm64 \
+			--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+			--include="$$(echo $(ARM64_DEBS) | tr ' ' ,)" bookworm $(ARM64_SYSROOT).new && \
+		printf "[constants]\nsysroot = '%s'\n" "$(abspath $(ARM64_SYSROOT))" \
+			>$(ARM64_SYSROOT).new/sswitch-cross.ini && \
+		echo "$(ARM64_DEBS)" >$(ARM64_SYSROOT).new/.sswitch-debs && \
+		mv $(ARM64_SYSROOT).new $(ARM64_SYSROOT); \
+	fi
+
+$(ARM64_BUILD)/build.ninja:
+	meson setup $(ARM64_BUILD) -Dtests=true \
+		--cross-file $(ARM64_SYSROOT)/sswitch-cross.ini --cross-file config/cross/arm64.ini
+
+# sswitchd, sswitchctl and the unit tests for aarch64; `meson test -C
+# build-arm64` runs the tests under qemu-aarch64 (the cross file's exe_wrapper)
+cross-arm64: arm64-sysroot $(ARM64_BUILD)/build.ninja
+	ninja -C $(ARM64_BUILD) -j $(NINJA_JOBS)
+	@echo "built: $(ARM64_BUILD)/dataplane/sswitchd $(ARM64_BUILD)/control/sswitchctl/sswitchctl (aarch64)"
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) -Dtests=true

@@ -2,9 +2,12 @@
 # Runs every test suite and ends with one summary line over all of them:
 #   N passed, N failed[, N skipped]
 # Suites: unit (cmocka, normal build), unit-asan (same tests, ASan+UBSan
-# build), packet (scapy pcap vectors through sswitchd, normal and ASan
-# daemon), api (control socket), e2e (network namespaces, Linux VXLAN peers;
-# needs root), fuzz (short libFuzzer smoke runs).
+# build), unit-arm64 (same tests, aarch64 cross build under qemu-user; when
+# SSWITCH_ARM64_BUILD is set), packet (scapy pcap vectors through sswitchd,
+# normal and ASan daemon), api (control socket), e2e (network namespaces,
+# Linux VXLAN peers; needs root), fuzz (short libFuzzer smoke runs),
+# packaging (man pages, completion, unit file, lintian, and the .deb
+# installed into a fresh Debian 12 root; when SSWITCH_DEB is set).
 set -u
 cd "$(dirname "$0")/.."
 B=${SSWITCH_BUILD:-build}
@@ -15,11 +18,11 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-run_meson() { # name builddir
-	local name=$1 dir=$2
+run_meson() { # name builddir [meson test options...]
+	local name=$1 dir=$2; shift 2
 	echo "=== $name ($dir) ==="
 	CMOCKA_MESSAGE_OUTPUT=TAP meson test -C "$dir" --suite unit --no-rebuild \
-		--num-processes 2 --print-errorlogs --logbase "$name" >"$OUT/$name.log" 2>&1
+		--num-processes 2 --print-errorlogs --logbase "$name" "$@" >"$OUT/$name.log" 2>&1
 	tail -n 12 "$OUT/$name.log"
 	$PY tests/lib/summarize.py meson "$dir/meson-logs/$name.json" >"$OUT/$name.count"
 }
@@ -34,6 +37,8 @@ run_pytest() { # name path [env...]
 t0=$(date +%s)
 run_meson unit "$B"
 run_meson unit-asan "$A"
+# qemu-user emulates each instruction: give the slow tests three times the time
+[ -n "${SSWITCH_ARM64_BUILD:-}" ] && run_meson unit-arm64 "$SSWITCH_ARM64_BUILD" --timeout-multiplier 3
 run_pytest packet tests/packet SSWITCH_BUILD="$B"
 run_pytest packet-asan tests/packet SSWITCH_BUILD="$A"
 [ -d tests/api ] && run_pytest api tests/api SSWITCH_BUILD="$B" SSWITCHD="$B/sswitchd"
