@@ -126,5 +126,27 @@ bench: build
 fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run_smoke.sh
 
+# meson install of the normal build: sswitchd in PREFIX/sbin, sswitchctl in
+# PREFIX/bin, config in SYSCONFDIR/sswitch, unit, man pages, completion, docs
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+install: build
+	meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=$(SYSCONFDIR)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
+
+# Binary package from a copy of the tree (dpkg-buildpackage writes next to
+# the source, so the copy keeps build-deb/ self-contained), then lintian:
+# any error or warning fails. Result: build-deb/sswitch_VERSION_ARCH.deb,
+# build-deb/lintian.txt.
+deb: deps deb-deps
+	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)/src
+	tar -c --exclude-vcs --exclude='./build*' --exclude=./tests/out . | tar -x -C $(DEB_BUILD)/src
+	cd $(DEB_BUILD)/src && DEB_BUILD_OPTIONS="parallel=$(NINJA_JOBS) nocheck" \
+		dpkg-buildpackage --build=binary --no-sign >../dpkg-buildpackage.log 2>&1 || \
+		{ tail -n 40 ../dpkg-buildpackage.log; exit 1; }
+	lintian --fail-on error,warning --display-info $(DEB_BUILD)/*.changes >$(DEB_BUILD)/lintian.txt 2>&1; \
+		rc=$$?; cat $(DEB_BUILD)/lintian.txt; \
+		[ $$rc = 0 ] || { echo "make deb: lintian reports errors or warnings"; exit 1; }
+	@ls -l $(DEB_BUILD)/*.deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(ARM64_BUILD) $(DEB_BUILD) build-fuzz
