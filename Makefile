@@ -40,7 +40,7 @@ CROSS_DEBS := crossbuild-essential-arm64 qemu-user-static mmdebstrap ccache
 ARM64_DEBS := libc6-dev libdpdk-dev libjansson-dev libconfig-dev libpcap-dev libnuma-dev \
 	libibverbs-dev libcmocka-dev zlib1g-dev libsystemd-dev
 # make deb / the package install check
-DEB_DEBS := debhelper dpkg-dev lintian mmdebstrap fakeroot
+DEB_DEBS := debhelper dpkg-dev lintian mmdebstrap fakeroot ccache man-db
 
 .PHONY: all deps build asan run test bench fuzz clean cross-deps arm64-sysroot cross-arm64 \
 	install deb-deps deb
@@ -117,8 +117,12 @@ run: build
 	$(PY) config/make_demo.py /tmp/sswitch-demo
 	$(BUILD)/sswitchd -c config/sswitchd.conf
 
-test: build asan
-	SSWITCH_BUILD=$(BUILD) SSWITCH_ASAN_BUILD=$(ASAN_BUILD) tests/run.sh
+# the .deb that `make deb` builds on this machine
+DEB_FILE = $(DEB_BUILD)/sswitch_$(shell dpkg-parsechangelog -l debian/changelog -S Version)_$(shell dpkg --print-architecture).deb
+
+test: build asan cross-arm64 deb
+	SSWITCH_BUILD=$(BUILD) SSWITCH_ASAN_BUILD=$(ASAN_BUILD) SSWITCH_ARM64_BUILD=$(ARM64_BUILD) \
+		SSWITCH_DEB=$(DEB_FILE) SSWITCH_CACHE=$(SSWITCH_CACHE) tests/run.sh
 
 bench: build
 	$(PY) tests/bench/bench.py --build $(BUILD) --write docs/performance.md
@@ -131,16 +135,18 @@ fuzz: deps
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=$(SYSCONFDIR)
-	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
 
 # Binary package from a copy of the tree (dpkg-buildpackage writes next to
 # the source, so the copy keeps build-deb/ self-contained), then lintian:
-# any error or warning fails. Result: build-deb/sswitch_VERSION_ARCH.deb,
+# any error or warning fails. debhelper points HOME into the build tree, so
+# ccache is told where its cache is (rebuilds of unchanged files are hits). Result: build-deb/sswitch_VERSION_ARCH.deb,
 # build-deb/lintian.txt.
 deb: deps deb-deps
 	rm -rf $(DEB_BUILD) && mkdir -p $(DEB_BUILD)/src
 	tar -c --exclude-vcs --exclude='./build*' --exclude=./tests/out . | tar -x -C $(DEB_BUILD)/src
 	cd $(DEB_BUILD)/src && DEB_BUILD_OPTIONS="parallel=$(NINJA_JOBS) nocheck" \
+		CCACHE_DIR="$$(ccache -k cache_dir 2>/dev/null)" \
 		dpkg-buildpackage --build=binary --no-sign >../dpkg-buildpackage.log 2>&1 || \
 		{ tail -n 40 ../dpkg-buildpackage.log; exit 1; }
 	lintian --fail-on error,warning --display-info $(DEB_BUILD)/*.changes >$(DEB_BUILD)/lintian.txt 2>&1; \

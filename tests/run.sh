@@ -43,6 +43,10 @@ run_pytest packet tests/packet SSWITCH_BUILD="$B"
 run_pytest packet-asan tests/packet SSWITCH_BUILD="$A"
 [ -d tests/api ] && run_pytest api tests/api SSWITCH_BUILD="$B" SSWITCHD="$B/sswitchd"
 [ -d tests/e2e ] && run_pytest e2e tests/e2e SSWITCH_BUILD="$B"
+# man pages, completion, unit, sd_notify; with SSWITCH_DEB also lintian and
+# the package installed into a fresh Debian 12 root (mmdebstrap)
+[ -d tests/packaging ] && run_pytest packaging tests/packaging SSWITCH_BUILD="$B" \
+	SSWITCH_DEB="${SSWITCH_DEB:-}"
 if [ -x tests/fuzz/run_smoke.sh ]; then
 	echo "=== fuzz (smoke) ==="
 	tests/fuzz/run_smoke.sh >"$OUT/fuzz.log" 2>&1; rc=$?

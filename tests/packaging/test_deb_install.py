@@ -24,7 +24,9 @@ def root(tmp_path_factory):
     out = tmp_path_factory.mktemp("deb-root")
     os.makedirs(CACHE, exist_ok=True)
     name = os.path.basename(deb)
+    # eatmydata: dpkg without fsync (halves the time); the cache: no downloads
     cmd = ["mmdebstrap", "--quiet", "--variant=apt", "--skip=essential/unlink",
+           "--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata",
            '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
            "--setup-hook=sync-in %s /var/cache/apt/archives/" % CACHE,
            "--customize-hook=copy-in %s /tmp" % deb,
