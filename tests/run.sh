@@ -37,8 +37,11 @@ run_pytest() { # name path [env...]
 t0=$(date +%s)
 run_meson unit "$B"
 run_meson unit-asan "$A"
-# qemu-user emulates each instruction: give the slow tests three times the time
-[ -n "${SSWITCH_ARM64_BUILD:-}" ] && run_meson unit-arm64 "$SSWITCH_ARM64_BUILD" --timeout-multiplier 3
+# qemu-user emulates each instruction (5-10x slower): one test at a time, so
+# the timing-sensitive ones (control socket timeouts) keep a core each, and
+# three times the meson timeouts
+[ -n "${SSWITCH_ARM64_BUILD:-}" ] && run_meson unit-arm64 "$SSWITCH_ARM64_BUILD" \
+	--num-processes 1 --timeout-multiplier 3
 run_pytest packet tests/packet SSWITCH_BUILD="$B"
 run_pytest packet-asan tests/packet SSWITCH_BUILD="$A"
 [ -d tests/api ] && run_pytest api tests/api SSWITCH_BUILD="$B" SSWITCHD="$B/sswitchd"
