@@ -122,7 +122,8 @@ DEB_FILE = $(DEB_BUILD)/sswitch_$(shell dpkg-parsechangelog -l debian/changelog 
 
 test: build asan cross-arm64 deb
 	SSWITCH_BUILD=$(BUILD) SSWITCH_ASAN_BUILD=$(ASAN_BUILD) SSWITCH_ARM64_BUILD=$(ARM64_BUILD) \
-		SSWITCH_DEB=$(DEB_FILE) SSWITCH_CACHE=$(SSWITCH_CACHE) tests/run.sh
+		SSWITCH_ARM64_SYSROOT=$(ARM64_SYSROOT) SSWITCH_DEB=$(DEB_FILE) SSWITCH_CACHE=$(SSWITCH_CACHE) \
+		tests/run.sh
 
 bench: build
 	$(PY) tests/bench/bench.py --build $(BUILD) --write docs/performance.md

@@ -6,8 +6,9 @@
 # SSWITCH_ARM64_BUILD is set), packet (scapy pcap vectors through sswitchd,
 # normal and ASan daemon), api (control socket), e2e (network namespaces,
 # Linux VXLAN peers; needs root), fuzz (short libFuzzer smoke runs),
-# packaging (man pages, completion, unit file, lintian, and the .deb
-# installed into a fresh Debian 12 root; when SSWITCH_DEB is set).
+# packaging (man pages, completion, unit file, sd_notify; lintian and the
+# .deb installed into a fresh Debian 12 root when SSWITCH_DEB is set; the
+# arm64 daemon under qemu when SSWITCH_ARM64_BUILD is set).
 set -u
 cd "$(dirname "$0")/.."
 B=${SSWITCH_BUILD:-build}
@@ -49,7 +50,8 @@ run_pytest packet-asan tests/packet SSWITCH_BUILD="$A"
 # man pages, completion, unit, sd_notify; with SSWITCH_DEB also lintian and
 # the package installed into a fresh Debian 12 root (mmdebstrap)
 [ -d tests/packaging ] && run_pytest packaging tests/packaging SSWITCH_BUILD="$B" \
-	SSWITCH_DEB="${SSWITCH_DEB:-}"
+	SSWITCH_DEB="${SSWITCH_DEB:-}" SSWITCH_ARM64_BUILD="${SSWITCH_ARM64_BUILD:-}" \
+	SSWITCH_ARM64_SYSROOT="${SSWITCH_ARM64_SYSROOT:-/var/cache/sswitch/sysroot-arm64}"
 if [ -x tests/fuzz/run_smoke.sh ]; then
 	echo "=== fuzz (smoke) ==="
 	tests/fuzz/run_smoke.sh >"$OUT/fuzz.log" 2>&1; rc=$?

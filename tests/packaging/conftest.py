@@ -3,7 +3,9 @@ readiness notification, lintian, and the .deb in a fresh Debian 12 root.
 
 Environment: SSWITCH_BUILD (default build), SSWITCH_DEB (the .deb that
 `make deb` built; the install tests skip without it), SSWITCH_CACHE
-(default /var/cache/sswitch: downloaded .debs of the install root).
+(default /var/cache/sswitch: downloaded .debs of the install root),
+SSWITCH_ARM64_BUILD and SSWITCH_ARM64_SYSROOT (make cross-arm64; the arm64
+tests skip without them).
 """
 import os
 import subprocess
