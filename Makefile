@@ -7,7 +7,7 @@
 #   make fuzz    longer fuzzing runs (FUZZ_SECONDS, default 300 each)
 #   make cross-arm64  aarch64 build (sswitchd, sswitchctl, unit tests) in build-arm64
 #   make install      meson install (PREFIX, DESTDIR)
-#   make deb          Debian package in build-deb/, checked with lintian
+#   make deb          Debian source and binary package in build-deb/, checked with lintian
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -138,9 +138,10 @@ install: build
 	meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=$(SYSCONFDIR)
 	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(DESTDIR))
 
-# Binary package from a copy of the tree (dpkg-buildpackage writes next to
-# the source, so the copy keeps build-deb/ self-contained), then lintian:
-# any error or warning fails. debhelper points HOME into the build tree, so
+# Source package (3.0 native: .dsc + .tar.xz) and binary package from a copy
+# of the tree (dpkg-buildpackage writes next to the source, so the copy keeps
+# build-deb/ self-contained), then lintian on both: any error or warning
+# fails. debhelper points HOME into the build tree, so
 # ccache is told where its cache is (rebuilds of unchanged files are hits). Result: build-deb/sswitch_VERSION_ARCH.deb,
 # build-deb/lintian.txt.
 deb: deps deb-deps
@@ -148,7 +149,7 @@ deb: deps deb-deps
 	tar -c --exclude-vcs --exclude='./build*' --exclude=./tests/out . | tar -x -C $(DEB_BUILD)/src
 	cd $(DEB_BUILD)/src && DEB_BUILD_OPTIONS="parallel=$(NINJA_JOBS) nocheck" \
 		CCACHE_DIR="$$(ccache -k cache_dir 2>/dev/null)" \
-		dpkg-buildpackage --build=binary --no-sign >../dpkg-buildpackage.log 2>&1 || \
+		dpkg-buildpackage --build=full --no-sign >../dpkg-buildpackage.log 2>&1 || \
 		{ tail -n 40 ../dpkg-buildpackage.log; exit 1; }
 	lintian --fail-on error,warning --display-info $(DEB_BUILD)/*.changes >$(DEB_BUILD)/lintian.txt 2>&1; \
 		rc=$$?; cat $(DEB_BUILD)/lintian.txt; \
