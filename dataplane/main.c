@@ -22,6 +22,7 @@
 #include <rte_lcore.h>
 #include <rte_pdump.h>
 #include <rte_version.h>
+#include <systemd/sd-daemon.h>
 
 #include "control/ctl.h"
 #include "dataplane/config.h"
@@ -52,7 +53,7 @@ static void usage(FILE *out)
 "    sswitchd runs the sswitch packet pipeline on DPDK: worker lcores walk\n"
 "    the packet graph over the rx queues of the configured ports, and the\n"
 "    main lcore runs the control thread that serves the JSON-RPC socket\n"
-"    (see sswitchctl(1) and docs/api.md). It runs in the foreground; stop it\n"
+"    (see sswitchctl(8) and docs/api.md). It runs in the foreground; stop it\n"
 "    with SIGINT or SIGTERM: ports are stopped and flushed, and it exits 0.\n"
 "\n"
 "OPTIONS\n"
@@ -109,7 +110,7 @@ static void usage(FILE *out)
 "    %s, %s, %s\n"
 "\n"
 "SEE ALSO\n"
-"    sswitchctl(1), docs/operations.md, docs/architecture.md\n",
+"    sswitchctl(8), sswitchd.conf(5), docs/operations.md, docs/architecture.md\n",
 		SS_DEFAULT_CONFIG, SS_DEFAULT_SOCKET, SS_DEFAULT_STATE, SS_DEFAULT_CONFIG,
 		SS_DEFAULT_SOCKET, SS_DEFAULT_STATE);
 }
@@ -427,6 +428,11 @@ int main(int argc, char **argv)
 	printf("sswitchd %s: %u ports, %u workers, control socket %s\n", SS_VERSION,
 	       ss_ports.nb_ports, ss_workers.nb, d.cfg.socket_path);
 	fflush(stdout);
+	/* systemd Type=notify (dist/systemd/sswitchd.service): ready only now,
+	 * with the tables published, the ports started and the workers
+	 * forwarding. Without $NOTIFY_SOCKET (not under systemd) a no-op. */
+	sd_notifyf(0, "READY=1\nSTATUS=%u ports, %u workers, control socket %s",
+		   ss_ports.nb_ports, ss_workers.nb, d.cfg.socket_path);
 
 	double tick = interval > 0 ? (double)interval : 1.0;
 	double next = now_s() + tick;
@@ -446,6 +452,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("sswitchd: %s, stopping\n", strsignal(quit_signal));
+	sd_notify(0, "STOPPING=1");
 	rc = 0;
 out:
 	stop(&d);
