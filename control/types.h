@@ -81,6 +81,7 @@
 #include "control/err.h"
 
 struct ss_ctl;
+struct ss_ctl_conf;
 
 /* ---- field kinds and flags ------------------------------------------------- */
 
@@ -229,6 +230,11 @@ struct ss_type {
 	 * index `which` for obj (0) or returns 1 when obj has none;
 	 * idx_conflict() fills err (1002, naming the field) when another
 	 * object `owner` has the same key. */
+	/* settings singletons that always exist (flow.config, rdma.config):
+	 * their value before any set, from the daemon's config (new
+	 * reference; NULL: out of memory). Settings equal to it are not part
+	 * of state.get. */
+	json_t *(*defaults)(const struct ss_ctl_conf *conf);
 	/* capacity when the config's `tables` section has no key for the type
 	 * (control/limits.h lists those that have one); 0: unbounded */
 	uint32_t capacity;
