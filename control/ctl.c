@@ -36,21 +36,16 @@ set_limit(struct ss_ctl *ctl, const char *name, uint32_t v)
 }
 
 /* Install a settings singleton (flow.config, rdma.config) with its
- * defaults, if a feature registered it. */
+ * defaults (ss_type.defaults). */
 static int
-init_singleton(struct ss_ctl *ctl, const char *name, json_t *dflt)
+init_singleton(struct ss_ctl *ctl, int type, json_t *dflt)
 {
-	int type = ss_type_by_name(name, strlen(name));
 	struct ss_err e;
 	json_t *copy;
 	int rc;
 
 	if (dflt == NULL)
 		return -ENOMEM;
-	if (type < 0) {
-		json_decref(dflt);
-		return 0;
-	}
 	ctl->dflt[type] = dflt;
 	copy = json_deep_copy(dflt);
 	if (copy == NULL)
@@ -103,26 +98,11 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		if (ctl->limit[t] == 0)
 			ctl->limit[t] = ss_types[t]->capacity;
 
-	rc = init_singleton(ctl, "flow.config",
-			    json_pack("{sIsIsI}",
-				      "max_flows", (json_int_t)lim(conf->max_flows, SS_LIM_DEF_MAX_FLOWS),
-				      "idle_timeout_ms",
-				      (json_int_t)lim(conf->idle_timeout_ms, SS_LIM_DEF_IDLE_TIMEOUT_MS),
-				      "tcp_fin_timeout_ms",
-				      (json_int_t)lim(conf->tcp_fin_timeout_ms, SS_LIM_DEF_FIN_TIMEOUT_MS)));
-	if (rc == 0)
-		rc = init_singleton(ctl, "rdma.config",
-				    json_pack("{sIsIsIsI}",
-					      "data_dscp",
-					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_data_dscp
-								  : SS_LIM_DEF_RDMA_DATA_DSCP),
-					      "cnp_dscp",
-					      (json_int_t)(conf->rdma_dscp_set ? conf->rdma_cnp_dscp
-								 : SS_LIM_DEF_RDMA_CNP_DSCP),
-					      "qp_table_size",
-					      (json_int_t)lim(conf->rdma_qp_table_size, SS_LIM_DEF_QP_TABLE_SIZE),
-					      "qp_idle_timeout_ms",
-					      (json_int_t)lim(conf->rdma_qp_idle_timeout_ms, SS_LIM_DEF_QP_IDLE_MS)));
+	/* settings singletons that always exist: their defaults from the config */
+	rc = 0;
+	for (t = 0; t < ss_ntypes && rc == 0; t++)
+		if (ss_types[t]->singleton && ss_types[t]->defaults != NULL)
+			rc = init_singleton(ctl, t, ss_types[t]->defaults(conf));
 	if (rc == 0 && conf->state_file != NULL)
 		rc = ss_persist_init(ctl);
 	if (rc < 0) {

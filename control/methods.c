@@ -124,7 +124,7 @@ ss_method_apply(struct ss_ctl *ctl, const struct ss_method *m, json_t *params,
 	case MK_CONFIG:
 		return ss_op_set(ctl, m->type, params, err);
 	case MK_REPLACE:
-		return ss_op_acl_replace(ctl, params, err);
+		return ss_op_replace(ctl, m->type, params, err);
 	default:
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "not a store operation");
 	}

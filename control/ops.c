@@ -392,127 +392,175 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 	return rc;
 }
 
-/* ---- acl_group.replace ------------------------------------------------------ */
+/* ---- <parent>.replace: a parent and its whole set of children ------------------ */
 
 static int
-cmp_i64(const void *a, const void *b)
+cmp_str(const void *a, const void *b)
 {
-	json_int_t x = *(const json_int_t *)a, y = *(const json_int_t *)b;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-	return x < y ? -1 : x > y;
+/* The children of parent node pn of child type c, in a malloc'd array. */
+static int
+children_of(struct ss_node *pn, int c, struct ss_node ***out, size_t *n)
+{
+	struct ss_dl *e;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (pn->ext == NULL)
+		return 0;
+	for (e = pn->ext->children.next; e != &pn->ext->children; e = e->next)
+		k++;
+	*out = malloc((k ? k : 1) * sizeof(**out));
+	if (*out == NULL)
+		return -ENOMEM;
+	for (e = pn->ext->children.next; e != &pn->ext->children; e = e->next) {
+		struct ss_node *ch = ss_dl_entry(e, struct ss_node, sib);
+
+		if (ch->type == c)
+			(*out)[(*n)++] = ch;
+	}
+	return 0;
+}
+
+/* Required fields of the parent besides its key, for "give ... to create". */
+static void
+creation_fields(const struct ss_type *t, char *out, size_t len)
+{
+	size_t used = 0;
+	unsigned i;
+
+	out[0] = '\0';
+	for (i = 0; i < t->schema.n && used < len; i++)
+		if ((t->schema.f[i].flags & (SS_FF_REQ | SS_FF_KEY)) == SS_FF_REQ)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ", " : "",
+						 t->schema.f[i].name);
 }
 
 int
-ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err)
+ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 {
-	json_t *name, *family, *rules, *g;
-	json_int_t *prio = NULL;
-	struct ss_node *gn, **old = NULL;
-	struct ss_dl *e;
-	size_t i, n, nold = 0;
+	const struct ss_type *t = ss_types[type];
+	int c = t->replace_child ? ss_type_by_name(t->replace_child, strlen(t->replace_child)) : -1;
+	const char *list_name = t->replace_list, *pkey = t->schema.f[0].name, *ckey;
+	json_t *name, *list, *parent = NULL;
+	struct ss_node *pn, **old = NULL;
+	char **keys = NULL, what[96];
+	size_t i, n = 0, nold = 0;
+	bool other = false;
 	void *it;
-	int rc = -1, gt = ss_type_by_name("acl_group", 9), rt = ss_type_by_name("acl_rule", 8);
+	int rc = -1;
 
+	if (c < 0 || list_name == NULL)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "%s.replace: no child type", t->name);
+	ckey = ss_types[c]->schema.f[0].name;      /* the child's parent field */
 	if (!json_is_object(params))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
 	for (it = json_object_iter(params); it != NULL; it = json_object_iter_next(params, it)) {
 		const char *k = json_object_iter_key(it);
 
-		if (strcmp(k, "name") && strcmp(k, "family") && strcmp(k, "rules"))
+		if (strcmp(k, list_name) == 0)
+			continue;
+		if (ss_schema_field(&t->schema, k, strlen(k)) == NULL)
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, k, "unknown field \"%.64s\"", k);
+		other |= strcmp(k, pkey) != 0;
 	}
-	name = json_object_get(params, "name");
-	family = json_object_get(params, "family");
-	rules = json_object_get(params, "rules");
-	if (!json_is_array(rules))
-		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "rules",
-				  rules ? "rules must be an array" : "missing required field \"rules\"");
+	name = json_object_get(params, pkey);
+	list = json_object_get(params, list_name);
+	if (!json_is_array(list))
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, list_name,
+				  list ? "%s must be an array" : "missing required field \"%s\"",
+				  list_name);
 	if (!json_is_string(name))
-		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name", "missing required field \"name\"");
-	if (gt < 0 || rt < 0)
-		return ss_err_set(err, SS_RPC_METHOD_NOT_FOUND, NULL,
-				  "acl_group.replace: the acl types are not registered");
-	gn = ss_store_find(&ctl->store, gt, json_string_value(name), json_string_length(name));
-	if (gn == NULL && family == NULL)
-		return ss_err_set(err, SS_ERR_NOT_FOUND, "name",
-				  "acl_group %s not found (give family to create it)",
-				  json_string_value(name));
-	if (family != NULL || gn == NULL) {
-		/* create, or check the family is unchanged (1002 otherwise) */
-		g = json_pack("{sOsO}", "name", name, "family", family);
-		if (g == NULL)
+		return ss_err_set(err, SS_RPC_INVALID_PARAMS, pkey, "missing required field \"%s\"",
+				  pkey);
+	pn = ss_store_find(&ctl->store, type, json_string_value(name), json_string_length(name));
+	if (pn == NULL && !other) {
+		creation_fields(t, what, sizeof(what));
+		return ss_err_set(err, SS_ERR_NOT_FOUND, pkey, "%s %s not found (give %s to create it)",
+				  t->name, json_string_value(name), what);
+	}
+	if (other || pn == NULL) {
+		/* create, or check the given fields are unchanged (1002 otherwise) */
+		parent = json_copy(params);
+		if (parent == NULL || json_object_del(parent, list_name) < 0) {
+			json_decref(parent);
 			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-		rc = ss_op_add(ctl, gt, g, err);
-		json_decref(g);
+		}
+		rc = ss_op_add(ctl, type, parent, err);
+		json_decref(parent);
 		if (rc < 0)
 			return -1;
-		gn = ss_store_find(&ctl->store, gt, json_string_value(name), json_string_length(name));
+		pn = ss_store_find(&ctl->store, type, json_string_value(name),
+				   json_string_length(name));
 		rc = -1; /* the error paths below return rc */
 	}
-	n = json_array_size(rules);
-	prio = malloc((n ? n : 1) * sizeof(*prio));
-	if (prio == NULL)
+	n = json_array_size(list);
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (keys == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	/* validate every new rule first */
+	/* validate every new child first */
 	for (i = 0; i < n; i++) {
-		json_t *r = json_array_get(rules, i), *grp;
+		json_t *r = json_array_get(list, i), *grp;
+		char key[SS_KEY_MAX];
 
 		if (!json_is_object(r)) {
 			ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "expected an object");
-			ss_err_prefix(err, "rules[%zu]", i);
+			ss_err_prefix(err, "%s[%zu]", list_name, i);
 			goto out;
 		}
-		grp = json_object_get(r, "group");
+		grp = json_object_get(r, ckey);
 		if (grp != NULL && !json_equal(grp, name)) {
-			ss_err_set(err, SS_RPC_INVALID_PARAMS, "group", "group must be %s or absent",
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, ckey, "%s must be %s or absent", ckey,
 				   json_string_value(name));
-			ss_err_prefix(err, "rules[%zu]", i);
+			ss_err_prefix(err, "%s[%zu]", list_name, i);
 			goto out;
 		}
-		if (grp == NULL && json_object_set_nocheck(r, "group", name) < 0) {
+		if (grp == NULL && json_object_set_nocheck(r, ckey, name) < 0) {
 			ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 			goto out;
 		}
-		if (validate(ctl, rt, r, err) < 0) {
-			ss_err_prefix(err, "rules[%zu]", i);
+		if (validate(ctl, c, r, err) < 0 || key_of(c, r, key, err) < 0) {
+			ss_err_prefix(err, "%s[%zu]", list_name, i);
 			goto out;
 		}
-		prio[i] = json_integer_value(json_object_get(r, "priority"));
+		keys[i] = strdup(key);
+		if (keys[i] == NULL) {
+			ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
 	}
-	qsort(prio, n, sizeof(*prio), cmp_i64);
+	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 1; i < n; i++)
-		if (prio[i] == prio[i - 1]) {
-			ss_err_set(err, SS_RPC_INVALID_PARAMS, "rules",
-				   "rules: priority %lld appears twice", (long long)prio[i]);
+		if (strcmp(keys[i], keys[i - 1]) == 0) {
+			ss_err_set(err, SS_RPC_INVALID_PARAMS, list_name, "%s: %s %s appears twice",
+				   list_name, ss_types[c]->name, keys[i]);
 			goto out;
 		}
-	/* delete the rules that are not in the new set */
-	for (e = gn->ext->children.next; e != &gn->ext->children; e = e->next)
-		nold++;
-	old = malloc((nold ? nold : 1) * sizeof(*old));
-	if (old == NULL) {
+	/* delete the children that are not in the new set */
+	if (children_of(pn, c, &old, &nold) < 0) {
 		ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	nold = 0;
-	for (e = gn->ext->children.next; e != &gn->ext->children; e = e->next)
-		old[nold++] = ss_dl_entry(e, struct ss_node, sib);
 	for (i = 0; i < nold; i++) {
-		const char *slash = strrchr(old[i]->key, '/');
-		json_int_t p = strtoll(slash + 1, NULL, 10);
+		const char *k = old[i]->key;
 
-		if (bsearch(&p, prio, n, sizeof(*prio), cmp_i64) == NULL &&
+		if (bsearch(&k, keys, n, sizeof(*keys), cmp_str) == NULL &&
 		    del_node(ctl, old[i], err) < 0)
 			goto out;
 	}
 	for (i = 0; i < n; i++)
-		if (put_whole(ctl, rt, json_array_get(rules, i), err) < 0) {
-			ss_err_prefix(err, "rules[%zu]", i);
+		if (put_whole(ctl, c, json_array_get(list, i), err) < 0) {
+			ss_err_prefix(err, "%s[%zu]", list_name, i);
 			goto out;
 		}
 	rc = 0;
 out:
-	free(prio);
+	for (i = 0; keys != NULL && i < n; i++)
+		free(keys[i]);
+	free(keys);
 	free(old);
 	return rc;
 }

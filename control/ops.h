@@ -21,8 +21,11 @@ int ss_op_delete(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *er
 /* eni.set, switch.set, flow.config, rdma.config: change the given fields
  * (null clears an optional field). */
 int ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
-/* acl_group.replace {name, family?, rules: [...]} */
-int ss_op_acl_replace(struct ss_ctl *ctl, json_t *params, struct ss_err *err);
+/* <type>.replace {key, other fields?, <replace_list>: [children]} for types
+ * with SS_TM_REPLACE (acl_group.replace {name, family?, rules: [...]}): the
+ * parent is created when other fields are given (or checked unchanged),
+ * its children of type replace_child become exactly the list. */
+int ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
 
 /* bulk.c: <type>.add {"entries": RAW} for types with bulk_raw, reading the
  * entries straight from the request text (validated by ss_json_parse_lazy). */

@@ -267,6 +267,19 @@ seal_type(struct ss_type *t, char *err, size_t errlen)
 		return rc;
 	for (i = 0; i < SS_NODE_IDX; i++)
 		t->idx[i] = i < t->nidx ? t->id * SS_NODE_IDX + (int)i : -1;
+	if (t->methods & SS_TM_REPLACE) {
+		const struct ss_type *c = t->replace_child ? find_reg(t->replace_child) : NULL;
+
+		if (c == NULL || t->replace_list == NULL || c->schema.n == 0 ||
+		    !(c->schema.f[0].flags & SS_FF_KEY) || c->schema.f[0].ref == NULL ||
+		    strcmp(c->schema.f[0].ref, t->name) != 0 || t->schema.n == 0 ||
+		    !(t->schema.f[0].flags & SS_FF_KEY)) {
+			snprintf(err, errlen, "type %s: replace needs replace_list and a registered "
+				 "replace_child whose first key field references %s", t->name,
+				 t->name);
+			return -EINVAL;
+		}
+	}
 	if (t->nidx > SS_NODE_IDX || (t->nidx && (!t->idx_key || !t->idx_conflict))) {
 		snprintf(err, errlen, "type %s: at most %d indexes, each with idx_key and "
 			 "idx_conflict", t->name, SS_NODE_IDX);

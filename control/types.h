@@ -81,6 +81,7 @@
 #include "control/err.h"
 
 struct ss_ctl;
+struct ss_ctl_conf;
 
 /* ---- field kinds and flags ------------------------------------------------- */
 
@@ -200,8 +201,8 @@ ss_rec_has(const void *rec, const struct ss_schema *s, unsigned i)
  * named like the type sets it, unless SS_TM_SET: then .set and .get) */
 #define SS_TM_GET 0x1            /* <type>.get {name} (singletons: {}) */
 #define SS_TM_SET 0x2            /* <type>.set: change some fields */
-#define SS_TM_REPLACE 0x4        /* acl_group.replace: a group and its whole
-				  * rule set (control/ops.c) */
+#define SS_TM_REPLACE 0x4        /* <type>.replace: the object and its whole
+				  * set of children (replace_child/_list) */
 
 struct ss_type_ext;
 
@@ -217,6 +218,10 @@ struct ss_type {
 	 * key field (so the key alone gives them) */
 	bool bulk_raw;
 	const char *filter;          /* <name>.list filter field or NULL */
+	/* SS_TM_REPLACE: the child type (its first key field references this
+	 * type) and the params list holding the new children */
+	const char *replace_child;
+	const char *replace_list;
 	/* semantic checks after the schema and reference existence; may read
 	 * the store (ss_ctl_store_get). obj is normalised, defaults filled in.
 	 * 0 or -1 with err. */
@@ -225,6 +230,11 @@ struct ss_type {
 	 * index `which` for obj (0) or returns 1 when obj has none;
 	 * idx_conflict() fills err (1002, naming the field) when another
 	 * object `owner` has the same key. */
+	/* settings singletons that always exist (flow.config, rdma.config):
+	 * their value before any set, from the daemon's config (new
+	 * reference; NULL: out of memory). Settings equal to it are not part
+	 * of state.get. */
+	json_t *(*defaults)(const struct ss_ctl_conf *conf);
 	/* capacity when the config's `tables` section has no key for the type
 	 * (control/limits.h lists those that have one); 0: unbounded */
 	uint32_t capacity;

@@ -25,6 +25,7 @@ struct ss_type ss_type_acl_group = {
 	.name = "acl_group", .list_key = "acl_groups",
 	.schema = SS_SCHEMA_REC(acl_group_fields, struct ss_acl_group_rec),
 	.methods = SS_TM_GET | SS_TM_REPLACE,
+	.replace_child = "acl_rule", .replace_list = "rules",
 };
 
 static const struct ss_field acl_rule_fields[] = {

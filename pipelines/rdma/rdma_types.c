@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "control/ctl.h"
 #include "control/limits.h"
 #include "pipelines/rdma/rdma_types.h"
 
@@ -21,10 +22,34 @@ static const struct ss_field rdma_config_fields[] = {
 	  .max = SS_LIM_MAX_TIMEOUT_MS, SS_REC(struct ss_rdma_config_rec, qp_idle_timeout_ms) },
 };
 
+static uint32_t
+or_default(uint32_t v, uint32_t dflt)
+{
+	return v ? v : dflt;
+}
+
+/* the `rdma` section of the config (0: the default; the DSCPs only when
+ * the section set them) */
+static json_t *
+rdma_config_defaults(const struct ss_ctl_conf *conf)
+{
+	return json_pack("{sIsIsIsI}",
+			 "data_dscp",
+			 (json_int_t)(conf->rdma_dscp_set ? conf->rdma_data_dscp
+							  : SS_LIM_DEF_RDMA_DATA_DSCP),
+			 "cnp_dscp",
+			 (json_int_t)(conf->rdma_dscp_set ? conf->rdma_cnp_dscp
+							  : SS_LIM_DEF_RDMA_CNP_DSCP),
+			 "qp_table_size",
+			 (json_int_t)or_default(conf->rdma_qp_table_size, SS_LIM_DEF_QP_TABLE_SIZE),
+			 "qp_idle_timeout_ms",
+			 (json_int_t)or_default(conf->rdma_qp_idle_timeout_ms, SS_LIM_DEF_QP_IDLE_MS));
+}
+
 struct ss_type ss_type_rdma_config = {
 	.name = "rdma.config", .list_key = "rdma.config",
 	.schema = SS_SCHEMA_REC(rdma_config_fields, struct ss_rdma_config_rec),
-	.singleton = true,
+	.singleton = true, .defaults = rdma_config_defaults,
 };
 
 /* ---- rdma.policy ----------------------------------------------------------------------- */
