@@ -102,15 +102,11 @@ struct ss_ctl_runtime {
  * e.g. `ch->ty == &ss_type_vnet`); `rec` is the object after the change
  * (add/set) decoded into the record the type declares (types.h), `old_rec`
  * before it (set/delete); both valid until the end of the transaction's
- * reclaim(). `obj` / `old` are the same objects as JSON and `type` the
- * method prefix ("vnet", "eni", ...), kept while tables still read them. */
+ * reclaim(). Tables never see the JSON form of an object. */
 enum ss_change_op { SS_CHANGE_ADD, SS_CHANGE_SET, SS_CHANGE_DELETE };
 struct ss_type;
 struct ss_change {
-	const char *type;
 	enum ss_change_op op;
-	const json_t *obj;
-	const json_t *old;
 	const struct ss_type *ty;
 	const void *rec;
 	const void *old_rec;

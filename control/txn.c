@@ -36,15 +36,15 @@ ss_txn_abort(struct ss_ctl *ctl)
 
 /* The typed hand-over: decode the change's objects once (types.h). */
 static int
-set_records(struct ss_change *c, const struct ss_type *t, struct ss_arena *a,
-	    struct ss_err *err)
+set_records(struct ss_change *c, const struct ss_type *t, const json_t *obj, const json_t *old,
+	    struct ss_arena *a, struct ss_err *err)
 {
 	int rc;
 
 	c->ty = t;
-	c->rec = ss_rec_decode(t, c->obj, a, &rc);
+	c->rec = ss_rec_decode(t, obj, a, &rc);
 	if (rc == 0)
-		c->old_rec = ss_rec_decode(t, c->old, a, &rc);
+		c->old_rec = ss_rec_decode(t, old, a, &rc);
 	if (rc < 0)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "%s: %s", t->name,
 				  rc == -ENOMEM ? "out of memory"
@@ -157,12 +157,10 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 				}
 			}
 
-			ch[i].type = ss_types[e->node->type]->name;
 			ch[i].op = e->kind == SS_LOG_LINK ? SS_CHANGE_ADD
 				 : e->kind == SS_LOG_UNLINK ? SS_CHANGE_DELETE : SS_CHANGE_SET;
-			ch[i].obj = e->obj;
-			ch[i].old = e->old_obj;
-			if (set_records(&ch[i], ss_types[e->node->type], &recs, err) < 0)
+			if (set_records(&ch[i], ss_types[e->node->type], e->obj, e->old_obj, &recs,
+					err) < 0)
 				goto rollback;
 		}
 		if (prepare_tables(ctl, ch, log->n, err) < 0)
@@ -224,13 +222,10 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 				free(v);
 				goto out;
 			}
-			ch[k].type = ss_types[t]->name;
 			ch[k].op = SS_CHANGE_ADD;
-			ch[k].obj = objs[k];
-			ch[k].old = NULL;
 			k++;
 			ss_err_init(&e);
-			if (set_records(&ch[k - 1], ss_types[t], &recs, &e) < 0) {
+			if (set_records(&ch[k - 1], ss_types[t], objs[k - 1], NULL, &recs, &e) < 0) {
 				free(v);
 				rc = -EINVAL;
 				snprintf(err, errlen, "%s", e.msg);

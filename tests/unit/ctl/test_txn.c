@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/types.h"
 #include "ctl_test_util.h"
 
 #define OK(ctl, m, p) json_decref(t_ok(ctl, m, p))
@@ -46,15 +47,15 @@ fake_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *ch, size_t n
 	for (i = 0; i < n && i < 40; i++) {
 		size_t l = strlen(f->changes);
 
-		snprintf(f->changes + l, sizeof(f->changes) - l, "%s:%c;", ch[i].type,
+		snprintf(f->changes + l, sizeof(f->changes) - l, "%s:%c;", ch[i].ty->name,
 			 "ASD"[ch[i].op]);
-		/* obj is the value after, old the value before */
+		/* rec is the record after, old_rec the record before */
 		if (ch[i].op == SS_CHANGE_ADD)
-			assert_true(ch[i].obj != NULL && ch[i].old == NULL);
+			assert_true(ch[i].rec != NULL && ch[i].old_rec == NULL);
 		if (ch[i].op == SS_CHANGE_DELETE)
-			assert_true(ch[i].obj == NULL && ch[i].old != NULL);
+			assert_true(ch[i].rec == NULL && ch[i].old_rec != NULL);
 		if (ch[i].op == SS_CHANGE_SET)
-			assert_true(ch[i].obj != NULL && ch[i].old != NULL);
+			assert_true(ch[i].rec != NULL && ch[i].old_rec != NULL);
 	}
 	f->saw_vnet_in_store = ss_ctl_store_get(ctl, "vnet", "v1") != NULL;
 	if (f->fail) {

@@ -89,14 +89,14 @@ seen_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *ch, size_t n
 	s->n = 0;
 	for (i = 0; i < n && s->n < MAXCH; i++, s->n++) {
 		assert_non_null(ch[i].ty);
-		assert_string_equal(ch[i].ty->name, ch[i].type);
 		assert_true(ch[i].ty->rec_size <= sizeof(s->rec[0]));
 		s->ty[s->n] = ch[i].ty;
 		s->op[s->n] = ch[i].op;
 		s->has_rec[s->n] = ch[i].rec != NULL;
 		s->has_old[s->n] = ch[i].old_rec != NULL;
-		assert_true((ch[i].rec != NULL) == (ch[i].obj != NULL));
-		assert_true((ch[i].old_rec != NULL) == (ch[i].old != NULL));
+		/* a record after an add or set, a record before a set or delete */
+		assert_true((ch[i].rec != NULL) == (ch[i].op != SS_CHANGE_DELETE));
+		assert_true((ch[i].old_rec != NULL) == (ch[i].op != SS_CHANGE_ADD));
 		if (ch[i].rec)
 			memcpy(s->rec[s->n], ch[i].rec, ch[i].ty->rec_size);
 		if (ch[i].old_rec)
