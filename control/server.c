@@ -496,9 +496,13 @@ fail:
 	return rc;
 }
 
-/* Close connections past their deadlines; returns ms to the next one. */
+/* Returns ms to the next deadline (0: one has passed, -1: none); with
+ * `close_due`, first closes the connections past their deadlines. Only
+ * called with close_due after what the sockets hold has been read, so a
+ * client whose bytes were waiting while the control thread was busy (a
+ * long transaction, a loaded machine) is not taken for an idle one. */
 static int
-check_timeouts(struct ss_ctl *ctl, uint64_t now)
+check_timeouts(struct ss_ctl *ctl, uint64_t now, bool close_due)
 {
 	struct ss_server *s = ctl->server;
 	struct ss_conn *c = s->conns, *next;
@@ -515,6 +519,10 @@ check_timeouts(struct ss_ctl *ctl, uint64_t now)
 			dl = c->last_rx + s->timeout_ms;   /* only a partial line waits */
 		if (dl == UINT64_MAX)
 			continue;
+		if (now >= dl && !close_due) {
+			next_ms = 0;
+			continue;
+		}
 		if (now >= dl) {
 			ss_ctl_log(ctl, LOG_INFO, "control socket: closing a client %s",
 				   c->out.len > c->out_off ? "that does not read its replies"
@@ -537,7 +545,7 @@ ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
 
 	if (s == NULL)
 		return -ENOTCONN;
-	next = check_timeouts(ctl, ss_now_ms());
+	next = check_timeouts(ctl, ss_now_ms(), false);
 	wait = timeout_ms;
 	if (next >= 0 && (wait < 0 || next < wait))
 		wait = next + 1;
@@ -566,7 +574,7 @@ ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
 		if (ev[i].events & EPOLLIN)
 			conn_read(ctl, c);
 	}
-	check_timeouts(ctl, ss_now_ms());
+	check_timeouts(ctl, ss_now_ms(), true);
 	return 0;
 }
 

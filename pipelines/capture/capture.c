@@ -125,7 +125,9 @@ static void write_record(struct cap_slot *s, struct rte_mbuf *c)
 	uint32_t len = RTE_MIN(c->pkt_len, (uint32_t)sizeof(buf));
 	const void *data = rte_pktmbuf_read(c, 0, len, buf);
 	struct pcap_pkthdr h;
-	uint64_t us = (p->tsc - tsc0) * 1000000ull / rte_get_tsc_hz();
+	uint64_t hz = rte_get_tsc_hz(), d = p->tsc - tsc0;
+	/* whole seconds first: d * 10^6 would overflow after ~1.7 h at 3 GHz */
+	uint64_t us = d / hz * 1000000ull + d % hz * 1000000ull / hz;
 
 	h.ts.tv_sec = tv0.tv_sec + (time_t)(us / 1000000);
 	h.ts.tv_usec = (suseconds_t)(tv0.tv_usec + (long)(us % 1000000));
