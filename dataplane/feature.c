@@ -100,7 +100,8 @@ int ss_features_sort(struct ss_feature **v, size_t n, char *err, size_t errlen)
 		done[pick] = true;
 		out[k] = v[pick];
 	}
-	memcpy(v, out, n * sizeof(*v));
+	if (n > 0)
+		memcpy(v, out, n * sizeof(*v));
 	rc = 0;
 end:
 	free(out);
