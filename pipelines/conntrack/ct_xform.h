@@ -4,7 +4,8 @@
  * "Flow cache"). Every flow position of the table has one slot, for the
  * side of the flow that leaves its ENI outbound: what vxlan_encap built for
  * that flow (the outer Ethernet + IP + UDP + VXLAN headers, the egress port,
- * the inner destination MAC, the DSCP mode), stamped with
+ * the inner destination MAC, the DSCP mode; for the route action `direct`,
+ * the routed frame's Ethernet header and the egress port), stamped with
  *   - gen:   the overlay generation (ss_ovl_gen) the worker read before it
  *            looked anything up for the packet the slot was built from;
  *   - owner: the flow's incarnation (ss_ct_entry.seq) and side, so a slot
@@ -40,7 +41,8 @@ struct ss_ct_xform {
 	uint8_t hlen;        /* bytes of hdr */
 	uint8_t dscp;        /* outer DSCP, or SS_OVL_DSCP_COPY */
 	uint8_t set_mac;     /* rewrite the inner destination MAC to mac */
-	uint8_t pad;
+	uint8_t direct;      /* route action `direct`: hdr is the Ethernet header of the
+			      * routed frame (TTL decremented per packet), no VXLAN */
 	uint8_t mac[6];
 	uint8_t pad2[2];
 	uint8_t hdr[SS_CT_XF_HDR_MAX]; /* the outer headers as vxlan_encap built them */

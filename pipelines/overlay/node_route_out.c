@@ -17,8 +17,10 @@
  * copies the slot (seqlock), checks it is still the one policy_out judged
  * valid (generation, owner), and applies it: tags stripped, inner
  * destination MAC rewritten, the cached outer headers prepended with their
- * per-packet fields (ovl_outer_fix, the same code as vxlan_encap), and the
- * packet goes straight to port_tx. A slot rewritten meanwhile sends the
+ * per-packet fields (ovl_outer_fix, the same code as vxlan_encap), or for
+ * the route action `direct` the TTL decremented and the cached Ethernet
+ * header written (ovl_direct_ttl, as vxlan_encap), and the packet goes
+ * straight to port_tx. A slot rewritten meanwhile sends the
  * packet through the lookups (and vxlan_encap refills the slot).
  */
 #include "pipelines/conntrack/ct_xform.h"
@@ -106,6 +108,17 @@ static uint8_t cached(struct ss_ovl_wstate *ws, struct rte_mbuf *m, struct ss_me
 		     x.gen != meta->ovl_gen || x.owner != meta->ovl_owner)) {
 		meta->ovl_flags = (uint8_t)((meta->ovl_flags & ~SS_OVL_F_CACHED) | SS_OVL_F_FILL);
 		return ROUTE_LOOKUP;
+	}
+	if (x.direct) {
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+		if (unlikely(ovl_direct_ttl(frame + l->l3_off, ovl_fam(l)) < 0))
+			return drop(m, SS_DROP_TTL_EXCEEDED);
+		frame = ovl_tenant_frame(m, l);
+		memcpy(frame, x.hdr, RTE_ETHER_HDR_LEN);
+		meta->out_port = x.port;
+		ws->cache_hits++;
+		return ROUTE_NEXT_TX;
 	}
 	tos = ovl_inner_prep(m, l, x.set_mac, x.mac, x.dscp);
 	inner_len = m->pkt_len;

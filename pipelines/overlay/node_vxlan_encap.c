@@ -64,31 +64,27 @@ static inline void eth_out(uint8_t *f, const struct ss_ovl_nexthop *hop, uint16_
 	eth->ether_type = rte_cpu_to_be_16(type);
 }
 
+static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, const uint8_t *h,
+		       uint8_t hlen, uint8_t direct, const struct ss_ovl_target *tgt,
+		       uint16_t port, uint8_t dscp);
+
 /* Route action `direct`: routed to the underlay as it is (TTL decremented). */
-static uint8_t direct(struct rte_mbuf *m, struct ss_meta *meta, const struct ss_layer *l)
+static uint8_t direct(struct encap_ctx *ctx, struct rte_mbuf *m, struct ss_meta *meta,
+		      const struct ss_layer *l)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *ip = frame + l->l3_off;
 	int fam = ovl_fam(l);
 	const struct ss_ovl_nexthop *hop = next_hop(meta, fam, ovl_dst_ip(frame, l));
 
 	if (hop == NULL)
 		return drop(m, SS_DROP_UNDERLAY_ROUTE_MISS);
-	if (fam == 4) {
-		if (ip[8] <= 1)
-			return drop(m, SS_DROP_TTL_EXCEEDED);
-		ip[8]--;
-		ip[10] = ip[11] = 0;
-		uint16_t ck = rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip);
-		memcpy(ip + 10, &ck, 2);
-	} else {
-		if (ip[7] <= 1)
-			return drop(m, SS_DROP_TTL_EXCEEDED);
-		ip[7]--;
-	}
+	if (ovl_direct_ttl(frame + l->l3_off, fam) < 0)
+		return drop(m, SS_DROP_TTL_EXCEEDED);
 	frame = ovl_tenant_frame(m, l);
 	eth_out(frame, hop, fam == 4 ? SS_ETHERTYPE_IPV4 : SS_ETHERTYPE_IPV6);
 	meta->out_port = hop->port;
+	if ((meta->ovl_flags & (SS_OVL_F_FILL | SS_OVL_F_REENCAP)) == SS_OVL_F_FILL)
+		cache_fill(ctx->ws, meta, frame, RTE_ETHER_HDR_LEN, 1, NULL, hop->port, 0);
 	return ENCAP_NEXT_TX;
 }
 
@@ -166,21 +162,25 @@ static inline uint8_t *encap_write(struct rte_mbuf *m, struct ss_meta *meta,
 }
 
 /* The flow cache's miss path: what was just built for the packet's flow
- * side goes into its slot, stamped with the generation policy_out read
+ * side (h: the hlen bytes of outer headers, or for `direct` the Ethernet
+ * header) goes into its slot, stamped with the generation policy_out read
  * before the lookups (a writer that loses the slot to another gives up). */
 static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, const uint8_t *h,
-		       const struct ss_ovl_target *tgt, uint16_t port, uint8_t dscp)
+		       uint8_t hlen, uint8_t direct, const struct ss_ovl_target *tgt,
+		       uint16_t port, uint8_t dscp)
 {
 	struct ss_ct_xform *x = meta->ovl_slot;
-	bool v4 = tgt->fam == 4;
-	uint8_t hlen = (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN);
+	bool v4 = direct || tgt->fam == 4;
 	uint32_t seq;
 
 	if (!ss_ct_xform_begin(x, &seq))
 		return;
 	x->gen = meta->ovl_gen;
 	x->owner = meta->ovl_owner;
-	if (v4) {
+	x->base = 0;
+	if (direct) {
+		x->set_mac = 0;
+	} else if (v4) {
 		const uint8_t *ip = h + RTE_ETHER_HDR_LEN;
 
 		x->base = ovl_sum16(ip + 8, 2) + ovl_sum16(ip + 12, 8);
@@ -190,12 +190,15 @@ static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, con
 		memcpy(&vtc, h + RTE_ETHER_HDR_LEN, 4);
 		x->base = rte_be_to_cpu_32(vtc) & 0xfffff;
 	}
+	if (!direct) {
+		x->set_mac = tgt->set_mac;
+		memcpy(x->mac, tgt->mac.addr_bytes, 6);
+	}
 	x->port = port;
+	x->direct = direct;
 	x->v4 = v4;
 	x->hlen = hlen;
 	x->dscp = dscp;
-	x->set_mac = tgt->set_mac;
-	memcpy(x->mac, tgt->mac.addr_bytes, 6);
 	memcpy(x->hdr, h, hlen);
 	x->valid = 1;
 	ss_ct_xform_end(x, seq);
@@ -217,7 +220,7 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 	if (unlikely(e == NULL))
 		return drop(m, SS_DROP_ENI_MISS);
 	if (meta->ovl_flags & SS_OVL_F_DIRECT)
-		return direct(m, meta, l);
+		return direct(ctx, m, meta, l);
 	v4 = tgt->fam == 4;
 	hop = next_hop(meta, tgt->fam, tgt->pa);
 	if (unlikely(hop == NULL))
@@ -236,7 +239,9 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 	if (unlikely(h == NULL))
 		return ENCAP_NEXT_DROP;
 	if ((meta->ovl_flags & (SS_OVL_F_FILL | SS_OVL_F_REENCAP)) == SS_OVL_F_FILL)
-		cache_fill(ctx->ws, meta, h, tgt, hop->port, e->dscp);
+		cache_fill(ctx->ws, meta, h,
+			   (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN), 0, tgt,
+			   hop->port, e->dscp);
 	return ENCAP_NEXT_TX;
 }
 

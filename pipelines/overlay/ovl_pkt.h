@@ -135,6 +135,26 @@ static inline uint8_t *ovl_tenant_frame(struct rte_mbuf *m, const struct ss_laye
 	return f;
 }
 
+/* Route action `direct` (routed to the underlay unencapsulated): the
+ * tenant IP header's TTL / hop limit decremented (IPv4: checksum
+ * recomputed); -1 when it would reach 0 (drop ttl_exceeded). */
+static inline int ovl_direct_ttl(uint8_t *ip, int fam)
+{
+	if (fam == 4) {
+		if (ip[8] <= 1)
+			return -1;
+		ip[8]--;
+		ip[10] = ip[11] = 0;
+		uint16_t ck = rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip);
+		memcpy(ip + 10, &ck, 2);
+	} else {
+		if (ip[7] <= 1)
+			return -1;
+		ip[7]--;
+	}
+	return 0;
+}
+
 /* The tenant frame, ready to be encapsulated: untagged, inner destination
  * MAC := mac when set_mac; returns the outer TOS / traffic class: DSCP
  * `dscp` (or the tenant's with SS_OVL_DSCP_COPY), ECN the tenant's (RFC

@@ -8,15 +8,18 @@ what the cached path sends is the same frame the full path builds (every
 outer field, SPEC 3.1 step 8), and that a table change made after the flow
 was cached shows on the SAME flow's first packet after it: mapping moved,
 route withdrawn, ACL now denying, ENI admin down, ECMP member removed,
-underlay route changed.
+underlay route changed; and the same for the route action `direct`.
 """
 import os
 
 import pytest
+from scapy.layers.inet import IP
+from scapy.layers.l2 import Ether
+from scapy.utils import checksum
 
 from test_overlay_control import Taps
 from test_overlay_fixtures import (
-    Encap, M5, M9, MC, N1, UL4, UL6, VM1, VM2, check_encap, vm, world)
+    FAB0, Encap, M5, M9, MC, N1, UL4, UL6, VM1, VM2, check_encap, vm, world)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/net/tun"),
                                 reason="TAP ports need root and /dev/net/tun")
@@ -134,3 +137,38 @@ def test_underlay_route_changed(taps):
     p, o = t.out(to_5)
     check_encap(o, "fabric0", bytes(p), Encap("fabric0", NA, UL4, "100.64.1.5", 1000,
                                               inner_dst=M5))
+
+
+def test_direct_route(taps):
+    """The route action `direct` (no encapsulation, TTL decremented) is
+    cached too: the next hop changes on the flow's next packet."""
+    t, rpc = taps, taps.rpc
+    rpc.call("underlay_route.delete", {"prefix": "192.168.0.0/16"})
+    rpc.call("underlay_route.add", {"prefix": "192.168.0.0/16",
+                                    "next_hops": [{"port": "fabric0", "mac": NA}]})
+
+    def to_direct(i):
+        return vm(VM1, "10.0.0.2", "192.168.1.1", i, ttl=9)
+
+    def check(o, p, nh):
+        assert o is not None, "no output"
+        assert o.dst == nh and o.src == FAB0 and o.type == 0x0800
+        want = IP(bytes(Ether(bytes(p)).payload))
+        got = o.payload
+        assert got.ttl == 8 and got.src == want.src and got.dst == want.dst
+        assert checksum(bytes(got)[:20]) == 0, "IPv4 checksum"
+        assert bytes(got.payload) == bytes(want.payload)
+
+    hits0, _ = cache_stats(t)
+    for _ in range(3):
+        p, o = t.out(to_direct)
+        check(o, p, NA)
+    hits, fills = cache_stats(t)
+    assert fills > 0 and hits >= hits0 + 2, (hits0, hits, fills)
+    rpc.call("underlay_route.delete", {"prefix": "192.168.0.0/16"})
+    rpc.call("underlay_route.add", {"prefix": "192.168.0.0/16",
+                                    "next_hops": [{"port": "fabric0", "mac": NB}]})
+    p, o = t.out(to_direct)
+    check(o, p, NB)
+    # TTL 1 on a cached flow: ttl_exceeded, as on the full path
+    t.dropped(lambda i: vm(VM1, "10.0.0.2", "192.168.1.1", i, ttl=1), "ttl_exceeded")
