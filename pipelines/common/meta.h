@@ -34,8 +34,19 @@ struct ss_meta {
 	uint8_t ovl_dir;        /* enum ss_overlay_dir */
 	uint8_t ovl_flags;      /* SS_OVL_F_* */
 	const void *ovl_tgt;    /* encapsulation target, valid within one graph walk */
+	/* the flow-cached transform (pipelines/conntrack/ct_xform.h), with
+	 * SS_OVL_F_CACHED or SS_OVL_F_FILL: the flow's slot (valid within one
+	 * graph walk), the overlay generation read before the packet's
+	 * lookups, and the owner stamp (flow incarnation and side) */
+	void *ovl_slot;
+	uint32_t ovl_gen;
+	uint32_t ovl_owner;
 };
 _Static_assert(sizeof(struct ss_meta) <= 128, "struct ss_meta outgrew two cache lines");
+
+/* ovl_flags bits of the flow cache (0x01-0x04: overlay.h) */
+#define SS_OVL_F_CACHED 0x08   /* policy_out found a valid transform: route_out applies it */
+#define SS_OVL_F_FILL 0x10     /* vxlan_encap writes what it builds into ovl_slot */
 
 /* a whole number of cache lines, so the packet data stays cache-aligned */
 #define SS_META_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct ss_meta), RTE_CACHE_LINE_SIZE)

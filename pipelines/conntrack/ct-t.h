@@ -43,6 +43,7 @@
 struct rte_hash;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
+struct ss_ct_xform;
 
 enum ss_ct_estate { SS_CT_FREE = 0, SS_CT_INIT, SS_CT_LIVE, SS_CT_DEAD };
 
@@ -143,6 +144,7 @@ struct ss_ct_conf {
 struct ss_ct {
 	struct ss_ct_lfh flows;
 	struct ss_ct_lfh frags;
+	struct ss_ct_xform *xf;    /* flow cache: slot of position p at xf[p] (ct_xform.h) */
 	uint32_t capacity;         /* flows the table holds */
 	struct ss_ct_conf conf;    /* ctlplane: rw (atomic stores), dataplane: ro */
 	uint64_t tick_hz;

@@ -139,4 +139,18 @@ void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsign
 			unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
 			uint8_t *verdict);
 
+/* The flow a passed packet belongs to, for the flow cache (ct_xform.h):
+ * pos < 0 when it has none worth caching for (no flow, not tracked, an
+ * ICMP error, a fragment, a TCP RST); otherwise its position (slot
+ * ct->xf[pos]) and the slot owner stamp of the packet's side. */
+struct ss_ct_ref {
+	int32_t pos;
+	uint32_t owner;
+};
+
+/* ss_ct_policy_burst, and ref[i] for every packet (ref NULL: as above). */
+void ss_ct_policy_burst_ref(struct ss_ct *ct, const struct ss_acl_state *acl,
+			    unsigned int worker, unsigned int dir, const struct ss_ct_pkt *p,
+			    uint32_t n, uint64_t now, uint8_t *verdict, struct ss_ct_ref *ref);
+
 #endif

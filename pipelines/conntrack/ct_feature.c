@@ -49,6 +49,7 @@ static struct {
 	struct ss_ct *pending;             /* the first table, prepare -> commit */
 	struct ss_ct_counters *cnt;      /* kept across tables */
 	struct ss_ct_counters clear_base; /* stats.clear */
+	uint64_t clear_hits, clear_fills; /* stats.clear of the flow cache counters */
 	unsigned int nb_workers;
 	uint32_t nb_eni;
 	uint32_t seq;
@@ -392,8 +393,19 @@ static int m_flow_flush(void *ctx, struct ss_ctl *ctl, const json_t *params, jso
 	X(created) X(table_full) X(removed_rst) X(removed_fin) X(expired) X(revoked)            \
 	X(rechecked) X(flushed) X(frag_tracked) X(frag_no_first) X(icmp_related)
 
+/* The flow cache counters (ovl_pkt.h), summed over the workers. */
+static void cache_counters(uint64_t *hits, uint64_t *fills)
+{
+	*hits = *fills = 0;
+	for (unsigned int w = 0; w < g.nb_workers && w < SS_MAX_WORKERS; w++) {
+		*hits += __atomic_load_n(&ss_ovl_wstate[w].cache_hits, __ATOMIC_RELAXED);
+		*fills += __atomic_load_n(&ss_ovl_wstate[w].cache_fills, __ATOMIC_RELAXED);
+	}
+}
+
 static json_t *flows_stats_get(void *ctx)
 {
+	uint64_t hits, fills;
 	struct ss_ct *ct = g.cur;
 	json_t *o;
 
@@ -410,6 +422,10 @@ static json_t *flows_stats_get(void *ctx)
 			    json_integer((json_int_t)(SS_CT_COUNTER(ct, f) - g.clear_base.f)));
 	CT_COUNTERS(X)
 #undef X
+	cache_counters(&hits, &fills);
+	json_object_set_new(o, "flow_cache_hits", json_integer((json_int_t)(hits - g.clear_hits)));
+	json_object_set_new(o, "flow_cache_fills",
+			    json_integer((json_int_t)(fills - g.clear_fills)));
 	return o;
 }
 
@@ -421,6 +437,7 @@ static void flows_stats_clear(void *ctx)
 #define X(f) g.clear_base.f = SS_CT_COUNTER(g.cur, f);
 	CT_COUNTERS(X)
 #undef X
+	cache_counters(&g.clear_hits, &g.clear_fills);
 }
 
 /* ---- feature ------------------------------------------------------------------ */

@@ -24,6 +24,7 @@
 
 #include "pipelines/conntrack/ct.h"
 #include "pipelines/conntrack/ct_int.h"
+#include "pipelines/conntrack/ct_xform.h"
 
 #define CHUNK RTE_HASH_LOOKUP_BULK_MAX   /* 64 */
 
@@ -35,8 +36,9 @@
 
 enum act { A_DONE = 0, A_FLOW, A_RECHECK, A_ACL };
 
-static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_info *in,
-			uint32_t sig, unsigned int dir, uint32_t gen, uint64_t now)
+/* Returns the new flow's position, or -1 (not tracked, or another thread's). */
+static int32_t flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_info *in,
+			   uint32_t sig, unsigned int dir, uint32_t gen, uint64_t now)
 {
 	struct ss_ct_counters *c = &ct->cnt[row];
 	struct ss_ct_entry *e;
@@ -46,19 +48,19 @@ static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_i
 	if (__atomic_load_n(&ct->nb_flows, __ATOMIC_RELAXED) >=
 	    (int64_t)__atomic_load_n(&ct->conf.max_flows, __ATOMIC_RELAXED)) {
 		c->table_full++;
-		return;
+		return -1;
 	}
 	pos = rte_hash_add_key_with_hash(ct->flows.h, &in->key, sig);
 	if (pos < 0) {
 		c->table_full++;
-		return;
+		return -1;
 	}
 	e = ss_ct_entry_at(ct, (uint32_t)pos);
 	/* an existing key (another worker's concurrent first packet, or a
 	 * flow being removed) keeps its owner */
 	if (!__atomic_compare_exchange_n(&e->state, &exp, SS_CT_INIT, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
-		return;
+		return -1;
 	e->init_dir = (uint8_t)dir;
 	e->init_side = in->side;
 	e->tcp = in->key.proto == P_TCP ? SS_CT_SYN_SEEN : 0;
@@ -71,6 +73,18 @@ static void flow_create(struct ss_ct *ct, unsigned int row, const struct ss_ct_i
 	__atomic_fetch_add(&ct->nb_flows, 1, __ATOMIC_RELAXED);
 	ss_ct_gauge_add(ct, row, e->eni, 1);
 	c->created++;
+	return pos;
+}
+
+/* The flow cache reference of a packet that passed by the flow at pos. */
+static inline void set_ref(struct ss_ct *ct, struct ss_ct_ref *ref, int32_t pos,
+			   const struct ss_ct_info *in)
+{
+	if (ref == NULL || pos < 0 || in->kind != SS_CT_K_NORMAL || in->first_frag ||
+	    (in->tcp_flags & TCP_RST))
+		return;
+	ref->pos = pos;
+	ref->owner = ss_ct_xform_owner(ss_ct_entry_at(ct, (uint32_t)pos)->seq, in->side);
 }
 
 /* A packet passed by its flow: activity and TCP state. */
@@ -154,7 +168,7 @@ static void frag_record(struct ss_ct *ct, const struct ss_ct_info *in, uint64_t 
 
 static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsigned int worker,
 			 unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
-			 uint8_t *verdict)
+			 uint8_t *verdict, struct ss_ct_ref *ref)
 {
 	unsigned int row = ss_ct_row(ct, worker);
 	struct ss_ct_counters *c = &ct->cnt[row];
@@ -171,6 +185,8 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		ss_ct_extract(&p[i], dir, &in[i]);
 		verdict[i] = SS_CT_PASS;
 		act[i] = A_DONE;
+		if (ref != NULL)
+			ref[i].pos = -1;
 		if (in[i].kind == SS_CT_K_OTHER)
 			continue;
 		if (in[i].kind == SS_CT_K_NONFIRST && frag_follow(ct, c, &in[i], now) < 0) {
@@ -260,6 +276,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		switch (act[i]) {
 		case A_FLOW:
 			flow_update(ct, row, (uint32_t)pos[j], pi, sig[j], now);
+			set_ref(ct, ref ? &ref[i] : NULL, pos[j], pi);
 			break;
 		case A_RECHECK:
 			c->rechecked++;
@@ -268,6 +285,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 						 ss_acl_eni_gen(acl, req[ri[i]].eni),
 						 __ATOMIC_RELAXED);
 				flow_update(ct, row, (uint32_t)pos[j], pi, sig[j], now);
+				set_ref(ct, ref ? &ref[i] : NULL, pos[j], pi);
 			} else {
 				if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row, keys[j], sig[j]))
 					c->revoked++;
@@ -278,8 +296,10 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 			if (!allow[ri[i]])
 				verdict[i] = SS_CT_DROP_ACL;
 			else if (pi->can_create)
-				flow_create(ct, row, pi, sig[j], dir, ss_acl_eni_gen(acl, p[i].eni),
-					    now);
+				set_ref(ct, ref ? &ref[i] : NULL,
+					flow_create(ct, row, pi, sig[j], dir,
+						    ss_acl_eni_gen(acl, p[i].eni), now),
+					pi);
 			break;
 		default:
 			break;
@@ -317,19 +337,31 @@ static void acl_only_chunk(const struct ss_acl_state *acl, unsigned int worker, 
 			verdict[idx[i]] = SS_CT_DROP_ACL;
 }
 
-void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsigned int worker,
-			unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
-			uint8_t *verdict)
+void ss_ct_policy_burst_ref(struct ss_ct *ct, const struct ss_acl_state *acl,
+			    unsigned int worker, unsigned int dir, const struct ss_ct_pkt *p,
+			    uint32_t n, uint64_t now, uint8_t *verdict, struct ss_ct_ref *ref)
 {
 	while (n > 0) {
 		uint32_t k = n > CHUNK ? CHUNK : n;
 
-		if (likely(ct != NULL))
-			policy_chunk(ct, acl, worker, dir, p, k, now, verdict);
-		else
+		if (likely(ct != NULL)) {
+			policy_chunk(ct, acl, worker, dir, p, k, now, verdict, ref);
+		} else {
 			acl_only_chunk(acl, worker, dir, p, k, verdict);
+			for (uint32_t i = 0; ref != NULL && i < k; i++)
+				ref[i].pos = -1;
+		}
 		p += k;
 		verdict += k;
+		if (ref != NULL)
+			ref += k;
 		n -= k;
 	}
+}
+
+void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsigned int worker,
+			unsigned int dir, const struct ss_ct_pkt *p, uint32_t n, uint64_t now,
+			uint8_t *verdict)
+{
+	ss_ct_policy_burst_ref(ct, acl, worker, dir, p, n, now, verdict, NULL);
 }

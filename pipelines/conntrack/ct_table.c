@@ -18,6 +18,7 @@
 
 #include "pipelines/conntrack/ct.h"
 #include "pipelines/conntrack/ct_int.h"
+#include "pipelines/conntrack/ct_xform.h"
 
 /* ---- lock-free hash with deferred position reuse ----------------------------- */
 
@@ -167,7 +168,10 @@ struct ss_ct *ss_ct_create(const char *name, uint32_t capacity, uint32_t frag_ca
 	ct->cnt = rte_zmalloc("ss_ct_cnt", (ct->nb_workers + 1) * sizeof(*ct->cnt),
 			      RTE_CACHE_LINE_SIZE);
 	ct->own_cnt = true;
-	if (rc != 0 || ct->own_gauge == NULL || ct->cnt == NULL) {
+	if (rc == 0)
+		ct->xf = rte_zmalloc("ss_ct_xform", (size_t)ct->flows.nb_pos * sizeof(*ct->xf),
+				     RTE_CACHE_LINE_SIZE);
+	if (rc != 0 || ct->own_gauge == NULL || ct->cnt == NULL || ct->xf == NULL) {
 		ss_ct_free(ct);
 		errno = rc ? -rc : ENOMEM;
 		return NULL;
@@ -219,6 +223,7 @@ void ss_ct_free(struct ss_ct *ct)
 		return;
 	lfh_fini(&ct->flows);
 	lfh_fini(&ct->frags);
+	rte_free(ct->xf);
 	rte_free(ct->own_gauge);
 	if (ct->own_cnt)
 		rte_free(ct->cnt);

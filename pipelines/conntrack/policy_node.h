@@ -9,6 +9,14 @@
  * others to `drop` with `acl_deny` (also counted in the ENI's acl_drops) or
  * `frag_no_first`.
  *
+ * Outbound, it is also the flow cache's classifier (ct_xform.h,
+ * docs/conntrack.md): the overlay generation is read once per burst before
+ * the flow lookups; a host-port packet that passed by a live flow whose
+ * slot holds a transform of that generation for its side is marked
+ * SS_OVL_F_CACHED (route_out applies it), any other packet of a flow is
+ * marked SS_OVL_F_FILL (vxlan_encap fills the slot). Appliance-mode
+ * packets (SS_OVL_F_REENCAP) are not cached.
+ *
  * Edges: 0 = drop (static); the arc's, added by ss_arcs_finalize before the
  * graphs exist.
  */
@@ -23,8 +31,10 @@
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
 #include "pipelines/conntrack/ct.h"
+#include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
+#include "pipelines/overlay/ovl_pkt.h"
 
 enum { SS_POLICY_NEXT_DROP = 0 };
 
@@ -40,7 +50,12 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 	const struct ss_acl_state *acl = ss_acl_current();
 	struct ss_ct *ct = ss_ct_current();
 	struct ss_ct_pkt p[RTE_GRAPH_BURST_SIZE];
+	struct ss_ct_ref ref[RTE_GRAPH_BURST_SIZE];
 	uint8_t v[RTE_GRAPH_BURST_SIZE], next[RTE_GRAPH_BURST_SIZE];
+	const bool cache = dir == SS_ACL_OUT && ct != NULL;
+	/* before any lookup of the burst: a transform resolved while a change
+	 * is published carries the older generation */
+	uint32_t gen = cache ? ss_ovl_gen_read() : 0;
 	uint16_t i;
 
 	for (i = 0; i < nb; i++) {
@@ -51,15 +66,24 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 		p[i].l = ss_overlay_tenant(meta);
 		p[i].eni = meta->eni;
 	}
-	ss_ct_policy_burst(ct, acl, w->index, dir, p, nb, rte_rdtsc(), v);
+	ss_ct_policy_burst_ref(ct, acl, w->index, dir, p, nb, rte_rdtsc(), v, cache ? ref : NULL);
 	for (i = 0; i < nb; i++) {
-		struct ss_meta *meta;
+		struct ss_meta *meta = ss_meta(objs[i]);
 
 		if (likely(v[i] == SS_CT_PASS)) {
-			next[i] = ss_arc_edge(arc, objs[i], ss_meta(objs[i])->hdr.outer.flags);
+			if (cache && ref[i].pos >= 0 && !(meta->ovl_flags & SS_OVL_F_REENCAP)) {
+				struct ss_ct_xform *x = &ct->xf[ref[i].pos];
+
+				meta->ovl_slot = x;
+				meta->ovl_gen = gen;
+				meta->ovl_owner = ref[i].owner;
+				meta->ovl_flags |= ss_ct_xform_valid(x, gen, ref[i].owner)
+							   ? SS_OVL_F_CACHED
+							   : SS_OVL_F_FILL;
+			}
+			next[i] = ss_arc_edge(arc, objs[i], meta->hdr.outer.flags);
 			continue;
 		}
-		meta = ss_meta(objs[i]);
 		next[i] = SS_POLICY_NEXT_DROP;
 		if (v[i] == SS_CT_DROP_ACL) {
 			meta->drop = SS_DROP_ACL_DENY;

@@ -11,14 +11,35 @@
  * first (their next hop usually carries the whole action), then every
  * mapping key in bulk lookups, the mapping entries prefetched, then the
  * verdicts.
+ *
+ * Flow cache (pipelines/conntrack/ct_xform.h, docs/conntrack.md): a packet
+ * policy_out marked SS_OVL_F_CACHED carries its flow's slot; route_out
+ * copies the slot (seqlock), checks it is still the one policy_out judged
+ * valid (generation, owner), and applies it: tags stripped, inner
+ * destination MAC rewritten, the cached outer headers prepended with their
+ * per-packet fields (ovl_outer_fix, the same code as vxlan_encap), or for
+ * the route action `direct` the TTL decremented and the cached Ethernet
+ * header written (ovl_direct_ttl, as vxlan_encap), and the packet goes
+ * straight to port_tx. A slot rewritten meanwhile sends the
+ * packet through the lookups (and vxlan_encap refills the slot).
  */
+#include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/overlay/ovl_pkt.h"
 
 enum {
 	ROUTE_NEXT_DROP = 0,
 	ROUTE_NEXT_ENCAP,
+	ROUTE_NEXT_TX,
 	ROUTE_NB_NEXT,
 };
+
+#define ROUTE_LOOKUP 0xfe   /* cached() declined: take the lookups */
+
+struct route_ctx {
+	struct ss_worker *w;        /* ss_node_ctx */
+	struct ss_ovl_wstate *ws;   /* the worker's: IPv4 identification, cache counters */
+};
+_Static_assert(sizeof(struct route_ctx) <= RTE_NODE_CTX_SZ, "route ctx too large");
 
 static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 {
@@ -75,9 +96,49 @@ static inline uint8_t map(struct rte_mbuf *m, const struct ss_ovl_ipkey *key,
 	return ROUTE_NEXT_ENCAP;
 }
 
+/* The flow's cached transform, applied. */
+static uint8_t cached(struct ss_ovl_wstate *ws, struct rte_mbuf *m, struct ss_meta *meta)
+{
+	const struct ss_layer *l = ss_overlay_tenant(meta);
+	struct ss_ct_xform x;
+	uint32_t inner_len;
+	uint8_t tos, *h;
+
+	if (unlikely(!ss_ct_xform_read(meta->ovl_slot, &x) || !x.valid ||
+		     x.gen != meta->ovl_gen || x.owner != meta->ovl_owner)) {
+		meta->ovl_flags = (uint8_t)((meta->ovl_flags & ~SS_OVL_F_CACHED) | SS_OVL_F_FILL);
+		return ROUTE_LOOKUP;
+	}
+	if (x.direct) {
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+		if (unlikely(ovl_direct_ttl(frame + l->l3_off, ovl_fam(l)) < 0))
+			return drop(m, SS_DROP_TTL_EXCEEDED);
+		frame = ovl_tenant_frame(m, l);
+		memcpy(frame, x.hdr, RTE_ETHER_HDR_LEN);
+		meta->out_port = x.port;
+		ws->cache_hits++;
+		return ROUTE_NEXT_TX;
+	}
+	tos = ovl_inner_prep(m, l, x.set_mac, x.mac, x.dscp);
+	inner_len = m->pkt_len;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, x.hlen);
+	if (unlikely(h == NULL))
+		return drop(m, SS_DROP_NO_MBUF);
+	memcpy(h, x.hdr, x.hlen);
+	if (x.v4)
+		ovl_outer_fix(h, true, tos, inner_len, ws->ip_id++, x.base);
+	else
+		ovl_outer_fix(h, false, tos, inner_len, 0, x.base);
+	meta->out_port = x.port;
+	ws->cache_hits++;
+	return ROUTE_NEXT_TX;
+}
+
 static uint16_t route_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			      uint16_t nb_objs)
 {
+	struct ss_ovl_wstate *ws = ((struct route_ctx *)node->ctx)->ws;
 	struct ss_ovl_ipkey keys[RTE_GRAPH_BURST_SIZE];
 	uint64_t vals[RTE_GRAPH_BURST_SIZE];
 	uint16_t pkt[RTE_GRAPH_BURST_SIZE];
@@ -87,6 +148,11 @@ static uint16_t route_process(struct rte_graph *graph, struct rte_node *node, vo
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		if (i + 4 < nb_objs)
 			rte_prefetch0(ss_meta(objs[i + 4]));
+		if (ss_meta(objs[i])->ovl_flags & SS_OVL_F_CACHED) {
+			next[i] = cached(ws, objs[i], ss_meta(objs[i]));
+			if (next[i] != ROUTE_LOOKUP)
+				continue;
+		}
 		next[i] = route(objs[i], &keys[n]);
 		if (next[i] == OVL_PENDING)
 			pkt[n++] = i;
@@ -101,13 +167,25 @@ static uint16_t route_process(struct rte_graph *graph, struct rte_node *node, vo
 	return nb_objs;
 }
 
+static int route_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	struct route_ctx *ctx = (struct route_ctx *)node->ctx;
+	int rc = ss_node_init_worker(graph, node);
+
+	if (rc == 0)
+		ctx->ws = &ss_ovl_wstate[ss_node_worker(node)->index];
+	return rc;
+}
+
 static struct rte_node_register route_node = {
 	.name = OVL_NODE_ROUTE_OUT,
 	.process = route_process,
+	.init = route_init,
 	.nb_edges = ROUTE_NB_NEXT,
 	.next_nodes = {
 		[ROUTE_NEXT_DROP] = SS_NODE_DROP,
 		[ROUTE_NEXT_ENCAP] = OVL_NODE_ENCAP,
+		[ROUTE_NEXT_TX] = "port_tx",
 	},
 };
 RTE_NODE_REGISTER(route_node);

@@ -23,6 +23,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/overlay/ovl_pkt.h"
 
 enum {
@@ -32,34 +33,17 @@ enum {
 };
 
 struct encap_ctx {
-	struct ss_worker *w;
-	uint16_t ip_id;        /* IPv4 identification: DF is clear (RFC 6864) */
+	struct ss_worker *w;        /* ss_node_ctx */
+	struct ss_ovl_wstate *ws;   /* the worker's: IPv4 identification, cache counters */
 };
 _Static_assert(sizeof(struct encap_ctx) <= RTE_NODE_CTX_SZ, "encap ctx too large");
 
-#define VXLAN_HLEN (8 + 8)  /* UDP + VXLAN */
+struct ss_ovl_wstate ss_ovl_wstate[SS_MAX_WORKERS];
 
 static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 {
 	ss_mark_drop(m, reason);
 	return ENCAP_NEXT_DROP;
-}
-
-/* Leave only the tenant frame, untagged: drop what precedes it (the outer
- * headers of a packet that arrived in VXLAN) and its 802.1Q tags. */
-static inline uint8_t *tenant_frame(struct rte_mbuf *m, const struct ss_layer *l)
-{
-	uint8_t *f;
-	uint16_t tags = (uint16_t)(l->l3_off - l->l2_off - RTE_ETHER_HDR_LEN);
-
-	if (l->l2_off)
-		rte_pktmbuf_adj(m, l->l2_off);
-	f = rte_pktmbuf_mtod(m, uint8_t *);
-	if (tags) {
-		memmove(f + tags, f, 2 * RTE_ETHER_ADDR_LEN);
-		f = (uint8_t *)rte_pktmbuf_adj(m, tags);
-	}
-	return f;
 }
 
 static inline const struct ss_ovl_nexthop *next_hop(const struct ss_meta *meta, int fam,
@@ -80,72 +64,51 @@ static inline void eth_out(uint8_t *f, const struct ss_ovl_nexthop *hop, uint16_
 	eth->ether_type = rte_cpu_to_be_16(type);
 }
 
+static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, const uint8_t *h,
+		       uint8_t hlen, uint8_t direct, const struct ss_ovl_target *tgt,
+		       uint16_t port, uint8_t dscp);
+
 /* Route action `direct`: routed to the underlay as it is (TTL decremented). */
-static uint8_t direct(struct rte_mbuf *m, struct ss_meta *meta, const struct ss_layer *l)
+static uint8_t direct(struct encap_ctx *ctx, struct rte_mbuf *m, struct ss_meta *meta,
+		      const struct ss_layer *l)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *ip = frame + l->l3_off;
 	int fam = ovl_fam(l);
 	const struct ss_ovl_nexthop *hop = next_hop(meta, fam, ovl_dst_ip(frame, l));
 
 	if (hop == NULL)
 		return drop(m, SS_DROP_UNDERLAY_ROUTE_MISS);
-	if (fam == 4) {
-		if (ip[8] <= 1)
-			return drop(m, SS_DROP_TTL_EXCEEDED);
-		ip[8]--;
-		ip[10] = ip[11] = 0;
-		uint16_t ck = rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip);
-		memcpy(ip + 10, &ck, 2);
-	} else {
-		if (ip[7] <= 1)
-			return drop(m, SS_DROP_TTL_EXCEEDED);
-		ip[7]--;
-	}
-	frame = tenant_frame(m, l);
+	if (ovl_direct_ttl(frame + l->l3_off, fam) < 0)
+		return drop(m, SS_DROP_TTL_EXCEEDED);
+	frame = ovl_tenant_frame(m, l);
 	eth_out(frame, hop, fam == 4 ? SS_ETHERTYPE_IPV4 : SS_ETHERTYPE_IPV6);
 	meta->out_port = hop->port;
+	if ((meta->ovl_flags & (SS_OVL_F_FILL | SS_OVL_F_REENCAP)) == SS_OVL_F_FILL)
+		cache_fill(ctx->ws, meta, frame, RTE_ETHER_HDR_LEN, 1, NULL, hop->port, 0);
 	return ENCAP_NEXT_TX;
 }
 
-static inline uint32_t sum16(const uint8_t *a, unsigned int n)
-{
-	uint32_t s = 0;
-
-	for (unsigned int i = 0; i < n; i += 2)
-		s += (uint32_t)(a[i] << 8 | a[i + 1]);
-	return s;
-}
-
-/* The outer header, written at h (the IP version is a constant in each
- * caller, so each is compiled once per family). Fields are written with
- * whole-field stores and the IPv4 checksum is summed from the values, not
- * read back from the fresh stores (a store-forwarding stall otherwise). */
+/* The outer headers, written at h (the IP version is a constant in each
+ * caller, so each is compiled once per family): the constant fields here,
+ * the per-packet ones by ovl_outer_fix (ovl_pkt.h), which the flow cache's
+ * hit path (route_out) applies to a copy of what this wrote. */
 static inline void outer(uint8_t *h, const bool v4, const struct ss_meta *meta,
 			 const struct ss_ovl_target *tgt, const struct ss_ovl_nexthop *hop,
 			 const uint8_t *src, uint8_t tos, uint32_t inner_len, uint16_t ip_id)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)h;
 	struct rte_udp_hdr *udp;
-	uint16_t ulen = (uint16_t)(VXLAN_HLEN + inner_len);
+	uint32_t base;
 
 	eth_out(h, hop, v4 ? SS_ETHERTYPE_IPV4 : SS_ETHERTYPE_IPV6);
 	if (v4) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-		uint16_t tot = (uint16_t)(20 + ulen);
-		uint32_t sum = (0x45u << 8 | tos) + tot + ip_id + (64u << 8 | OVL_IPPROTO_UDP) +
-			       sum16(src, 4) + sum16(tgt->pa, 4);
 
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
+		base = (64u << 8 | OVL_IPPROTO_UDP) + ovl_sum16(src, 4) + ovl_sum16(tgt->pa, 4);
 		ip->version_ihl = 0x45;
-		ip->type_of_service = tos;
-		ip->total_length = rte_cpu_to_be_16(tot);
-		ip->packet_id = rte_cpu_to_be_16(ip_id);
 		ip->fragment_offset = 0;                  /* DF clear, not a fragment */
 		ip->time_to_live = 64;
 		ip->next_proto_id = OVL_IPPROTO_UDP;
-		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 		memcpy(&ip->src_addr, src, 4);
 		memcpy(&ip->dst_addr, tgt->pa, 4);
 		udp = (struct rte_udp_hdr *)(ip + 1);
@@ -153,8 +116,7 @@ static inline void outer(uint8_t *h, const bool v4, const struct ss_meta *meta,
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
 		uint32_t fl = meta->flow_hash & 0xfffff;
 
-		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20 | (fl ? fl : 1));
-		ip->payload_len = rte_cpu_to_be_16(ulen);
+		base = fl ? fl : 1;   /* the flow label, never 0 */
 		ip->proto = OVL_IPPROTO_UDP;
 		ip->hop_limits = 64;
 		memcpy(ip->src_addr, src, 16);
@@ -163,49 +125,84 @@ static inline void outer(uint8_t *h, const bool v4, const struct ss_meta *meta,
 	}
 	udp->src_port = rte_cpu_to_be_16((uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
 	udp->dst_port = rte_cpu_to_be_16(SS_UDP_PORT_VXLAN);
-	udp->dgram_len = rte_cpu_to_be_16(ulen);
 	udp->dgram_cksum = 0;
 	/* VXLAN: flags 0x08 (I), 24 reserved bits; VNI, 8 reserved bits */
 	uint32_t vx[2] = { rte_cpu_to_be_32(0x08000000u), rte_cpu_to_be_32(meta->vni << 8) };
 	memcpy(udp + 1, vx, sizeof(vx));
-	if (!v4)
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)(eth + 1), udp);
+	ovl_outer_fix(h, v4, tos, inner_len, ip_id, base);
 }
 
 /* The tenant frame `l` (untagged, inner destination MAC := the target's
  * when it sets one) in VXLAN toward tgt->pa through `hop`, from `src`: the
  * outer DSCP is `dscp`, or the tenant's with SS_OVL_DSCP_COPY; the outer
- * ECN is the tenant's. 0, or the packet is marked dropped (no_mbuf) and -1. */
-static inline int encap_write(struct rte_mbuf *m, struct ss_meta *meta, const struct ss_layer *l,
-			      const struct ss_ovl_target *tgt, const struct ss_ovl_nexthop *hop,
-			      const uint8_t *src, uint8_t dscp, uint16_t *ip_id)
+ * ECN is the tenant's. The outer headers, or NULL when the packet is marked
+ * dropped (no_mbuf). */
+static inline uint8_t *encap_write(struct rte_mbuf *m, struct ss_meta *meta,
+				   const struct ss_layer *l, const struct ss_ovl_target *tgt,
+				   const struct ss_ovl_nexthop *hop, const uint8_t *src,
+				   uint8_t dscp, uint16_t *ip_id)
 {
-	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	bool v4 = tgt->fam == 4;
-	uint8_t tos = 0;
+	uint8_t tos = ovl_inner_prep(m, l, tgt->set_mac, tgt->mac.addr_bytes, dscp);
+	uint32_t inner_len = m->pkt_len;
 	uint8_t *h;
 
-	if (l->l3 == SS_L3_IPV4 || l->l3 == SS_L3_IPV6)
-		tos = ovl_tos(frame + l->l3_off, ovl_fam(l));
-	frame = tenant_frame(m, l);
-	if (tgt->set_mac)
-		memcpy(frame, tgt->mac.addr_bytes, 6);
-	if (dscp == SS_OVL_DSCP_COPY)
-		dscp = tos >> 2;
-	tos = (uint8_t)(dscp << 2 | (tos & 3));
-	uint32_t inner_len = m->pkt_len;
 	h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) +
-							 VXLAN_HLEN));
+							 OVL_VXLAN_HLEN));
 	if (unlikely(h == NULL)) {
 		ss_mark_drop(m, SS_DROP_NO_MBUF);
-		return -1;
+		return NULL;
 	}
 	if (v4)
 		outer(h, true, meta, tgt, hop, src, tos, inner_len, (*ip_id)++);
 	else
 		outer(h, false, meta, tgt, hop, src, tos, inner_len, 0);
 	meta->out_port = hop->port;
-	return 0;
+	return h;
+}
+
+/* The flow cache's miss path: what was just built for the packet's flow
+ * side (h: the hlen bytes of outer headers, or for `direct` the Ethernet
+ * header) goes into its slot, stamped with the generation policy_out read
+ * before the lookups (a writer that loses the slot to another gives up). */
+static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, const uint8_t *h,
+		       uint8_t hlen, uint8_t direct, const struct ss_ovl_target *tgt,
+		       uint16_t port, uint8_t dscp)
+{
+	struct ss_ct_xform *x = meta->ovl_slot;
+	bool v4 = direct || tgt->fam == 4;
+	uint32_t seq;
+
+	if (!ss_ct_xform_begin(x, &seq))
+		return;
+	x->gen = meta->ovl_gen;
+	x->owner = meta->ovl_owner;
+	x->base = 0;
+	if (direct) {
+		x->set_mac = 0;
+	} else if (v4) {
+		const uint8_t *ip = h + RTE_ETHER_HDR_LEN;
+
+		x->base = ovl_sum16(ip + 8, 2) + ovl_sum16(ip + 12, 8);
+	} else {
+		uint32_t vtc;
+
+		memcpy(&vtc, h + RTE_ETHER_HDR_LEN, 4);
+		x->base = rte_be_to_cpu_32(vtc) & 0xfffff;
+	}
+	if (!direct) {
+		x->set_mac = tgt->set_mac;
+		memcpy(x->mac, tgt->mac.addr_bytes, 6);
+	}
+	x->port = port;
+	x->direct = direct;
+	x->v4 = v4;
+	x->hlen = hlen;
+	x->dscp = dscp;
+	memcpy(x->hdr, h, hlen);
+	x->valid = 1;
+	ss_ct_xform_end(x, seq);
+	ws->cache_fills++;
 }
 
 static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
@@ -223,7 +220,7 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 	if (unlikely(e == NULL))
 		return drop(m, SS_DROP_ENI_MISS);
 	if (meta->ovl_flags & SS_OVL_F_DIRECT)
-		return direct(m, meta, l);
+		return direct(ctx, m, meta, l);
 	v4 = tgt->fam == 4;
 	hop = next_hop(meta, tgt->fam, tgt->pa);
 	if (unlikely(hop == NULL))
@@ -237,8 +234,15 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 		memcpy(src, sw->ip6, 16);
 	else
 		return drop(m, SS_DROP_NO_UNDERLAY_IP);
-	return encap_write(m, meta, l, tgt, hop, src, e->dscp, &ctx->ip_id) ? ENCAP_NEXT_DROP
-									      : ENCAP_NEXT_TX;
+	uint8_t *h = encap_write(m, meta, l, tgt, hop, src, e->dscp, &ctx->ws->ip_id);
+
+	if (unlikely(h == NULL))
+		return ENCAP_NEXT_DROP;
+	if ((meta->ovl_flags & (SS_OVL_F_FILL | SS_OVL_F_REENCAP)) == SS_OVL_F_FILL)
+		cache_fill(ctx->ws, meta, h,
+			   (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN), 0, tgt,
+			   hop->port, e->dscp);
+	return ENCAP_NEXT_TX;
 }
 
 static uint16_t encap_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -260,8 +264,11 @@ static int encap_init(const struct rte_graph *graph, struct rte_node *node)
 {
 	struct encap_ctx *ctx = (struct encap_ctx *)node->ctx;
 
-	ctx->ip_id = 0;
-	return ss_node_init_worker(graph, node);
+	int rc = ss_node_init_worker(graph, node);
+
+	if (rc == 0)
+		ctx->ws = &ss_ovl_wstate[ss_node_worker(node)->index];
+	return rc;
 }
 
 static struct rte_node_register encap_node = {
@@ -312,7 +319,7 @@ int ss_overlay_encap_to_pa(struct rte_mbuf *m, const struct ss_ovl_mapping *mp, 
 	memcpy(hop.mac.addr_bytes, next_hop_mac, 6);
 	meta->flow_hash = ovl_flow_hash(rte_pktmbuf_mtod(m, const uint8_t *), l);
 	meta->vni = vni;
-	if (encap_write(m, meta, l, tgt, &hop, src, (uint8_t)(dscp & 63), ip_id) != 0)
+	if (encap_write(m, meta, l, tgt, &hop, src, (uint8_t)(dscp & 63), ip_id) == NULL)
 		return SS_DROP_NO_MBUF;
 	return 0;
 }

@@ -12,7 +12,9 @@
 
 #include <rte_ether.h>
 #include <rte_hash_crc.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
@@ -79,6 +81,136 @@ static inline uint32_t ovl_flow_hash(const uint8_t *frame, const struct ss_layer
 	if (l->flags & SS_PF_L4)
 		h = rte_hash_crc_4byte((uint32_t)l->sport << 16 | l->dport, h);
 	return h;
+}
+
+/* ---- the flow cache (pipelines/conntrack/ct_xform.h) -------------------- */
+
+/* The overlay generation: incremented (release) at the end of every commit
+ * of the overlay's tables (ss_ovl_commit), read (acquire) by policy_out
+ * once per burst before the lookups of its packets. */
+extern uint32_t ss_ovl_gen;
+
+static inline uint32_t ss_ovl_gen_read(void)
+{
+	return __atomic_load_n(&ss_ovl_gen, __ATOMIC_ACQUIRE);
+}
+
+/* Per worker, written by that worker only: the IPv4 identification of the
+ * outer headers it builds (vxlan_encap and the cached path in route_out
+ * share it), and the flow cache counters (stats scope `flows`). */
+struct ss_ovl_wstate {
+	uint16_t ip_id;
+	uint64_t cache_hits;    /* packets sent with a cached transform */
+	uint64_t cache_fills;   /* transforms written into a flow's slot */
+} __rte_cache_aligned;
+extern struct ss_ovl_wstate ss_ovl_wstate[SS_MAX_WORKERS];
+
+/* ---- the outer headers (vxlan_encap, route_out) -------------------------- */
+
+#define OVL_VXLAN_HLEN (8 + 8)  /* UDP + VXLAN */
+
+static inline uint32_t ovl_sum16(const uint8_t *a, unsigned int n)
+{
+	uint32_t s = 0;
+
+	for (unsigned int i = 0; i < n; i += 2)
+		s += (uint32_t)(a[i] << 8 | a[i + 1]);
+	return s;
+}
+
+/* Leave only the tenant frame, untagged: drop what precedes it (the outer
+ * headers of a packet that arrived in VXLAN) and its 802.1Q tags. */
+static inline uint8_t *ovl_tenant_frame(struct rte_mbuf *m, const struct ss_layer *l)
+{
+	uint8_t *f;
+	uint16_t tags = (uint16_t)(l->l3_off - l->l2_off - RTE_ETHER_HDR_LEN);
+
+	if (l->l2_off)
+		rte_pktmbuf_adj(m, l->l2_off);
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	if (tags) {
+		memmove(f + tags, f, 2 * RTE_ETHER_ADDR_LEN);
+		f = (uint8_t *)rte_pktmbuf_adj(m, tags);
+	}
+	return f;
+}
+
+/* Route action `direct` (routed to the underlay unencapsulated): the
+ * tenant IP header's TTL / hop limit decremented (IPv4: checksum
+ * recomputed); -1 when it would reach 0 (drop ttl_exceeded). */
+static inline int ovl_direct_ttl(uint8_t *ip, int fam)
+{
+	if (fam == 4) {
+		if (ip[8] <= 1)
+			return -1;
+		ip[8]--;
+		ip[10] = ip[11] = 0;
+		uint16_t ck = rte_ipv4_cksum((const struct rte_ipv4_hdr *)ip);
+		memcpy(ip + 10, &ck, 2);
+	} else {
+		if (ip[7] <= 1)
+			return -1;
+		ip[7]--;
+	}
+	return 0;
+}
+
+/* The tenant frame, ready to be encapsulated: untagged, inner destination
+ * MAC := mac when set_mac; returns the outer TOS / traffic class: DSCP
+ * `dscp` (or the tenant's with SS_OVL_DSCP_COPY), ECN the tenant's (RFC
+ * 6040 4.1, normal mode). */
+static inline uint8_t ovl_inner_prep(struct rte_mbuf *m, const struct ss_layer *l, bool set_mac,
+				     const uint8_t mac[6], uint8_t dscp)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t tos = 0;
+
+	if (l->l3 == SS_L3_IPV4 || l->l3 == SS_L3_IPV6)
+		tos = ovl_tos(frame + l->l3_off, ovl_fam(l));
+	frame = ovl_tenant_frame(m, l);
+	if (set_mac)
+		memcpy(frame, mac, 6);
+	if (dscp == SS_OVL_DSCP_COPY)
+		dscp = tos >> 2;
+	return (uint8_t)(dscp << 2 | (tos & 3));
+}
+
+/* The per-packet fields of the outer headers at h (Ethernet, then IPv4 or
+ * IPv6, UDP, VXLAN; the rest already written): TOS / traffic class, the
+ * lengths, the IPv4 identification and header checksum (`base`: the sum of
+ * the IPv4 header's constant words, TTL/protocol and addresses), or for
+ * IPv6 the flow label `base` and the UDP checksum (RFC 8200 8.1; 0 over
+ * IPv4, RFC 7348 5). The checksum is summed from the values, not read back
+ * from the fresh stores (a store-forwarding stall otherwise). */
+static inline void ovl_outer_fix(uint8_t *h, const bool v4, uint8_t tos, uint32_t inner_len,
+				 uint16_t ip_id, uint32_t base)
+{
+	struct rte_udp_hdr *udp;
+	uint16_t ulen = (uint16_t)(OVL_VXLAN_HLEN + inner_len);
+
+	if (v4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + RTE_ETHER_HDR_LEN);
+		uint16_t tot = (uint16_t)(20 + ulen);
+		uint32_t sum = (0x45u << 8 | tos) + tot + ip_id + base;
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->type_of_service = tos;
+		ip->total_length = rte_cpu_to_be_16(tot);
+		ip->packet_id = rte_cpu_to_be_16(ip_id);
+		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->dgram_len = rte_cpu_to_be_16(ulen);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(h + RTE_ETHER_HDR_LEN);
+
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20 | base);
+		ip->payload_len = rte_cpu_to_be_16(ulen);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->dgram_len = rte_cpu_to_be_16(ulen);
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+	}
 }
 
 static inline void ovl_eni_rx(unsigned int worker, uint32_t eni, uint32_t bytes)

@@ -415,6 +415,8 @@ static void apply_deltas(struct ovl_kmap *delta, uint32_t *arr, bool atomic)
 /* Nothing below can fail: every allocation was made in prepare. Order:
  * entries before the keys that lead to them, keys removed before their
  * entries are retired. */
+uint32_t ss_ovl_gen;   /* ovl_pkt.h */
+
 void ss_ovl_commit(void *ctx)
 {
 	struct ss_ovl *o = &ss_ovl;
@@ -445,6 +447,8 @@ void ss_ovl_commit(void *ctx)
 	ovl_ids_commit(&o->group_ids);
 	ovl_gc_commit(&o->gc);
 	o->prepared = false;
+	/* last: every flow-cached transform resolved before is stale now */
+	__atomic_fetch_add(&ss_ovl_gen, 1, __ATOMIC_RELEASE);
 }
 
 void ss_ovl_abort(void *ctx)

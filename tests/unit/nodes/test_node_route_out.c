@@ -8,7 +8,11 @@
  */
 #include <string.h>
 
+#include <rte_ip.h>
+
+#include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/overlay/overlay.h"
+#include "pipelines/overlay/ovl_pkt.h"
 #include "pipelines/overlay/ovl_tables-t.h"
 #include "tests/unit/nodes/node_harness.h"
 #include "tests/unit/nodes/topology.h"
@@ -145,12 +149,68 @@ static void test_route_longest_prefix(void **state)
 	nt_free(&m, 1);
 }
 
+/* The flow cache (ct_xform.h): a packet marked SS_OVL_F_FILL leaves
+ * vxlan_encap's transform in its slot; the flow's next packet, marked
+ * SS_OVL_F_CACHED with that slot, goes from route_out straight to port_tx
+ * with the same frame (but for the IPv4 identification and checksum); a
+ * slot of another generation or flow sends the packet through the lookups
+ * and marks it for a refill. */
+static void test_route_cached(void **state)
+{
+	static struct ss_ct_xform slot;
+	struct rte_mbuf *a = nt_outbound_e1("10.1.0.20", 17, 1000, 2000, 16);
+	struct rte_mbuf *b = nt_outbound_e1("10.1.0.20", 17, 1000, 2000, 16);
+	struct rte_mbuf *c = nt_outbound_e1("10.1.0.20", 17, 1000, 2000, 16);
+	uint32_t gen = ss_ovl_gen_read(), owner = ss_ct_xform_owner(7, 1);
+	struct rte_mbuf *mm[] = { a, b, c };
+	const uint8_t *pa, *pb;
+
+	(void)state;
+	memset(&slot, 0, sizeof(slot));
+	for (int i = 0; i < 3; i++) {
+		struct ss_meta *meta = ss_meta(mm[i]);
+
+		meta->ovl_slot = &slot;
+		meta->ovl_gen = gen;
+		meta->ovl_owner = owner;
+	}
+	ss_meta(a)->ovl_flags |= SS_OVL_F_FILL;
+	nt_expect("miss: to the lookups", a, nt_run1("route_out", a), "vxlan_encap", NULL);
+	nt_expect("miss: encapsulated", a, nt_run1("vxlan_encap", a), "port_tx", NULL);
+	assert_true(slot.valid && slot.gen == gen && slot.owner == owner && slot.v4);
+	assert_int_equal(slot.hlen, 14 + 20 + 16);
+	assert_int_equal(slot.seq & 1, 0);
+	assert_true(ss_ct_xform_valid(&slot, gen, owner));
+
+	ss_meta(b)->ovl_flags |= SS_OVL_F_CACHED;
+	ss_meta(b)->out_port = 0xffff;
+	nt_expect("hit: straight to port_tx", b, nt_run1("route_out", b), "port_tx", NULL);
+	assert_int_equal(ss_meta(b)->out_port, ss_meta(a)->out_port);
+	assert_int_equal(rte_pktmbuf_pkt_len(b), rte_pktmbuf_pkt_len(a));
+	pa = nt_data(a);
+	pb = nt_data(b);
+	nt_bytes("hit: Ethernet, IPv4 version to length", pb, pa, 18);
+	nt_bytes("hit: IPv4 flags to protocol", pb + 20, pa + 20, 4);
+	nt_bytes("hit: addresses, UDP, VXLAN, inner frame", pb + 26, pa + 26,
+		 rte_pktmbuf_pkt_len(a) - 26);
+	assert_int_equal(rte_raw_cksum(pb + 14, 20), 0xffff);
+
+	/* the tables changed since the slot was written */
+	ss_meta(c)->ovl_flags |= SS_OVL_F_CACHED;
+	ss_meta(c)->ovl_gen = gen + 1;
+	nt_expect("stale: to the lookups", c, nt_run1("route_out", c), "vxlan_encap", NULL);
+	assert_true(ss_meta(c)->ovl_flags & SS_OVL_F_FILL);
+	assert_false(ss_meta(c)->ovl_flags & SS_OVL_F_CACHED);
+	nt_free(mm, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route_cases),
 		cmocka_unit_test(test_route_eni_gone),
 		cmocka_unit_test(test_route_longest_prefix),
+		cmocka_unit_test(test_route_cached),
 	};
 
 	return cmocka_run_group_tests(tests, setup, nt_teardown);
