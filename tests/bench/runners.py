@@ -45,14 +45,18 @@ class BenchDaemon(Daemon):
         return "eal = [%s];\n%s" % (", ".join('"%s"' % a for a in eal), rest)
 
 
-def measure_sswitchd(tmp, ports, bootstrap, warmup, window, hp, nframes, workers=1):
+def measure_sswitchd(tmp, ports, objects, warmup, window, hp, nframes, workers=1):
     """Mpps (all workers) and busy cycles per packet (summed over the
     workers, so per packet per core), per-node cycles and drops over the
-    window."""
+    window. `objects` is the bootstrap file (written once per scenario)."""
     mem, mbufs = sizing(nframes)
     kw = {"workers": (1, 2), "lcores_map": LCORES_2W} if workers == 2 else {}
-    d = BenchDaemon(tmp, ports, hp.eal_args(mem), bootstrap=bootstrap,
-                    extra_conf="mbufs = %d;" % mbufs if mbufs else "", **kw)
+    conf = []
+    if mbufs:
+        conf.append("mbufs = %d;" % mbufs)
+    if objects:
+        conf.append('bootstrap = "%s";' % objects)
+    d = BenchDaemon(tmp, ports, hp.eal_args(mem), extra_conf="\n".join(conf), **kw)
     d.start(timeout=600)
     try:
         _wait_forwarding(d)
