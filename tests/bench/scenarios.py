@@ -116,6 +116,18 @@ def scen_inbound(tmp, nflows, npas=1024, enis=16):
     """VXLAN from 1024 remote PAs -> VIP -> VNET by VNI -> ENI by inner MAC
     -> inbound route with decap_pa_validate (PA validation table) -> RFC 6040
     decap -> host port (half the ENIs tagged)."""
+    boot = scen_inbound_ops(npas, enis)
+    pcap = os.path.join(tmp, "inbound.pcap")
+    pcapgen.write_pcap(pcap, pcapgen.inbound_frames(nflows, npas, enis))
+    ports = [Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa",
+                  extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("host0", "host", kind="raw", extra="net_null0,no-rx=1")]
+    return ports, boot, pcap
+
+
+def scen_inbound_ops(npas=1024, enis=16):
+    """The objects of `inbound`: ENIs (odd ones tagged), inbound routes
+    with PA validation, npas validated PAs."""
     boot = _overlay_underlay()
     boot += [{"method": "eni.add", "params": dict(
         {"name": "e%d" % k, "mac": "02:00:00:01:00:%02x" % k, "vnet": "bench", "port": "host0"},
@@ -125,12 +137,7 @@ def scen_inbound(tmp, nflows, npas=1024, enis=16):
         "action": "decap_pa_validate"}} for k in range(enis)]
     boot += [{"method": "pa_validation.add", "params": {"entries": [
         {"vnet": "bench", "underlay_ip": "100.64.%d.%d" % (p >> 8, p & 255)} for p in range(npas)]}}]
-    pcap = os.path.join(tmp, "inbound.pcap")
-    pcapgen.write_pcap(pcap, pcapgen.inbound_frames(nflows, npas, enis))
-    ports = [Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa",
-                  extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
-             Port("host0", "host", kind="raw", extra="net_null0,no-rx=1")]
-    return ports, boot, pcap
+    return boot
 
 
 
