@@ -164,7 +164,8 @@ def run_case(tmp, name, flows, workers, gen, args, hp, tp_cache):
             try:
                 tp.append(measure_testpmd(pcap, frames, hp, args.warmup, args.window))
             except (RuntimeError, TimeoutError) as e:
-                print("    testpmd: %s" % str(e).splitlines()[0])
+                lines = str(e).splitlines()
+                print("    testpmd failed: %s" % "\n        ".join(lines[:1] + lines[-6:]))
     if tp:
         tp_cache[(name, flows)] = tp
     tp = tp_cache.get((name, flows), [])

@@ -340,7 +340,17 @@ class Ovs:
         """br-phy's address and the underlay route + neighbour (native tunnelling)."""
         self.run("ip", "addr", "add", "%s/16" % UNDERLAY_IP, "dev", "br-phy", ns=True)
         self.run("ip", "link", "set", "br-phy", "up", ns=True)
-        self.appctl("ovs/route/add", "100.64.0.0/10", "br-phy", GATEWAY_IP)
+        # OVS learns br-phy's address asynchronously: the route (whose
+        # source address is br-phy's) is refused until it has
+        deadline = time.time() + 20
+        while True:
+            try:
+                self.appctl("ovs/route/add", "100.64.0.0/10", "br-phy", GATEWAY_IP)
+                break
+            except RuntimeError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
         self.appctl("tnl/arp/set", "br-phy", GATEWAY_IP, NEXT_HOP_MAC)
 
     def setup(self, work, rx_devargs, tx_devargs):
