@@ -48,6 +48,26 @@ def case_label(name, flows, workers):
     return lab
 
 
+_REQUESTS = {}
+
+
+def _mapping_requests(total, batch):
+    """The mapping.add request lines (built once, reused by every run)."""
+    key = (total, batch)
+    if key not in _REQUESTS:
+        lines = []
+        for b in range(total // batch):
+            entries = []
+            for i in range(b * batch, (b + 1) * batch):
+                entries.append({"vnet": "bench", "ip": "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255),
+                                "underlay_ip": "100.64.%d.%d" % (i >> 8 & 255, i & 255),
+                                "mac": "02:00:%02x:%02x:%02x:%02x" % (i >> 24 & 255, i >> 16 & 255, i >> 8 & 255, i & 255)})
+            lines.append(json.dumps({"jsonrpc": "2.0", "id": b + 10, "method": "mapping.add",
+                                     "params": {"entries": entries}}).encode() + b"\n")
+        _REQUESTS[key] = lines
+    return _REQUESTS[key]
+
+
 def control_mappings(tmp, args, hp):
     """1M mappings through bulk mapping.add on the real socket (10k entries a
     request, one request at a time like a controller), state file on, the
@@ -60,15 +80,7 @@ def control_mappings(tmp, args, hp):
     try:
         rpc = d.rpc()
         rpc.call("vnet.add", {"name": "bench", "vni": 100})
-        lines = []
-        for b in range(total // batch):
-            entries = []
-            for i in range(b * batch, (b + 1) * batch):
-                entries.append({"vnet": "bench", "ip": "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255),
-                                "underlay_ip": "100.64.%d.%d" % (i >> 8 & 255, i & 255),
-                                "mac": "02:00:%02x:%02x:%02x:%02x" % (i >> 24 & 255, i >> 16 & 255, i >> 8 & 255, i & 255)})
-            lines.append(json.dumps({"jsonrpc": "2.0", "id": b + 10, "method": "mapping.add",
-                                     "params": {"entries": entries}}).encode() + b"\n")
+        lines = _mapping_requests(total, batch)
         t0 = time.time()
         for line in lines:
             rpc.sock.sendall(line)
@@ -127,6 +139,22 @@ CONTROL = {
 }
 
 
+_OP_JSON = {}
+
+
+def write_objects(path, ops):
+    """A bootstrap file; an op shared by several scenarios (outbound's 1M
+    mappings are also outbound_acl's) is serialised once."""
+    parts = []
+    for op in ops:
+        k = id(op)
+        if k not in _OP_JSON:
+            _OP_JSON[k] = (op, json.dumps(op))
+        parts.append(_OP_JSON[k][1])
+    with open(path, "w") as f:
+        f.write('{"ops": [' + ",\n".join(parts) + "]}\n")
+
+
 def median(xs):
     return statistics.median(xs) if xs else 0.0
 
@@ -182,6 +210,7 @@ def run_case(tmp, name, flows, workers, gen, args, hp, tp_cache):
         "testpmd_mpps": median([t["mpps"] for t in tp]) if tp else None,
         "testpmd_nombuf": sum(t["nombuf"] for t in tp),
         "tsc_mhz": runs[-1]["tsc_hz"] / 1e6,
+        "start_s": median([r["start_s"] for r in runs]),
     }
 
 
@@ -190,8 +219,8 @@ def print_case(res):
     tp = ""
     if res["testpmd_cpp"]:
         tp = "   testpmd io: %.1f cycles/pkt (%.1fx)" % (res["testpmd_cpp"], res["cpp"] / res["testpmd_cpp"])
-    print("%-28s %7.2f Mpps  %6.1f cycles/pkt (runs %s)%s" % (lab, res["mpps"], res["cpp"],
-                                                              res["cpp_runs"], tp))
+    print("%-28s %7.2f Mpps  %6.1f cycles/pkt (runs %s)%s  [%.0f s; sswitchd up in %.1f s]" % (
+        lab, res["mpps"], res["cpp"], res["cpp_runs"], tp, res["seconds"], res["start_s"]))
     if res["workers"] > 1:
         print("    packets per worker in the window: %s" % res["per_worker"])
     for n, c in sorted(res["nodes"].items(), key=lambda kv: -kv[1]):
@@ -211,7 +240,7 @@ def dump(args):
         for flows in args.flows or [1024]:
             gen = tempfile.mkdtemp(prefix="ssdump")
             _, bootstrap, pcap = SCENARIOS[name][0](gen, flows)
-            base = name if flows == 1024 else "%s-%d" % (name, flows)
+            base = name if len(args.flows or [1024]) == 1 else "%s-%d" % (name, flows)
             shutil.copy(pcap, os.path.join(args.dump, base + ".pcap"))
             with open(os.path.join(args.dump, base + "-objects.json"), "w") as f:
                 json.dump({"ops": bootstrap or []}, f)
@@ -224,8 +253,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--warmup", type=float, default=1.5)
-    ap.add_argument("--window", type=float, default=3.0)
+    ap.add_argument("--warmup", type=float, default=1.0)
+    ap.add_argument("--window", type=float, default=2.5)
     ap.add_argument("--scenario", action="append",
                     help="only these (repeatable; default: the cases of DEFAULT_CASES and the control "
                          "scenarios)")
@@ -275,13 +304,16 @@ def main():
                 ports, boot, pcap = SCENARIOS[name][0](gdir, flows)
                 objects = None
                 if boot:
-                    objects = os.path.join(gdir, "objects.json")
-                    with open(objects, "w") as f:
-                        json.dump({"ops": boot}, f)
+                    # a scenario's objects do not depend on its flows: one file
+                    objects = os.path.join(tmp, "objects-%s.json" % name)
+                    if not os.path.exists(objects):
+                        write_objects(objects, boot)
                 gens[key] = (ports, objects, pcap)
                 print("%s: inputs for %d flows written in %.1f s" % (name, flows, time.time() - t0))
+            t0 = time.time()
             res = run_case(tmp, name, flows, workers, gens[key], args, hp, tp_cache)
             res["hugepages"] = hp.used
+            res["seconds"] = time.time() - t0
             results.append(res)
             print_case(res)
         elapsed = time.time() - t_start
@@ -330,14 +362,14 @@ def write_md(path, results, control, args, hp, elapsed):
              "kind of window after it is seen forwarding, right after each sswitchd run."
              % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), host.machine, tsc, hp.label(),
                 FRAME, FRAME + 4, args.runs, args.window, args.warmup, elapsed), "",
-             "| scenario | flows | workers | Mpps | cycles/pkt | runs | testpmd io cycles/pkt "
-             "| / testpmd | what |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| scenario | flows | workers | hugepages | Mpps | cycles/pkt | runs | testpmd io "
+             "cycles/pkt | / testpmd | what |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         tp = r["testpmd_cpp"]
         wk = "%d" % r["workers"] + (" (2nd shares CPU 0 with the main lcore)" if r["workers"] == 2 else "")
-        lines.append("| %s | %d | %s | %.2f | %.1f | %s | %s | %s | %s |" % (
-            r["name"], r["flows"], wk, r["mpps"], r["cpp"], ", ".join(str(c) for c in r["cpp_runs"]),
+        lines.append("| %s | %d | %s | %s | %.2f | %.1f | %s | %s | %s | %s |" % (
+            r["name"], r["flows"], wk, "yes" if r["hugepages"] else "no", r["mpps"], r["cpp"], ", ".join(str(c) for c in r["cpp_runs"]),
             "%.1f" % tp if tp else "-", "%.1fx" % (r["cpp"] / tp) if tp else "-", r["desc"]))
     lines += ["", "### Cycles per node", ""]
     for r in results:

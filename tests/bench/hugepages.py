@@ -120,11 +120,15 @@ class Hugepages:
         self.log("hugepages: %s" % self.reason)
 
     def _give_back(self):
+        """Take back what was added (from the current count: another user
+        may have changed it meanwhile); pages a leftover process still maps
+        become surplus pages the kernel frees when it exits."""
         if self.orig is not None and self.added:
+            path = os.path.join(SYSFS, "nr_hugepages")
             try:
-                _write_int(os.path.join(SYSFS, "nr_hugepages"), self.orig)
+                _write_int(path, max(0, _read_int(path) - self.added))
             except OSError as e:
-                self.log("hugepages: cannot restore nr_hugepages=%d: %s" % (self.orig, e))
+                self.log("hugepages: cannot give back %d pages: %s" % (self.added, e))
             self.added = 0
 
     def release(self):

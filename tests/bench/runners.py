@@ -57,9 +57,11 @@ def measure_sswitchd(tmp, ports, objects, warmup, window, hp, nframes, workers=1
     if objects:
         conf.append('bootstrap = "%s";' % objects)
     d = BenchDaemon(tmp, ports, hp.eal_args(mem), extra_conf="\n".join(conf), **kw)
+    t_start = time.time()
     d.start(timeout=600)
     try:
         _wait_forwarding(d)
+        start_s = time.time() - t_start
         time.sleep(warmup)
         a = d.stats()
         t0 = time.time()
@@ -82,7 +84,7 @@ def measure_sswitchd(tmp, ports, objects, warmup, window, hp, nframes, workers=1
     drops = {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items() if v - a["drops"].get(k, 0)}
     tsc = next(iter(b["workers"].values()))["tsc_hz"]
     return {"mpps": pkts / dt / 1e6, "cpp": cyc / pkts if pkts else 0.0, "nodes": nodes,
-            "drops": drops, "tsc_hz": tsc, "per_worker": per_worker}
+            "drops": drops, "tsc_hz": tsc, "per_worker": per_worker, "start_s": start_s}
 
 
 def _wait_forwarding(d, timeout=120):
