@@ -359,7 +359,11 @@ def write_md(path, results, control, args, hp, elapsed):
              "core); per-node cycles come from rte_graph's node statistics (they include the "
              "graph's own bookkeeping). testpmd io is the same pcap into the same sink, io "
              "forwarding on one core, its mbuf pool sized for the pcap, measured over the same "
-             "kind of window after it is seen forwarding, right after each sswitchd run."
+             "kind of window after it is seen forwarding, right after each sswitchd run. With 2 "
+             "workers the input is split into one pcap per rx queue (queue q goes to worker "
+             "q %% 2); this machine has 2 cores, so the 2nd worker (lcore 2) runs on CPU 0 beside "
+             "the main lcore and its busy cycles include the time it is descheduled: read the "
+             "Mpps (all workers), not the cycles, for scaling."
              % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), host.machine, tsc, hp.label(),
                 FRAME, FRAME + 4, args.runs, args.window, args.warmup, elapsed), "",
              "| scenario | flows | workers | hugepages | Mpps | cycles/pkt | runs | testpmd io "
@@ -370,7 +374,8 @@ def write_md(path, results, control, args, hp, elapsed):
         wk = "%d" % r["workers"] + (" (2nd shares CPU 0 with the main lcore)" if r["workers"] == 2 else "")
         lines.append("| %s | %d | %s | %s | %.2f | %.1f | %s | %s | %s | %s |" % (
             r["name"], r["flows"], wk, "yes" if r["hugepages"] else "no", r["mpps"], r["cpp"], ", ".join(str(c) for c in r["cpp_runs"]),
-            "%.1f" % tp if tp else "-", "%.1fx" % (r["cpp"] / tp) if tp else "-", r["desc"]))
+            "%.1f" % tp if tp and r["workers"] == 1 else "-",
+            "%.1fx" % (r["cpp"] / tp) if tp and r["workers"] == 1 else "-", r["desc"]))
     lines += ["", "### Cycles per node", ""]
     for r in results:
         lines.append("- **%s**: " % case_label(r["name"], r["flows"], r["workers"]) + ", ".join(

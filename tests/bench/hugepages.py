@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 
 SYSFS = "/sys/kernel/mm/hugepages/hugepages-2048kB"
 PAGE_MB = 2
@@ -138,7 +139,14 @@ class Hugepages:
                     os.unlink(os.path.join(self.dir, name))
                 except OSError:
                     pass
-            subprocess.run(["umount", self.dir], capture_output=True)
+            # a process being killed may still hold its pages for a moment;
+            # past that, detach the mount (it goes with its last user)
+            for _ in range(50):
+                if subprocess.run(["umount", self.dir], capture_output=True).returncode == 0:
+                    break
+                time.sleep(0.1)
+            else:
+                subprocess.run(["umount", "-l", self.dir], capture_output=True)
             try:
                 os.rmdir(self.dir)
             except OSError:

@@ -527,7 +527,11 @@ def capture(tmp, work, ncap, hp):
     objects = _objects_file(cdir, work)
     d = BenchDaemon(os.path.join(cdir), ports, hp.eal_args(1536),
                     extra_conf='bootstrap = "%s";' % objects if objects else "")
-    d.start(timeout=300)
+    try:
+        d.start(timeout=300)
+    except BaseException:
+        d.kill()
+        raise
     try:
         d.wait_rx(len(frames) * CAPTURE_PASSES, timeout=60)
     finally:

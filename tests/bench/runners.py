@@ -58,7 +58,11 @@ def measure_sswitchd(tmp, ports, objects, warmup, window, hp, nframes, workers=1
         conf.append('bootstrap = "%s";' % objects)
     d = BenchDaemon(tmp, ports, hp.eal_args(mem), extra_conf="\n".join(conf), **kw)
     t_start = time.time()
-    d.start(timeout=600)
+    try:
+        d.start(timeout=600)
+    except BaseException:
+        d.kill()  # interrupted or failed while coming up: no daemon left behind
+        raise
     try:
         _wait_forwarding(d)
         start_s = time.time() - t_start
