@@ -293,13 +293,11 @@ class Ovs:
                  "--log-file=%s/ovsdb-server.log" % self.dir, "--detach")
         self.started.append("ovsdb")
         self.run("ovs-vsctl", "--db=" + self.db, "--no-wait", "init")
-        if self.hp.used:
-            extra = "--no-pci --file-prefix %s --huge-unlink" % self.prefix
-            mem = ["other_config:dpdk-socket-mem=%d" % OVS_MEM_MB,
-                   "other_config:dpdk-hugepage-dir=%s" % self.hp.dir]
-        else:
-            extra = "--no-pci --file-prefix %s --no-huge -m %d" % (self.prefix, OVS_MEM_MB)
-            mem = []
+        # OVS always adds --in-memory, which DPDK refuses with --no-huge:
+        # OVS-DPDK needs hugepages (main() checks)
+        extra = "--no-pci --file-prefix %s --huge-unlink" % self.prefix
+        mem = ["other_config:dpdk-socket-mem=%d" % OVS_MEM_MB,
+               "other_config:dpdk-hugepage-dir=%s" % self.hp.dir]
         cfg = ["other_config:dpdk-init=true", "other_config:dpdk-extra=%s" % extra,
                "other_config:dpdk-lcore-mask=0x1", "other_config:pmd-cpu-mask=0x%x" % (1 << PMD_CORE),
                "other_config:emc-insert-inv-prob=%d" % (100 if self.emc else 0)] + mem
@@ -590,7 +588,7 @@ def main():
     ap.add_argument("--flows", type=int, default=4096)
     ap.add_argument("--capture", type=int, default=4096, help="frames of the proof capture")
     ap.add_argument("--work", action="append", help="only these work items")
-    ap.add_argument("--no-huge", action="store_true")
+    ap.add_argument("--no-huge", action="store_true", help="(refused: OVS-DPDK needs hugepages)")
     ap.add_argument("--no-testpmd", action="store_true")
     ap.add_argument("--write", help="write the table into this markdown file (docs/performance.md)")
     args = ap.parse_args()
@@ -605,6 +603,10 @@ def main():
     with Hugepages(1536 + 128, force_off=args.no_huge) as hp, \
             tempfile.TemporaryDirectory(prefix="sspeers") as tmp:
         print("memory: %s" % hp.label())
+        if not hp.used:
+            # ovs-vswitchd always passes --in-memory, which the EAL refuses with --no-huge
+            print("make bench-peers: OVS-DPDK cannot run without hugepages (%s)" % hp.reason)
+            return 1
         for w in items:
             wd = os.path.join(tmp, w.name)
             os.makedirs(wd)
