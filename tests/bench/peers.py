@@ -287,6 +287,10 @@ class Ovs:
     def start(self):
         self.run("ip", "netns", "add", self.ns)
         self.started.append("netns")
+        # no IPv6 on the bridges' tap devices: their router solicitations
+        # and MLD reports would leave through the fabric port
+        self.run("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                 "net.ipv6.conf.default.disable_ipv6=1", ns=True)
         self.run("ovsdb-tool", "create", os.path.join(self.dir, "conf.db"), SCHEMA)
         self.run("ovsdb-server", os.path.join(self.dir, "conf.db"), "--remote=punix:%s/db.sock" % self.dir,
                  "--pidfile=%s/ovsdb-server.pid" % self.dir, "--unixctl=%s/ovsdb-server.ctl" % self.dir,
