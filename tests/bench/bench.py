@@ -268,6 +268,7 @@ def main():
                          " a bootstrap file) to DIR for pktgen-dpdk / TRex on a real testbed, then exit")
     ap.add_argument("--write", help="write the results into this markdown file (docs/performance.md)")
     args = ap.parse_args()
+    args.load0 = os.getloadavg()[0]
     os.environ["SSWITCH_BUILD"] = args.build
     if args.dump:
         return dump(args)
@@ -317,7 +318,8 @@ def main():
             results.append(res)
             print_case(res)
         elapsed = time.time() - t_start
-        print("make bench: %.0f s (%s)" % (elapsed, hp.label()))
+        print("make bench: %.0f s (%s; load average %.1f -> %.1f)" % (
+            elapsed, hp.label(), args.load0, os.getloadavg()[0]))
         if args.write:
             write_md(args.write, results, control, args, hp, elapsed)
     return 0
@@ -363,9 +365,12 @@ def write_md(path, results, control, args, hp, elapsed):
              "workers the input is split into one pcap per rx queue (queue q goes to worker "
              "q %% 2); this machine has 2 cores, so the 2nd worker (lcore 2) runs on CPU 0 beside "
              "the main lcore and its busy cycles include the time it is descheduled: read the "
-             "Mpps (all workers), not the cycles, for scaling."
+             "Mpps (all workers), not the cycles, for scaling. Load average (1 min) at the start "
+             "and the end: %.1f, %.1f (on 2 cores: above 1 other work shares the worker's core, "
+             "and busy TSC cycles include the time it was descheduled)."
              % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), host.machine, tsc, hp.label(),
-                FRAME, FRAME + 4, args.runs, args.window, args.warmup, elapsed), "",
+                FRAME, FRAME + 4, args.runs, args.window, args.warmup, elapsed, args.load0,
+                os.getloadavg()[0]), "",
              "| scenario | flows | workers | hugepages | Mpps | cycles/pkt | runs | testpmd io "
              "cycles/pkt | / testpmd | what |",
              "|---|---|---|---|---|---|---|---|---|---|"]

@@ -598,6 +598,7 @@ def main():
     ap.add_argument("--no-testpmd", action="store_true")
     ap.add_argument("--write", help="write the table into this markdown file (docs/performance.md)")
     args = ap.parse_args()
+    args.load0 = os.getloadavg()[0]
     os.environ["SSWITCH_BUILD"] = args.build
     if not os.path.exists(VSWITCHD):
         print("make bench-peers: %s missing (Debian package openvswitch-switch-dpdk)" % VSWITCHD)
@@ -651,7 +652,8 @@ def main():
                       100 * res["megaflow"], res["subtables"]))
             sys.stdout.flush()
         elapsed = time.time() - t_start
-        print("make bench-peers: %.0f s (%s)" % (elapsed, hp.label()))
+        print("make bench-peers: %.0f s (%s; load average %.1f -> %.1f)" % (
+            elapsed, hp.label(), args.load0, os.getloadavg()[0]))
         if args.write:
             write_md(args.write, results, args, hp, elapsed)
     return 0 if all(r["same"] for r in results) else 1
@@ -676,8 +678,11 @@ def write_md(path, results, args, hp, elapsed):
              "UDP destination port, VXLAN flags and VNI, the whole inner frame)."
              % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), ovs_ver, hp.label(), args.flows,
                 args.runs, args.window, args.warmup, elapsed, min(args.capture, args.flows)), "",
+             "Load average (1 min) at the start and the end: %.1f, %.1f (on 2 cores: above 1 other "
+             "work shares the forwarding core, and every figure, which counts TSC cycles while busy, "
+             "includes the time it was descheduled)." % (args.load0, os.getloadavg()[0]), "",
              "| work | testpmd io | OVS-DPDK | sswitchd | sswitchd / OVS | sswitchd / testpmd | "
-             "same output | OVS EMC hits |",
+             "same output | OVS lookups: EMC / simple match / megaflow |",
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
         tp = r["testpmd"]
@@ -685,7 +690,7 @@ def write_md(path, results, args, hp, elapsed):
             r["desc"], "%.0f" % tp if tp else "-", r["ovs"], ", ".join(map(str, r["ovs_runs"])),
             r["sswitchd"], ", ".join(map(str, r["ss_runs"])), r["sswitchd"] / r["ovs"],
             "%.1fx" % (r["sswitchd"] / tp) if tp else "-", "yes" if r["same"] else "NO: " + r["why"],
-            100 * r["emc"]))
+            "%.0f / %.0f / %.0f %%" % (100 * r["emc"], 100 * r["simple"], 100 * r["megaflow"])))
     lines += ["", "Cycles per packet (runs in brackets). Re-run: `make bench-peers` "
               "(options: `/usr/bin/python3 tests/bench/peers.py --help`)."]
     replace_block(path, BEGIN, END, "\n".join(lines))
