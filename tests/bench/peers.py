@@ -686,7 +686,7 @@ def write_md(path, results, args, hp, elapsed):
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
         tp = r["testpmd"]
-        lines.append("| %s | %s | %.0f (%s) | %.0f (%s) | %.2f | %s | %s | %.0f%% |" % (
+        lines.append("| %s | %s | %.0f (%s) | %.0f (%s) | %.2f | %s | %s | %s |" % (
             r["desc"], "%.0f" % tp if tp else "-", r["ovs"], ", ".join(map(str, r["ovs_runs"])),
             r["sswitchd"], ", ".join(map(str, r["ss_runs"])), r["sswitchd"] / r["ovs"],
             "%.1fx" % (r["sswitchd"] / tp) if tp else "-", "yes" if r["same"] else "NO: " + r["why"],
