@@ -5,6 +5,7 @@
 #   make test    every suite: unit (+ ASan/UBSan, + arm64 under qemu), packet, api, e2e,
 #                fuzz smoke, packaging (man, completion, unit, lintian, .deb install)
 #   make bench   benchmark scenarios, writes docs/performance.md
+#   make bench-peers  sswitchd vs OVS-DPDK vs testpmd on the same frames (root)
 #   make fuzz    longer fuzzing runs (FUZZ_SECONDS, default 300 each)
 #   make cross-arm64  aarch64 build (sswitchd, sswitchctl, unit tests) in build-arm64
 #   make install      meson install (PREFIX, DESTDIR)
@@ -55,7 +56,8 @@ install_debs = missing=""; for p in $(1); do \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "make: missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \
 		echo "make: installing$$missing"; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			-o DPkg::Lock::Timeout=300 $$missing; \
 	fi
 
 deps:
@@ -130,8 +132,29 @@ test: build asan
 		SSWITCH_ARM64_SYSROOT=$(ARM64_SYSROOT) SSWITCH_DEB=$(DEB_FILE) SSWITCH_CACHE=$(SSWITCH_CACHE) \
 		tests/run.sh
 
+# BENCH_ARGS / PEERS_ARGS: extra options (tests/bench/bench.py --help, peers.py --help)
 bench: build
-	$(PY) tests/bench/bench.py --build $(BUILD) --write docs/performance.md
+	$(PY) tests/bench/bench.py --build $(BUILD) --write docs/performance.md $(BENCH_ARGS)
+
+# Open vSwitch with DPDK (userspace datapath) as the peer; installed without
+# starting Debian's own service (the bench starts its private instance)
+PEERS_DEBS := openvswitch-switch-dpdk
+
+.PHONY: bench-peers
+bench-peers: build
+	@missing=""; for p in $(PEERS_DEBS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make bench-peers: missing Debian packages:$$missing (run as root)"; exit 1; fi; \
+		echo "make bench-peers: installing$$missing"; \
+		norc=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; norc=1; fi; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			-o DPkg::Lock::Timeout=300 $$missing; \
+		rc=$$?; if [ -n "$$norc" ]; then rm -f /usr/sbin/policy-rc.d; fi; [ $$rc = 0 ] || exit $$rc; \
+	fi
+	$(PY) tests/bench/peers.py --build $(BUILD) --write docs/performance.md $(PEERS_ARGS)
 
 fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run_smoke.sh
