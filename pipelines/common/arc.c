@@ -46,6 +46,14 @@ const struct ss_arc *ss_arc_lookup(const char *name)
 	return NULL;
 }
 
+const struct ss_arc_feature *ss_arc_feature_lookup(const char *arc, const char *node)
+{
+	for (const struct ss_arc_feature *f = features; f; f = f->link)
+		if (strcmp(f->arc, arc) == 0 && strcmp(f->node, node) == 0)
+			return f;
+	return NULL;
+}
+
 /* The edge from `from` to `to`: the existing one if `from` has it (static
  * edges, or added for another arc), else a new one. 0 or -errno. */
 static int edge_to(const char *from, const char *to, uint8_t *edge)

@@ -124,6 +124,9 @@ int ss_arc_finalize(struct ss_arc *arc, char *err, size_t errlen);
 
 /* The arc registered under `name`, NULL if none. */
 const struct ss_arc *ss_arc_lookup(const char *name);
+/* The attachment of `node` to arc `arc`, NULL if none (tools and tests:
+ * after ss_arcs_finalize, its `next` says where the node hands packets). */
+const struct ss_arc_feature *ss_arc_feature_lookup(const char *arc, const char *node);
 
 /* The edge a packet with parse flags `pf` takes from the node owning `n`;
  * when that is the arc's end on `drop`, the packet is marked with the

@@ -56,6 +56,9 @@
 #include "dataplane/feature.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
+#include "pipelines/common/arc.h"
+#include "pipelines/overlay/overlay.h"
+#include "pipelines/parse/parse_node.h"
 #include "tests/unit/nodes/node_harness.h"
 
 static struct {
@@ -364,24 +367,74 @@ void nt_expect(const char *desc, const struct rte_mbuf *m, const char *edge,
 			 expect_drop ? expect_drop : "");
 }
 
+/* Where `from` hands a packet with parse flags `pf` along `n` (one of its
+ * arc lists): the name of the node at the end of that edge. */
+static const char *arc_next_name(const char *from, const struct ss_arc_next *n, uint8_t pf)
+{
+	const struct ss_arc_hop *h = n->hop;
+	rte_node_t id = rte_node_from_name(from);
+	static char *names[64];
+	rte_edge_t nb;
+
+	while ((pf & h->pf) != h->pf)
+		h++;
+	nb = rte_node_edge_get(id, NULL) / sizeof(char *);
+	if (id == RTE_NODE_ID_INVALID || nb > RTE_DIM(names) || h->edge >= nb)
+		fail_msg("%s: no edge %u", from, h->edge);
+	rte_node_edge_get(id, names);
+	return names[h->edge];
+}
+
+/* The start list of `node` on arc `arc`. */
+static const struct ss_arc_next *arc_from(const char *arc, const char *node)
+{
+	const struct ss_arc *a = ss_arc_lookup(arc);
+
+	for (unsigned int i = 0; a != NULL && i < SS_ARC_MAX_STARTS && a->start[i]; i++)
+		if (strcmp(a->start[i], node) == 0)
+			return &a->from[i];
+	fail_msg("%s is not a start of arc %s", node, arc);
+	return NULL;
+}
+
+/* The arc list of feature `node` on arc `arc`. */
+static const struct ss_arc_next *arc_after(const char *arc, const char *node)
+{
+	const struct ss_arc_feature *f = ss_arc_feature_lookup(arc, node);
+
+	if (f == NULL)
+		fail_msg("%s is not on arc %s", node, arc);
+	return &f->next;
+}
+
 const char *nt_successor(const char *slot)
 {
-	/* Today's wiring (overlay.c, ct_feature.c, rdma_feature.c). */
-	static const char *const map[][2] = {
-		{ "parse.host", "overlay_host" },
-		{ "parse.fabric", "overlay_fabric" },
-		{ "parse.storage", "overlay_fabric" },
-		{ "parse.roce", "rdma_steer" },
-		{ "outbound.after_eni", "policy_out" },
-		{ "outbound.after_policy", "rate_limit" },
-		{ "inbound.after_policy", "vxlan_decap" },
-		{ "rdma.unsteered.host", "overlay_host" },
-		{ "rdma.unsteered.storage", "overlay_fabric" },
-	};
+	/* Read from the finalised arcs (pipelines/common/arc.h), so a stage
+	 * that attaches itself to an arc needs no edit here. pf: the parse
+	 * flags of the packet the slot is about (a UDP packet; RoCEv2). */
+	const uint8_t udp = SS_PF_L4, roce = SS_PF_L4 | SS_PF_ROCE;
 
-	for (size_t i = 0; i < RTE_DIM(map); i++)
-		if (strcmp(map[i][0], slot) == 0)
-			return map[i][1];
+	if (strcmp(slot, "parse.host") == 0)
+		return arc_next_name("parse", arc_from(SS_ARC_INGRESS_HOST, "parse"), udp);
+	if (strcmp(slot, "parse.fabric") == 0)
+		return arc_next_name("parse", arc_from(SS_ARC_INGRESS_FABRIC, "parse"), udp);
+	if (strcmp(slot, "parse.storage") == 0)
+		return arc_next_name("parse", arc_from(SS_ARC_INGRESS_STORAGE, "parse"), udp);
+	if (strcmp(slot, "parse.roce") == 0)
+		return arc_next_name("parse", arc_from(SS_ARC_INGRESS_HOST, "parse"), roce);
+	if (strcmp(slot, "outbound.after_eni") == 0)
+		return arc_next_name("overlay_host", arc_from(SS_ARC_OUTBOUND, "overlay_host"),
+				     udp);
+	if (strcmp(slot, "outbound.after_policy") == 0)
+		return arc_next_name("policy_out", arc_after(SS_ARC_OUTBOUND, "policy_out"), udp);
+	if (strcmp(slot, "inbound.after_policy") == 0)
+		return arc_next_name("policy_in", arc_after(SS_ARC_INBOUND, "policy_in"), udp);
+	if (strcmp(slot, "rdma.unsteered.host") == 0)
+		return arc_next_name("rdma_steer", arc_after(SS_ARC_INGRESS_HOST, "rdma_steer"),
+				     roce);
+	if (strcmp(slot, "rdma.unsteered.storage") == 0)
+		return arc_next_name("rdma_steer",
+				     arc_after(SS_ARC_INGRESS_STORAGE, "rdma_steer"), roce);
 	fail_msg("no successor slot %s", slot);
 	return NULL;
 }

@@ -17,8 +17,9 @@
  * Edges are always named by the next node's name. Where a node hands
  * packets on to a feature slot (the outbound policy arc, parse's per-role
  * pipelines, rdma_steer's non-steered successor) rather than to a fixed
- * node, tests ask nt_successor() for the expected name: it is the one place
- * to adapt when the arcs are rewired.
+ * node, tests ask nt_successor() for the expected name, which it reads
+ * from the finalised arcs: a stage that attaches itself to an arc (the
+ * rate limiter after policy_out) changes the answer, not the tests.
  */
 #ifndef SS_NODE_HARNESS_H
 #define SS_NODE_HARNESS_H
