@@ -42,7 +42,13 @@ struct ss_decorator_reg {
 struct ss_server;
 struct ss_persist;
 
-struct ss_ctl {
+/*
+ * The state the layers below the facade work on. struct ss_ctl itself is
+ * defined in control/ctl.c only (opaque everywhere else, checked by
+ * tests/tools/check_layers.py); it begins with its struct ss_core, which the
+ * layers reach through ss_core(ctl) without seeing the rest of the facade.
+ */
+struct ss_core {
 	struct ss_ctl_conf conf;
 	struct ss_ctl_runtime rt;
 	struct ss_store store;
@@ -80,11 +86,25 @@ struct ss_ctl {
 	bool no_bulk_raw;            /* tests: force the jansson path (bulk.c) */
 };
 
+/* The core of a control plane: the first member of struct ss_ctl (ctl.c
+ * asserts it), so the conversion is a plain pointer cast (C11 6.7.2.1). */
+static inline struct ss_core *
+ss_core(struct ss_ctl *ctl)
+{
+	return (struct ss_core *)(void *)ctl;
+}
+
+static inline const struct ss_core *
+ss_core_const(const struct ss_ctl *ctl)
+{
+	return (const struct ss_core *)(const void *)ctl;
+}
+
 /* Free the records ss_ctl_store_rec() returned (end of request / txn). */
 static inline void
 ss_ctl_reads_release(struct ss_ctl *ctl)
 {
-	ss_arena_free(&ctl->reads);
+	ss_arena_free(&ss_core(ctl)->reads);
 }
 /* log.c (base layer) */
 void ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)

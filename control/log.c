@@ -18,8 +18,8 @@ ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (ctl->rt.log != NULL)
-		ctl->rt.log(ctl->rt.ctx, level, msg);
+	if (ss_core(ctl)->rt.log != NULL)
+		ss_core(ctl)->rt.log(ss_core(ctl)->rt.ctx, level, msg);
 	else
 		fprintf(stderr, "sswitch control: %s\n", msg);
 }

@@ -84,9 +84,9 @@ decorator(const struct ss_ctl *ctl, int type)
 {
 	size_t i;
 
-	for (i = 0; i < ctl->ndecorators; i++)
-		if (ctl->decorators[i].type == type)
-			return &ctl->decorators[i];
+	for (i = 0; i < ss_core_const(ctl)->ndecorators; i++)
+		if (ss_core_const(ctl)->decorators[i].type == type)
+			return &ss_core_const(ctl)->decorators[i];
 	return NULL;
 }
 
@@ -139,7 +139,7 @@ do_list(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 		if (flen >= sizeof(prefix))
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, t->filter, "%s too long", t->filter);
 	}
-	if (ss_store_nodes(&ctl->store, type, fv == NULL, &v, &n) < 0)
+	if (ss_store_nodes(&ss_core(ctl)->store, type, fv == NULL, &v, &n) < 0)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	if (fv != NULL) {
 		for (i = 0; i < n; i++)
@@ -178,7 +178,7 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 	if (check_keys(params, t->singleton ? none : name_only, err) < 0)
 		return -1;
 	if (t->singleton) {
-		n = ss_store_find(&ctl->store, type, "", 0);
+		n = ss_store_find(&ss_core(ctl)->store, type, "", 0);
 		if (n == NULL) {
 			ss_buf_add(res, "{}", 2);
 			return 0;
@@ -187,7 +187,7 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 		if (!json_is_string(name))
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
 					  "missing required field \"name\"");
-		n = ss_store_find(&ctl->store, type, json_string_value(name),
+		n = ss_store_find(&ss_core(ctl)->store, type, json_string_value(name),
 				  json_string_length(name));
 		if (n == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
@@ -207,21 +207,21 @@ do_sysinfo(struct ss_ctl *ctl, struct ss_buf *res, struct ss_err *err)
 	if (r == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	json_object_set_new(r, "version", json_string(SS_VERSION));
-	if (ctl->rt.system_info != NULL) {
-		ctl->rt.system_info(ctl->rt.ctx, r);
+	if (ss_core(ctl)->rt.system_info != NULL) {
+		ss_core(ctl)->rt.system_info(ss_core(ctl)->rt.ctx, r);
 	} else {
 		ports = json_array();
-		for (i = 0; i < ctl->nports; i++)
-			json_array_append_new(ports, json_pack("{ssss}", "name", ctl->ports[i].name,
-							       "role", ctl->ports[i].role));
+		for (i = 0; i < ss_core(ctl)->nports; i++)
+			json_array_append_new(ports, json_pack("{ssss}", "name", ss_core(ctl)->ports[i].name,
+							       "role", ss_core(ctl)->ports[i].role));
 		json_object_set_new(r, "ports", ports);
 		json_object_set_new(r, "workers", json_array());
 	}
 	json_object_set_new(r, "uptime_s",
 			    json_integer((json_int_t)((ss_now_ms() -
-						       ((uint64_t)ctl->started.tv_sec * 1000 +
-							(uint64_t)ctl->started.tv_nsec / 1000000)) / 1000)));
-	json_object_set_new(r, "generation", json_integer((json_int_t)ctl->generation));
+						       ((uint64_t)ss_core(ctl)->started.tv_sec * 1000 +
+							(uint64_t)ss_core(ctl)->started.tv_nsec / 1000000)) / 1000)));
+	json_object_set_new(r, "generation", json_integer((json_int_t)ss_core(ctl)->generation));
 	ss_json_dump(res, r);
 	json_decref(r);
 	return 0;
@@ -244,14 +244,14 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope", "scope must be a string");
 		scope = json_string_value(sv);
 	}
-	for (i = 0; i < ctl->nstats; i++)
-		hit += strcmp(scope, "all") == 0 || strcmp(scope, ctl->stats[i].scope) == 0;
+	for (i = 0; i < ss_core(ctl)->nstats; i++)
+		hit += strcmp(scope, "all") == 0 || strcmp(scope, ss_core(ctl)->stats[i].scope) == 0;
 	if (hit == 0 && strcmp(scope, "all") != 0) {
 		char list[256] = "all";
 
-		for (i = 0; i < ctl->nstats; i++) {
+		for (i = 0; i < ss_core(ctl)->nstats; i++) {
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			strncat(list, ctl->stats[i].scope, sizeof(list) - strlen(list) - 1);
+			strncat(list, ss_core(ctl)->stats[i].scope, sizeof(list) - strlen(list) - 1);
 		}
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope",
 				  "unknown scope \"%.32s\" (one of: %s)", scope, list);
@@ -259,8 +259,8 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 	r = json_object();
 	if (r == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	for (i = 0; i < ctl->nstats; i++) {
-		struct ss_ctl_stats *s = &ctl->stats[i];
+	for (i = 0; i < ss_core(ctl)->nstats; i++) {
+		struct ss_ctl_stats *s = &ss_core(ctl)->stats[i];
 
 		if (strcmp(scope, "all") != 0 && strcmp(scope, s->scope) != 0)
 			continue;
@@ -314,7 +314,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 	if (raw != NULL) {
 		/* params.entries was left as text by ss_json_parse_lazy() */
-		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !ctl->no_bulk_raw &&
+		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !ss_core(ctl)->no_bulk_raw &&
 		    json_object_size(params) == 1) {
 			ss_txn_begin(ctl);
 			if (ss_op_add_raw(ctl, m.type, raw, rawlen, err) < 0) {
@@ -323,7 +323,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 			}
 			if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 				return -1;
-			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ctl->generation);
+			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ss_core(ctl)->generation);
 			return 0;
 		}
 		{
@@ -366,7 +366,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 		if (check_keys(params, none, err) < 0)
 			return -1;
-		d = ss_types_describe(ctl->limit);
+		d = ss_types_describe(ss_core(ctl)->limit);
 		if (d == NULL)
 			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 		ss_json_dump(res, d);
@@ -408,7 +408,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 	}
 	if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 		return -1;
-	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ctl->generation);
+	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ss_core(ctl)->generation);
 	return 0;
 }
 

@@ -36,7 +36,7 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 		struct ss_node **v;
 		size_t i, n;
 
-		if (ss_store_nodes(&ctl->store, t, sorted, &v, &n) < 0)
+		if (ss_store_nodes(&ss_core(ctl)->store, t, sorted, &v, &n) < 0)
 			return -ENOMEM;
 		if (n == 0)
 			continue;
@@ -46,9 +46,9 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 			bool dflt = false;
 
 			/* settings equal to the config's defaults are not state */
-			if (ctl->dflt[t] != NULL) {
+			if (ss_core(ctl)->dflt[t] != NULL) {
 				ss_buf_init(&d);
-				ss_schema_dump_compact(&d, &ty->schema, ctl->dflt[t]);
+				ss_schema_dump_compact(&d, &ty->schema, ss_core(ctl)->dflt[t]);
 				dflt = d.len == s->tlen && memcmp(d.p, ss_node_text(s), d.len) == 0;
 				ss_buf_free(&d);
 			}

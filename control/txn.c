@@ -22,16 +22,16 @@
 void
 ss_txn_begin(struct ss_ctl *ctl)
 {
-	ctl->in_txn = true;
-	ctl->store.log.n = 0;
+	ss_core(ctl)->in_txn = true;
+	ss_core(ctl)->store.log.n = 0;
 }
 
 void
 ss_txn_abort(struct ss_ctl *ctl)
 {
-	ss_store_rollback(&ctl->store);
+	ss_store_rollback(&ss_core(ctl)->store);
 	ss_ctl_reads_release(ctl);
-	ctl->in_txn = false;
+	ss_core(ctl)->in_txn = false;
 }
 
 /* The typed hand-over: decode the change's objects once (types.h). */
@@ -81,15 +81,15 @@ prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct 
 {
 	size_t i;
 
-	for (i = 0; i < ctl->ntables; i++) {
-		struct ss_ctl_table *t = &ctl->tables[i];
+	for (i = 0; i < ss_core(ctl)->ntables; i++) {
+		struct ss_ctl_table *t = &ss_core(ctl)->tables[i];
 		char msg[256] = "";
 		int rc = t->prepare ? t->prepare(t->ctx, ctl, ch, n, msg, sizeof(msg)) : 0;
 
 		if (rc < 0) {
 			while (i-- > 0)
-				if (ctl->tables[i].abort)
-					ctl->tables[i].abort(ctl->tables[i].ctx);
+				if (ss_core(ctl)->tables[i].abort)
+					ss_core(ctl)->tables[i].abort(ss_core(ctl)->tables[i].ctx);
 			return ss_err_set(err, errno_to_code(rc), NULL, "table %s: %s", t->name,
 					  msg[0] ? msg : strerror(-rc));
 		}
@@ -100,11 +100,11 @@ prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct 
 static void
 abort_tables(struct ss_ctl *ctl)
 {
-	size_t i = ctl->ntables;
+	size_t i = ss_core(ctl)->ntables;
 
 	while (i-- > 0)
-		if (ctl->tables[i].abort)
-			ctl->tables[i].abort(ctl->tables[i].ctx);
+		if (ss_core(ctl)->tables[i].abort)
+			ss_core(ctl)->tables[i].abort(ss_core(ctl)->tables[i].ctx);
 }
 
 /* Infallible tail of a publication. */
@@ -113,30 +113,30 @@ commit_tables(struct ss_ctl *ctl)
 {
 	size_t i;
 
-	if (ctl->ntables == 0)
+	if (ss_core(ctl)->ntables == 0)
 		return;
-	for (i = 0; i < ctl->ntables; i++)
-		if (ctl->tables[i].commit)
-			ctl->tables[i].commit(ctl->tables[i].ctx);
-	if (ctl->rt.rcu_synchronize != NULL)
-		ctl->rt.rcu_synchronize(ctl->rt.ctx);
-	for (i = 0; i < ctl->ntables; i++)
-		if (ctl->tables[i].reclaim)
-			ctl->tables[i].reclaim(ctl->tables[i].ctx);
+	for (i = 0; i < ss_core(ctl)->ntables; i++)
+		if (ss_core(ctl)->tables[i].commit)
+			ss_core(ctl)->tables[i].commit(ss_core(ctl)->tables[i].ctx);
+	if (ss_core(ctl)->rt.rcu_synchronize != NULL)
+		ss_core(ctl)->rt.rcu_synchronize(ss_core(ctl)->rt.ctx);
+	for (i = 0; i < ss_core(ctl)->ntables; i++)
+		if (ss_core(ctl)->tables[i].reclaim)
+			ss_core(ctl)->tables[i].reclaim(ss_core(ctl)->tables[i].ctx);
 }
 
 int
 ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 {
-	struct ss_log *log = &ctl->store.log;
+	struct ss_log *log = &ss_core(ctl)->store.log;
 	struct ss_change *ch = NULL;
-	bool tables = (flags & SS_TXN_TABLES) && ctl->ntables > 0;
+	bool tables = (flags & SS_TXN_TABLES) && ss_core(ctl)->ntables > 0;
 	struct ss_arena recs;
 	size_t i;
 
 	ss_arena_init(&recs);
 	if (log->n == 0) {
-		ctl->in_txn = false;
+		ss_core(ctl)->in_txn = false;
 		return 0;
 	}
 	if (tables) {
@@ -166,23 +166,23 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 		if (prepare_tables(ctl, ch, log->n, err) < 0)
 			goto rollback;
 	}
-	if ((flags & SS_TXN_PERSIST) && ctl->journal.append != NULL &&
-	    ctl->journal.append(ctl, ctl->generation + 1, err) < 0) {
+	if ((flags & SS_TXN_PERSIST) && ss_core(ctl)->journal.append != NULL &&
+	    ss_core(ctl)->journal.append(ctl, ss_core(ctl)->generation + 1, err) < 0) {
 		if (tables)
 			abort_tables(ctl);
 		goto rollback;
 	}
 	/* committed: nothing below can fail */
-	ctl->generation++;
+	ss_core(ctl)->generation++;
 	if (tables)
 		commit_tables(ctl);
-	ss_store_release(&ctl->store);
+	ss_store_release(&ss_core(ctl)->store);
 	free(ch);
 	ss_arena_free(&recs);
 	ss_ctl_reads_release(ctl);
-	ctl->in_txn = false;
-	if ((flags & SS_TXN_PERSIST) && ctl->journal.committed != NULL)
-		ctl->journal.committed(ctl);
+	ss_core(ctl)->in_txn = false;
+	if ((flags & SS_TXN_PERSIST) && ss_core(ctl)->journal.committed != NULL)
+		ss_core(ctl)->journal.committed(ctl);
 	return 0;
 rollback:
 	free(ch);
@@ -202,10 +202,10 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 	int t, rc = -ENOMEM;
 
 	ss_arena_init(&recs);
-	if (ctl->ntables == 0)
+	if (ss_core(ctl)->ntables == 0)
 		return 0;
 	for (t = 0; t < ss_ntypes; t++)
-		total += ctl->store.map[t].n;
+		total += ss_core(ctl)->store.map[t].n;
 	ch = calloc(total ? total : 1, sizeof(*ch));
 	objs = calloc(total ? total : 1, sizeof(*objs));
 	if (ch == NULL || objs == NULL)
@@ -214,7 +214,7 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 		struct ss_node **v;
 		size_t n;
 
-		if (ss_store_nodes(&ctl->store, t, false, &v, &n) < 0)
+		if (ss_store_nodes(&ss_core(ctl)->store, t, false, &v, &n) < 0)
 			goto out;
 		for (i = 0; i < n; i++) {
 			objs[k] = ss_node_value(v[i]);

@@ -490,7 +490,7 @@ test_bulk_raw_equivalence(void **state)
 	char req[4096];
 
 	(void)state;
-	slow->no_bulk_raw = true;
+	ss_core(slow)->no_bulk_raw = true;
 	OK(fast, "vnet.add", "{\"name\":\"v1\",\"vni\":1}");
 	OK(slow, "vnet.add", "{\"name\":\"v1\",\"vni\":1}");
 	/* each case alone, then each pair (order and effects of earlier entries) */
