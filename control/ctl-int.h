@@ -49,7 +49,6 @@ struct ss_persist;
  * layers reach through ss_core(ctl) without seeing the rest of the facade.
  */
 struct ss_core {
-	struct ss_ctl_conf conf;
 	struct ss_ctl_runtime rt;
 	struct ss_store store;
 	uint64_t generation;
@@ -117,7 +116,9 @@ uint64_t ss_now_ms(void);
 char *ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len);
 /* An error reply line for `id` (may be NULL: id null). */
 char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
-/* server.c: close every client and the socket (no-op before listen) */
+/* server.c: listen on conf's socket_path (group, request_timeout_ms), for
+ * ss_ctl_listen(); close every client and the socket (no-op before listen) */
+int ss_server_listen(struct ss_ctl *ctl, const struct ss_ctl_conf *conf, char *err, size_t errlen);
 void ss_server_destroy(struct ss_ctl *ctl);
 
 #endif /* SS_CTL_INT_H */

@@ -22,6 +22,7 @@
  */
 struct ss_ctl {
 	struct ss_core core;         /* first: ss_core() casts the handle */
+	struct ss_ctl_conf conf;     /* the persist and server layers get their part */
 };
 
 _Static_assert(offsetof(struct ss_ctl, core) == 0,
@@ -96,7 +97,7 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		return NULL;
 	}
 	ss_arena_init(&ctl->core.reads);
-	ctl->core.conf = *conf;
+	ctl->conf = *conf;
 	if (rt != NULL)
 		ctl->core.rt = *rt;
 	clock_gettime(CLOCK_MONOTONIC, &ctl->core.started);
@@ -116,7 +117,7 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		if (ss_types[t]->singleton && ss_types[t]->defaults != NULL)
 			rc = init_singleton(ctl, t, ss_types[t]->defaults(conf));
 	if (rc == 0 && conf->state_file != NULL)
-		rc = ss_persist_init(ctl);
+		rc = ss_persist_init(ctl, ctl->conf.state_file);
 	if (rc < 0) {
 		ss_ctl_destroy(ctl);
 		errno = -rc;
@@ -406,12 +407,18 @@ ss_ctl_handle_line(struct ss_ctl *ctl, const char *line, size_t len)
 	return ss_rpc_handle(ctl, line, len);
 }
 
+int
+ss_ctl_listen(struct ss_ctl *ctl, char *err, size_t errlen)
+{
+	return ss_server_listen(ctl, &ctl->conf, err, errlen);
+}
+
 /* ---- restore / save ---------------------------------------------------------- */
 
 static int
 apply_bootstrap(struct ss_ctl *ctl, char *err, size_t errlen)
 {
-	const char *path = ctl->core.conf.bootstrap_file;
+	const char *path = ctl->conf.bootstrap_file;
 	char perr[160];
 	struct ss_err e;
 	json_t *root = NULL, *ops;
@@ -487,7 +494,7 @@ ss_ctl_restore(struct ss_ctl *ctl, char *err, size_t errlen)
 		if (rc < 0)
 			return rc;
 	}
-	if (ctl->core.conf.bootstrap_file != NULL) {
+	if (ctl->conf.bootstrap_file != NULL) {
 		rc = apply_bootstrap(ctl, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -502,7 +509,7 @@ ss_ctl_save(struct ss_ctl *ctl, char *err, size_t errlen)
 		return 0;
 	if (!ss_persist_loaded(ctl)) {
 		/* never overwrite a state that was not loaded */
-		snprintf(err, errlen, "state not restored: not saving over %s", ctl->core.conf.state_file);
+		snprintf(err, errlen, "state not restored: not saving over %s", ctl->conf.state_file);
 		return -EALREADY;
 	}
 	return ss_persist_snapshot(ctl, ctl->core.generation, err, errlen);

@@ -76,29 +76,30 @@ int
 ss_op_put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj, const struct ss_buf *text,
 	 struct ss_node *old, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	struct ss_node *n;
 	json_t *old_obj = NULL;
 	int rc;
 
-	if (old == NULL && ss_core(ctl)->limit[type] && ss_core(ctl)->store.map[type].n >= ss_core(ctl)->limit[type])
+	if (old == NULL && core->limit[type] && core->store.map[type].n >= core->limit[type])
 		return ss_err_set(err, SS_ERR_CAPACITY, NULL, "%s capacity %u reached",
-				  ss_types[type]->name, ss_core(ctl)->limit[type]);
-	n = ss_node_new(&ss_core(ctl)->store, type, key, strlen(key), text->p, text->len, obj);
+				  ss_types[type]->name, core->limit[type]);
+	n = ss_node_new(&core->store, type, key, strlen(key), text->p, text->len, obj);
 	if (n == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	if (idx_conflict(ctl, n, old, obj, err) < 0) {
-		ss_node_free(&ss_core(ctl)->store, n);
+		ss_node_free(&core->store, n);
 		return -1;
 	}
 	if (old == NULL) {
-		rc = ss_store_link(&ss_core(ctl)->store, n, obj);
+		rc = ss_store_link(&core->store, n, obj);
 	} else {
 		old_obj = ss_node_value(old);
-		rc = old_obj ? ss_store_replace(&ss_core(ctl)->store, old, n, old_obj, obj) : -ENOMEM;
+		rc = old_obj ? ss_store_replace(&core->store, old, n, old_obj, obj) : -ENOMEM;
 		json_decref(old_obj);
 	}
 	if (rc < 0) {
-		ss_node_free(&ss_core(ctl)->store, n);
+		ss_node_free(&core->store, n);
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	}
 	return 0;
@@ -115,6 +116,7 @@ ss_op_same_text(const struct ss_node *n, const struct ss_buf *b)
 static int
 add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_type *t = ss_types[type];
 	char key[SS_KEY_MAX];
 	struct ss_node *n;
@@ -125,11 +127,11 @@ add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct s
 	ss_schema_dump_compact(text, &t->schema, obj);
 	if (text->oom)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	n = ss_store_find(&ss_core(ctl)->store, type, key, strlen(key));
+	n = ss_store_find(&core->store, type, key, strlen(key));
 	if (n != NULL) {
 		if (ss_op_same_text(n, text))
 			return 0;   /* idempotent */
-		if (ss_core(ctl)->bootstrapping) {
+		if (core->bootstrapping) {
 			/* the committed state wins over the bootstrap file */
 			ss_ctl_log(ctl, LOG_NOTICE,
 				   "bootstrap: %s %s differs from the committed state: kept as committed",
@@ -326,6 +328,7 @@ ss_op_put(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 int
 ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_type *t = ss_types[type];
 	struct ss_node *n = NULL;
 	json_t *merged;
@@ -336,14 +339,14 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 	if (!json_is_object(params))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
 	if (t->singleton) {
-		n = ss_store_find(&ss_core(ctl)->store, type, "", 0);
+		n = ss_store_find(&core->store, type, "", 0);
 	} else {
 		const json_t *name = json_object_get(params, "name");
 
 		if (!json_is_string(name))
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
 					  "missing required field \"name\"");
-		n = ss_store_find(&ss_core(ctl)->store, type, json_string_value(name),
+		n = ss_store_find(&core->store, type, json_string_value(name),
 				  json_string_length(name));
 		if (n == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
@@ -442,6 +445,7 @@ creation_fields(const struct ss_type *t, char *out, size_t len)
 int
 ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_type *t = ss_types[type];
 	int c = t->replace_child ? ss_type_by_name(t->replace_child, strlen(t->replace_child)) : -1;
 	const char *list_name = t->replace_list, *pkey = t->schema.f[0].name, *ckey;
@@ -476,7 +480,7 @@ ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 	if (!json_is_string(name))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, pkey, "missing required field \"%s\"",
 				  pkey);
-	pn = ss_store_find(&ss_core(ctl)->store, type, json_string_value(name), json_string_length(name));
+	pn = ss_store_find(&core->store, type, json_string_value(name), json_string_length(name));
 	if (pn == NULL && !other) {
 		creation_fields(t, what, sizeof(what));
 		return ss_err_set(err, SS_ERR_NOT_FOUND, pkey, "%s %s not found (give %s to create it)",
@@ -493,7 +497,7 @@ ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 		json_decref(parent);
 		if (rc < 0)
 			return -1;
-		pn = ss_store_find(&ss_core(ctl)->store, type, json_string_value(name),
+		pn = ss_store_find(&core->store, type, json_string_value(name),
 				   json_string_length(name));
 		rc = -1; /* the error paths below return rc */
 	}

@@ -32,10 +32,11 @@ struct ss_persist {
 };
 
 int
-ss_persist_init(struct ss_ctl *ctl)
+ss_persist_init(struct ss_ctl *ctl, const char *state_file)
 {
+	struct ss_core *core = ss_core(ctl);
 	struct ss_persist *p = calloc(1, sizeof(*p));
-	const char *s = ss_core(ctl)->conf.state_file;
+	const char *s = state_file;
 	char *d;
 
 	if (p == NULL)
@@ -46,19 +47,19 @@ ss_persist_init(struct ss_ctl *ctl)
 	if (p->snap == NULL || d == NULL ||
 	    asprintf(&p->tmp, "%s.tmp", s) < 0 || asprintf(&p->jpath, "%s.journal", s) < 0) {
 		free(d);
-		ss_core(ctl)->persist = p;
+		core->persist = p;
 		ss_persist_fini(ctl);
 		return -ENOMEM;
 	}
 	p->dir = strdup(dirname(d));
 	free(d);
-	ss_core(ctl)->persist = p;
+	core->persist = p;
 	if (p->dir == NULL) {
 		ss_persist_fini(ctl);
 		return -ENOMEM;
 	}
-	ss_core(ctl)->journal.append = ss_persist_append;
-	ss_core(ctl)->journal.committed = ss_persist_maybe_compact;
+	core->journal.append = ss_persist_append;
+	core->journal.committed = ss_persist_maybe_compact;
 	return 0;
 }
 
@@ -71,10 +72,11 @@ ss_persist_loaded(const struct ss_ctl *ctl)
 void
 ss_persist_fini(struct ss_ctl *ctl)
 {
-	struct ss_persist *p = ss_core(ctl)->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 
-	ss_core(ctl)->journal.append = NULL;
-	ss_core(ctl)->journal.committed = NULL;
+	core->journal.append = NULL;
+	core->journal.committed = NULL;
 	if (p == NULL)
 		return;
 	if (p->jfd >= 0)
@@ -85,7 +87,7 @@ ss_persist_fini(struct ss_ctl *ctl)
 	free(p->dir);
 	ss_buf_free(&p->rec);
 	free(p);
-	ss_core(ctl)->persist = NULL;
+	core->persist = NULL;
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -263,14 +265,15 @@ ss_persist_snapshot(struct ss_ctl *ctl, uint64_t gen, char *err, size_t errlen)
 void
 ss_persist_maybe_compact(struct ss_ctl *ctl)
 {
-	struct ss_persist *p = ss_core(ctl)->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 	char err[256];
 
 	if (p == NULL || p->jfd < 0)
 		return;
 	if (p->jbytes < SS_JOURNAL_COMPACT_MIN || p->jbytes <= p->snap_bytes)
 		return;
-	if (ss_persist_snapshot(ctl, ss_core(ctl)->generation, err, sizeof(err)) < 0)
+	if (ss_persist_snapshot(ctl, core->generation, err, sizeof(err)) < 0)
 		ss_ctl_log(ctl, LOG_WARNING, "journal compaction failed (the journal stays): %s",
 			   err);
 }
@@ -280,8 +283,9 @@ ss_persist_maybe_compact(struct ss_ctl *ctl)
 int
 ss_persist_append(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err)
 {
-	struct ss_persist *p = ss_core(ctl)->persist;
-	struct ss_log *log = &ss_core(ctl)->store.log;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
+	struct ss_log *log = &core->store.log;
 	struct ss_buf *b = &p->rec;
 	char msg[256];
 	size_t i;
@@ -394,7 +398,8 @@ replay_record(struct ss_ctl *ctl, json_t *rec, char *err, size_t errlen)
 static int
 load_snapshot(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 {
-	struct ss_persist *p = ss_core(ctl)->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 	char *text, perr[160];
 	size_t len;
 	json_t *root, *ops, *g;
@@ -428,7 +433,7 @@ load_snapshot(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 	ss_err_init(&e);
 	ss_txn_begin(ctl);
 	if (ss_op_apply_ops(ctl, ops, &e) < 0 || ss_txn_commit(ctl, 0, &e) < 0) {
-		if (ss_core(ctl)->in_txn)
+		if (core->in_txn)
 			ss_txn_abort(ctl);
 		snprintf(err, errlen, "state_file %s: op %d: %s%s%s", p->snap, e.index,
 			 e.field[0] ? e.field : "", e.field[0] ? ": " : "", e.msg);
@@ -558,7 +563,8 @@ load_journal(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 int
 ss_persist_load(struct ss_ctl *ctl, char *err, size_t errlen)
 {
-	struct ss_persist *p = ss_core(ctl)->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 	uint64_t gen;
 	int rc;
 
@@ -573,6 +579,6 @@ ss_persist_load(struct ss_ctl *ctl, char *err, size_t errlen)
 	rc = load_journal(ctl, &gen, err, errlen);
 	if (rc < 0)
 		return rc;
-	ss_core(ctl)->generation = gen;
+	core->generation = gen;
 	return 0;
 }

@@ -170,6 +170,7 @@ static int
 do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
        struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	static const char *const name_only[] = { "name", NULL }, *const none[] = { NULL };
 	const struct ss_type *t = ss_types[type];
 	const json_t *name = json_object_get(params, "name");
@@ -178,7 +179,7 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 	if (check_keys(params, t->singleton ? none : name_only, err) < 0)
 		return -1;
 	if (t->singleton) {
-		n = ss_store_find(&ss_core(ctl)->store, type, "", 0);
+		n = ss_store_find(&core->store, type, "", 0);
 		if (n == NULL) {
 			ss_buf_add(res, "{}", 2);
 			return 0;
@@ -187,7 +188,7 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 		if (!json_is_string(name))
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
 					  "missing required field \"name\"");
-		n = ss_store_find(&ss_core(ctl)->store, type, json_string_value(name),
+		n = ss_store_find(&core->store, type, json_string_value(name),
 				  json_string_length(name));
 		if (n == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
@@ -201,27 +202,28 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 static int
 do_sysinfo(struct ss_ctl *ctl, struct ss_buf *res, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	json_t *r = json_object(), *ports;
 	size_t i;
 
 	if (r == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	json_object_set_new(r, "version", json_string(SS_VERSION));
-	if (ss_core(ctl)->rt.system_info != NULL) {
-		ss_core(ctl)->rt.system_info(ss_core(ctl)->rt.ctx, r);
+	if (core->rt.system_info != NULL) {
+		core->rt.system_info(core->rt.ctx, r);
 	} else {
 		ports = json_array();
-		for (i = 0; i < ss_core(ctl)->nports; i++)
-			json_array_append_new(ports, json_pack("{ssss}", "name", ss_core(ctl)->ports[i].name,
-							       "role", ss_core(ctl)->ports[i].role));
+		for (i = 0; i < core->nports; i++)
+			json_array_append_new(ports, json_pack("{ssss}", "name", core->ports[i].name,
+							       "role", core->ports[i].role));
 		json_object_set_new(r, "ports", ports);
 		json_object_set_new(r, "workers", json_array());
 	}
 	json_object_set_new(r, "uptime_s",
 			    json_integer((json_int_t)((ss_now_ms() -
-						       ((uint64_t)ss_core(ctl)->started.tv_sec * 1000 +
-							(uint64_t)ss_core(ctl)->started.tv_nsec / 1000000)) / 1000)));
-	json_object_set_new(r, "generation", json_integer((json_int_t)ss_core(ctl)->generation));
+						       ((uint64_t)core->started.tv_sec * 1000 +
+							(uint64_t)core->started.tv_nsec / 1000000)) / 1000)));
+	json_object_set_new(r, "generation", json_integer((json_int_t)core->generation));
 	ss_json_dump(res, r);
 	json_decref(r);
 	return 0;
@@ -231,6 +233,7 @@ static int
 do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *res,
 	 struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	static const char *const allowed[] = { "scope", NULL };
 	const json_t *sv = json_object_get(params, "scope");
 	const char *scope = "all";
@@ -244,14 +247,14 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope", "scope must be a string");
 		scope = json_string_value(sv);
 	}
-	for (i = 0; i < ss_core(ctl)->nstats; i++)
-		hit += strcmp(scope, "all") == 0 || strcmp(scope, ss_core(ctl)->stats[i].scope) == 0;
+	for (i = 0; i < core->nstats; i++)
+		hit += strcmp(scope, "all") == 0 || strcmp(scope, core->stats[i].scope) == 0;
 	if (hit == 0 && strcmp(scope, "all") != 0) {
 		char list[256] = "all";
 
-		for (i = 0; i < ss_core(ctl)->nstats; i++) {
+		for (i = 0; i < core->nstats; i++) {
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			strncat(list, ss_core(ctl)->stats[i].scope, sizeof(list) - strlen(list) - 1);
+			strncat(list, core->stats[i].scope, sizeof(list) - strlen(list) - 1);
 		}
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope",
 				  "unknown scope \"%.32s\" (one of: %s)", scope, list);
@@ -259,8 +262,8 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 	r = json_object();
 	if (r == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	for (i = 0; i < ss_core(ctl)->nstats; i++) {
-		struct ss_ctl_stats *s = &ss_core(ctl)->stats[i];
+	for (i = 0; i < core->nstats; i++) {
+		struct ss_ctl_stats *s = &core->stats[i];
 
 		if (strcmp(scope, "all") != 0 && strcmp(scope, s->scope) != 0)
 			continue;
@@ -307,6 +310,7 @@ static int
 dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw,
 	     size_t rawlen, struct ss_buf *res, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_method_reg *reg;
 	struct ss_method m;
 	bool known = ss_method_lookup(method, &m) == 0;
@@ -314,7 +318,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 	if (raw != NULL) {
 		/* params.entries was left as text by ss_json_parse_lazy() */
-		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !ss_core(ctl)->no_bulk_raw &&
+		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !core->no_bulk_raw &&
 		    json_object_size(params) == 1) {
 			ss_txn_begin(ctl);
 			if (ss_op_add_raw(ctl, m.type, raw, rawlen, err) < 0) {
@@ -323,7 +327,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 			}
 			if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 				return -1;
-			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ss_core(ctl)->generation);
+			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->generation);
 			return 0;
 		}
 		{
@@ -366,7 +370,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 		if (check_keys(params, none, err) < 0)
 			return -1;
-		d = ss_types_describe(ss_core(ctl)->limit);
+		d = ss_types_describe(core->limit);
 		if (d == NULL)
 			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 		ss_json_dump(res, d);
@@ -408,7 +412,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 	}
 	if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 		return -1;
-	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ss_core(ctl)->generation);
+	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->generation);
 	return 0;
 }
 

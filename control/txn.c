@@ -22,16 +22,20 @@
 void
 ss_txn_begin(struct ss_ctl *ctl)
 {
-	ss_core(ctl)->in_txn = true;
-	ss_core(ctl)->store.log.n = 0;
+	struct ss_core *core = ss_core(ctl);
+
+	core->in_txn = true;
+	core->store.log.n = 0;
 }
 
 void
 ss_txn_abort(struct ss_ctl *ctl)
 {
-	ss_store_rollback(&ss_core(ctl)->store);
+	struct ss_core *core = ss_core(ctl);
+
+	ss_store_rollback(&core->store);
 	ss_ctl_reads_release(ctl);
-	ss_core(ctl)->in_txn = false;
+	core->in_txn = false;
 }
 
 /* The typed hand-over: decode the change's objects once (types.h). */
@@ -79,17 +83,18 @@ errno_to_code(int rc)
 static int
 prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	size_t i;
 
-	for (i = 0; i < ss_core(ctl)->ntables; i++) {
-		struct ss_ctl_table *t = &ss_core(ctl)->tables[i];
+	for (i = 0; i < core->ntables; i++) {
+		struct ss_ctl_table *t = &core->tables[i];
 		char msg[256] = "";
 		int rc = t->prepare ? t->prepare(t->ctx, ctl, ch, n, msg, sizeof(msg)) : 0;
 
 		if (rc < 0) {
 			while (i-- > 0)
-				if (ss_core(ctl)->tables[i].abort)
-					ss_core(ctl)->tables[i].abort(ss_core(ctl)->tables[i].ctx);
+				if (core->tables[i].abort)
+					core->tables[i].abort(core->tables[i].ctx);
 			return ss_err_set(err, errno_to_code(rc), NULL, "table %s: %s", t->name,
 					  msg[0] ? msg : strerror(-rc));
 		}
@@ -100,43 +105,46 @@ prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct 
 static void
 abort_tables(struct ss_ctl *ctl)
 {
-	size_t i = ss_core(ctl)->ntables;
+	struct ss_core *core = ss_core(ctl);
+	size_t i = core->ntables;
 
 	while (i-- > 0)
-		if (ss_core(ctl)->tables[i].abort)
-			ss_core(ctl)->tables[i].abort(ss_core(ctl)->tables[i].ctx);
+		if (core->tables[i].abort)
+			core->tables[i].abort(core->tables[i].ctx);
 }
 
 /* Infallible tail of a publication. */
 static void
 commit_tables(struct ss_ctl *ctl)
 {
+	struct ss_core *core = ss_core(ctl);
 	size_t i;
 
-	if (ss_core(ctl)->ntables == 0)
+	if (core->ntables == 0)
 		return;
-	for (i = 0; i < ss_core(ctl)->ntables; i++)
-		if (ss_core(ctl)->tables[i].commit)
-			ss_core(ctl)->tables[i].commit(ss_core(ctl)->tables[i].ctx);
-	if (ss_core(ctl)->rt.rcu_synchronize != NULL)
-		ss_core(ctl)->rt.rcu_synchronize(ss_core(ctl)->rt.ctx);
-	for (i = 0; i < ss_core(ctl)->ntables; i++)
-		if (ss_core(ctl)->tables[i].reclaim)
-			ss_core(ctl)->tables[i].reclaim(ss_core(ctl)->tables[i].ctx);
+	for (i = 0; i < core->ntables; i++)
+		if (core->tables[i].commit)
+			core->tables[i].commit(core->tables[i].ctx);
+	if (core->rt.rcu_synchronize != NULL)
+		core->rt.rcu_synchronize(core->rt.ctx);
+	for (i = 0; i < core->ntables; i++)
+		if (core->tables[i].reclaim)
+			core->tables[i].reclaim(core->tables[i].ctx);
 }
 
 int
 ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 {
-	struct ss_log *log = &ss_core(ctl)->store.log;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_log *log = &core->store.log;
 	struct ss_change *ch = NULL;
-	bool tables = (flags & SS_TXN_TABLES) && ss_core(ctl)->ntables > 0;
+	bool tables = (flags & SS_TXN_TABLES) && core->ntables > 0;
 	struct ss_arena recs;
 	size_t i;
 
 	ss_arena_init(&recs);
 	if (log->n == 0) {
-		ss_core(ctl)->in_txn = false;
+		core->in_txn = false;
 		return 0;
 	}
 	if (tables) {
@@ -166,23 +174,23 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 		if (prepare_tables(ctl, ch, log->n, err) < 0)
 			goto rollback;
 	}
-	if ((flags & SS_TXN_PERSIST) && ss_core(ctl)->journal.append != NULL &&
-	    ss_core(ctl)->journal.append(ctl, ss_core(ctl)->generation + 1, err) < 0) {
+	if ((flags & SS_TXN_PERSIST) && core->journal.append != NULL &&
+	    core->journal.append(ctl, core->generation + 1, err) < 0) {
 		if (tables)
 			abort_tables(ctl);
 		goto rollback;
 	}
 	/* committed: nothing below can fail */
-	ss_core(ctl)->generation++;
+	core->generation++;
 	if (tables)
 		commit_tables(ctl);
-	ss_store_release(&ss_core(ctl)->store);
+	ss_store_release(&core->store);
 	free(ch);
 	ss_arena_free(&recs);
 	ss_ctl_reads_release(ctl);
-	ss_core(ctl)->in_txn = false;
-	if ((flags & SS_TXN_PERSIST) && ss_core(ctl)->journal.committed != NULL)
-		ss_core(ctl)->journal.committed(ctl);
+	core->in_txn = false;
+	if ((flags & SS_TXN_PERSIST) && core->journal.committed != NULL)
+		core->journal.committed(ctl);
 	return 0;
 rollback:
 	free(ch);
@@ -194,6 +202,7 @@ rollback:
 int
 ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 {
+	struct ss_core *core = ss_core(ctl);
 	struct ss_change *ch = NULL;
 	json_t **objs = NULL;
 	struct ss_arena recs;
@@ -202,10 +211,10 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 	int t, rc = -ENOMEM;
 
 	ss_arena_init(&recs);
-	if (ss_core(ctl)->ntables == 0)
+	if (core->ntables == 0)
 		return 0;
 	for (t = 0; t < ss_ntypes; t++)
-		total += ss_core(ctl)->store.map[t].n;
+		total += core->store.map[t].n;
 	ch = calloc(total ? total : 1, sizeof(*ch));
 	objs = calloc(total ? total : 1, sizeof(*objs));
 	if (ch == NULL || objs == NULL)
@@ -214,7 +223,7 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 		struct ss_node **v;
 		size_t n;
 
-		if (ss_store_nodes(&ss_core(ctl)->store, t, false, &v, &n) < 0)
+		if (ss_store_nodes(&core->store, t, false, &v, &n) < 0)
 			goto out;
 		for (i = 0; i < n; i++) {
 			objs[k] = ss_node_value(v[i]);
