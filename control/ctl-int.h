@@ -22,25 +22,17 @@
 #define SS_VERSION "unknown"
 #endif
 
-struct ss_port {
-	char *name;
-	char *role;                  /* host, fabric, storage */
-};
-
 struct ss_method_reg {
 	char *name;
 	ss_ctl_method_fn fn;
 	void *ctx;
 };
 
-struct ss_decorator_reg {
-	int type;
-	ss_ctl_decorate_fn fn;
-	void *ctx;
-};
-
-struct ss_server;
-struct ss_persist;
+struct ss_server;                /* server.c */
+struct ss_persist;               /* persist.c */
+struct ss_txn_state;             /* txn.h: from the txn layer up */
+struct ss_rpc_state;             /* rpc.h: the rpc layer */
+struct ss_port;                  /* rpc.h */
 
 /*
  * The state the layers below the facade work on. struct ss_ctl itself is
@@ -51,38 +43,21 @@ struct ss_persist;
 struct ss_core {
 	struct ss_ctl_runtime rt;
 	struct ss_store store;
-	uint64_t generation;
-	struct timespec started;
+	struct ss_arena reads;       /* records returned by ss_ctl_store_rec() */
+	/* the ops layer's */
 	uint32_t limit[SS_TYPES_MAX];   /* capacity by type id, 0: unbounded */
 	json_t *dflt[SS_TYPES_MAX];  /* default value of singletons (flow, rdma) */
-	struct ss_arena reads;       /* records returned by ss_ctl_store_rec() */
-
-	struct ss_ctl_table *tables;
-	size_t ntables;
-	struct ss_ctl_stats *stats;
-	size_t nstats;
 	struct ss_method_reg *methods;
 	size_t nmethods;
-	struct ss_decorator_reg *decorators;
-	size_t ndecorators;
-	struct ss_port *ports;
-	size_t nports;
-
-	struct ss_persist *persist;  /* NULL without state_file */
-	/* The journal of committed transactions, installed by persist.c so
-	 * that txn.c (below it) calls it without depending on it: append()
-	 * journals the open transaction as generation gen before the commit
-	 * (0 or -1 with err), committed() runs after it (compaction). */
-	struct {
-		int (*append)(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err);
-		void (*committed)(struct ss_ctl *ctl);
-	} journal;
-	struct ss_server *server;    /* NULL before ss_ctl_listen() */
 	bool bootstrapping;          /* applying the bootstrap file: an add that
 				      * differs from a committed object keeps
 				      * the committed one (logged) */
-	bool in_txn;
-	bool no_bulk_raw;            /* tests: force the jansson path (bulk.c) */
+	/* the upper layers' own state, each defined where only that layer
+	 * and those above it look */
+	struct ss_txn_state *txn;
+	struct ss_rpc_state *rpc;
+	struct ss_persist *persist;  /* NULL without state_file */
+	struct ss_server *server;    /* NULL before ss_ctl_listen() */
 };
 
 /* The core of a control plane: the first member of struct ss_ctl (ctl.c

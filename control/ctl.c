@@ -13,7 +13,9 @@
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/persist.h"
+#include "control/rpc.h"
 #include "control/store.h"
+#include "control/txn.h"
 #include "control/validate.h"
 
 /*
@@ -22,6 +24,8 @@
  */
 struct ss_ctl {
 	struct ss_core core;         /* first: ss_core() casts the handle */
+	struct ss_txn_state txn;     /* core.txn */
+	struct ss_rpc_state rpc;     /* core.rpc */
 	struct ss_ctl_conf conf;     /* the persist and server layers get their part */
 };
 
@@ -96,11 +100,13 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		errno = ENOMEM;
 		return NULL;
 	}
+	ctl->core.txn = &ctl->txn;
+	ctl->core.rpc = &ctl->rpc;
 	ss_arena_init(&ctl->core.reads);
 	ctl->conf = *conf;
 	if (rt != NULL)
 		ctl->core.rt = *rt;
-	clock_gettime(CLOCK_MONOTONIC, &ctl->core.started);
+	clock_gettime(CLOCK_MONOTONIC, &ctl->rpc.started);
 	ss_store_init(&ctl->core.store);
 #define LIMIT(key, field, type, dflt, max) \
 	set_limit(ctl, type, lim(l->field, dflt));
@@ -123,7 +129,7 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		errno = -rc;
 		return NULL;
 	}
-	ctl->core.generation = 0;
+	ctl->txn.generation = 0;
 	return ctl;
 }
 
@@ -143,15 +149,15 @@ ss_ctl_destroy(struct ss_ctl *ctl)
 	ss_arena_free(&ctl->core.reads);
 	for (i = 0; i < ctl->core.nmethods; i++)
 		free(ctl->core.methods[i].name);
-	for (i = 0; i < ctl->core.nports; i++) {
-		free(ctl->core.ports[i].name);
-		free(ctl->core.ports[i].role);
+	for (i = 0; i < ctl->rpc.nports; i++) {
+		free(ctl->rpc.ports[i].name);
+		free(ctl->rpc.ports[i].role);
 	}
 	free(ctl->core.methods);
-	free(ctl->core.ports);
-	free(ctl->core.tables);
-	free(ctl->core.stats);
-	free(ctl->core.decorators);
+	free(ctl->rpc.ports);
+	free(ctl->txn.tables);
+	free(ctl->rpc.stats);
+	free(ctl->rpc.decorators);
 	free(ctl);
 }
 
@@ -173,9 +179,9 @@ ss_ctl_register_table(struct ss_ctl *ctl, const struct ss_ctl_table *t)
 {
 	if (t == NULL || t->prepare == NULL || t->commit == NULL)
 		return -EINVAL;
-	if (grow((void **)&ctl->core.tables, ctl->core.ntables, sizeof(*ctl->core.tables)) < 0)
+	if (grow((void **)&ctl->txn.tables, ctl->txn.ntables, sizeof(*ctl->txn.tables)) < 0)
 		return -ENOMEM;
-	ctl->core.tables[ctl->core.ntables++] = *t;
+	ctl->txn.tables[ctl->txn.ntables++] = *t;
 	return 0;
 }
 
@@ -186,12 +192,12 @@ ss_ctl_register_stats(struct ss_ctl *ctl, const struct ss_ctl_stats *s)
 
 	if (s == NULL || s->scope == NULL || strcmp(s->scope, "all") == 0)
 		return -EINVAL;
-	for (i = 0; i < ctl->core.nstats; i++)
-		if (strcmp(ctl->core.stats[i].scope, s->scope) == 0)
+	for (i = 0; i < ctl->rpc.nstats; i++)
+		if (strcmp(ctl->rpc.stats[i].scope, s->scope) == 0)
 			return -EEXIST;
-	if (grow((void **)&ctl->core.stats, ctl->core.nstats, sizeof(*ctl->core.stats)) < 0)
+	if (grow((void **)&ctl->rpc.stats, ctl->rpc.nstats, sizeof(*ctl->rpc.stats)) < 0)
 		return -ENOMEM;
-	ctl->core.stats[ctl->core.nstats++] = *s;
+	ctl->rpc.stats[ctl->rpc.nstats++] = *s;
 	return 0;
 }
 
@@ -230,15 +236,15 @@ ss_ctl_register_decorator(struct ss_ctl *ctl, const char *type, ss_ctl_decorate_
 
 	if (t < 0 || fn == NULL)
 		return -EINVAL;
-	for (i = 0; i < ctl->core.ndecorators; i++)
-		if (ctl->core.decorators[i].type == t)
+	for (i = 0; i < ctl->rpc.ndecorators; i++)
+		if (ctl->rpc.decorators[i].type == t)
 			return -EEXIST;
-	if (grow((void **)&ctl->core.decorators, ctl->core.ndecorators, sizeof(*ctl->core.decorators)) < 0)
+	if (grow((void **)&ctl->rpc.decorators, ctl->rpc.ndecorators, sizeof(*ctl->rpc.decorators)) < 0)
 		return -ENOMEM;
-	ctl->core.decorators[ctl->core.ndecorators].type = t;
-	ctl->core.decorators[ctl->core.ndecorators].fn = fn;
-	ctl->core.decorators[ctl->core.ndecorators].ctx = ctx;
-	ctl->core.ndecorators++;
+	ctl->rpc.decorators[ctl->rpc.ndecorators].type = t;
+	ctl->rpc.decorators[ctl->rpc.ndecorators].fn = fn;
+	ctl->rpc.decorators[ctl->rpc.ndecorators].ctx = ctx;
+	ctl->rpc.ndecorators++;
 	return 0;
 }
 
@@ -252,9 +258,9 @@ ss_ctl_add_port(struct ss_ctl *ctl, const char *name, const char *role)
 		return -EINVAL;
 	if (ss_ctl_port(ctl, name) != NULL)
 		return -EEXIST;
-	if (grow((void **)&ctl->core.ports, ctl->core.nports, sizeof(*ctl->core.ports)) < 0)
+	if (grow((void **)&ctl->rpc.ports, ctl->rpc.nports, sizeof(*ctl->rpc.ports)) < 0)
 		return -ENOMEM;
-	p = &ctl->core.ports[ctl->core.nports];
+	p = &ctl->rpc.ports[ctl->rpc.nports];
 	p->name = strdup(name);
 	p->role = strdup(role);
 	if (p->name == NULL || p->role == NULL) {
@@ -262,7 +268,7 @@ ss_ctl_add_port(struct ss_ctl *ctl, const char *name, const char *role)
 		free(p->role);
 		return -ENOMEM;
 	}
-	ctl->core.nports++;
+	ctl->rpc.nports++;
 	return 0;
 }
 
@@ -271,9 +277,9 @@ ss_ctl_port(const struct ss_ctl *ctl, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < ctl->core.nports; i++)
-		if (strcmp(ctl->core.ports[i].name, name) == 0)
-			return &ctl->core.ports[i];
+	for (i = 0; i < ctl->rpc.nports; i++)
+		if (strcmp(ctl->rpc.ports[i].name, name) == 0)
+			return &ctl->rpc.ports[i];
 	return NULL;
 }
 
@@ -398,7 +404,7 @@ ss_ctl_store_foreach_rec(struct ss_ctl *ctl, const struct ss_type *t,
 uint64_t
 ss_ctl_generation(const struct ss_ctl *ctl)
 {
-	return ctl->core.generation;
+	return ctl->txn.generation;
 }
 
 char *
@@ -512,5 +518,5 @@ ss_ctl_save(struct ss_ctl *ctl, char *err, size_t errlen)
 		snprintf(err, errlen, "state not restored: not saving over %s", ctl->conf.state_file);
 		return -EALREADY;
 	}
-	return ss_persist_snapshot(ctl, ctl->core.generation, err, errlen);
+	return ss_persist_snapshot(ctl, ctl->txn.generation, err, errlen);
 }

@@ -17,6 +17,7 @@
 #include "control/ops.h"
 #include "control/persist.h"
 #include "control/store.h"
+#include "control/txn.h"
 
 struct ss_persist {
 	char *snap;
@@ -58,8 +59,8 @@ ss_persist_init(struct ss_ctl *ctl, const char *state_file)
 		ss_persist_fini(ctl);
 		return -ENOMEM;
 	}
-	core->journal.append = ss_persist_append;
-	core->journal.committed = ss_persist_maybe_compact;
+	core->txn->journal.append = ss_persist_append;
+	core->txn->journal.committed = ss_persist_maybe_compact;
 	return 0;
 }
 
@@ -75,8 +76,8 @@ ss_persist_fini(struct ss_ctl *ctl)
 	struct ss_core *core = ss_core(ctl);
 	struct ss_persist *p = core->persist;
 
-	core->journal.append = NULL;
-	core->journal.committed = NULL;
+	core->txn->journal.append = NULL;
+	core->txn->journal.committed = NULL;
 	if (p == NULL)
 		return;
 	if (p->jfd >= 0)
@@ -273,7 +274,7 @@ ss_persist_maybe_compact(struct ss_ctl *ctl)
 		return;
 	if (p->jbytes < SS_JOURNAL_COMPACT_MIN || p->jbytes <= p->snap_bytes)
 		return;
-	if (ss_persist_snapshot(ctl, core->generation, err, sizeof(err)) < 0)
+	if (ss_persist_snapshot(ctl, core->txn->generation, err, sizeof(err)) < 0)
 		ss_ctl_log(ctl, LOG_WARNING, "journal compaction failed (the journal stays): %s",
 			   err);
 }
@@ -433,7 +434,7 @@ load_snapshot(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 	ss_err_init(&e);
 	ss_txn_begin(ctl);
 	if (ss_op_apply_ops(ctl, ops, &e) < 0 || ss_txn_commit(ctl, 0, &e) < 0) {
-		if (core->in_txn)
+		if (core->txn->in_txn)
 			ss_txn_abort(ctl);
 		snprintf(err, errlen, "state_file %s: op %d: %s%s%s", p->snap, e.index,
 			 e.field[0] ? e.field : "", e.field[0] ? ": " : "", e.msg);
@@ -579,6 +580,6 @@ ss_persist_load(struct ss_ctl *ctl, char *err, size_t errlen)
 	rc = load_journal(ctl, &gen, err, errlen);
 	if (rc < 0)
 		return rc;
-	core->generation = gen;
+	core->txn->generation = gen;
 	return 0;
 }

@@ -16,7 +16,9 @@
 #include "control/methods.h"
 #include "control/objects.h"
 #include "control/ops.h"
+#include "control/rpc.h"
 #include "control/store.h"
+#include "control/txn.h"
 
 /* ---- replies ------------------------------------------------------------- */
 
@@ -84,9 +86,9 @@ decorator(const struct ss_ctl *ctl, int type)
 {
 	size_t i;
 
-	for (i = 0; i < ss_core_const(ctl)->ndecorators; i++)
-		if (ss_core_const(ctl)->decorators[i].type == type)
-			return &ss_core_const(ctl)->decorators[i];
+	for (i = 0; i < ss_core_const(ctl)->rpc->ndecorators; i++)
+		if (ss_core_const(ctl)->rpc->decorators[i].type == type)
+			return &ss_core_const(ctl)->rpc->decorators[i];
 	return NULL;
 }
 
@@ -213,17 +215,17 @@ do_sysinfo(struct ss_ctl *ctl, struct ss_buf *res, struct ss_err *err)
 		core->rt.system_info(core->rt.ctx, r);
 	} else {
 		ports = json_array();
-		for (i = 0; i < core->nports; i++)
-			json_array_append_new(ports, json_pack("{ssss}", "name", core->ports[i].name,
-							       "role", core->ports[i].role));
+		for (i = 0; i < core->rpc->nports; i++)
+			json_array_append_new(ports, json_pack("{ssss}", "name", core->rpc->ports[i].name,
+							       "role", core->rpc->ports[i].role));
 		json_object_set_new(r, "ports", ports);
 		json_object_set_new(r, "workers", json_array());
 	}
 	json_object_set_new(r, "uptime_s",
 			    json_integer((json_int_t)((ss_now_ms() -
-						       ((uint64_t)core->started.tv_sec * 1000 +
-							(uint64_t)core->started.tv_nsec / 1000000)) / 1000)));
-	json_object_set_new(r, "generation", json_integer((json_int_t)core->generation));
+						       ((uint64_t)core->rpc->started.tv_sec * 1000 +
+							(uint64_t)core->rpc->started.tv_nsec / 1000000)) / 1000)));
+	json_object_set_new(r, "generation", json_integer((json_int_t)core->txn->generation));
 	ss_json_dump(res, r);
 	json_decref(r);
 	return 0;
@@ -247,14 +249,14 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope", "scope must be a string");
 		scope = json_string_value(sv);
 	}
-	for (i = 0; i < core->nstats; i++)
-		hit += strcmp(scope, "all") == 0 || strcmp(scope, core->stats[i].scope) == 0;
+	for (i = 0; i < core->rpc->nstats; i++)
+		hit += strcmp(scope, "all") == 0 || strcmp(scope, core->rpc->stats[i].scope) == 0;
 	if (hit == 0 && strcmp(scope, "all") != 0) {
 		char list[256] = "all";
 
-		for (i = 0; i < core->nstats; i++) {
+		for (i = 0; i < core->rpc->nstats; i++) {
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			strncat(list, core->stats[i].scope, sizeof(list) - strlen(list) - 1);
+			strncat(list, core->rpc->stats[i].scope, sizeof(list) - strlen(list) - 1);
 		}
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope",
 				  "unknown scope \"%.32s\" (one of: %s)", scope, list);
@@ -262,8 +264,8 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 	r = json_object();
 	if (r == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	for (i = 0; i < core->nstats; i++) {
-		struct ss_ctl_stats *s = &core->stats[i];
+	for (i = 0; i < core->rpc->nstats; i++) {
+		struct ss_ctl_stats *s = &core->rpc->stats[i];
 
 		if (strcmp(scope, "all") != 0 && strcmp(scope, s->scope) != 0)
 			continue;
@@ -318,7 +320,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 	if (raw != NULL) {
 		/* params.entries was left as text by ss_json_parse_lazy() */
-		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !core->no_bulk_raw &&
+		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !core->rpc->no_bulk_raw &&
 		    json_object_size(params) == 1) {
 			ss_txn_begin(ctl);
 			if (ss_op_add_raw(ctl, m.type, raw, rawlen, err) < 0) {
@@ -327,7 +329,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 			}
 			if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 				return -1;
-			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->generation);
+			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->txn->generation);
 			return 0;
 		}
 		{
@@ -412,7 +414,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 	}
 	if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 		return -1;
-	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->generation);
+	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->txn->generation);
 	return 0;
 }
 

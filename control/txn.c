@@ -18,13 +18,14 @@
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/store.h"
+#include "control/txn.h"
 
 void
 ss_txn_begin(struct ss_ctl *ctl)
 {
 	struct ss_core *core = ss_core(ctl);
 
-	core->in_txn = true;
+	core->txn->in_txn = true;
 	core->store.log.n = 0;
 }
 
@@ -35,7 +36,7 @@ ss_txn_abort(struct ss_ctl *ctl)
 
 	ss_store_rollback(&core->store);
 	ss_ctl_reads_release(ctl);
-	core->in_txn = false;
+	core->txn->in_txn = false;
 }
 
 /* The typed hand-over: decode the change's objects once (types.h). */
@@ -86,15 +87,15 @@ prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct 
 	struct ss_core *core = ss_core(ctl);
 	size_t i;
 
-	for (i = 0; i < core->ntables; i++) {
-		struct ss_ctl_table *t = &core->tables[i];
+	for (i = 0; i < core->txn->ntables; i++) {
+		struct ss_ctl_table *t = &core->txn->tables[i];
 		char msg[256] = "";
 		int rc = t->prepare ? t->prepare(t->ctx, ctl, ch, n, msg, sizeof(msg)) : 0;
 
 		if (rc < 0) {
 			while (i-- > 0)
-				if (core->tables[i].abort)
-					core->tables[i].abort(core->tables[i].ctx);
+				if (core->txn->tables[i].abort)
+					core->txn->tables[i].abort(core->txn->tables[i].ctx);
 			return ss_err_set(err, errno_to_code(rc), NULL, "table %s: %s", t->name,
 					  msg[0] ? msg : strerror(-rc));
 		}
@@ -106,11 +107,11 @@ static void
 abort_tables(struct ss_ctl *ctl)
 {
 	struct ss_core *core = ss_core(ctl);
-	size_t i = core->ntables;
+	size_t i = core->txn->ntables;
 
 	while (i-- > 0)
-		if (core->tables[i].abort)
-			core->tables[i].abort(core->tables[i].ctx);
+		if (core->txn->tables[i].abort)
+			core->txn->tables[i].abort(core->txn->tables[i].ctx);
 }
 
 /* Infallible tail of a publication. */
@@ -120,16 +121,16 @@ commit_tables(struct ss_ctl *ctl)
 	struct ss_core *core = ss_core(ctl);
 	size_t i;
 
-	if (core->ntables == 0)
+	if (core->txn->ntables == 0)
 		return;
-	for (i = 0; i < core->ntables; i++)
-		if (core->tables[i].commit)
-			core->tables[i].commit(core->tables[i].ctx);
+	for (i = 0; i < core->txn->ntables; i++)
+		if (core->txn->tables[i].commit)
+			core->txn->tables[i].commit(core->txn->tables[i].ctx);
 	if (core->rt.rcu_synchronize != NULL)
 		core->rt.rcu_synchronize(core->rt.ctx);
-	for (i = 0; i < core->ntables; i++)
-		if (core->tables[i].reclaim)
-			core->tables[i].reclaim(core->tables[i].ctx);
+	for (i = 0; i < core->txn->ntables; i++)
+		if (core->txn->tables[i].reclaim)
+			core->txn->tables[i].reclaim(core->txn->tables[i].ctx);
 }
 
 int
@@ -138,13 +139,13 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 	struct ss_core *core = ss_core(ctl);
 	struct ss_log *log = &core->store.log;
 	struct ss_change *ch = NULL;
-	bool tables = (flags & SS_TXN_TABLES) && core->ntables > 0;
+	bool tables = (flags & SS_TXN_TABLES) && core->txn->ntables > 0;
 	struct ss_arena recs;
 	size_t i;
 
 	ss_arena_init(&recs);
 	if (log->n == 0) {
-		core->in_txn = false;
+		core->txn->in_txn = false;
 		return 0;
 	}
 	if (tables) {
@@ -174,23 +175,23 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 		if (prepare_tables(ctl, ch, log->n, err) < 0)
 			goto rollback;
 	}
-	if ((flags & SS_TXN_PERSIST) && core->journal.append != NULL &&
-	    core->journal.append(ctl, core->generation + 1, err) < 0) {
+	if ((flags & SS_TXN_PERSIST) && core->txn->journal.append != NULL &&
+	    core->txn->journal.append(ctl, core->txn->generation + 1, err) < 0) {
 		if (tables)
 			abort_tables(ctl);
 		goto rollback;
 	}
 	/* committed: nothing below can fail */
-	core->generation++;
+	core->txn->generation++;
 	if (tables)
 		commit_tables(ctl);
 	ss_store_release(&core->store);
 	free(ch);
 	ss_arena_free(&recs);
 	ss_ctl_reads_release(ctl);
-	core->in_txn = false;
-	if ((flags & SS_TXN_PERSIST) && core->journal.committed != NULL)
-		core->journal.committed(ctl);
+	core->txn->in_txn = false;
+	if ((flags & SS_TXN_PERSIST) && core->txn->journal.committed != NULL)
+		core->txn->journal.committed(ctl);
 	return 0;
 rollback:
 	free(ch);
@@ -211,7 +212,7 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 	int t, rc = -ENOMEM;
 
 	ss_arena_init(&recs);
-	if (core->ntables == 0)
+	if (core->txn->ntables == 0)
 		return 0;
 	for (t = 0; t < ss_ntypes; t++)
 		total += core->store.map[t].n;

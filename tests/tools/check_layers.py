@@ -24,6 +24,9 @@ core (struct ss_core, control/ctl-int.h), the logger excepted: the store
 takes the store. The definition of struct ss_ctl itself is visible to the
 facade (control/ctl.c) only: no other control/ file may contain it or
 include a header that does; every other layer works on struct ss_core.
+Nor may a file include, even through another header, the header of a
+higher layer (txn.h, rpc.h, persist.h...: the state a layer keeps for
+itself), the public headers (PUBLIC) excepted.
 
 With --public DIR..., the sources under those directories (the daemon,
 the features) may include only the control plane's public headers
@@ -219,6 +222,14 @@ def check(libs, src, layers=LAYERS, nm="nm", public=()):
                 problems.append(f"{c} ({name[rank[f]]}) sees the control core ({CTL_HEADER}): "
                                 f"below the {CTL_FROM_LAYER} layer code takes what it works on")
         for c in sorted(incs):
+            f = stem(c)
+            if f not in rank:
+                continue
+            for h in sorted(closure(incs, c)):
+                if h not in PUBLIC and stem(h) in rank and rank[stem(h)] > rank[f]:
+                    problems.append(f"{c} ({name[rank[f]]}) includes control/{h}, the header of "
+                                    f"the {name[rank[stem(h)]]} layer above it")
+        for c in sorted(incs):
             if c == CTL_OWNER:
                 continue
             # a header may hold the definition as long as only the facade
@@ -274,6 +285,12 @@ SELF_CASES = {
                                    "ctl-def.h": '#include "control/a.h"\nstruct ss_ctl {\n\tint x;\n};\n',
                                    "ctl.c": '#include "control/ctl-def.h"\n'},
                                   [("ops", ["a"]), ("facade", ["ctl"])], None),
+    "upper layer's header": ({"a": "int a_fn(void) { return 0; }\n",
+                              "t": "int a_fn(void);\nint t_fn(void) { return a_fn(); }\n"},
+                             {"a.c": '#include "control/a.h"\n', "a.h": '#include "control/t.h"\n',
+                              "t.h": "struct ss_t_state { int x; };\n", "t.c": '#include "control/t.h"\n'},
+                             [("ops", ["a"]), ("txn", ["t"])],
+                             "a.c (ops) includes control/t.h, the header of the txn layer above it"),
     "unlisted file": ({"a": "int a_fn(void) { return 0; }\n",
                        "z": "int z_fn(void) { return 0; }\n"},
                       {}, [("one", ["a"])], "z.c: in no layer"),
