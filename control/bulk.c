@@ -152,6 +152,8 @@ val_str(const struct walk *w, const struct val *v, size_t *len)
 static int
 add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
+	struct ss_store *st = &core->store;
 	const struct ss_type *t = ss_types[type];
 	const struct ss_schema *sc = &t->schema;
 	struct val vals[MAX_FIELDS];
@@ -257,7 +259,7 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 	}
 	key[klen] = '\0';
 	if (!key_long)
-		hash = ss_store_prefetch(&ctl->store, type, key, klen);
+		hash = ss_store_prefetch(st, type, key, klen);
 	/* references exist (validate()): bulk_raw types only have key refs */
 	for (i = 0; i < sc->n; i++) {
 		const struct ss_field *f = &sc->f[i];
@@ -267,7 +269,7 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 		if (!f->ref_id || !vals[i].present)
 			continue;
 		s = val_str(w, &vals[i], &len);
-		if (ss_store_find(&ctl->store, f->ref_id - 1, s, len) == NULL)
+		if (ss_store_find(st, f->ref_id - 1, s, len) == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, f->name, "%s: %s %.*s not found",
 					  f->name, f->ref, (int)len, s);
 	}
@@ -305,11 +307,11 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 	ss_buf_addc(&w->text, ']');
 	if (w->text.oom)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	n = ss_store_find_hash(&ctl->store, type, key, klen, hash);
+	n = ss_store_find_hash(st, type, key, klen, hash);
 	if (n != NULL) {
 		if (ss_op_same_text(n, &w->text))
 			return 0;   /* idempotent */
-		if (ctl->bootstrapping) {
+		if (core->bootstrapping) {
 			ss_ctl_log(ctl, LOG_NOTICE,
 				   "bootstrap: %s %s differs from the committed state: kept as committed",
 				   t->name, key);

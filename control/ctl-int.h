@@ -22,69 +22,63 @@
 #define SS_VERSION "unknown"
 #endif
 
-struct ss_port {
-	char *name;
-	char *role;                  /* host, fabric, storage */
-};
-
 struct ss_method_reg {
 	char *name;
 	ss_ctl_method_fn fn;
 	void *ctx;
 };
 
-struct ss_decorator_reg {
-	int type;
-	ss_ctl_decorate_fn fn;
-	void *ctx;
-};
+struct ss_server;                /* server.c */
+struct ss_persist;               /* persist.c */
+struct ss_txn_state;             /* txn.h: from the txn layer up */
+struct ss_rpc_state;             /* rpc.h: the rpc layer */
+struct ss_port;                  /* rpc.h */
 
-struct ss_server;
-struct ss_persist;
-
-struct ss_ctl {
-	struct ss_ctl_conf conf;
+/*
+ * The state the layers below the facade work on. struct ss_ctl itself is
+ * defined in control/ctl.c only (opaque everywhere else, checked by
+ * tests/tools/check_layers.py); it begins with its struct ss_core, which the
+ * layers reach through ss_core(ctl) without seeing the rest of the facade.
+ */
+struct ss_core {
 	struct ss_ctl_runtime rt;
 	struct ss_store store;
-	uint64_t generation;
-	struct timespec started;
+	struct ss_arena reads;       /* records returned by ss_ctl_store_rec() */
+	/* the ops layer's */
 	uint32_t limit[SS_TYPES_MAX];   /* capacity by type id, 0: unbounded */
 	json_t *dflt[SS_TYPES_MAX];  /* default value of singletons (flow, rdma) */
-	struct ss_arena reads;       /* records returned by ss_ctl_store_rec() */
-
-	struct ss_ctl_table *tables;
-	size_t ntables;
-	struct ss_ctl_stats *stats;
-	size_t nstats;
 	struct ss_method_reg *methods;
 	size_t nmethods;
-	struct ss_decorator_reg *decorators;
-	size_t ndecorators;
-	struct ss_port *ports;
-	size_t nports;
-
-	struct ss_persist *persist;  /* NULL without state_file */
-	/* The journal of committed transactions, installed by persist.c so
-	 * that txn.c (below it) calls it without depending on it: append()
-	 * journals the open transaction as generation gen before the commit
-	 * (0 or -1 with err), committed() runs after it (compaction). */
-	struct {
-		int (*append)(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err);
-		void (*committed)(struct ss_ctl *ctl);
-	} journal;
-	struct ss_server *server;    /* NULL before ss_ctl_listen() */
 	bool bootstrapping;          /* applying the bootstrap file: an add that
 				      * differs from a committed object keeps
 				      * the committed one (logged) */
-	bool in_txn;
-	bool no_bulk_raw;            /* tests: force the jansson path (bulk.c) */
+	/* the upper layers' own state, each defined where only that layer
+	 * and those above it look */
+	struct ss_txn_state *txn;
+	struct ss_rpc_state *rpc;
+	struct ss_persist *persist;  /* NULL without state_file */
+	struct ss_server *server;    /* NULL before ss_ctl_listen() */
 };
+
+/* The core of a control plane: the first member of struct ss_ctl (ctl.c
+ * asserts it), so the conversion is a plain pointer cast (C11 6.7.2.1). */
+static inline struct ss_core *
+ss_core(struct ss_ctl *ctl)
+{
+	return (struct ss_core *)(void *)ctl;
+}
+
+static inline const struct ss_core *
+ss_core_const(const struct ss_ctl *ctl)
+{
+	return (const struct ss_core *)(const void *)ctl;
+}
 
 /* Free the records ss_ctl_store_rec() returned (end of request / txn). */
 static inline void
 ss_ctl_reads_release(struct ss_ctl *ctl)
 {
-	ss_arena_free(&ctl->reads);
+	ss_arena_free(&ss_core(ctl)->reads);
 }
 /* log.c (base layer) */
 void ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
@@ -97,7 +91,9 @@ uint64_t ss_now_ms(void);
 char *ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len);
 /* An error reply line for `id` (may be NULL: id null). */
 char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
-/* server.c: close every client and the socket (no-op before listen) */
+/* server.c: listen on conf's socket_path (group, request_timeout_ms), for
+ * ss_ctl_listen(); close every client and the socket (no-op before listen) */
+int ss_server_listen(struct ss_ctl *ctl, const struct ss_ctl_conf *conf, char *err, size_t errlen);
 void ss_server_destroy(struct ss_ctl *ctl);
 
 #endif /* SS_CTL_INT_H */

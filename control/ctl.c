@@ -3,6 +3,7 @@
  * ss_ctl life cycle, registrations and store access (ctl.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,24 @@
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/persist.h"
+#include "control/rpc.h"
 #include "control/store.h"
+#include "control/txn.h"
 #include "control/validate.h"
+
+/*
+ * The control plane handle, opaque outside this file: the layers below the
+ * facade see only its core (ctl-int.h), reached through ss_core().
+ */
+struct ss_ctl {
+	struct ss_core core;         /* first: ss_core() casts the handle */
+	struct ss_txn_state txn;     /* core.txn */
+	struct ss_rpc_state rpc;     /* core.rpc */
+	struct ss_ctl_conf conf;     /* the persist and server layers get their part */
+};
+
+_Static_assert(offsetof(struct ss_ctl, core) == 0,
+	       "struct ss_ctl must begin with its struct ss_core (ss_core())");
 
 /* ---- logging --------------------------------------------------- */
 
@@ -32,7 +49,7 @@ set_limit(struct ss_ctl *ctl, const char *name, uint32_t v)
 	int t = ss_type_by_name(name, strlen(name));
 
 	if (t >= 0)
-		ctl->limit[t] = v;
+		ctl->core.limit[t] = v;
 }
 
 /* Install a settings singleton (flow.config, rdma.config) with its
@@ -46,7 +63,7 @@ init_singleton(struct ss_ctl *ctl, int type, json_t *dflt)
 
 	if (dflt == NULL)
 		return -ENOMEM;
-	ctl->dflt[type] = dflt;
+	ctl->core.dflt[type] = dflt;
 	copy = json_deep_copy(dflt);
 	if (copy == NULL)
 		return -ENOMEM;
@@ -83,20 +100,22 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		errno = ENOMEM;
 		return NULL;
 	}
-	ss_arena_init(&ctl->reads);
+	ctl->core.txn = &ctl->txn;
+	ctl->core.rpc = &ctl->rpc;
+	ss_arena_init(&ctl->core.reads);
 	ctl->conf = *conf;
 	if (rt != NULL)
-		ctl->rt = *rt;
-	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
-	ss_store_init(&ctl->store);
+		ctl->core.rt = *rt;
+	clock_gettime(CLOCK_MONOTONIC, &ctl->rpc.started);
+	ss_store_init(&ctl->core.store);
 #define LIMIT(key, field, type, dflt, max) \
 	set_limit(ctl, type, lim(l->field, dflt));
 	SS_TABLE_LIMITS(LIMIT)
 #undef LIMIT
 	/* types without a config key: the capacity they declare */
 	for (t = 0; t < ss_ntypes; t++)
-		if (ctl->limit[t] == 0)
-			ctl->limit[t] = ss_types[t]->capacity;
+		if (ctl->core.limit[t] == 0)
+			ctl->core.limit[t] = ss_types[t]->capacity;
 
 	/* settings singletons that always exist: their defaults from the config */
 	rc = 0;
@@ -104,13 +123,13 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		if (ss_types[t]->singleton && ss_types[t]->defaults != NULL)
 			rc = init_singleton(ctl, t, ss_types[t]->defaults(conf));
 	if (rc == 0 && conf->state_file != NULL)
-		rc = ss_persist_init(ctl);
+		rc = ss_persist_init(ctl, ctl->conf.state_file);
 	if (rc < 0) {
 		ss_ctl_destroy(ctl);
 		errno = -rc;
 		return NULL;
 	}
-	ctl->generation = 0;
+	ctl->txn.generation = 0;
 	return ctl;
 }
 
@@ -124,21 +143,21 @@ ss_ctl_destroy(struct ss_ctl *ctl)
 		return;
 	ss_server_destroy(ctl);
 	ss_persist_fini(ctl);
-	ss_store_fini(&ctl->store);
+	ss_store_fini(&ctl->core.store);
 	for (t = 0; t < SS_TYPES_MAX; t++)
-		json_decref(ctl->dflt[t]);
-	ss_arena_free(&ctl->reads);
-	for (i = 0; i < ctl->nmethods; i++)
-		free(ctl->methods[i].name);
-	for (i = 0; i < ctl->nports; i++) {
-		free(ctl->ports[i].name);
-		free(ctl->ports[i].role);
+		json_decref(ctl->core.dflt[t]);
+	ss_arena_free(&ctl->core.reads);
+	for (i = 0; i < ctl->core.nmethods; i++)
+		free(ctl->core.methods[i].name);
+	for (i = 0; i < ctl->rpc.nports; i++) {
+		free(ctl->rpc.ports[i].name);
+		free(ctl->rpc.ports[i].role);
 	}
-	free(ctl->methods);
-	free(ctl->ports);
-	free(ctl->tables);
-	free(ctl->stats);
-	free(ctl->decorators);
+	free(ctl->core.methods);
+	free(ctl->rpc.ports);
+	free(ctl->txn.tables);
+	free(ctl->rpc.stats);
+	free(ctl->rpc.decorators);
 	free(ctl);
 }
 
@@ -160,9 +179,9 @@ ss_ctl_register_table(struct ss_ctl *ctl, const struct ss_ctl_table *t)
 {
 	if (t == NULL || t->prepare == NULL || t->commit == NULL)
 		return -EINVAL;
-	if (grow((void **)&ctl->tables, ctl->ntables, sizeof(*ctl->tables)) < 0)
+	if (grow((void **)&ctl->txn.tables, ctl->txn.ntables, sizeof(*ctl->txn.tables)) < 0)
 		return -ENOMEM;
-	ctl->tables[ctl->ntables++] = *t;
+	ctl->txn.tables[ctl->txn.ntables++] = *t;
 	return 0;
 }
 
@@ -173,12 +192,12 @@ ss_ctl_register_stats(struct ss_ctl *ctl, const struct ss_ctl_stats *s)
 
 	if (s == NULL || s->scope == NULL || strcmp(s->scope, "all") == 0)
 		return -EINVAL;
-	for (i = 0; i < ctl->nstats; i++)
-		if (strcmp(ctl->stats[i].scope, s->scope) == 0)
+	for (i = 0; i < ctl->rpc.nstats; i++)
+		if (strcmp(ctl->rpc.stats[i].scope, s->scope) == 0)
 			return -EEXIST;
-	if (grow((void **)&ctl->stats, ctl->nstats, sizeof(*ctl->stats)) < 0)
+	if (grow((void **)&ctl->rpc.stats, ctl->rpc.nstats, sizeof(*ctl->rpc.stats)) < 0)
 		return -ENOMEM;
-	ctl->stats[ctl->nstats++] = *s;
+	ctl->rpc.stats[ctl->rpc.nstats++] = *s;
 	return 0;
 }
 
@@ -192,19 +211,19 @@ ss_ctl_register_method(struct ss_ctl *ctl, const char *name, ss_ctl_method_fn fn
 		return -EINVAL;
 	if (ss_method_builtin(name))
 		return -EEXIST;
-	for (i = 0; i < ctl->nmethods; i++)
-		if (strcmp(ctl->methods[i].name, name) == 0)
+	for (i = 0; i < ctl->core.nmethods; i++)
+		if (strcmp(ctl->core.methods[i].name, name) == 0)
 			return -EEXIST;
 	copy = strdup(name);
 	if (copy == NULL ||
-	    grow((void **)&ctl->methods, ctl->nmethods, sizeof(*ctl->methods)) < 0) {
+	    grow((void **)&ctl->core.methods, ctl->core.nmethods, sizeof(*ctl->core.methods)) < 0) {
 		free(copy);
 		return -ENOMEM;
 	}
-	ctl->methods[ctl->nmethods].name = copy;
-	ctl->methods[ctl->nmethods].fn = fn;
-	ctl->methods[ctl->nmethods].ctx = ctx;
-	ctl->nmethods++;
+	ctl->core.methods[ctl->core.nmethods].name = copy;
+	ctl->core.methods[ctl->core.nmethods].fn = fn;
+	ctl->core.methods[ctl->core.nmethods].ctx = ctx;
+	ctl->core.nmethods++;
 	return 0;
 }
 
@@ -217,15 +236,15 @@ ss_ctl_register_decorator(struct ss_ctl *ctl, const char *type, ss_ctl_decorate_
 
 	if (t < 0 || fn == NULL)
 		return -EINVAL;
-	for (i = 0; i < ctl->ndecorators; i++)
-		if (ctl->decorators[i].type == t)
+	for (i = 0; i < ctl->rpc.ndecorators; i++)
+		if (ctl->rpc.decorators[i].type == t)
 			return -EEXIST;
-	if (grow((void **)&ctl->decorators, ctl->ndecorators, sizeof(*ctl->decorators)) < 0)
+	if (grow((void **)&ctl->rpc.decorators, ctl->rpc.ndecorators, sizeof(*ctl->rpc.decorators)) < 0)
 		return -ENOMEM;
-	ctl->decorators[ctl->ndecorators].type = t;
-	ctl->decorators[ctl->ndecorators].fn = fn;
-	ctl->decorators[ctl->ndecorators].ctx = ctx;
-	ctl->ndecorators++;
+	ctl->rpc.decorators[ctl->rpc.ndecorators].type = t;
+	ctl->rpc.decorators[ctl->rpc.ndecorators].fn = fn;
+	ctl->rpc.decorators[ctl->rpc.ndecorators].ctx = ctx;
+	ctl->rpc.ndecorators++;
 	return 0;
 }
 
@@ -239,9 +258,9 @@ ss_ctl_add_port(struct ss_ctl *ctl, const char *name, const char *role)
 		return -EINVAL;
 	if (ss_ctl_port(ctl, name) != NULL)
 		return -EEXIST;
-	if (grow((void **)&ctl->ports, ctl->nports, sizeof(*ctl->ports)) < 0)
+	if (grow((void **)&ctl->rpc.ports, ctl->rpc.nports, sizeof(*ctl->rpc.ports)) < 0)
 		return -ENOMEM;
-	p = &ctl->ports[ctl->nports];
+	p = &ctl->rpc.ports[ctl->rpc.nports];
 	p->name = strdup(name);
 	p->role = strdup(role);
 	if (p->name == NULL || p->role == NULL) {
@@ -249,7 +268,7 @@ ss_ctl_add_port(struct ss_ctl *ctl, const char *name, const char *role)
 		free(p->role);
 		return -ENOMEM;
 	}
-	ctl->nports++;
+	ctl->rpc.nports++;
 	return 0;
 }
 
@@ -258,9 +277,9 @@ ss_ctl_port(const struct ss_ctl *ctl, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < ctl->nports; i++)
-		if (strcmp(ctl->ports[i].name, name) == 0)
-			return &ctl->ports[i];
+	for (i = 0; i < ctl->rpc.nports; i++)
+		if (strcmp(ctl->rpc.ports[i].name, name) == 0)
+			return &ctl->rpc.ports[i];
 	return NULL;
 }
 
@@ -296,7 +315,7 @@ ss_ctl_store_get(struct ss_ctl *ctl, const char *type, const char *key)
 		return NULL;
 	if (ss_types[t]->singleton || key == NULL)
 		key = "";
-	n = ss_store_find(&ctl->store, t, key, strlen(key));
+	n = ss_store_find(&ctl->core.store, t, key, strlen(key));
 	return n ? ss_node_obj(n) : NULL;
 }
 
@@ -311,7 +330,7 @@ ss_ctl_store_foreach(struct ss_ctl *ctl, const char *type,
 
 	if (t < 0)
 		return -EINVAL;
-	if (ss_store_nodes(&ctl->store, t, false, &v, &n) < 0)
+	if (ss_store_nodes(&ctl->core.store, t, false, &v, &n) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n && rc == 0; i++) {
 		/* transient unless already cached: 8M mappings must not all
@@ -341,10 +360,10 @@ ss_ctl_store_rec(struct ss_ctl *ctl, const struct ss_type *t, const char *key)
 		return NULL;
 	if (t->singleton || key == NULL)
 		key = "";
-	n = ss_store_find(&ctl->store, t->id, key, strlen(key));
+	n = ss_store_find(&ctl->core.store, t->id, key, strlen(key));
 	if (n == NULL || (o = ss_node_value(n)) == NULL)
 		return NULL;
-	rec = ss_rec_decode(t, o, &ctl->reads, &rc);
+	rec = ss_rec_decode(t, o, &ctl->core.reads, &rc);
 	json_decref(o);
 	return rec;
 }
@@ -360,7 +379,7 @@ ss_ctl_store_foreach_rec(struct ss_ctl *ctl, const struct ss_type *t,
 
 	if (t == NULL || t->id < 0 || t->id >= ss_ntypes || ss_types[t->id] != t)
 		return -EINVAL;
-	if (ss_store_nodes(&ctl->store, t->id, false, &v, &n) < 0)
+	if (ss_store_nodes(&ctl->core.store, t->id, false, &v, &n) < 0)
 		return -ENOMEM;
 	ss_arena_init(&one);
 	for (i = 0; i < n && rc == 0; i++) {
@@ -385,13 +404,19 @@ ss_ctl_store_foreach_rec(struct ss_ctl *ctl, const struct ss_type *t,
 uint64_t
 ss_ctl_generation(const struct ss_ctl *ctl)
 {
-	return ctl->generation;
+	return ctl->txn.generation;
 }
 
 char *
 ss_ctl_handle_line(struct ss_ctl *ctl, const char *line, size_t len)
 {
 	return ss_rpc_handle(ctl, line, len);
+}
+
+int
+ss_ctl_listen(struct ss_ctl *ctl, char *err, size_t errlen)
+{
+	return ss_server_listen(ctl, &ctl->conf, err, errlen);
 }
 
 /* ---- restore / save ---------------------------------------------------------- */
@@ -444,9 +469,9 @@ apply_bootstrap(struct ss_ctl *ctl, char *err, size_t errlen)
 	}
 	ss_err_init(&e);
 	ss_txn_begin(ctl);
-	ctl->bootstrapping = true;
+	ctl->core.bootstrapping = true;
 	rc = ss_op_apply_ops(ctl, ops, &e);
-	ctl->bootstrapping = false;
+	ctl->core.bootstrapping = false;
 	if (rc < 0) {
 		rc = -EINVAL;
 		ss_txn_abort(ctl);
@@ -470,7 +495,7 @@ ss_ctl_restore(struct ss_ctl *ctl, char *err, size_t errlen)
 {
 	int rc;
 
-	if (ctl->persist != NULL) {
+	if (ctl->core.persist != NULL) {
 		rc = ss_persist_load(ctl, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -486,12 +511,12 @@ ss_ctl_restore(struct ss_ctl *ctl, char *err, size_t errlen)
 int
 ss_ctl_save(struct ss_ctl *ctl, char *err, size_t errlen)
 {
-	if (ctl->persist == NULL)
+	if (ctl->core.persist == NULL)
 		return 0;
 	if (!ss_persist_loaded(ctl)) {
 		/* never overwrite a state that was not loaded */
 		snprintf(err, errlen, "state not restored: not saving over %s", ctl->conf.state_file);
 		return -EALREADY;
 	}
-	return ss_persist_snapshot(ctl, ctl->generation, err, errlen);
+	return ss_persist_snapshot(ctl, ctl->txn.generation, err, errlen);
 }

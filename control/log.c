@@ -12,14 +12,15 @@
 void
 ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
 {
+	struct ss_core *core = ss_core(ctl);
 	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (ctl->rt.log != NULL)
-		ctl->rt.log(ctl->rt.ctx, level, msg);
+	if (core->rt.log != NULL)
+		core->rt.log(core->rt.ctx, level, msg);
 	else
 		fprintf(stderr, "sswitch control: %s\n", msg);
 }

@@ -95,9 +95,9 @@ ss_method_registered(const struct ss_ctl *ctl, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < ctl->nmethods; i++)
-		if (strcmp(ctl->methods[i].name, name) == 0)
-			return &ctl->methods[i];
+	for (i = 0; i < ss_core_const(ctl)->nmethods; i++)
+		if (strcmp(ss_core_const(ctl)->methods[i].name, name) == 0)
+			return &ss_core_const(ctl)->methods[i];
 	return NULL;
 }
 

@@ -28,7 +28,7 @@ validate(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 		return -1;
 	n = ss_schema_refs(t, obj, refs, SS_MAX_REFS);
 	for (i = 0; i < n; i++)
-		if (ss_store_find(&ctl->store, refs[i].type, refs[i].key,
+		if (ss_store_find(&ss_core(ctl)->store, refs[i].type, refs[i].key,
 				  strlen(refs[i].key)) == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, refs[i].field, "%s: %s %s not found",
 					  refs[i].field, ss_types[refs[i].type]->name, refs[i].key);
@@ -61,7 +61,7 @@ idx_conflict(struct ss_ctl *ctl, const struct ss_node *n, const struct ss_node *
 
 		if (x == NULL)
 			continue;
-		owner = ss_store_idx_find(&ctl->store, x->which, x->key);
+		owner = ss_store_idx_find(&ss_core(ctl)->store, x->which, x->key);
 		if (owner == NULL || owner == self)
 			continue;
 		return ss_types[n->type]->idx_conflict(obj, i, x->key, owner->key, err);
@@ -76,29 +76,30 @@ int
 ss_op_put_node(struct ss_ctl *ctl, int type, const char *key, json_t *obj, const struct ss_buf *text,
 	 struct ss_node *old, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	struct ss_node *n;
 	json_t *old_obj = NULL;
 	int rc;
 
-	if (old == NULL && ctl->limit[type] && ctl->store.map[type].n >= ctl->limit[type])
+	if (old == NULL && core->limit[type] && core->store.map[type].n >= core->limit[type])
 		return ss_err_set(err, SS_ERR_CAPACITY, NULL, "%s capacity %u reached",
-				  ss_types[type]->name, ctl->limit[type]);
-	n = ss_node_new(&ctl->store, type, key, strlen(key), text->p, text->len, obj);
+				  ss_types[type]->name, core->limit[type]);
+	n = ss_node_new(&core->store, type, key, strlen(key), text->p, text->len, obj);
 	if (n == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	if (idx_conflict(ctl, n, old, obj, err) < 0) {
-		ss_node_free(&ctl->store, n);
+		ss_node_free(&core->store, n);
 		return -1;
 	}
 	if (old == NULL) {
-		rc = ss_store_link(&ctl->store, n, obj);
+		rc = ss_store_link(&core->store, n, obj);
 	} else {
 		old_obj = ss_node_value(old);
-		rc = old_obj ? ss_store_replace(&ctl->store, old, n, old_obj, obj) : -ENOMEM;
+		rc = old_obj ? ss_store_replace(&core->store, old, n, old_obj, obj) : -ENOMEM;
 		json_decref(old_obj);
 	}
 	if (rc < 0) {
-		ss_node_free(&ctl->store, n);
+		ss_node_free(&core->store, n);
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	}
 	return 0;
@@ -115,6 +116,7 @@ ss_op_same_text(const struct ss_node *n, const struct ss_buf *b)
 static int
 add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_type *t = ss_types[type];
 	char key[SS_KEY_MAX];
 	struct ss_node *n;
@@ -125,11 +127,11 @@ add_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struct s
 	ss_schema_dump_compact(text, &t->schema, obj);
 	if (text->oom)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	n = ss_store_find(&ctl->store, type, key, strlen(key));
+	n = ss_store_find(&core->store, type, key, strlen(key));
 	if (n != NULL) {
 		if (ss_op_same_text(n, text))
 			return 0;   /* idempotent */
-		if (ctl->bootstrapping) {
+		if (core->bootstrapping) {
 			/* the committed state wins over the bootstrap file */
 			ss_ctl_log(ctl, LOG_NOTICE,
 				   "bootstrap: %s %s differs from the committed state: kept as committed",
@@ -214,7 +216,7 @@ find_user(struct ss_ctl *ctl, struct ss_node *n, char *out, size_t len)
 		struct ss_node **v;
 		size_t k, cnt;
 
-		if (ss_store_nodes(&ctl->store, t, false, &v, &cnt) < 0)
+		if (ss_store_nodes(&ss_core(ctl)->store, t, false, &v, &cnt) < 0)
 			return;
 		for (k = 0; k < cnt; k++) {
 			struct ss_ref refs[SS_MAX_REFS];
@@ -248,7 +250,7 @@ del_node(struct ss_ctl *ctl, struct ss_node *n, struct ss_err *err)
 				  ss_types[n->type]->name, n->key, user);
 	}
 	old = ss_node_value(n);
-	rc = old ? ss_store_unlink(&ctl->store, n, old) : -ENOMEM;
+	rc = old ? ss_store_unlink(&ss_core(ctl)->store, n, old) : -ENOMEM;
 	json_decref(old);
 	if (rc < 0)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
@@ -265,7 +267,7 @@ delete_one(struct ss_ctl *ctl, int type, json_t *obj, struct ss_buf *text, struc
 	if (ss_schema_check(&ss_types[type]->schema, obj, SS_CHECK_KEY, err) < 0 ||
 	    key_of(type, obj, key, err) < 0)
 		return -1;
-	n = ss_store_find(&ctl->store, type, key, strlen(key));
+	n = ss_store_find(&ss_core(ctl)->store, type, key, strlen(key));
 	if (n == NULL)
 		return 0;   /* idempotent */
 	return del_node(ctl, n, err);
@@ -280,7 +282,7 @@ ss_op_delete(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 int
 ss_op_del_key(struct ss_ctl *ctl, int type, const char *key, struct ss_err *err)
 {
-	struct ss_node *n = ss_store_find(&ctl->store, type, key, strlen(key));
+	struct ss_node *n = ss_store_find(&ss_core(ctl)->store, type, key, strlen(key));
 
 	if (n == NULL)
 		return ss_err_set(err, SS_ERR_NOT_FOUND, NULL, "%s %s not found",
@@ -308,7 +310,7 @@ put_whole(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 		ss_buf_free(&text);
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	}
-	n = ss_store_find(&ctl->store, type, key, strlen(key));
+	n = ss_store_find(&ss_core(ctl)->store, type, key, strlen(key));
 	if (n == NULL || !ss_op_same_text(n, &text))
 		rc = ss_op_put_node(ctl, type, key, obj, &text, n, err);
 	ss_buf_free(&text);
@@ -326,6 +328,7 @@ ss_op_put(struct ss_ctl *ctl, int type, json_t *obj, struct ss_err *err)
 int
 ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_type *t = ss_types[type];
 	struct ss_node *n = NULL;
 	json_t *merged;
@@ -336,14 +339,14 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 	if (!json_is_object(params))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, NULL, "params must be an object");
 	if (t->singleton) {
-		n = ss_store_find(&ctl->store, type, "", 0);
+		n = ss_store_find(&core->store, type, "", 0);
 	} else {
 		const json_t *name = json_object_get(params, "name");
 
 		if (!json_is_string(name))
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
 					  "missing required field \"name\"");
-		n = ss_store_find(&ctl->store, type, json_string_value(name),
+		n = ss_store_find(&core->store, type, json_string_value(name),
 				  json_string_length(name));
 		if (n == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
@@ -442,6 +445,7 @@ creation_fields(const struct ss_type *t, char *out, size_t len)
 int
 ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_type *t = ss_types[type];
 	int c = t->replace_child ? ss_type_by_name(t->replace_child, strlen(t->replace_child)) : -1;
 	const char *list_name = t->replace_list, *pkey = t->schema.f[0].name, *ckey;
@@ -476,7 +480,7 @@ ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 	if (!json_is_string(name))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, pkey, "missing required field \"%s\"",
 				  pkey);
-	pn = ss_store_find(&ctl->store, type, json_string_value(name), json_string_length(name));
+	pn = ss_store_find(&core->store, type, json_string_value(name), json_string_length(name));
 	if (pn == NULL && !other) {
 		creation_fields(t, what, sizeof(what));
 		return ss_err_set(err, SS_ERR_NOT_FOUND, pkey, "%s %s not found (give %s to create it)",
@@ -493,7 +497,7 @@ ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 		json_decref(parent);
 		if (rc < 0)
 			return -1;
-		pn = ss_store_find(&ctl->store, type, json_string_value(name),
+		pn = ss_store_find(&core->store, type, json_string_value(name),
 				   json_string_length(name));
 		rc = -1; /* the error paths below return rc */
 	}

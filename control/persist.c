@@ -17,6 +17,7 @@
 #include "control/ops.h"
 #include "control/persist.h"
 #include "control/store.h"
+#include "control/txn.h"
 
 struct ss_persist {
 	char *snap;
@@ -32,10 +33,11 @@ struct ss_persist {
 };
 
 int
-ss_persist_init(struct ss_ctl *ctl)
+ss_persist_init(struct ss_ctl *ctl, const char *state_file)
 {
+	struct ss_core *core = ss_core(ctl);
 	struct ss_persist *p = calloc(1, sizeof(*p));
-	const char *s = ctl->conf.state_file;
+	const char *s = state_file;
 	char *d;
 
 	if (p == NULL)
@@ -46,35 +48,36 @@ ss_persist_init(struct ss_ctl *ctl)
 	if (p->snap == NULL || d == NULL ||
 	    asprintf(&p->tmp, "%s.tmp", s) < 0 || asprintf(&p->jpath, "%s.journal", s) < 0) {
 		free(d);
-		ctl->persist = p;
+		core->persist = p;
 		ss_persist_fini(ctl);
 		return -ENOMEM;
 	}
 	p->dir = strdup(dirname(d));
 	free(d);
-	ctl->persist = p;
+	core->persist = p;
 	if (p->dir == NULL) {
 		ss_persist_fini(ctl);
 		return -ENOMEM;
 	}
-	ctl->journal.append = ss_persist_append;
-	ctl->journal.committed = ss_persist_maybe_compact;
+	core->txn->journal.append = ss_persist_append;
+	core->txn->journal.committed = ss_persist_maybe_compact;
 	return 0;
 }
 
 bool
 ss_persist_loaded(const struct ss_ctl *ctl)
 {
-	return ctl->persist != NULL && ctl->persist->jfd >= 0;
+	return ss_core_const(ctl)->persist != NULL && ss_core_const(ctl)->persist->jfd >= 0;
 }
 
 void
 ss_persist_fini(struct ss_ctl *ctl)
 {
-	struct ss_persist *p = ctl->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 
-	ctl->journal.append = NULL;
-	ctl->journal.committed = NULL;
+	core->txn->journal.append = NULL;
+	core->txn->journal.committed = NULL;
 	if (p == NULL)
 		return;
 	if (p->jfd >= 0)
@@ -85,7 +88,7 @@ ss_persist_fini(struct ss_ctl *ctl)
 	free(p->dir);
 	ss_buf_free(&p->rec);
 	free(p);
-	ctl->persist = NULL;
+	core->persist = NULL;
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -214,7 +217,7 @@ flush_fd(void *arg, struct ss_buf *b)
 int
 ss_persist_snapshot(struct ss_ctl *ctl, uint64_t gen, char *err, size_t errlen)
 {
-	struct ss_persist *p = ctl->persist;
+	struct ss_persist *p = ss_core(ctl)->persist;
 	struct ss_buf b;
 	struct stat st;
 	int fd, rc;
@@ -263,14 +266,15 @@ ss_persist_snapshot(struct ss_ctl *ctl, uint64_t gen, char *err, size_t errlen)
 void
 ss_persist_maybe_compact(struct ss_ctl *ctl)
 {
-	struct ss_persist *p = ctl->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 	char err[256];
 
 	if (p == NULL || p->jfd < 0)
 		return;
 	if (p->jbytes < SS_JOURNAL_COMPACT_MIN || p->jbytes <= p->snap_bytes)
 		return;
-	if (ss_persist_snapshot(ctl, ctl->generation, err, sizeof(err)) < 0)
+	if (ss_persist_snapshot(ctl, core->txn->generation, err, sizeof(err)) < 0)
 		ss_ctl_log(ctl, LOG_WARNING, "journal compaction failed (the journal stays): %s",
 			   err);
 }
@@ -280,8 +284,9 @@ ss_persist_maybe_compact(struct ss_ctl *ctl)
 int
 ss_persist_append(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err)
 {
-	struct ss_persist *p = ctl->persist;
-	struct ss_log *log = &ctl->store.log;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
+	struct ss_log *log = &core->store.log;
 	struct ss_buf *b = &p->rec;
 	char msg[256];
 	size_t i;
@@ -394,7 +399,8 @@ replay_record(struct ss_ctl *ctl, json_t *rec, char *err, size_t errlen)
 static int
 load_snapshot(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 {
-	struct ss_persist *p = ctl->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 	char *text, perr[160];
 	size_t len;
 	json_t *root, *ops, *g;
@@ -428,7 +434,7 @@ load_snapshot(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 	ss_err_init(&e);
 	ss_txn_begin(ctl);
 	if (ss_op_apply_ops(ctl, ops, &e) < 0 || ss_txn_commit(ctl, 0, &e) < 0) {
-		if (ctl->in_txn)
+		if (core->txn->in_txn)
 			ss_txn_abort(ctl);
 		snprintf(err, errlen, "state_file %s: op %d: %s%s%s", p->snap, e.index,
 			 e.field[0] ? e.field : "", e.field[0] ? ": " : "", e.msg);
@@ -443,7 +449,7 @@ load_snapshot(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 static int
 load_journal(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 {
-	struct ss_persist *p = ctl->persist;
+	struct ss_persist *p = ss_core(ctl)->persist;
 	const size_t mlen = strlen(SS_JOURNAL_MAGIC);
 	unsigned char *t;
 	char *text;
@@ -558,7 +564,8 @@ load_journal(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 int
 ss_persist_load(struct ss_ctl *ctl, char *err, size_t errlen)
 {
-	struct ss_persist *p = ctl->persist;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
 	uint64_t gen;
 	int rc;
 
@@ -573,6 +580,6 @@ ss_persist_load(struct ss_ctl *ctl, char *err, size_t errlen)
 	rc = load_journal(ctl, &gen, err, errlen);
 	if (rc < 0)
 		return rc;
-	ctl->generation = gen;
+	core->txn->generation = gen;
 	return 0;
 }

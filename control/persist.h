@@ -49,7 +49,8 @@
 #define SS_JOURNAL_MAGIC "SSJRNL1\n"
 #define SS_JOURNAL_COMPACT_MIN (256u << 20)
 
-int ss_persist_init(struct ss_ctl *ctl);
+/* Persist to state_file (its .journal and .tmp beside it). */
+int ss_persist_init(struct ss_ctl *ctl, const char *state_file);
 void ss_persist_fini(struct ss_ctl *ctl);
 bool ss_persist_loaded(const struct ss_ctl *ctl);
 /* Load snapshot + journal into the (empty) store; opens the journal. */

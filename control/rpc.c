@@ -16,7 +16,9 @@
 #include "control/methods.h"
 #include "control/objects.h"
 #include "control/ops.h"
+#include "control/rpc.h"
 #include "control/store.h"
+#include "control/txn.h"
 
 /* ---- replies ------------------------------------------------------------- */
 
@@ -84,9 +86,9 @@ decorator(const struct ss_ctl *ctl, int type)
 {
 	size_t i;
 
-	for (i = 0; i < ctl->ndecorators; i++)
-		if (ctl->decorators[i].type == type)
-			return &ctl->decorators[i];
+	for (i = 0; i < ss_core_const(ctl)->rpc->ndecorators; i++)
+		if (ss_core_const(ctl)->rpc->decorators[i].type == type)
+			return &ss_core_const(ctl)->rpc->decorators[i];
 	return NULL;
 }
 
@@ -139,7 +141,7 @@ do_list(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 		if (flen >= sizeof(prefix))
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, t->filter, "%s too long", t->filter);
 	}
-	if (ss_store_nodes(&ctl->store, type, fv == NULL, &v, &n) < 0)
+	if (ss_store_nodes(&ss_core(ctl)->store, type, fv == NULL, &v, &n) < 0)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	if (fv != NULL) {
 		for (i = 0; i < n; i++)
@@ -170,6 +172,7 @@ static int
 do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
        struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	static const char *const name_only[] = { "name", NULL }, *const none[] = { NULL };
 	const struct ss_type *t = ss_types[type];
 	const json_t *name = json_object_get(params, "name");
@@ -178,7 +181,7 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 	if (check_keys(params, t->singleton ? none : name_only, err) < 0)
 		return -1;
 	if (t->singleton) {
-		n = ss_store_find(&ctl->store, type, "", 0);
+		n = ss_store_find(&core->store, type, "", 0);
 		if (n == NULL) {
 			ss_buf_add(res, "{}", 2);
 			return 0;
@@ -187,7 +190,7 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 		if (!json_is_string(name))
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
 					  "missing required field \"name\"");
-		n = ss_store_find(&ctl->store, type, json_string_value(name),
+		n = ss_store_find(&core->store, type, json_string_value(name),
 				  json_string_length(name));
 		if (n == NULL)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
@@ -201,27 +204,28 @@ do_get(struct ss_ctl *ctl, int type, const json_t *params, struct ss_buf *res,
 static int
 do_sysinfo(struct ss_ctl *ctl, struct ss_buf *res, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	json_t *r = json_object(), *ports;
 	size_t i;
 
 	if (r == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 	json_object_set_new(r, "version", json_string(SS_VERSION));
-	if (ctl->rt.system_info != NULL) {
-		ctl->rt.system_info(ctl->rt.ctx, r);
+	if (core->rt.system_info != NULL) {
+		core->rt.system_info(core->rt.ctx, r);
 	} else {
 		ports = json_array();
-		for (i = 0; i < ctl->nports; i++)
-			json_array_append_new(ports, json_pack("{ssss}", "name", ctl->ports[i].name,
-							       "role", ctl->ports[i].role));
+		for (i = 0; i < core->rpc->nports; i++)
+			json_array_append_new(ports, json_pack("{ssss}", "name", core->rpc->ports[i].name,
+							       "role", core->rpc->ports[i].role));
 		json_object_set_new(r, "ports", ports);
 		json_object_set_new(r, "workers", json_array());
 	}
 	json_object_set_new(r, "uptime_s",
 			    json_integer((json_int_t)((ss_now_ms() -
-						       ((uint64_t)ctl->started.tv_sec * 1000 +
-							(uint64_t)ctl->started.tv_nsec / 1000000)) / 1000)));
-	json_object_set_new(r, "generation", json_integer((json_int_t)ctl->generation));
+						       ((uint64_t)core->rpc->started.tv_sec * 1000 +
+							(uint64_t)core->rpc->started.tv_nsec / 1000000)) / 1000)));
+	json_object_set_new(r, "generation", json_integer((json_int_t)core->txn->generation));
 	ss_json_dump(res, r);
 	json_decref(r);
 	return 0;
@@ -231,6 +235,7 @@ static int
 do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *res,
 	 struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	static const char *const allowed[] = { "scope", NULL };
 	const json_t *sv = json_object_get(params, "scope");
 	const char *scope = "all";
@@ -244,14 +249,14 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope", "scope must be a string");
 		scope = json_string_value(sv);
 	}
-	for (i = 0; i < ctl->nstats; i++)
-		hit += strcmp(scope, "all") == 0 || strcmp(scope, ctl->stats[i].scope) == 0;
+	for (i = 0; i < core->rpc->nstats; i++)
+		hit += strcmp(scope, "all") == 0 || strcmp(scope, core->rpc->stats[i].scope) == 0;
 	if (hit == 0 && strcmp(scope, "all") != 0) {
 		char list[256] = "all";
 
-		for (i = 0; i < ctl->nstats; i++) {
+		for (i = 0; i < core->rpc->nstats; i++) {
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-			strncat(list, ctl->stats[i].scope, sizeof(list) - strlen(list) - 1);
+			strncat(list, core->rpc->stats[i].scope, sizeof(list) - strlen(list) - 1);
 		}
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "scope",
 				  "unknown scope \"%.32s\" (one of: %s)", scope, list);
@@ -259,8 +264,8 @@ do_stats(struct ss_ctl *ctl, const json_t *params, bool clear, struct ss_buf *re
 	r = json_object();
 	if (r == NULL)
 		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-	for (i = 0; i < ctl->nstats; i++) {
-		struct ss_ctl_stats *s = &ctl->stats[i];
+	for (i = 0; i < core->rpc->nstats; i++) {
+		struct ss_ctl_stats *s = &core->rpc->stats[i];
 
 		if (strcmp(scope, "all") != 0 && strcmp(scope, s->scope) != 0)
 			continue;
@@ -307,6 +312,7 @@ static int
 dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw,
 	     size_t rawlen, struct ss_buf *res, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	const struct ss_method_reg *reg;
 	struct ss_method m;
 	bool known = ss_method_lookup(method, &m) == 0;
@@ -314,7 +320,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 	if (raw != NULL) {
 		/* params.entries was left as text by ss_json_parse_lazy() */
-		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !ctl->no_bulk_raw &&
+		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !core->rpc->no_bulk_raw &&
 		    json_object_size(params) == 1) {
 			ss_txn_begin(ctl);
 			if (ss_op_add_raw(ctl, m.type, raw, rawlen, err) < 0) {
@@ -323,7 +329,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 			}
 			if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 				return -1;
-			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ctl->generation);
+			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->txn->generation);
 			return 0;
 		}
 		{
@@ -366,7 +372,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 
 		if (check_keys(params, none, err) < 0)
 			return -1;
-		d = ss_types_describe(ctl->limit);
+		d = ss_types_describe(core->limit);
 		if (d == NULL)
 			return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 		ss_json_dump(res, d);
@@ -408,7 +414,7 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 	}
 	if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
 		return -1;
-	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)ctl->generation);
+	ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->txn->generation);
 	return 0;
 }
 

@@ -168,7 +168,7 @@ conn_fail(struct ss_server *s, struct ss_conn *c, int code, const char *msg)
 static int
 conn_process_once(struct ss_ctl *ctl, struct ss_conn *c)
 {
-	struct ss_server *s = ctl->server;
+	struct ss_server *s = ss_core(ctl)->server;
 
 	while (!c->closing && c->out.len - c->out_off <= SS_CTL_OUT_HIGH) {
 		char *start = c->in + c->in_off;
@@ -234,6 +234,7 @@ conn_process(struct ss_ctl *ctl, struct ss_conn *c)
 static int
 conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 {
+	struct ss_core *core = ss_core(ctl);
 	size_t budget = READ_BUDGET;
 
 	while (budget > 0 && !c->closing) {
@@ -250,13 +251,13 @@ conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 				cap = SS_CTL_MAX_LINE + 2 * READ_CHUNK;
 			if (cap - c->in_len < READ_CHUNK) {
 				/* cannot happen: the oversize check fires first */
-				conn_fail(ctl->server, c, SS_RPC_INVALID_REQUEST, "request too large");
-				return conn_flush(ctl->server, c);
+				conn_fail(core->server, c, SS_RPC_INVALID_REQUEST, "request too large");
+				return conn_flush(core->server, c);
 			}
 			p = realloc(c->in, cap);
 			if (p == NULL) {
-				conn_fail(ctl->server, c, SS_RPC_INTERNAL, "out of memory");
-				return conn_flush(ctl->server, c);
+				conn_fail(core->server, c, SS_RPC_INTERNAL, "out of memory");
+				return conn_flush(core->server, c);
 			}
 			c->in = p;
 			c->in_cap = cap;
@@ -281,7 +282,7 @@ conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 		if (conn_process(ctl, c) < 0)
 			return -1;
 		c->closing = true;
-		return conn_flush(ctl->server, c);
+		return conn_flush(core->server, c);
 	}
 	return conn_process(ctl, c);
 }
@@ -318,7 +319,7 @@ peer_allowed(struct ss_server *s, int fd, uid_t *uid_out)
 static void
 accept_all(struct ss_ctl *ctl)
 {
-	struct ss_server *s = ctl->server;
+	struct ss_server *s = ss_core(ctl)->server;
 
 	for (;;) {
 		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -409,16 +410,17 @@ mkdir_parents(const char *path)
 }
 
 int
-ss_ctl_listen(struct ss_ctl *ctl, char *err, size_t errlen)
+ss_server_listen(struct ss_ctl *ctl, const struct ss_ctl_conf *conf, char *err, size_t errlen)
 {
-	const char *path = ctl->conf.socket_path;
+	struct ss_core *core = ss_core(ctl);
+	const char *path = conf->socket_path;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ss_server *s;
 	struct epoll_event e;
 	struct stat st;
 	int rc;
 
-	if (ctl->server != NULL)
+	if (core->server != NULL)
 		return -EALREADY;
 	if (path == NULL || strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control socket path %s", path ? "too long" : "missing");
@@ -431,15 +433,15 @@ ss_ctl_listen(struct ss_ctl *ctl, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	s->lfd = s->efd = -1;
-	s->timeout_ms = ctl->conf.request_timeout_ms ? ctl->conf.request_timeout_ms : 10000;
-	ctl->server = s;
+	s->timeout_ms = conf->request_timeout_ms ? conf->request_timeout_ms : 10000;
+	core->server = s;
 	strcpy(sa.sun_path, path);
-	if (ctl->conf.group != NULL) {
+	if (conf->group != NULL) {
 		struct group gr, *res = NULL;
 		char buf[4096];
 
-		if (getgrnam_r(ctl->conf.group, &gr, buf, sizeof(buf), &res) != 0 || res == NULL) {
-			snprintf(err, errlen, "control group %s: no such group", ctl->conf.group);
+		if (getgrnam_r(conf->group, &gr, buf, sizeof(buf), &res) != 0 || res == NULL) {
+			snprintf(err, errlen, "control group %s: no such group", conf->group);
 			rc = -ENOENT;
 			goto fail;
 		}
@@ -504,7 +506,7 @@ fail:
 static int
 check_timeouts(struct ss_ctl *ctl, uint64_t now, bool close_due)
 {
-	struct ss_server *s = ctl->server;
+	struct ss_server *s = ss_core(ctl)->server;
 	struct ss_conn *c = s->conns, *next;
 	uint64_t next_ms = UINT64_MAX;
 
@@ -539,7 +541,7 @@ check_timeouts(struct ss_ctl *ctl, uint64_t now, bool close_due)
 int
 ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
 {
-	struct ss_server *s = ctl->server;
+	struct ss_server *s = ss_core(ctl)->server;
 	struct epoll_event ev[32];
 	int n, i, wait, next;
 
@@ -581,7 +583,8 @@ ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
 void
 ss_server_destroy(struct ss_ctl *ctl)
 {
-	struct ss_server *s = ctl->server;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_server *s = core->server;
 
 	if (s == NULL)
 		return;
@@ -595,5 +598,5 @@ ss_server_destroy(struct ss_ctl *ctl)
 		close(s->efd);
 	free(s->path);
 	free(s);
-	ctl->server = NULL;
+	core->server = NULL;
 }

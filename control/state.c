@@ -28,6 +28,7 @@ int
 ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 		  int (*flush)(void *arg, struct ss_buf *b), void *arg)
 {
+	struct ss_core *core = ss_core(ctl);
 	int t, first_op = 1, rc = 0;
 
 	ss_buf_addc(b, '[');
@@ -36,7 +37,7 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 		struct ss_node **v;
 		size_t i, n;
 
-		if (ss_store_nodes(&ctl->store, t, sorted, &v, &n) < 0)
+		if (ss_store_nodes(&core->store, t, sorted, &v, &n) < 0)
 			return -ENOMEM;
 		if (n == 0)
 			continue;
@@ -46,9 +47,9 @@ ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 			bool dflt = false;
 
 			/* settings equal to the config's defaults are not state */
-			if (ctl->dflt[t] != NULL) {
+			if (core->dflt[t] != NULL) {
 				ss_buf_init(&d);
-				ss_schema_dump_compact(&d, &ty->schema, ctl->dflt[t]);
+				ss_schema_dump_compact(&d, &ty->schema, core->dflt[t]);
 				dflt = d.len == s->tlen && memcmp(d.p, ss_node_text(s), d.len) == 0;
 				ss_buf_free(&d);
 			}

@@ -18,20 +18,25 @@
 #include "control/objects.h"
 #include "control/ops.h"
 #include "control/store.h"
+#include "control/txn.h"
 
 void
 ss_txn_begin(struct ss_ctl *ctl)
 {
-	ctl->in_txn = true;
-	ctl->store.log.n = 0;
+	struct ss_core *core = ss_core(ctl);
+
+	core->txn->in_txn = true;
+	core->store.log.n = 0;
 }
 
 void
 ss_txn_abort(struct ss_ctl *ctl)
 {
-	ss_store_rollback(&ctl->store);
+	struct ss_core *core = ss_core(ctl);
+
+	ss_store_rollback(&core->store);
 	ss_ctl_reads_release(ctl);
-	ctl->in_txn = false;
+	core->txn->in_txn = false;
 }
 
 /* The typed hand-over: decode the change's objects once (types.h). */
@@ -79,17 +84,18 @@ errno_to_code(int rc)
 static int
 prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct ss_err *err)
 {
+	struct ss_core *core = ss_core(ctl);
 	size_t i;
 
-	for (i = 0; i < ctl->ntables; i++) {
-		struct ss_ctl_table *t = &ctl->tables[i];
+	for (i = 0; i < core->txn->ntables; i++) {
+		struct ss_ctl_table *t = &core->txn->tables[i];
 		char msg[256] = "";
 		int rc = t->prepare ? t->prepare(t->ctx, ctl, ch, n, msg, sizeof(msg)) : 0;
 
 		if (rc < 0) {
 			while (i-- > 0)
-				if (ctl->tables[i].abort)
-					ctl->tables[i].abort(ctl->tables[i].ctx);
+				if (core->txn->tables[i].abort)
+					core->txn->tables[i].abort(core->txn->tables[i].ctx);
 			return ss_err_set(err, errno_to_code(rc), NULL, "table %s: %s", t->name,
 					  msg[0] ? msg : strerror(-rc));
 		}
@@ -100,43 +106,46 @@ prepare_tables(struct ss_ctl *ctl, const struct ss_change *ch, size_t n, struct 
 static void
 abort_tables(struct ss_ctl *ctl)
 {
-	size_t i = ctl->ntables;
+	struct ss_core *core = ss_core(ctl);
+	size_t i = core->txn->ntables;
 
 	while (i-- > 0)
-		if (ctl->tables[i].abort)
-			ctl->tables[i].abort(ctl->tables[i].ctx);
+		if (core->txn->tables[i].abort)
+			core->txn->tables[i].abort(core->txn->tables[i].ctx);
 }
 
 /* Infallible tail of a publication. */
 static void
 commit_tables(struct ss_ctl *ctl)
 {
+	struct ss_core *core = ss_core(ctl);
 	size_t i;
 
-	if (ctl->ntables == 0)
+	if (core->txn->ntables == 0)
 		return;
-	for (i = 0; i < ctl->ntables; i++)
-		if (ctl->tables[i].commit)
-			ctl->tables[i].commit(ctl->tables[i].ctx);
-	if (ctl->rt.rcu_synchronize != NULL)
-		ctl->rt.rcu_synchronize(ctl->rt.ctx);
-	for (i = 0; i < ctl->ntables; i++)
-		if (ctl->tables[i].reclaim)
-			ctl->tables[i].reclaim(ctl->tables[i].ctx);
+	for (i = 0; i < core->txn->ntables; i++)
+		if (core->txn->tables[i].commit)
+			core->txn->tables[i].commit(core->txn->tables[i].ctx);
+	if (core->rt.rcu_synchronize != NULL)
+		core->rt.rcu_synchronize(core->rt.ctx);
+	for (i = 0; i < core->txn->ntables; i++)
+		if (core->txn->tables[i].reclaim)
+			core->txn->tables[i].reclaim(core->txn->tables[i].ctx);
 }
 
 int
 ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 {
-	struct ss_log *log = &ctl->store.log;
+	struct ss_core *core = ss_core(ctl);
+	struct ss_log *log = &core->store.log;
 	struct ss_change *ch = NULL;
-	bool tables = (flags & SS_TXN_TABLES) && ctl->ntables > 0;
+	bool tables = (flags & SS_TXN_TABLES) && core->txn->ntables > 0;
 	struct ss_arena recs;
 	size_t i;
 
 	ss_arena_init(&recs);
 	if (log->n == 0) {
-		ctl->in_txn = false;
+		core->txn->in_txn = false;
 		return 0;
 	}
 	if (tables) {
@@ -166,23 +175,23 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 		if (prepare_tables(ctl, ch, log->n, err) < 0)
 			goto rollback;
 	}
-	if ((flags & SS_TXN_PERSIST) && ctl->journal.append != NULL &&
-	    ctl->journal.append(ctl, ctl->generation + 1, err) < 0) {
+	if ((flags & SS_TXN_PERSIST) && core->txn->journal.append != NULL &&
+	    core->txn->journal.append(ctl, core->txn->generation + 1, err) < 0) {
 		if (tables)
 			abort_tables(ctl);
 		goto rollback;
 	}
 	/* committed: nothing below can fail */
-	ctl->generation++;
+	core->txn->generation++;
 	if (tables)
 		commit_tables(ctl);
-	ss_store_release(&ctl->store);
+	ss_store_release(&core->store);
 	free(ch);
 	ss_arena_free(&recs);
 	ss_ctl_reads_release(ctl);
-	ctl->in_txn = false;
-	if ((flags & SS_TXN_PERSIST) && ctl->journal.committed != NULL)
-		ctl->journal.committed(ctl);
+	core->txn->in_txn = false;
+	if ((flags & SS_TXN_PERSIST) && core->txn->journal.committed != NULL)
+		core->txn->journal.committed(ctl);
 	return 0;
 rollback:
 	free(ch);
@@ -194,6 +203,7 @@ rollback:
 int
 ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 {
+	struct ss_core *core = ss_core(ctl);
 	struct ss_change *ch = NULL;
 	json_t **objs = NULL;
 	struct ss_arena recs;
@@ -202,10 +212,10 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 	int t, rc = -ENOMEM;
 
 	ss_arena_init(&recs);
-	if (ctl->ntables == 0)
+	if (core->txn->ntables == 0)
 		return 0;
 	for (t = 0; t < ss_ntypes; t++)
-		total += ctl->store.map[t].n;
+		total += core->store.map[t].n;
 	ch = calloc(total ? total : 1, sizeof(*ch));
 	objs = calloc(total ? total : 1, sizeof(*objs));
 	if (ch == NULL || objs == NULL)
@@ -214,7 +224,7 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 		struct ss_node **v;
 		size_t n;
 
-		if (ss_store_nodes(&ctl->store, t, false, &v, &n) < 0)
+		if (ss_store_nodes(&core->store, t, false, &v, &n) < 0)
 			goto out;
 		for (i = 0; i < n; i++) {
 			objs[k] = ss_node_value(v[i]);

@@ -23,6 +23,7 @@
 #include "control/ctl-int.h"
 #include "control/ctl.h"
 #include "control/json.h"
+#include "control/rpc.h"
 
 static void
 differential(const char *line, size_t len)
@@ -88,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	slow = ss_ctl_create(&conf, NULL);
 	if (ctl == NULL || slow == NULL)
 		abort();
-	slow->no_bulk_raw = true;
+	ss_core(slow)->rpc->no_bulk_raw = true;
 	ss_ctl_add_port(ctl, "host0", "host");
 	ss_ctl_add_port(ctl, "fabric0", "fabric");
 	ss_ctl_add_port(ctl, "storage0", "storage");

@@ -19,8 +19,14 @@ symbol the other defines. The include graph comes from the `#include
 "control/..."` lines of DIR's sources. A control/ file that no layer lists
 is a violation too: a new file must be given its place.
 
-Below the ops layer (base, types, store) no source may see struct ss_ctl
-(control/ctl-int.h), the logger excepted: the store takes the store.
+Below the ops layer (base, types, store) no source may see the control
+core (struct ss_core, control/ctl-int.h), the logger excepted: the store
+takes the store. The definition of struct ss_ctl itself is visible to the
+facade (control/ctl.c) only: no other control/ file may contain it or
+include a header that does; every other layer works on struct ss_core.
+Nor may a file include, even through another header, the header of a
+higher layer (txn.h, rpc.h, persist.h...: the state a layer keeps for
+itself), the public headers (PUBLIC) excepted.
 
 With --public DIR..., the sources under those directories (the daemon,
 the features) may include only the control plane's public headers
@@ -47,12 +53,16 @@ LAYERS = [
 ]
 
 
-# struct ss_ctl (ctl-int.h) is visible from this layer up: the base, the
-# types and the store work on what they are given (the store takes the
-# store), except the logger, which reads the daemon's log hook
+# the control core (struct ss_core, ctl-int.h) is visible from this layer
+# up: the base, the types and the store work on what they are given (the
+# store takes the store), except the logger, which reads the daemon's log hook
 CTL_FROM_LAYER = "ops"
 CTL_HEADER = "ctl-int.h"
 CTL_EXCEPT = {"log"}
+
+# struct ss_ctl is opaque outside the facade: only this file may define it
+CTL_OWNER = "ctl.c"
+CTL_DEFINITION = re.compile(r"\bstruct\s+ss_ctl\s*\{")
 
 # what code outside control/ may include
 PUBLIC = {"ctl.h", "err.h", "types.h", "limits.h", "records.h"}
@@ -105,16 +115,21 @@ def call_graph(files):
 
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"control/([^"/]+)"', re.M)
+COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
 def include_graph(src):
-    graph = {}
+    """({file: control/ headers it includes}, {files defining struct ss_ctl})."""
+    graph, defines = {}, set()
     for name in sorted(os.listdir(src)):
         if not name.endswith((".c", ".h")):
             continue
         with open(os.path.join(src, name), encoding="utf-8") as f:
-            graph[name] = set(INCLUDE.findall(f.read()))
-    return graph
+            text = f.read()
+        graph[name] = set(INCLUDE.findall(text))
+        if CTL_DEFINITION.search(COMMENT.sub(" ", text)):
+            defines.add(name)
+    return graph, defines
 
 
 def cycles(graph):
@@ -195,7 +210,7 @@ def check(libs, src, layers=LAYERS, nm="nm", public=()):
     for comp in cycles({f: set(ts) for f, ts in graph.items()}):
         problems.append("call cycle between " + ", ".join(c + ".c" for c in comp))
     if src is not None:
-        incs = include_graph(src)
+        incs, defines = include_graph(src)
         headers = {h: {i for i in incs[h] if i in incs} for h in incs if h.endswith(".h")}
         for comp in cycles(headers):
             problems.append("include cycle between " + ", ".join(comp))
@@ -204,8 +219,26 @@ def check(libs, src, layers=LAYERS, nm="nm", public=()):
             f = stem(c)
             if (c.endswith(".c") and limit is not None and f in rank and rank[f] < limit
                     and f not in CTL_EXCEPT and CTL_HEADER in closure(incs, c)):
-                problems.append(f"{c} ({name[rank[f]]}) sees struct ss_ctl ({CTL_HEADER}): "
+                problems.append(f"{c} ({name[rank[f]]}) sees the control core ({CTL_HEADER}): "
                                 f"below the {CTL_FROM_LAYER} layer code takes what it works on")
+        for c in sorted(incs):
+            f = stem(c)
+            if f not in rank:
+                continue
+            for h in sorted(closure(incs, c)):
+                if h not in PUBLIC and stem(h) in rank and rank[stem(h)] > rank[f]:
+                    problems.append(f"{c} ({name[rank[f]]}) includes control/{h}, the header of "
+                                    f"the {name[rank[stem(h)]]} layer above it")
+        for c in sorted(incs):
+            if c == CTL_OWNER:
+                continue
+            # a header may hold the definition as long as only the facade
+            # includes it: its includers are reported
+            seen = sorted((closure(incs, c) | ({c} if c.endswith(".c") else set())) & defines)
+            if seen:
+                problems.append(f"{c} sees the definition of struct ss_ctl (in {', '.join(seen)}): "
+                                f"it is opaque outside the facade ({CTL_OWNER}), "
+                                f"the layers work on struct ss_core")
     problems += outside_includes(public)
     return problems
 
@@ -233,7 +266,31 @@ SELF_CASES = {
     "ss_ctl below ops": ({"a": "int a_fn(void) { return 0; }\n"},
                          {"a.c": '#include "control/a.h"\n', "a.h": '#include "control/ctl-int.h"\n',
                           "ctl-int.h": ""},
-                         [("store", ["a"]), ("ops", [])], "a.c (store) sees struct ss_ctl"),
+                         [("store", ["a"]), ("ops", [])], "a.c (store) sees the control core"),
+    "ss_ctl outside the facade": ({"a": "int a_fn(void) { return 0; }\n",
+                                   "ctl": "int a_fn(void);\nint c_fn(void) { return a_fn(); }\n"},
+                                  {"a.c": '#include "control/a.h"\n',
+                                   "a.h": '#include "control/ctl-def.h"\n',
+                                   "ctl-def.h": "struct ss_ctl {\n\tint x;\n};\n",
+                                   "ctl.c": '#include "control/ctl-def.h"\n'},
+                                  [("ops", ["a"]), ("facade", ["ctl"])],
+                                  "a.c sees the definition of struct ss_ctl (in ctl-def.h)"),
+    "ss_ctl defined in another .c": ({"a": "struct ss_ctl { int x; };\nint a_fn(void) { return 0; }\n"},
+                                     {"a.c": "struct ss_ctl { int x; };\n"},
+                                     [("ops", ["a"])], "a.c sees the definition of struct ss_ctl (in a.c)"),
+    "ss_ctl in the facade only": ({"a": "int a_fn(void) { return 0; }\n",
+                                   "ctl": "int a_fn(void);\nint c_fn(void) { return a_fn(); }\n"},
+                                  {"a.c": '#include "control/a.h"\n',
+                                   "a.h": "/* struct ss_ctl { is opaque here */\nstruct ss_ctl;\n",
+                                   "ctl-def.h": '#include "control/a.h"\nstruct ss_ctl {\n\tint x;\n};\n',
+                                   "ctl.c": '#include "control/ctl-def.h"\n'},
+                                  [("ops", ["a"]), ("facade", ["ctl"])], None),
+    "upper layer's header": ({"a": "int a_fn(void) { return 0; }\n",
+                              "t": "int a_fn(void);\nint t_fn(void) { return a_fn(); }\n"},
+                             {"a.c": '#include "control/a.h"\n', "a.h": '#include "control/t.h"\n',
+                              "t.h": "struct ss_t_state { int x; };\n", "t.c": '#include "control/t.h"\n'},
+                             [("ops", ["a"]), ("txn", ["t"])],
+                             "a.c (ops) includes control/t.h, the header of the txn layer above it"),
     "unlisted file": ({"a": "int a_fn(void) { return 0; }\n",
                        "z": "int z_fn(void) { return 0; }\n"},
                       {}, [("one", ["a"])], "z.c: in no layer"),

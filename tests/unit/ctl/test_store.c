@@ -12,6 +12,7 @@
 
 #include "ctl_test_util.h"
 #include "control/ctl-int.h"
+#include "control/rpc.h"
 
 #define OK(ctl, m, p) json_decref(t_ok(ctl, m, p))
 
@@ -490,7 +491,7 @@ test_bulk_raw_equivalence(void **state)
 	char req[4096];
 
 	(void)state;
-	slow->no_bulk_raw = true;
+	ss_core(slow)->rpc->no_bulk_raw = true;
 	OK(fast, "vnet.add", "{\"name\":\"v1\",\"vni\":1}");
 	OK(slow, "vnet.add", "{\"name\":\"v1\",\"vni\":1}");
 	/* each case alone, then each pair (order and effects of earlier entries) */
