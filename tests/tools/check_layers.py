@@ -184,12 +184,12 @@ def outside_includes(dirs):
 
 
 def closure(graph, start):
-    seen, todo = set(), [start]
-    while todo:
-        for h in graph.get(todo.pop(), ()):
+    seen, stack = set(), [start]
+    while stack:
+        for h in graph.get(stack.pop(), ()):
             if h not in seen:
                 seen.add(h)
-                todo.append(h)
+                stack.append(h)
     return seen
 
 
