@@ -296,10 +296,13 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 			if (!allow[ri[i]])
 				verdict[i] = SS_CT_DROP_ACL;
 			else if (pi->can_create)
-				set_ref(ct, ref ? &ref[i] : NULL,
-					flow_create(ct, row, pi, sig[j], dir,
-						    ss_acl_eni_gen(acl, p[i].eni), now),
-					pi);
+				/* no flow-cache reference for the packet that opens
+				 * the flow: a connection's first packet (a SYN; in
+				 * a connection-rate flood, the only one) would pay
+				 * for a transform nobody uses; its next packet fills
+				 * the slot */
+				flow_create(ct, row, pi, sig[j], dir, ss_acl_eni_gen(acl, p[i].eni),
+					    now);
 			break;
 		default:
 			break;

@@ -13,8 +13,9 @@
  * docs/conntrack.md): the overlay generation is read once per burst before
  * the flow lookups; a host-port packet that passed by a live flow whose
  * slot holds a transform of that generation for its side is marked
- * SS_OVL_F_CACHED (route_out applies it), any other packet of a flow is
- * marked SS_OVL_F_FILL (vxlan_encap fills the slot). Appliance-mode
+ * SS_OVL_F_CACHED (route_out applies it), any other packet of a flow that
+ * existed before it is marked SS_OVL_F_FILL (vxlan_encap fills the slot);
+ * the packet that opens a flow is not marked. Appliance-mode
  * packets (SS_OVL_F_REENCAP) are not cached.
  *
  * Edges: 0 = drop (static); the arc's, added by ss_arcs_finalize before the
