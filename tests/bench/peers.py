@@ -76,13 +76,7 @@ def acl_rules(seed=5, n=1000):
     rnd = random.Random(seed)
 
     def pfx(near):
-        if near:
-            return rnd.choice(["10.15.255.0/24", "10.15.0.0/16", "10.0.0.0/8", "0.0.0.0/0",
-                               "10.0.0.0/12", "10.0.%d.0/24" % rnd.randrange(4)])
-        a = (rnd.randrange(20, 200) << 24) | rnd.getrandbits(24)
-        n_ = rnd.choice([8, 16, 24, 32, rnd.randrange(1, 33)])
-        a &= (0xffffffff << (32 - n_)) & 0xffffffff
-        return "%d.%d.%d.%d/%d" % (a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, n_)
+        return scenarios.acl_prefix(rnd, near, near_nets=4)
 
     def ports():
         lo = rnd.randrange(0, 60000)

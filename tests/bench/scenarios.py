@@ -154,6 +154,20 @@ def scen_inbound_ops(npas=1024, enis=16):
 
 # ---- ACL and conntrack (docs/acl.md, docs/conntrack.md) ---------------------
 
+def acl_prefix(rnd, near, near_nets=16):
+    """A random IPv4 prefix for ClassBench-style rules: `near` ones cover
+    the bench traffic (10.15.0.0/16 -> 10.0.0.0/12, one of `near_nets`
+    10.0.x.0/24), the others lie elsewhere (20-199.x.x.x), of length
+    0/8/16/24/32 or random."""
+    if near:
+        return rnd.choice(["10.15.255.0/24", "10.15.0.0/16", "10.0.0.0/8", "0.0.0.0/0",
+                           "10.0.0.0/12", "10.0.%d.0/24" % rnd.randrange(near_nets)])
+    a = (rnd.randrange(20, 200) << 24) | rnd.getrandbits(24)
+    n = rnd.choice([8, 16, 24, 32, rnd.randrange(1, 33)])
+    a &= (0xffffffff << (32 - n)) & 0xffffffff
+    return "%d.%d.%d.%d/%d" % (a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, n)
+
+
 def _acl_rules(rnd, n, last_stage):
     """n ClassBench-style rules: prefixes of length 0/8/16/24/32 and random
     lengths, in and out of the bench traffic's space (10.15.0.0/16 ->
@@ -163,13 +177,7 @@ def _acl_rules(rnd, n, last_stage):
     `last_stage`, so a new connection is classified by every stage; the
     last rule is a catch-all allow (terminating in the last stage)."""
     def pfx(near):
-        if near:
-            return rnd.choice(["10.15.255.0/24", "10.15.0.0/16", "10.0.0.0/8", "0.0.0.0/0",
-                               "10.0.0.0/12", "10.0.%d.0/24" % rnd.randrange(16)])
-        a = (rnd.randrange(20, 200) << 24) | rnd.getrandbits(24)
-        n = rnd.choice([8, 16, 24, 32, rnd.randrange(1, 33)])
-        a &= (0xffffffff << (32 - n)) & 0xffffffff
-        return "%d.%d.%d.%d/%d" % (a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, n)
+        return acl_prefix(rnd, near)
 
     def ports():
         lo = rnd.randrange(0, 60000)
