@@ -32,15 +32,13 @@
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
 #include "pipelines/conntrack/ct.h"
+#include "pipelines/conntrack/ct_emc.h"
 #include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/overlay/ovl_pkt.h"
 
 enum { SS_POLICY_NEXT_DROP = 0 };
-
-/* The published flow table (RCU: valid for the walk). */
-struct ss_ct *ss_ct_current(void);
 
 static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 						      struct rte_node *node, void **objs,

@@ -18,6 +18,7 @@
 
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
+#include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/overlay/ovl_tables.h"
@@ -227,6 +228,49 @@ static inline void ovl_eni_tx(unsigned int worker, uint32_t eni, uint32_t bytes)
 
 	c->tx_packets++;
 	c->tx_bytes += bytes;
+}
+
+/* Apply a flow's cached transform x (ct_xform.h) to tenant packet m whose
+ * tenant layer is l, as vxlan_encap would have built it: tags stripped,
+ * inner destination MAC rewritten, the cached outer headers prepended with
+ * their per-packet fields; for the route action `direct`, the TTL
+ * decremented and the cached Ethernet header written. 0, or the drop
+ * reason (ttl_exceeded, no_mbuf). The caller sends it to x->port. Used by
+ * route_out and by the flow fast path (pipelines/conntrack/flow_fast.c). */
+static inline int ovl_xform_apply(struct ss_ovl_wstate *ws, struct rte_mbuf *m,
+				  const struct ss_layer *l, const struct ss_ct_xform *x)
+{
+	uint32_t inner_len;
+	uint8_t tos, *h;
+
+	if (x->direct) {
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+		if (unlikely(ovl_direct_ttl(frame + l->l3_off, ovl_fam(l)) < 0))
+			return SS_DROP_TTL_EXCEEDED;
+		frame = ovl_tenant_frame(m, l);
+		memcpy(frame, x->hdr, RTE_ETHER_HDR_LEN);
+		ws->cache_hits++;
+		return 0;
+	}
+	tos = ovl_inner_prep(m, l, x->set_mac, x->mac, x->dscp);
+	inner_len = m->pkt_len;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, x->hlen);
+	if (unlikely(h == NULL))
+		return SS_DROP_NO_MBUF;
+	/* constant sizes: copied inline */
+	if (x->hlen == RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN)
+		memcpy(h, x->hdr, RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN);
+	else if (x->hlen == RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN)
+		memcpy(h, x->hdr, RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN);
+	else
+		memcpy(h, x->hdr, x->hlen);
+	if (x->v4)
+		ovl_outer_fix(h, true, tos, inner_len, ws->ip_id++, x->base);
+	else
+		ovl_outer_fix(h, false, tos, inner_len, 0, x->base);
+	ws->cache_hits++;
+	return 0;
 }
 
 /* ---- replies (ovl_reply.c) ---------------------------------------------

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The flow fast path's exact-match cache (docs/conntrack.md "Fast path").
+ *
+ * A packet of a known outbound flow need not walk parse, overlay_host,
+ * policy_out, rate_limit and route_out to meet its flow's cached transform
+ * (ct_xform.h): flow_fast, the node right after port_rx for host ports,
+ * reads the few header fields that identify it, finds the flow in a
+ * per-worker 2-way table keyed by exactly those fields, checks
+ * that everything the full path would have decided is still what it
+ * decided, and applies the transform. Like OVS's EMC in front of its
+ * classifier; unlike it, an entry holds no action, only a reference:
+ *
+ *   key:   ingress port, VLAN tag, source MAC (what selects the ENI, as
+ *          overlay_host looks it up) and the IPv4 5-tuple as it is in the
+ *          frame;
+ *   value: the ENI, the flow table it was found in, the flow's position
+ *          and owner stamp (ct_xform.h: incarnation and side).
+ *
+ * An entry is only a hint: a hit is taken when the flow is still live,
+ * still that incarnation, not closing, not expired, checked against its
+ * ENI's current ACL generation, and its transform slot holds a transform
+ * of the current overlay generation for that owner. Anything else, and
+ * any packet the full path would look at more closely (not IPv4 TCP/UDP,
+ * IP options, fragments, TCP SYN/FIN/RST, VXLAN or RoCEv2 ports, two VLAN
+ * tags, a bad header checksum, inconsistent lengths), takes the full path,
+ * which decides exactly as before. Entries are written by route_out when it
+ * applied a transform through the full path (ss_emc_fill), i.e. for a flow
+ * whose transform is known to be current.
+ *
+ * Only the worker that owns a table reads or writes it: no atomics.
+ */
+#ifndef SS_CT_EMC_H
+#define SS_CT_EMC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_hash_crc.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/worker-t.h"
+#include "pipelines/conntrack/ct-t.h"
+#include "pipelines/conntrack/ct_xform.h"
+
+#define SS_NODE_FLOW_FAST "flow_fast"
+
+#define SS_EMC_ENTRIES 8192u   /* per worker, a power of two: 512 KiB */
+#define SS_EMC_MASK (SS_EMC_ENTRIES - 1)
+
+/* The fields of a frame the entry is keyed on (24 bytes, network order). */
+struct ss_emc_key {
+	uint16_t port;      /* sswitch port index */
+	uint16_t tci;       /* 0: untagged; else 0x1000 | VLAN id */
+	uint8_t smac[6];
+	uint8_t proto;
+	uint8_t l3_off;     /* 14 or 18 (part of the key: cheaper than masking) */
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+_Static_assert(sizeof(struct ss_emc_key) == 24, "emc key");
+
+struct ss_emc_ent {
+	struct ss_emc_key key;
+	uint32_t sig;              /* key hash, 0: empty */
+	uint32_t eni;
+	uint32_t pos;              /* flow position in ct */
+	uint32_t owner;            /* ss_ct_xform_owner() of the flow side */
+	const struct ss_ct *ct;    /* the flow table pos belongs to */
+	uint8_t pad[16];
+} __rte_cache_aligned;
+
+struct ss_emc {
+	uint64_t hits;             /* packets forwarded by flow_fast */
+	uint64_t fills;            /* entries written */
+	struct ss_emc_ent ent[SS_EMC_ENTRIES];
+};
+
+/* The published flow table (RCU: valid for the walk; ct_feature.c). */
+struct ss_ct *ss_ct_current(void);
+
+/* Per worker, allocated by flow_fast's init (NULL without that node). */
+extern struct ss_emc *ss_emc_of[SS_MAX_WORKERS];
+
+#define SS_EMC_TCP_SYN_FIN_RST 0x07
+
+static inline uint16_t ss_emc_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The key of a frame the fast path may take, with its L3 offset; false
+ * for any frame parse would treat as more than a plain IPv4 TCP or UDP
+ * packet (see above). A TCP segment with SYN, FIN or RST is not taken:
+ * those change the connection's state. */
+static inline bool ss_emc_key_of(const uint8_t *d, uint32_t len, uint16_t port,
+				 struct ss_emc_key *k)
+{
+	uint32_t l3 = RTE_ETHER_HDR_LEN, tot, sum = 0;
+	uint16_t et;
+	const uint8_t *ip;
+
+	if (unlikely(len < RTE_ETHER_HDR_LEN + 20 + 8))
+		return false;
+	et = ss_emc_rd16(d + 12);
+	k->tci = 0;
+	if (et == RTE_ETHER_TYPE_VLAN) {
+		k->tci = (uint16_t)(0x1000 | (ss_emc_rd16(d + 14) & 0x0fff));
+		et = ss_emc_rd16(d + 16);
+		l3 += 4;
+	}
+	if (et != RTE_ETHER_TYPE_IPV4)
+		return false;
+	ip = d + l3;
+	if (ip[0] != 0x45 || (ss_emc_rd16(ip + 6) & 0x3fff) != 0)
+		return false;
+	tot = ss_emc_rd16(ip + 2);
+	if (tot > len - l3)
+		return false;
+	{
+		/* RFC 1071 over the five 32-bit words, in any byte order: the
+		 * sum verifies exactly when it folds to 0xffff */
+		uint32_t w[5];
+		uint64_t s64;
+
+		memcpy(w, ip, sizeof(w));
+		s64 = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+		s64 = (s64 & 0xffffffff) + (s64 >> 32);
+		sum = (uint32_t)((s64 & 0xffff) + (s64 >> 16));
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		if (sum != 0xffff)
+			return false;   /* parse drops it (ip_checksum_bad) */
+	}
+	switch (ip[9]) {
+	case IPPROTO_TCP: {
+		uint32_t doff;
+
+		if (tot < 20 + 20 || l3 + 20 + 20 > len)
+			return false;
+		doff = (uint32_t)(ip[20 + 12] >> 4) * 4;
+		if (doff < 20 || doff > tot - 20 || (ip[20 + 13] & SS_EMC_TCP_SYN_FIN_RST))
+			return false;
+		break;
+	}
+	case IPPROTO_UDP: {
+		uint32_t ulen = ss_emc_rd16(ip + 20 + 4);
+		uint16_t dp = ss_emc_rd16(ip + 20 + 2);
+
+		if (tot < 20 + 8 || ulen < 8 || ulen > tot - 20 || dp == 4789 || dp == 4791)
+			return false;
+		break;
+	}
+	default:
+		return false;
+	}
+	k->port = port;
+	memcpy(k->smac, d + 6, 6);
+	k->proto = ip[9];
+	k->l3_off = (uint8_t)l3;
+	memcpy(&k->src, ip + 12, 8);
+	memcpy(&k->sport, ip + 20, 4);
+	return true;
+}
+
+static inline uint32_t ss_emc_hash(const struct ss_emc_key *k)
+{
+	uint64_t w[3];
+	uint32_t h;
+
+	memcpy(w, k, sizeof(w));
+	h = rte_hash_crc_8byte(w[0], 0x5eed);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	return h ? h : 1;
+}
+
+static inline bool ss_emc_key_eq(const struct ss_emc_key *a, const struct ss_emc_key *b)
+{
+	uint64_t x[3], y[3];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+}
+
+/* A key's two places: two independent slices of its hash. */
+static inline uint32_t ss_emc_way(uint32_t sig, unsigned int way)
+{
+	return (way ? sig >> 16 : sig) & SS_EMC_MASK;
+}
+
+/* The entry holding key k (hash sig), NULL if none. */
+static inline struct ss_emc_ent *ss_emc_find(struct ss_emc *emc, const struct ss_emc_key *k,
+					     uint32_t sig)
+{
+	struct ss_emc_ent *e = &emc->ent[ss_emc_way(sig, 0)];
+
+	if (e->sig == sig && ss_emc_key_eq(&e->key, k))
+		return e;
+	e = &emc->ent[ss_emc_way(sig, 1)];
+	if (e->sig == sig && ss_emc_key_eq(&e->key, k))
+		return e;
+	return NULL;
+}
+
+/* route_out applied the transform of slot `slot` (flow position `pos` of
+ * table ct, owner `owner`) to packet `m` of ENI `eni` through the full
+ * path: remember it for the flow's next packets. `d`/`len`: the frame as
+ * received (before the transform), port: its ingress port. */
+static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t len, uint16_t port,
+			       uint32_t eni, const struct ss_ct *ct, uint32_t pos, uint32_t owner)
+{
+	struct ss_emc *emc = ss_emc_of[worker];
+	struct ss_emc_key k;
+	struct ss_emc_ent *e;
+	uint32_t sig;
+
+	if (emc == NULL || !ss_emc_key_of(d, len, port, &k))
+		return;
+	sig = ss_emc_hash(&k);
+	/* its own entry, else an empty one, else the second way if the
+	 * first holds a live key of another table, else the first */
+	e = ss_emc_find(emc, &k, sig);
+	if (e == NULL) {
+		struct ss_emc_ent *a = &emc->ent[ss_emc_way(sig, 0)];
+		struct ss_emc_ent *b = &emc->ent[ss_emc_way(sig, 1)];
+
+		e = a->sig == 0 || (b->sig != 0 && a->ct != ct) ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
+	}
+	e->key = k;
+	e->sig = sig;
+	e->eni = eni;
+	e->pos = pos;
+	e->owner = owner;
+	e->ct = ct;
+	emc->fills++;
+}
+
+/* The same, for the flow whose transform slot is `slot` in the table
+ * published now (a slot of a table replaced since is not remembered). */
+static inline void ss_emc_fill_slot(unsigned int worker, const uint8_t *d, uint32_t len,
+				    uint16_t port, uint32_t eni, const void *slot, uint32_t owner)
+{
+	const struct ss_ct *ct = ss_ct_current();
+	const struct ss_ct_xform *x = slot;
+
+	if (ct == NULL || ss_emc_of[worker] == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos)
+		return;
+	ss_emc_fill(worker, d, len, port, eni, ct, (uint32_t)(x - ct->xf), owner);
+}
+
+#endif
