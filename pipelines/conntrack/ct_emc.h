@@ -75,10 +75,13 @@ struct ss_emc_ent {
 	uint8_t pad[16];
 } __rte_cache_aligned;
 
+struct ss_emc_in_ent;
+
 struct ss_emc {
 	uint64_t hits;             /* packets forwarded by flow_fast */
 	uint64_t fills;            /* entries written */
 	struct ss_emc_ent ent[SS_EMC_ENTRIES];
+	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
 };
 
 /* The published flow table (RCU: valid for the walk; ct_feature.c). */
@@ -94,14 +97,57 @@ static inline uint16_t ss_emc_rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* The key of a frame the fast path may take, with its L3 offset; false
- * for any frame parse would treat as more than a plain IPv4 TCP or UDP
- * packet (see above). A TCP segment with SYN, FIN or RST is not taken:
- * those change the connection's state. */
+/* Whether the IPv4 packet at ip, with `avail` bytes to the end of its
+ * frame, is one the fast path may take: no options, not a fragment, a
+ * correct header checksum, consistent lengths, TCP without SYN, FIN or RST
+ * (those change the connection's state) or UDP not to the VXLAN or RoCEv2
+ * ports. Anything else parse would look at more closely. */
+static inline bool ss_emc_ip4_plain(const uint8_t *ip, uint32_t avail)
+{
+	uint32_t tot, sum, w[5];
+	uint64_t s64;
+
+	if (unlikely(avail < 20 + 8) || ip[0] != 0x45 || (ss_emc_rd16(ip + 6) & 0x3fff) != 0)
+		return false;
+	tot = ss_emc_rd16(ip + 2);
+	if (tot > avail)
+		return false;
+	/* RFC 1071 over the five 32-bit words, in any byte order: the sum
+	 * verifies exactly when it folds to 0xffff */
+	memcpy(w, ip, sizeof(w));
+	s64 = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s64 = (s64 & 0xffffffff) + (s64 >> 32);
+	sum = (uint32_t)((s64 & 0xffff) + (s64 >> 16));
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	if (sum != 0xffff)
+		return false;   /* parse drops it (ip_checksum_bad) */
+	switch (ip[9]) {
+	case IPPROTO_TCP: {
+		uint32_t doff;
+
+		if (tot < 20 + 20)
+			return false;
+		doff = (uint32_t)(ip[20 + 12] >> 4) * 4;
+		return doff >= 20 && doff <= tot - 20 && !(ip[20 + 13] & SS_EMC_TCP_SYN_FIN_RST);
+	}
+	case IPPROTO_UDP: {
+		uint32_t ulen = ss_emc_rd16(ip + 20 + 4);
+		uint16_t dp = ss_emc_rd16(ip + 20 + 2);
+
+		return ulen >= 8 && ulen <= tot - 20 && dp != 4789 && dp != 4791;
+	}
+	default:
+		return false;
+	}
+}
+
+/* The key of a host-port frame the fast path may take (an untagged or
+ * singly tagged plain IPv4 packet, ss_emc_ip4_plain); false otherwise. */
 static inline bool ss_emc_key_of(const uint8_t *d, uint32_t len, uint16_t port,
 				 struct ss_emc_key *k)
 {
-	uint32_t l3 = RTE_ETHER_HDR_LEN, tot, sum = 0;
+	uint32_t l3 = RTE_ETHER_HDR_LEN;
 	uint16_t et;
 	const uint8_t *ip;
 
@@ -114,57 +160,106 @@ static inline bool ss_emc_key_of(const uint8_t *d, uint32_t len, uint16_t port,
 		et = ss_emc_rd16(d + 16);
 		l3 += 4;
 	}
-	if (et != RTE_ETHER_TYPE_IPV4)
-		return false;
 	ip = d + l3;
-	if (ip[0] != 0x45 || (ss_emc_rd16(ip + 6) & 0x3fff) != 0)
+	if (et != RTE_ETHER_TYPE_IPV4 || !ss_emc_ip4_plain(ip, len - l3))
 		return false;
-	tot = ss_emc_rd16(ip + 2);
-	if (tot > len - l3)
-		return false;
-	{
-		/* RFC 1071 over the five 32-bit words, in any byte order: the
-		 * sum verifies exactly when it folds to 0xffff */
-		uint32_t w[5];
-		uint64_t s64;
-
-		memcpy(w, ip, sizeof(w));
-		s64 = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-		s64 = (s64 & 0xffffffff) + (s64 >> 32);
-		sum = (uint32_t)((s64 & 0xffff) + (s64 >> 16));
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		if (sum != 0xffff)
-			return false;   /* parse drops it (ip_checksum_bad) */
-	}
-	switch (ip[9]) {
-	case IPPROTO_TCP: {
-		uint32_t doff;
-
-		if (tot < 20 + 20 || l3 + 20 + 20 > len)
-			return false;
-		doff = (uint32_t)(ip[20 + 12] >> 4) * 4;
-		if (doff < 20 || doff > tot - 20 || (ip[20 + 13] & SS_EMC_TCP_SYN_FIN_RST))
-			return false;
-		break;
-	}
-	case IPPROTO_UDP: {
-		uint32_t ulen = ss_emc_rd16(ip + 20 + 4);
-		uint16_t dp = ss_emc_rd16(ip + 20 + 2);
-
-		if (tot < 20 + 8 || ulen < 8 || ulen > tot - 20 || dp == 4789 || dp == 4791)
-			return false;
-		break;
-	}
-	default:
-		return false;
-	}
 	k->port = port;
 	memcpy(k->smac, d + 6, 6);
 	k->proto = ip[9];
 	k->l3_off = (uint8_t)l3;
 	memcpy(&k->src, ip + 12, 8);
 	memcpy(&k->sport, ip + 20, 4);
+	return true;
+}
+
+/* ---- inbound: VXLAN from the fabric to a VIP, decapsulated to an ENI ---- */
+
+/* Outer Ethernet (untagged, to the port's own MAC) + IPv4 + UDP + VXLAN:
+ * 50 bytes, then the tenant frame. */
+#define SS_EMC_IN_HLEN (RTE_ETHER_HDR_LEN + 20 + 8 + 8)
+
+struct ss_emc_in_key {
+	uint16_t port;      /* sswitch port index */
+	uint8_t proto;      /* tenant L4 protocol */
+	uint8_t pad0;
+	uint32_t vni;       /* VXLAN header word 2 as in the frame (VNI << 8) */
+	uint32_t osrc, odst; /* outer addresses: PA validation, VIP */
+	uint8_t dmac[6];    /* tenant destination MAC: the ENI */
+	uint16_t pad1;
+	uint32_t src, dst;  /* tenant 5-tuple */
+	uint16_t sport, dport;
+	uint32_t pad2;
+};
+_Static_assert(sizeof(struct ss_emc_in_key) == 40, "emc inbound key");
+
+struct ss_emc_in_ent {
+	struct ss_emc_in_key key;
+	uint32_t sig;              /* 0: empty */
+	uint32_t eni;
+	uint32_t pos;
+	uint32_t owner;
+	uint32_t gen;              /* overlay generation the delivery was resolved at */
+	uint16_t out_port;         /* the ENI's host port */
+	uint16_t vlan;             /* tag to push, 0: none */
+	const struct ss_ct *ct;
+} __rte_aligned(128);
+
+/* ECN of the decapsulated packet (RFC 6040) equals the inner one: the
+ * full path would not rewrite the tenant header nor drop it. */
+static inline bool ss_emc_ecn_same(uint8_t outer, uint8_t inner)
+{
+	outer &= 3;
+	inner &= 3;
+	if (outer == 3)
+		return inner == 3;
+	return !(inner == 2 && outer == 1);
+}
+
+/* The key of a fabric-port frame the fast path may take: untagged to the
+ * port's MAC, IPv4 without options or fragments to UDP 4789 with a VXLAN
+ * header whose flags are exactly I, around an untagged plain IPv4 tenant
+ * packet whose ECN the decapsulation keeps. */
+static inline bool ss_emc_in_key_of(const uint8_t *d, uint32_t len, uint16_t port,
+				    const uint8_t port_mac[6], struct ss_emc_in_key *k)
+{
+	const uint8_t *ip = d + RTE_ETHER_HDR_LEN, *in, *iip;
+	uint32_t tot, ulen, s32 = 0, w[5];
+	uint64_t s64;
+
+	if (unlikely(len < SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN + 20 + 8) ||
+	    ss_emc_rd16(d + 12) != RTE_ETHER_TYPE_IPV4 || memcmp(d, port_mac, 6) != 0 ||
+	    ip[0] != 0x45 || ip[9] != IPPROTO_UDP || (ss_emc_rd16(ip + 6) & 0x3fff) != 0 ||
+	    ss_emc_rd16(ip + 22) != 4789 || ip[28] != 0x08)
+		return false;
+	tot = ss_emc_rd16(ip + 2);
+	ulen = ss_emc_rd16(ip + 24);
+	if (tot > len - RTE_ETHER_HDR_LEN || ulen > tot - 20 ||
+	    ulen < 8 + 8 + RTE_ETHER_HDR_LEN + 20 + 8)
+		return false;
+	memcpy(w, ip, sizeof(w));
+	s64 = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s64 = (s64 & 0xffffffff) + (s64 >> 32);
+	s32 = (uint32_t)((s64 & 0xffff) + (s64 >> 16));
+	s32 = (s32 & 0xffff) + (s32 >> 16);
+	s32 = (s32 & 0xffff) + (s32 >> 16);
+	if (s32 != 0xffff)
+		return false;
+	in = d + SS_EMC_IN_HLEN;
+	iip = in + RTE_ETHER_HDR_LEN;
+	/* the tenant frame ends where the UDP datagram ends */
+	if (ss_emc_rd16(in + 12) != RTE_ETHER_TYPE_IPV4 ||
+	    !ss_emc_ip4_plain(iip, ulen - 16 - RTE_ETHER_HDR_LEN) || !ss_emc_ecn_same(ip[1], iip[1]))
+		return false;
+	k->port = port;
+	k->proto = iip[9];
+	k->pad0 = 0;
+	memcpy(&k->vni, ip + 32, 4);
+	memcpy(&k->osrc, ip + 12, 8);
+	memcpy(k->dmac, in, 6);
+	k->pad1 = 0;
+	memcpy(&k->src, iip + 12, 8);
+	memcpy(&k->sport, iip + 20, 4);
+	k->pad2 = 0;
 	return true;
 }
 
@@ -187,6 +282,26 @@ static inline bool ss_emc_key_eq(const struct ss_emc_key *a, const struct ss_emc
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+}
+
+static inline uint32_t ss_emc_in_hash(const struct ss_emc_in_key *k)
+{
+	uint64_t w[5];
+	uint32_t h = 0x5eed;
+
+	memcpy(w, k, sizeof(w));
+	for (unsigned int i = 0; i < 5; i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h ? h : 1;
+}
+
+static inline bool ss_emc_in_key_eq(const struct ss_emc_in_key *a, const struct ss_emc_in_key *b)
+{
+	uint64_t x[5], y[5];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 
 /* A key's two places: two independent slices of its hash. */
@@ -231,7 +346,7 @@ static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t l
 		struct ss_emc_ent *a = &emc->ent[ss_emc_way(sig, 0)];
 		struct ss_emc_ent *b = &emc->ent[ss_emc_way(sig, 1)];
 
-		e = a->sig == 0 || (b->sig != 0 && a->ct != ct) ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
+		e = a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
 	}
 	e->key = k;
 	e->sig = sig;
@@ -253,6 +368,58 @@ static inline void ss_emc_fill_slot(unsigned int worker, const uint8_t *d, uint3
 	if (ct == NULL || ss_emc_of[worker] == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos)
 		return;
 	ss_emc_fill(worker, d, len, port, eni, ct, (uint32_t)(x - ct->xf), owner);
+}
+
+static inline struct ss_emc_in_ent *ss_emc_in_find(struct ss_emc *emc,
+						   const struct ss_emc_in_key *k, uint32_t sig)
+{
+	struct ss_emc_in_ent *e = &emc->in[ss_emc_way(sig, 0)];
+
+	if (e->sig == sig && ss_emc_in_key_eq(&e->key, k))
+		return e;
+	e = &emc->in[ss_emc_way(sig, 1)];
+	if (e->sig == sig && ss_emc_in_key_eq(&e->key, k))
+		return e;
+	return NULL;
+}
+
+/* vxlan_decap delivered packet `d` (the frame as received on fabric port
+ * `port`) of the flow whose slot is `slot` (owner `owner`) to ENI `eni`
+ * on host port `out_port` with tag `vlan`, from lookups made at overlay
+ * generation `gen`: remember it for the flow's next packets. */
+static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_t len,
+				  uint16_t port, const uint8_t port_mac[6], uint32_t eni,
+				  const void *slot, uint32_t owner, uint32_t gen, uint16_t out_port,
+				  uint16_t vlan)
+{
+	struct ss_emc *emc = ss_emc_of[worker];
+	const struct ss_ct *ct = ss_ct_current();
+	const struct ss_ct_xform *x = slot;
+	struct ss_emc_in_key k;
+	struct ss_emc_in_ent *e;
+	uint32_t sig;
+
+	if (emc == NULL || ct == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos ||
+	    !ss_emc_in_key_of(d, len, port, port_mac, &k))
+		return;
+	sig = ss_emc_in_hash(&k);
+	e = ss_emc_in_find(emc, &k, sig);
+	if (e == NULL) {
+		struct ss_emc_in_ent *a = &emc->in[ss_emc_way(sig, 0)];
+		struct ss_emc_in_ent *b = &emc->in[ss_emc_way(sig, 1)];
+
+		e = a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
+	}
+	e->key = k;
+	e->sig = sig;
+	e->eni = eni;
+	e->pos = (uint32_t)(x - ct->xf);
+	e->owner = owner;
+	e->gen = gen;
+	e->out_port = out_port;
+	e->vlan = vlan;
+	e->ct = ct;
+	emc->fills++;
 }
 
 #endif

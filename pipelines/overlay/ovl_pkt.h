@@ -101,10 +101,21 @@ static inline uint32_t ss_ovl_gen_read(void)
  * share it), and the flow cache counters (stats scope `flows`). */
 struct ss_ovl_wstate {
 	uint16_t ip_id;
+	uint32_t walk_gen;      /* overlay generation flow_fast read at the start of a walk */
+	uint64_t walk_id;       /* that walk: its worker's `walks` + 1 (0: none yet) */
 	uint64_t cache_hits;    /* packets sent with a cached transform */
 	uint64_t cache_fills;   /* transforms written into a flow's slot */
 } __rte_cache_aligned;
 extern struct ss_ovl_wstate ss_ovl_wstate[SS_MAX_WORKERS];
+
+/* The overlay generation what a worker resolves in this walk is stamped
+ * with (flow cache, fast path): the one flow_fast read before the walk's
+ * first table lookup (overlay_host and overlay_fabric look up after it),
+ * else, in a walk flow_fast did not take part in, the current one. */
+static inline uint32_t ss_ovl_walk_gen(const struct ss_ovl_wstate *ws, const struct ss_worker *w)
+{
+	return ws->walk_id == w->walks + 1 ? ws->walk_gen : ss_ovl_gen_read();
+}
 
 /* ---- the outer headers (vxlan_encap, route_out) -------------------------- */
 

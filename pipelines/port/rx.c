@@ -9,16 +9,16 @@
 #include "dataplane/port-t.h"
 #include "pipelines/common/node.h"
 
-/* Host ports (not patched) go to the flow fast path first
+/* Host and fabric ports (not patched) go to the flow fast path first
  * (pipelines/conntrack/ct_emc.h), which hands what it does not forward on
- * to parse; other ports go to parse. */
+ * to parse; storage and patched ports go to parse. */
 enum { RX_NEXT_PARSE = 0, RX_NEXT_FAST };
 
 static inline uint16_t rx_edge(const struct ss_rxq *q)
 {
 	const struct ss_port *p = &ss_ports.ports[q->port];
 
-	return p->role == SS_ROLE_HOST && p->peer == SS_PORT_NONE ? RX_NEXT_FAST : RX_NEXT_PARSE;
+	return p->role != SS_ROLE_STORAGE && p->peer == SS_PORT_NONE ? RX_NEXT_FAST : RX_NEXT_PARSE;
 }
 
 /* Per-queue burst: the mbufs of one burst and their headers stay in L1

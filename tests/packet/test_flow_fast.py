@@ -16,13 +16,15 @@ import sys
 import pytest
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
+from scapy.layers.vxlan import VXLAN
 from scapy.packet import Raw
 from scapy.utils import rdpcap
 
 from sswitch import Daemon, Port
 from test_flow_cache import NA, NB, taps, to_5  # noqa: F401 - taps is a fixture
 from test_overlay_fixtures import (
-    Encap, M5, M9, MC, N1, SW_MAC, UL4, UL6, VM1, VM2, check_encap, frame, tag, vm)
+    Encap, M5, M9, MC, N1, SW_MAC, UL4, UL6, VIP4, VM1, VM2, check_encap, frame, tag, tenant, vm,
+    vxlan_in)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "bench"))
@@ -158,6 +160,86 @@ def test_tcp_syn_fin_rst_take_the_full_path(taps):
     rst0 = flows()["removed_rst"]
     t.out(lambda i: _tcp(i, "R"))
     assert flows()["removed_rst"] == rst0 + 1, "the RST did not reach connection tracking"
+
+
+# ---- inbound: VXLAN from the fabric, decapsulated to the ENI ---------------------
+
+
+def from_5(i, ecn=0, inner_tos=0, src_pa="100.64.1.5", vlan_vm=False, sport=1000):
+    """VM 10.0.0.5 (PA 100.64.1.5) -> e1's VM 10.0.0.2 (or e2's, tagged)."""
+    dst = VM2 if vlan_vm else VM1
+    return vxlan_in(src_pa, VIP4, 1000, tenant(M5, dst, "10.0.0.5", "10.0.0.2", i, tos=inner_tos,
+                                               sport=sport), ecn=ecn)
+
+
+def inbound(t, builder):
+    """Send a marked VXLAN frame on fabric0; what host0 sends (or None)."""
+    t.n += 1
+    p = builder(t.n)
+    t.send("fabric0", p)
+    return p, t.expect("host0", t.n)
+
+
+def warm_in(t, builder, n=6, vlan=None):
+    h0, f0 = fast_stats(t)
+    for _ in range(n):
+        p, o = inbound(t, builder)
+        assert o is not None, "no output"
+        want = bytes(Ether(bytes(p))[VXLAN].payload)
+        got = bytes(o)
+        if vlan is not None and got[12:14] == b"\x81\x00":
+            # (a TAP's packet socket may hand the tag over out of band)
+            assert struct.unpack("!H", got[14:16])[0] & 0xfff == vlan
+            got = got[:12] + got[16:]
+        assert got == want, "the delivered frame is not the inner frame"
+    h1, f1 = fast_stats(t)
+    assert f1 > f0, "no fast path entry was written"
+    assert h1 >= h0 + n - 3, "inbound packets did not take the fast path (%d -> %d)" % (h0, h1)
+
+
+def test_inbound_fast_frames(taps):
+    warm_in(taps, from_5)
+    warm_in(taps, lambda i: from_5(i, vlan_vm=True), vlan=100)
+    # ECN the decapsulation keeps (outer ECT(0) on inner ECT(0)) stays fast
+    warm_in(taps, lambda i: from_5(i, ecn=2, inner_tos=2, sport=1001))
+
+
+def _in_dropped(t, builder, reason):
+    before = t.drops()
+    h0, _ = fast_stats(t)
+    t.n += 1
+    t.send("fabric0", builder(t.n))
+    assert t.wait_drop(reason, before), "no %s drop" % reason
+    assert t.expect("host0", t.n, timeout=0.1) is None
+    assert fast_stats(t)[0] == h0
+
+
+def test_inbound_changes_and_ecn_take_the_full_path(taps):
+    t, rpc = taps, taps.rpc
+    warm_in(t, from_5)
+    # CE on a not-ECT tenant packet: the full path drops it (RFC 6040)
+    _in_dropped(t, lambda i: from_5(i, ecn=3), "ecn_ce_not_ect")
+    # CE on ECT(0): the full path rewrites the tenant ECN to CE
+    h0, _ = fast_stats(t)
+    p, o = inbound(t, lambda i: from_5(i, ecn=3, inner_tos=2))
+    assert o is not None and o[IP].tos & 3 == 3 and fast_stats(t)[0] == h0
+    # a PA the VNET does not know: pa_validation_fail, not the cached delivery
+    _in_dropped(t, lambda i: from_5(i, src_pa="100.64.1.77"), "pa_validation_fail")
+    # the VIP withdrawn
+    rpc.call("vip.delete", {"ip": VIP4})
+    _in_dropped(t, from_5, "vip_miss")
+    rpc.call("vip.add", {"ip": VIP4})
+    warm_in(t, from_5)
+    # an inbound ACL now denying
+    rpc.call("acl_group.replace", {"name": "fi4", "family": "ipv4", "rules": [
+        {"priority": 1, "action": "deny", "src": ["10.0.0.5/32"]}]})
+    rpc.call("eni.set", {"name": "e1", "acl": {"inbound_v4": ["fi4"]}})
+    _in_dropped(t, from_5, "acl_deny")
+    rpc.call("eni.set", {"name": "e1", "acl": {"inbound_v4": []}})
+    warm_in(t, from_5)
+    # the ENI down
+    rpc.call("eni.set", {"name": "e1", "admin_state": "down"})
+    _in_dropped(t, from_5, "eni_admin_down")
 
 
 # ---- 1 worker and 2 workers: the same frames ----------------------------------
