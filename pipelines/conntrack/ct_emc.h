@@ -75,14 +75,40 @@ struct ss_emc_ent {
 	uint8_t pad[16];
 } __rte_cache_aligned;
 
+/* The ENI of a host-port source (ingress port, tag, source MAC), as
+ * overlay_host resolved it at overlay generation `gen`: lets the fast path
+ * find a flow the exact-match table does not hold (more flows than
+ * entries) in the flow table itself. */
+struct ss_emc_eni {
+	uint16_t port;
+	uint16_t tci;
+	uint8_t smac[6];
+	uint16_t pad;
+	uint32_t eni;
+	uint32_t gen;              /* 0 with eni 0: empty */
+};
+
+#define SS_EMC_ENI_ENTRIES 256u
+
 struct ss_emc_in_ent;
 
 struct ss_emc {
 	uint64_t hits;             /* packets forwarded by flow_fast */
 	uint64_t fills;            /* entries written */
 	struct ss_emc_ent ent[SS_EMC_ENTRIES];
+	uint64_t table_hits;       /* of hits: found in the flow table, not in ent[] */
 	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
+	struct ss_emc_eni eni[SS_EMC_ENI_ENTRIES];
 };
+
+static inline uint32_t ss_emc_eni_slot(const struct ss_emc_key *k)
+{
+	uint64_t w;
+
+	memcpy(&w, k, sizeof(w));   /* port, tci, smac[0..3] */
+	return rte_hash_crc_4byte((uint32_t)(k->smac[4] << 8 | k->smac[5]),
+				  rte_hash_crc_8byte(w, 0)) & (SS_EMC_ENI_ENTRIES - 1);
+}
 
 /* The published flow table (RCU: valid for the walk; ct_feature.c). */
 struct ss_ct *ss_ct_current(void);
@@ -324,12 +350,24 @@ static inline struct ss_emc_ent *ss_emc_find(struct ss_emc *emc, const struct ss
 	return NULL;
 }
 
+/* Where a key not in the table goes: an empty way, else one chosen by
+ * another bit of its hash. */
+static inline struct ss_emc_ent *ss_emc_victim(struct ss_emc *emc, uint32_t sig)
+{
+	struct ss_emc_ent *a = &emc->ent[ss_emc_way(sig, 0)];
+	struct ss_emc_ent *b = &emc->ent[ss_emc_way(sig, 1)];
+
+	return a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
+}
+
 /* route_out applied the transform of slot `slot` (flow position `pos` of
  * table ct, owner `owner`) to packet `m` of ENI `eni` through the full
- * path: remember it for the flow's next packets. `d`/`len`: the frame as
+ * path: remember it for the flow's next packets (and the ENI of its
+ * source, resolved at overlay generation `gen`). `d`/`len`: the frame as
  * received (before the transform), port: its ingress port. */
 static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t len, uint16_t port,
-			       uint32_t eni, const struct ss_ct *ct, uint32_t pos, uint32_t owner)
+			       uint32_t eni, const struct ss_ct *ct, uint32_t pos, uint32_t owner,
+			       uint32_t gen)
 {
 	struct ss_emc *emc = ss_emc_of[worker];
 	struct ss_emc_key k;
@@ -342,12 +380,8 @@ static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t l
 	/* its own entry, else an empty one, else the second way if the
 	 * first holds a live key of another table, else the first */
 	e = ss_emc_find(emc, &k, sig);
-	if (e == NULL) {
-		struct ss_emc_ent *a = &emc->ent[ss_emc_way(sig, 0)];
-		struct ss_emc_ent *b = &emc->ent[ss_emc_way(sig, 1)];
-
-		e = a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
-	}
+	if (e == NULL)
+		e = ss_emc_victim(emc, sig);
 	e->key = k;
 	e->sig = sig;
 	e->eni = eni;
@@ -355,19 +389,32 @@ static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t l
 	e->owner = owner;
 	e->ct = ct;
 	emc->fills++;
+	{
+		struct ss_emc_eni *n = &emc->eni[ss_emc_eni_slot(&k)];
+
+		if (n->gen != gen || n->eni != eni || n->port != k.port || n->tci != k.tci ||
+		    memcmp(n->smac, k.smac, 6) != 0) {
+			n->port = k.port;
+			n->tci = k.tci;
+			memcpy(n->smac, k.smac, 6);
+			n->eni = eni;
+			n->gen = gen;
+		}
+	}
 }
 
 /* The same, for the flow whose transform slot is `slot` in the table
  * published now (a slot of a table replaced since is not remembered). */
 static inline void ss_emc_fill_slot(unsigned int worker, const uint8_t *d, uint32_t len,
-				    uint16_t port, uint32_t eni, const void *slot, uint32_t owner)
+				    uint16_t port, uint32_t eni, const void *slot, uint32_t owner,
+				    uint32_t gen)
 {
 	const struct ss_ct *ct = ss_ct_current();
 	const struct ss_ct_xform *x = slot;
 
 	if (ct == NULL || ss_emc_of[worker] == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos)
 		return;
-	ss_emc_fill(worker, d, len, port, eni, ct, (uint32_t)(x - ct->xf), owner);
+	ss_emc_fill(worker, d, len, port, eni, ct, (uint32_t)(x - ct->xf), owner, gen);
 }
 
 static inline struct ss_emc_in_ent *ss_emc_in_find(struct ss_emc *emc,

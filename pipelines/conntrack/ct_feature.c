@@ -46,7 +46,7 @@
 
 /* flows scope: the flow cache and fast path counters */
 struct cache_counters {
-	uint64_t hits, fills, fast_hits, fast_fills;
+	uint64_t hits, fills, fast_hits, fast_fills, fast_table_hits;
 };
 
 static struct {
@@ -411,6 +411,7 @@ static void cache_counters(struct cache_counters *c)
 		if (emc != NULL) {
 			c->fast_hits += __atomic_load_n(&emc->hits, __ATOMIC_RELAXED);
 			c->fast_fills += __atomic_load_n(&emc->fills, __ATOMIC_RELAXED);
+			c->fast_table_hits += __atomic_load_n(&emc->table_hits, __ATOMIC_RELAXED);
 		}
 	}
 }
@@ -443,6 +444,9 @@ static json_t *flows_stats_get(void *ctx)
 			    json_integer((json_int_t)(cc.fast_hits - g.clear_cache.fast_hits)));
 	json_object_set_new(o, "flow_fast_fills",
 			    json_integer((json_int_t)(cc.fast_fills - g.clear_cache.fast_fills)));
+	json_object_set_new(o, "flow_fast_table_hits",
+			    json_integer((json_int_t)(cc.fast_table_hits -
+						      g.clear_cache.fast_table_hits)));
 	return o;
 }
 

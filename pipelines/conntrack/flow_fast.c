@@ -35,12 +35,14 @@
 #include <rte_cycles.h>
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
+#include <rte_hash.h>
 #include <rte_malloc.h>
 
 #include "dataplane/port-t.h"
 #include "pipelines/acl/acl.h"
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
+#include "pipelines/conntrack/ct.h"
 #include "pipelines/conntrack/ct_emc.h"
 #include "pipelines/conntrack/ct_int.h"
 #include "pipelines/conntrack/ct_xform.h"
@@ -49,6 +51,7 @@
 #include "pipelines/parse/parse_node.h"
 
 enum { FAST_NEXT_DROP = 0, FAST_NEXT_PARSE, FAST_NEXT_TX, FAST_NB_NEXT };
+#define FAST_NEXT_PENDING 0xff   /* not an edge: resolved by table_resolve */
 
 #define FAST_MAX_SKIPS 8
 
@@ -173,6 +176,17 @@ struct burst {
 	uint64_t now;
 	uint64_t slow;             /* key buckets a packet of took the full path */
 	struct skip_memo sk_out, sk_in;
+	/* outbound packets the exact-match table missed, to look up in the
+	 * flow table in bulk */
+	uint16_t nt;
+	struct pending {
+		struct ss_emc_key k;
+		struct ss_ct_key ck;
+		uint32_t sig;
+		uint32_t eni;
+		uint16_t idx;      /* in the burst */
+		uint8_t side;
+	} t[RTE_GRAPH_BURST_SIZE];
 };
 
 /* The meta of a packet the fast path forwards, as parse leaves it. */
@@ -188,39 +202,81 @@ static inline struct ss_meta *fast_meta(struct rte_mbuf *m, uint16_t pi, uint32_
 	return meta;
 }
 
+static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+				const struct ss_emc_key *k, uint32_t eni,
+				const struct ss_ct_xform *x);
+
+/* An outbound packet the exact-match table does not hold: when its
+ * source's ENI is known at this generation, its flow key goes to the bulk
+ * flow-table lookup at the end of the burst (table_resolve); else the full
+ * path. */
+static inline uint8_t table_pending(struct burst *b, const struct ss_emc_key *k, uint32_t sig,
+				    const uint8_t *d, uint16_t idx)
+{
+	const struct ss_emc_eni *n = &b->emc->eni[ss_emc_eni_slot(k)];
+	struct pending *p;
+
+	if (n->eni == 0 || n->gen != b->gen || n->port != k->port || n->tci != k->tci ||
+	    memcmp(n->smac, k->smac, 6) != 0) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->k = *k;
+	p->sig = sig;
+	p->eni = n->eni;
+	p->idx = idx;
+	p->side = ss_ct_key_make(&p->ck, n->eni, k->proto, 0, d + k->l3_off + 12,
+				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
+				 rte_be_to_cpu_16(k->dport));
+	return FAST_NEXT_PENDING;
+}
+
 /* A host-port packet: its flow's outbound transform, or the full path. */
-static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi)
+static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
+				uint16_t idx)
 {
 	struct ss_emc_key k;
 	struct ss_emc_ent *ent;
 	struct ss_ct_xform x;
-	struct ss_meta *meta;
-	struct ss_layer l;
 	uint64_t bit;
 	uint32_t sig;
-	int rc;
 
 	if (fast.out.off || !ss_emc_key_of(d, rte_pktmbuf_data_len(m), pi, &k))
 		return FAST_NEXT_PARSE;
 	sig = ss_emc_hash(&k);
 	bit = 1ull << (sig & 63);
-	if ((b->slow & bit) || (ent = ss_emc_find(b->emc, &k, sig)) == NULL || ent->ct != b->ct ||
-	    !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x) ||
+	if (b->slow & bit)
+		return FAST_NEXT_PARSE;
+	ent = ss_emc_find(b->emc, &k, sig);
+	if (ent == NULL)
+		return table_pending(b, &k, sig, d, idx);
+	if (ent->ct != b->ct || !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x) ||
 	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
 		b->slow |= bit;
 		return FAST_NEXT_PARSE;
 	}
-	meta = fast_meta(m, pi, ent->eni);
+	return out_apply(b, m, pi, &k, ent->eni, &x);
+}
+
+/* An outbound hit: the transform applied (route_out's work). */
+static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+				const struct ss_emc_key *k, uint32_t eni, const struct ss_ct_xform *x)
+{
+	struct ss_meta *meta = fast_meta(m, pi, eni);
+	struct ss_layer l;
+	int rc;
+
 	b->w->port[pi].rx_bytes += m->pkt_len;
-	ovl_eni_rx(b->w->index, ent->eni, m->pkt_len);
-	l = (struct ss_layer){ .l2_off = 0, .l3_off = k.l3_off, .l3 = SS_L3_IPV4,
-			       .nb_vlans = k.tci ? 1 : 0, .proto = k.proto, .flags = SS_PF_L4 };
-	rc = ovl_xform_apply(b->ws, m, &l, &x);
+	ovl_eni_rx(b->w->index, eni, m->pkt_len);
+	l = (struct ss_layer){ .l2_off = 0, .l3_off = k->l3_off, .l3 = SS_L3_IPV4,
+			       .nb_vlans = k->tci ? 1 : 0, .proto = k->proto, .flags = SS_PF_L4 };
+	rc = ovl_xform_apply(b->ws, m, &l, x);
 	if (unlikely(rc != 0)) {
 		meta->drop = (uint8_t)rc;
 		return FAST_NEXT_DROP;
 	}
-	meta->out_port = x.port;
+	meta->out_port = x->port;
 	return FAST_NEXT_TX;
 }
 
@@ -278,11 +334,71 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 	return FAST_NEXT_TX;
 }
 
+/* The pending packets' flows, looked up in the flow table in bulk; a
+ * flow found live, in its own orientation, with a current transform, is
+ * forwarded and remembered in the exact-match table. */
+static void table_resolve(struct burst *b, void **objs, uint8_t *next)
+{
+	const void *keys[RTE_HASH_LOOKUP_BULK_MAX];
+	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+
+	for (uint16_t base = 0; base < b->nt; base += RTE_HASH_LOOKUP_BULK_MAX) {
+		uint16_t n = RTE_MIN(b->nt - base, RTE_HASH_LOOKUP_BULK_MAX);
+
+		for (uint16_t j = 0; j < n; j++)
+			keys[j] = &b->t[base + j].ck;
+		rte_hash_lookup_bulk(b->ct->flows.h, keys, n, pos);
+		for (uint16_t j = 0; j < n; j++)
+			if (pos[j] >= 0) {
+				rte_prefetch0(ss_ct_entry_at(b->ct, (uint32_t)pos[j]));
+				rte_prefetch0(&b->ct->xf[pos[j]]);
+			}
+		for (uint16_t j = 0; j < n; j++) {
+			struct pending *p = &b->t[base + j];
+			struct rte_mbuf *m = objs[p->idx];
+			uint64_t bit = 1ull << (p->sig & 63);
+			struct ss_emc_ent *ent;
+			struct ss_ct_entry *e;
+			struct ss_ct_xform x;
+			uint32_t owner;
+
+			next[p->idx] = FAST_NEXT_PARSE;
+			if ((b->slow & bit) || pos[j] < 0) {
+				b->slow |= bit;
+				continue;
+			}
+			e = ss_ct_entry_at(b->ct, (uint32_t)pos[j]);
+			owner = ss_ct_xform_owner(e->seq, p->side);
+			/* the packet travels the way the flow says (policy_chunk) */
+			if ((e->init_dir == SS_ACL_OUT) != (p->side == e->init_side) ||
+			    !flow_live(b->ct, b->acl, (uint32_t)pos[j], owner, p->eni, b->now) ||
+			    !ss_ct_xform_read(&b->ct->xf[pos[j]], &x) || !x.valid || x.gen != b->gen ||
+			    x.owner != owner || !skippable(&fast.out, &b->sk_out, p->eni)) {
+				b->slow |= bit;
+				continue;
+			}
+			next[p->idx] = out_apply(b, m, ss_ports.by_eth_id[m->port], &p->k, p->eni, &x);
+			b->emc->table_hits++;
+			/* the exact-match table takes it (its own entry, or a way) */
+			ent = ss_emc_find(b->emc, &p->k, p->sig);
+			if (ent == NULL)
+				ent = ss_emc_victim(b->emc, p->sig);
+			b->emc->fills++;
+			ent->key = p->k;
+			ent->sig = p->sig;
+			ent->eni = p->eni;
+			ent->pos = (uint32_t)pos[j];
+			ent->owner = owner;
+			ent->ct = b->ct;
+		}
+	}
+}
+
 static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			     uint16_t nb)
 {
 	struct fast_ctx *ctx = (struct fast_ctx *)node->ctx;
-	struct burst b = { .w = ctx->w, .emc = ctx->emc };
+	struct burst b = { .w = ctx->w, .emc = ctx->emc, .nt = 0 };
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 	uint16_t i, hits = 0;
 
@@ -311,11 +427,14 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 		if (unlikely(m->nb_segs != 1))
 			next[i] = FAST_NEXT_PARSE;
 		else if (ss_ports.ports[pi].role == SS_ROLE_HOST)
-			next[i] = fast_out(&b, m, d, pi);
+			next[i] = fast_out(&b, m, d, pi, i);
 		else
 			next[i] = fast_in(&b, m, d, pi);
-		hits += next[i] == FAST_NEXT_TX;
 	}
+	if (b.nt > 0)
+		table_resolve(&b, objs, next);
+	for (i = 0; i < nb; i++)
+		hits += next[i] == FAST_NEXT_TX;
 	b.emc->hits += hits;
 	ss_node_dispatch(graph, node, objs, nb, next);
 	return nb;

@@ -114,7 +114,7 @@ static uint8_t cached(struct route_ctx *ctx, struct rte_mbuf *m, struct ss_meta 
 	/* the flow fast path takes the flow's next packets (ct_emc.h); the
 	 * frame as received, before the transform changes it */
 	ss_emc_fill_slot(ctx->w->index, frame, len, meta->in_port, meta->eni, meta->ovl_slot,
-			 meta->ovl_owner);
+			 meta->ovl_owner, meta->ovl_gen);
 	rc = ovl_xform_apply(ctx->ws, m, l, &x);
 	if (unlikely(rc != 0))
 		return drop(m, (unsigned int)rc);
