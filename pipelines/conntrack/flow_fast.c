@@ -398,9 +398,14 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 			     uint16_t nb)
 {
 	struct fast_ctx *ctx = (struct fast_ctx *)node->ctx;
-	struct burst b = { .w = ctx->w, .emc = ctx->emc, .nt = 0 };
+	struct burst b;   /* not zeroed whole: the pending list is large */
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 	uint16_t i, hits = 0;
+
+	b.w = ctx->w;
+	b.emc = ctx->emc;
+	b.nt = 0;
+	b.slow = 0;
 
 	/* before the walk's first table lookup: what this walk resolves is
 	 * stamped with it (ss_ovl_walk_gen) */
