@@ -108,5 +108,9 @@ char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
  * ss_ctl_listen(); close every client and the socket (no-op before listen) */
 int ss_server_listen(struct ss_ctl *ctl, const struct ss_ctl_conf *conf, char *err, size_t errlen);
 void ss_server_destroy(struct ss_ctl *ctl);
+/* server.c: the counters of stats.get scope "control" (connections, closes
+ * by reason, buffered bytes); clear zeroes the counters, not the gauges. */
+json_t *ss_server_stats(struct ss_ctl *ctl);
+void ss_server_stats_clear(struct ss_ctl *ctl);
 
 #endif /* SS_CTL_INT_H */
