@@ -141,6 +141,7 @@ struct ss_server {
 	size_t nconns;
 	uint64_t seq;
 	bool accept_paused;          /* out of fds: wait for a client to leave */
+	uint64_t round_end_ns;       /* the events of this round: work until then */
 	int listen_tag;              /* &listen_tag marks the listener in epoll */
 	/* counters (stats.get scope "control") */
 	uint64_t closes[CL_N];
@@ -237,6 +238,13 @@ conn_flush(struct ss_server *s, struct ss_conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* keep only what waits: a streamed reply does not
+			 * accumulate what was sent */
+			if (c->out_off >= SS_CTL_OUT_HIGH / 4) {
+				memmove(c->out.p, c->out.p + c->out_off, c->out.len - c->out_off);
+				c->out.len -= c->out_off;
+				c->out_off = 0;
+			}
 			conn_arm(s, c);
 			return 0;
 		}
@@ -326,8 +334,6 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 			c->last_active = ss_now_ms();
 			continue;
 		}
-		if (ss_now_ns() >= end_ns)
-			break;
 		start = c->in + c->in_off;
 		nl = c->in_len > c->in_off ? next_nl(c) : NULL;
 		if (nl == NULL) {
@@ -342,6 +348,8 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 			conn_fail(s, c, SS_RPC_INVALID_REQUEST, "request too large", CL_OVERSIZE);
 			return conn_flush(s, c);
 		}
+		if (ss_now_ns() >= end_ns)
+			break;   /* a complete line is left: c->work */
 		c->nreq++;
 		s->requests++;
 		c->last_active = ss_now_ms();
@@ -389,6 +397,15 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 	return 0;
 }
 
+/* The end of a turn of work for an event of this round. */
+static uint64_t
+slice_end(const struct ss_server *s)
+{
+	uint64_t end = ss_now_ns() + SLICE_NS;
+
+	return end < s->round_end_ns ? end : s->round_end_ns;
+}
+
 static int
 conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 {
@@ -402,7 +419,7 @@ conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 			break;   /* backpressure: conn_flush re-arms EPOLLIN */
 		if (c->in_len > SS_CTL_MAX_LINE) {
 			/* handle the complete lines, or fail the oversize one */
-			if (conn_work(ctl, c, ss_now_ns() + SLICE_NS) < 0)
+			if (conn_work(ctl, c, slice_end(core->server)) < 0)
 				return -1;
 			continue;
 		}
@@ -437,7 +454,7 @@ conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 		c->eof = true;
 		break;
 	}
-	return conn_work(ctl, c, ss_now_ns() + SLICE_NS);
+	return conn_work(ctl, c, slice_end(core->server));
 }
 
 static bool
@@ -822,7 +839,7 @@ enforce_budget(struct ss_ctl *ctl)
 				victim = c;
 		}
 		if (held > s->held_peak)
-			s->held_peak = held;
+			s->held_peak = held;   /* before closing: what was held */
 		if (held <= s->budget || victim == NULL)
 			return;
 		ss_ctl_log(ctl, LOG_WARNING,
@@ -866,15 +883,15 @@ any_work(const struct ss_server *s)
 	return false;
 }
 
-int
-ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
+/* Wait for events (at most timeout_ms, not at all with work left), serve
+ * them and give every connection with work left one turn. */
+static int
+poll_round(struct ss_ctl *ctl, int timeout_ms)
 {
 	struct ss_server *s = ss_core(ctl)->server;
 	struct epoll_event ev[64];
 	int n, i, wait, next;
 
-	if (s == NULL)
-		return -ENOTCONN;
 	ss_persist_tick(ctl);
 	next = check_timeouts(ctl, ss_now_ms(), false);
 	wait = any_work(s) ? 0 : timeout_ms;
@@ -883,6 +900,9 @@ ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
 	n = epoll_wait(s->efd, ev, 64, wait);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	/* what the events do not finish in ROUND_NS waits for the next
+	 * rounds (c->work) */
+	s->round_end_ns = ss_now_ns() + ROUND_NS;
 	for (i = 0; i < n; i++) {
 		struct ss_conn *c = ev[i].data.ptr;
 
@@ -904,7 +924,7 @@ ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
 			/* resume what the output mark stopped */
 			if (!c->work && out_pending(c) <= SS_CTL_OUT_HIGH &&
 			    (c->batch != NULL || c->eof || c->in_len > 0) &&
-			    conn_work(ctl, c, ss_now_ns() + SLICE_NS) < 0)
+			    conn_work(ctl, c, slice_end(s)) < 0)
 				continue;
 		}
 		if (ev[i].events & EPOLLIN && c->fd >= 0)
@@ -915,6 +935,24 @@ ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
 	check_timeouts(ctl, ss_now_ms(), true);
 	reap(s);
 	return 0;
+}
+
+/* Rounds until timeout_ms has passed or no work is left: the daemon's loop
+ * (stats line, health) runs at least every timeout_ms, other clients
+ * between any two slices. */
+int
+ss_ctl_poll(struct ss_ctl *ctl, int timeout_ms)
+{
+	struct ss_server *s = ss_core(ctl)->server;
+	uint64_t end = ss_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	int rc;
+
+	if (s == NULL)
+		return -ENOTCONN;
+	do
+		rc = poll_round(ctl, timeout_ms);
+	while (rc == 0 && any_work(s) && (timeout_ms < 0 || ss_now_ms() < end));
+	return rc;
 }
 
 void
