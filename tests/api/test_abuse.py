@@ -29,12 +29,29 @@ def batch_line(n=BATCH_N, method="system.info"):
                            for i in range(n)) + "]\n").encode()
 
 
-def start(make_daemon, tmp_path_factory, **control):
+def start(make_daemon, tmp_path_factory, telemetry=None, **control):
     """A daemon of its own with these control keys (no state file)."""
     wd = tmp_path_factory.mktemp("abuse")
     conf = {"socket": str(wd / "sswitchd.sock"), "state_file": ""}
     conf.update(control)
-    return make_daemon(workdir=wd, extra={"control": conf})
+    extra = {"control": conf}
+    if telemetry:
+        extra["telemetry"] = telemetry
+    return make_daemon(workdir=wd, extra=extra)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def prometheus_text(port):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        return r.read().decode()
 
 
 def control_stats(c):
@@ -102,8 +119,11 @@ def test_idle_sockets_do_not_lock_out_a_client(make_daemon, tmp_path_factory):
 
 def test_idle_timeout_and_keepalive(make_daemon, tmp_path_factory):
     """A connection with nothing in flight is closed after idle_timeout_s;
-    one that sends a blank line (or any request) meanwhile stays."""
-    d = start(make_daemon, tmp_path_factory, idle_timeout_s=1)
+    one that sends a blank line (or any request) meanwhile stays. The
+    close is counted, in stats.get and in Prometheus."""
+    port = free_port()
+    d = start(make_daemon, tmp_path_factory, idle_timeout_s=1,
+              telemetry={"prometheus": f"127.0.0.1:{port}"})
     keep = d.client(timeout=5)
     quiet = connect(d.socket)
     t0 = time.monotonic()
@@ -114,6 +134,9 @@ def test_idle_timeout_and_keepalive(make_daemon, tmp_path_factory):
     assert time.monotonic() - t0 < 4.0
     assert "generation" in keep.call("system.info")
     assert control_stats(keep)["closed_idle"] >= 1
+    prom = prometheus_text(port)
+    line = [x for x in prom.splitlines() if x.startswith("sswitch_control_closed_idle")]
+    assert line and int(line[0].split()[-1]) >= 1, prom[-2000:]
     d.stop_and_check()
 
 
