@@ -36,8 +36,9 @@
  * - At most max_clients connections, at most max_clients_per_uid of one
  *   peer uid. A new connection over either cap takes the slot of an idle
  *   one of the same scope (the uid, or everyone): first the oldest that
- *   never completed a request, else the one idle the longest; when every
- *   connection is busy the new one is refused with 1004.
+ *   never completed a request and has no bytes waiting to be read, else
+ *   the one idle the longest; when every connection is busy the new one
+ *   is refused with 1004.
  * - The bytes held for all connections (input and output buffers) stay
  *   under max_buffered: over it, the newest connection holding at least
  *   SS_CTL_ABUSE_MIN is closed, then the next newest: the oldest clients,
@@ -136,7 +137,8 @@ struct ss_server {
 	uint32_t max_conns;
 	uint32_t max_per_uid;
 	uint64_t budget;             /* bytes held for all connections */
-	struct ss_conn *conns;       /* newest first */
+	struct ss_conn *conns;       /* oldest first */
+	struct ss_conn **tailp;      /* where the next one is linked */
 	struct ss_conn *dead;
 	size_t nconns;
 	uint64_t seq;
@@ -172,6 +174,8 @@ conn_close(struct ss_server *s, struct ss_conn *c, enum ss_close why)
 	c->fd = -1;
 	if (c->next)
 		c->next->pprev = c->pprev;
+	else
+		s->tailp = c->pprev;
 	*c->pprev = c->next;
 	c->dead_next = s->dead;
 	s->dead = c;
@@ -513,25 +517,38 @@ conn_idle(const struct ss_conn *c)
 	return !c->closing && !c->work && c->batch == NULL && out_pending(c) == 0;
 }
 
+/* Nothing waits in the socket, or the peer has left: not a request that
+ * this thread has yet to read (a connection accepted in the same burst as
+ * the newcomer has not been read yet). */
+static bool
+nothing_pending(const struct ss_conn *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EINTR);
+}
+
 /* The connection to close for a newcomer (of `uid`, or any when all):
- * the oldest that never completed a request (a partial one is no request),
- * else the one idle the longest; NULL when every one is busy. */
+ * the oldest that never completed a request (a partial one is no request)
+ * and has nothing waiting to be read, else the one idle the longest; NULL
+ * when every one is busy. */
 static struct ss_conn *
 pick_victim(struct ss_server *s, bool all, uid_t uid)
 {
-	struct ss_conn *c, *fresh = NULL, *idle = NULL;
+	struct ss_conn *c, *idle = NULL;
 
-	for (c = s->conns; c != NULL; c = c->next) {
+	for (c = s->conns; c != NULL; c = c->next) {   /* oldest first */
 		if ((!all && c->uid != uid) || !conn_idle(c))
 			continue;
 		if (c->nreq == 0) {
-			if (fresh == NULL || c->seq < fresh->seq)
-				fresh = c;
+			if (nothing_pending(c))
+				return c;
 		} else if (c->in_len == 0 && (idle == NULL || c->last_active < idle->last_active)) {
 			idle = c;
 		}
 	}
-	return fresh ? fresh : idle;
+	return idle;
 }
 
 /* Make room for a newcomer of `uid`: true when it may be accepted. */
@@ -627,11 +644,10 @@ accept_all(struct ss_ctl *ctl)
 			s->closes[CL_ERROR]++;
 			continue;
 		}
-		c->next = s->conns;
-		if (c->next)
-			c->next->pprev = &c->next;
-		c->pprev = &s->conns;
-		s->conns = c;
+		c->next = NULL;
+		c->pprev = s->tailp;
+		*s->tailp = c;
+		s->tailp = &c->next;
 		s->nconns++;
 		s->accepted++;
 	}
@@ -679,6 +695,7 @@ ss_server_listen(struct ss_ctl *ctl, const struct ss_ctl_conf *conf, char *err, 
 		return -ENOMEM;
 	}
 	s->lfd = s->efd = -1;
+	s->tailp = &s->conns;
 	s->timeout_ms = conf->request_timeout_ms ? conf->request_timeout_ms : 10000;
 	s->idle_ms = 1000ull * (conf->client_idle_timeout_s ? conf->client_idle_timeout_s
 							    : SS_CTL_DEF_IDLE_TIMEOUT_S);

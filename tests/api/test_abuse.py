@@ -117,6 +117,46 @@ def test_idle_sockets_do_not_lock_out_a_client(make_daemon, tmp_path_factory):
     d.stop_and_check()
 
 
+def test_connect_burst(make_daemon, tmp_path_factory):
+    """10k rapid connects (each closed at once) next to a client that
+    connects for every call: no call fails (the issue: 5 of 35 got EAGAIN
+    with a backlog of 128)."""
+    d = start(make_daemon, tmp_path_factory)
+    stop = threading.Event()
+    done = []
+
+    def burst():
+        n = 0
+        while n < 10000 and not stop.is_set():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(d.socket)
+                n += 1
+            except BlockingIOError:
+                pass   # the backlog is full: try again
+            finally:
+                s.close()
+        done.append(n)
+
+    t = threading.Thread(target=burst)
+    t.start()
+    failures = 0
+    calls = 0
+    while t.is_alive() or calls < 35:
+        try:
+            with Client(d.socket, timeout=10) as c:
+                assert "generation" in c.call("system.info")
+        except OSError as e:
+            failures += 1
+            print("call failed:", e)
+        calls += 1
+    stop.set()
+    t.join()
+    print(f"\n{done[0]} rapid connects: {calls - failures}/{calls} calls answered")
+    assert failures == 0
+    d.stop_and_check()
+
+
 def test_idle_timeout_and_keepalive(make_daemon, tmp_path_factory):
     """A connection with nothing in flight is closed after idle_timeout_s;
     one that sends a blank line (or any request) meanwhile stays. The
