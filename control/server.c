@@ -7,13 +7,10 @@
  * Per connection
  * --------------
  * - Peers are checked once with SO_PEERCRED: root, the daemon's own user,
- *   or a member (primary or supplementary) of conf.group. Others get one
- *   1006 error line and are closed.
- * - Input is split on '\n'; each line is handled by ss_rpc_handle(), a
- *   batch line by ss_rpc_batch_step() in slices. A line (complete or still
- *   partial) longer than SS_CTL_MAX_LINE gets -32600 "request too large"
- *   and the connection is closed: at most SS_CTL_MAX_LINE + one read is
- *   ever buffered.
+ *   or a member of conf.group; others get one 1006 error line, closed.
+ * - Input is split on '\n'; a line is handled by ss_rpc_handle(), a batch
+ *   by ss_rpc_batch_step() in slices. A line (complete or partial) longer
+ *   than SS_CTL_MAX_LINE gets -32600 "request too large", closed.
  * - Output is queued per connection; the thread never blocks on a client.
  *   While more than SS_CTL_OUT_HIGH bytes wait, the connection's requests
  *   (and the rest of its batch) are not processed and it is not read:
@@ -25,11 +22,12 @@
  *
  * Fairness
  * --------
- * Work is done in slices of SLICE_NS: a connection's lines and its batch
- * elements are handled until its slice is over, then the others are
- * served, and ss_ctl_poll() returns to the daemon's loop (stats line,
- * health, Prometheus) after every round; a round with work left does not
- * sleep in epoll_wait.
+ * Work is done in slices of SLICE_NS (ROUND_NS for all the events of a
+ * round): a connection's lines and batch elements are handled until its
+ * slice is over, then the others are served; work left is resumed in the
+ * next round, which does not sleep in epoll_wait. ss_ctl_poll() returns
+ * to the daemon's loop (stats line, health, Prometheus) once its timeout
+ * has passed or no work is left.
  *
  * Limits across connections
  * -------------------------
