@@ -292,7 +292,19 @@ def test_big_batch_is_sliced(make_daemon, tmp_path_factory):
     replies = []
 
     def reader():
-        replies.append(big.recv_line(timeout=60))
+        # chunks joined once (rpc.Client's line buffer rescans the 64 MB
+        # reply on every read and would hold the GIL the other client's
+        # timing needs)
+        big.sock.settimeout(120)
+        chunks = []
+        while True:
+            chunk = big.sock.recv(1 << 22)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        replies.append(b"".join(chunks) if chunks else None)
 
     big.send_raw(batch_line())
     t = threading.Thread(target=reader)
