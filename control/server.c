@@ -777,7 +777,8 @@ static uint64_t
 conn_deadline(const struct ss_server *s, struct ss_conn *c, enum ss_close *why)
 {
 	if (out_pending(c) > 0) {
-		*why = CL_NOT_READING;
+		/* a connection being closed keeps the reason it is closed for */
+		*why = c->closing ? c->close_reason : CL_NOT_READING;
 		return c->last_tx + 3ull * s->timeout_ms;
 	}
 	if (c->work || c->batch != NULL || c->closing)
@@ -821,7 +822,7 @@ check_timeouts(struct ss_ctl *ctl, uint64_t now, bool close_due)
 		if (now >= dl) {
 			ss_ctl_log(ctl, why == CL_IDLE ? LOG_DEBUG : LOG_INFO,
 				   "control socket: closing a client (uid %d) %s", (int)c->uid,
-				   what[why]);
+				   what[why] ? what[why] : "that does not read its last reply");
 			conn_close(s, c, why);
 			continue;
 		}
