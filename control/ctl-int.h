@@ -100,7 +100,6 @@ struct ss_rpc_batch;
 struct ss_rpc_batch *ss_rpc_batch_new(const char *line, size_t len);
 int ss_rpc_batch_step(struct ss_ctl *ctl, struct ss_rpc_batch *b, const char *line, size_t len,
 		      struct ss_buf *out, size_t out_limit, uint64_t deadline_ns);
-size_t ss_rpc_batch_done(const struct ss_rpc_batch *b);
 void ss_rpc_batch_free(struct ss_rpc_batch *b);
 /* An error reply line for `id` (may be NULL: id null). */
 char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);

@@ -663,12 +663,6 @@ ss_rpc_batch_step(struct ss_ctl *ctl, struct ss_rpc_batch *b, const char *line, 
 	}
 }
 
-size_t
-ss_rpc_batch_done(const struct ss_rpc_batch *b)
-{
-	return b->n;
-}
-
 char *
 ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 {
