@@ -34,9 +34,9 @@
  * - At most max_clients connections, at most max_clients_per_uid of one
  *   peer uid. A new connection over either cap takes the slot of an idle
  *   one of the same scope (the uid, or everyone): first the oldest that
- *   never completed a request and has no bytes waiting to be read, else
- *   the one idle the longest; when every connection is busy the new one
- *   is refused with 1004.
+ *   never completed a request and has no bytes waiting to be read
+ *   (pick_victim), else the one idle the longest; when every connection
+ *   is busy the new one is refused with 1004.
  * - The bytes held for all connections (input and output buffers) stay
  *   under max_buffered: over it, the newest connection holding at least
  *   SS_CTL_ABUSE_MIN is closed, then the next newest: the oldest clients,
@@ -515,38 +515,50 @@ conn_idle(const struct ss_conn *c)
 	return !c->closing && !c->work && c->batch == NULL && out_pending(c) == 0;
 }
 
-/* Nothing waits in the socket, or the peer has left: not a request that
- * this thread has yet to read (a connection accepted in the same burst as
- * the newcomer has not been read yet). */
-static bool
-nothing_pending(const struct ss_conn *c)
+/* What waits in the socket of a connection this thread has not read yet
+ * (one accepted in the same burst as the newcomer): 0 the peer has left,
+ * 1 nothing, 2 bytes (a request on its way). */
+static int
+pending(const struct ss_conn *c)
 {
 	char b;
 	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
-	return n == 0 || (n < 0 && errno != EINTR);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ? 0 : n < 0 ? 1 : 2;
 }
 
-/* The connection to close for a newcomer (of `uid`, or any when all):
- * the oldest that never completed a request (a partial one is no request)
- * and has nothing waiting to be read, else the one idle the longest; NULL
- * when every one is busy. */
+/* The connection to close for a newcomer (of `uid`, or any when all),
+ * among those that never completed a request (a partial one is no
+ * request), oldest first: one whose peer has left, else one with nothing
+ * waiting to be read (the first PEEK_MAX are looked at: a flood of
+ * connects costs a bounded number of system calls each); else the one
+ * idle the longest; NULL when every one is busy. */
+#define PEEK_MAX 64
 static struct ss_conn *
 pick_victim(struct ss_server *s, bool all, uid_t uid)
 {
-	struct ss_conn *c, *idle = NULL;
+	struct ss_conn *c, *idle = NULL, *unused = NULL;
+	int peeks = 0;
 
 	for (c = s->conns; c != NULL; c = c->next) {   /* oldest first */
+		int p;
+
 		if ((!all && c->uid != uid) || !conn_idle(c))
 			continue;
-		if (c->nreq == 0) {
-			if (nothing_pending(c))
-				return c;
-		} else if (c->in_len == 0 && (idle == NULL || c->last_active < idle->last_active)) {
-			idle = c;
+		if (c->nreq > 0) {
+			if (c->in_len == 0 && (idle == NULL || c->last_active < idle->last_active))
+				idle = c;
+			continue;
 		}
+		if (peeks++ == PEEK_MAX)
+			break;
+		p = pending(c);
+		if (p == 0)
+			return c;
+		if (p == 1 && unused == NULL)
+			unused = c;
 	}
-	return idle;
+	return unused ? unused : idle;
 }
 
 /* Make room for a newcomer of `uid`: true when it may be accepted. */
