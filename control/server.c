@@ -35,7 +35,7 @@
  *   peer uid. A new connection over either cap takes the slot of an idle
  *   one of the same scope (the uid, or everyone): first the oldest that
  *   never completed a request and has no bytes waiting to be read
- *   (pick_victim), else the one idle the longest; when every connection
+ *   (ss_server_pick_victim), else the one idle the longest; when every connection
  *   is busy the new one is refused with 1004.
  * - The bytes held for all connections (input and output buffers) stay
  *   under max_buffered: over it, the newest connection holding at least
@@ -60,99 +60,13 @@
 #include "control/ctl-int.h"
 #include "control/limits.h"
 #include "control/persist.h"
+#include "control/server-t.h"
 
-#define SS_CTL_MAX_LINE (16u << 20)
-#define SS_CTL_OUT_HIGH (4u << 20)
-#define SS_CTL_ABUSE_MIN (1u << 20)
 #define READ_CHUNK 65536
 #define READ_BUDGET (1u << 20)     /* per connection per wakeup: fairness */
 #define SLICE_NS 1000000ull        /* work per connection per turn */
 #define ROUND_NS 10000000ull       /* work of a round, all connections */
 #define KEEP_BUF (2u * READ_CHUNK) /* buffer kept by an idle connection */
-
-/* X(counter, name in stats.get scope "control") of every way a connection
- * ends (or is refused) */
-#define SS_CTL_CLOSES(X)                                   \
-	X(PEER, "closed_by_peer")                          \
-	X(IDLE, "closed_idle")                             \
-	X(REQUEST_TIMEOUT, "closed_request_timeout")       \
-	X(NOT_READING, "closed_not_reading")               \
-	X(OVERSIZE, "closed_oversize")                     \
-	X(BUDGET, "closed_over_budget")                    \
-	X(ERROR, "closed_error")                           \
-	X(EVICTED, "evicted_max_clients")                  \
-	X(EVICTED_UID, "evicted_max_clients_per_uid")      \
-	X(REFUSED_FULL, "refused_max_clients")             \
-	X(REFUSED_UID, "refused_max_clients_per_uid")      \
-	X(REFUSED_PERMISSION, "refused_permission")
-
-enum ss_close {
-#define X(c, n) CL_##c,
-	SS_CTL_CLOSES(X)
-#undef X
-	CL_N
-};
-
-static const char *const close_names[CL_N] = {
-#define X(c, n) n,
-	SS_CTL_CLOSES(X)
-#undef X
-};
-
-struct ss_conn {
-	int fd;
-	uid_t uid;
-	uint64_t seq;                /* accept order */
-	char *in;
-	size_t in_off, in_len, in_cap;
-	size_t scanned;              /* no '\n' in in[in_off, scanned) */
-	struct ss_buf out;
-	size_t out_off;
-	uint64_t last_rx, last_tx;
-	uint64_t last_active;        /* accepted, a request taken, replies sent */
-	uint64_t req_start;          /* first byte of the partial request */
-	uint64_t nreq;               /* requests taken */
-	struct ss_rpc_batch *batch;  /* the line at in_off, in_len batch_len */
-	size_t batch_len;
-	uint32_t events;
-	bool work;                   /* stopped by its slice: lines or batch left */
-	bool eof;                    /* the peer shut its side: finish, then close */
-	bool closing;                /* flush what is queued, then close */
-	enum ss_close close_reason;
-	struct ss_conn *next, **pprev;
-	struct ss_conn *dead_next;   /* closed this round: freed at its end */
-};
-
-struct ss_server {
-	int lfd;
-	int efd;
-	char *path;
-	bool has_group;
-	bool bound;                  /* the socket file is ours to unlink */
-	gid_t gid;
-	uint32_t timeout_ms;         /* request deadline; 3x: replies unread */
-	uint64_t idle_ms;
-	uint32_t max_conns;
-	uint32_t max_per_uid;
-	uint64_t budget;             /* bytes held for all connections */
-	struct ss_conn *conns;       /* oldest first */
-	struct ss_conn **tailp;      /* where the next one is linked */
-	struct ss_conn *dead;
-	size_t nconns;
-	uint64_t seq;
-	bool accept_paused;          /* out of fds: wait for a client to leave */
-	uint64_t round_end_ns;       /* the events of this round: work until then */
-	int listen_tag;              /* &listen_tag marks the listener in epoll */
-	/* counters (stats.get scope "control") */
-	uint64_t closes[CL_N];
-	uint64_t accepted, requests, batches, slices, held_peak;
-};
-
-static size_t
-out_pending(const struct ss_conn *c)
-{
-	return c->out.len - c->out_off;
-}
 
 static void
 listen_events(struct ss_server *s, uint32_t ev)
@@ -217,9 +131,9 @@ conn_arm(struct ss_server *s, struct ss_conn *c)
 	uint32_t ev = 0;
 
 	if (!c->closing && !c->eof && !c->work && c->batch == NULL &&
-	    out_pending(c) <= SS_CTL_OUT_HIGH)
+	    ss_conn_out_pending(c) <= SS_CTL_OUT_HIGH)
 		ev |= EPOLLIN;
-	if (out_pending(c) > 0)
+	if (ss_conn_out_pending(c) > 0)
 		ev |= EPOLLOUT;
 	conn_events(s, c, ev);
 }
@@ -319,7 +233,7 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 	struct ss_server *s = ss_core(ctl)->server;
 
 	c->work = false;
-	while (!c->closing && out_pending(c) <= SS_CTL_OUT_HIGH) {
+	while (!c->closing && ss_conn_out_pending(c) <= SS_CTL_OUT_HIGH) {
 		char *start, *nl;
 		size_t len;
 
@@ -393,7 +307,7 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 	if (conn_flush(s, c) < 0)
 		return -1;
 	/* work left that only the output mark or the clock stopped */
-	if (!c->closing && out_pending(c) <= SS_CTL_OUT_HIGH)
+	if (!c->closing && ss_conn_out_pending(c) <= SS_CTL_OUT_HIGH)
 		c->work = c->batch != NULL || (c->in_len > 0 && next_nl(c) != NULL);
 	conn_arm(s, c);
 	return 0;
@@ -417,7 +331,7 @@ conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 	while (budget > 0 && !c->closing && !c->work && c->batch == NULL) {
 		ssize_t n;
 
-		if (out_pending(c) > SS_CTL_OUT_HIGH)
+		if (ss_conn_out_pending(c) > SS_CTL_OUT_HIGH)
 			break;   /* backpressure: conn_flush re-arms EPOLLIN */
 		if (c->in_len > SS_CTL_MAX_LINE) {
 			/* handle the complete lines, or fail the oversize one */
@@ -509,57 +423,6 @@ refuse(struct ss_ctl *ctl, int fd, int code, const char *msg)
 	close(fd);
 }
 
-static bool
-conn_idle(const struct ss_conn *c)
-{
-	return !c->closing && !c->work && c->batch == NULL && out_pending(c) == 0;
-}
-
-/* What waits in the socket of a connection this thread has not read yet
- * (one accepted in the same burst as the newcomer): 0 the peer has left,
- * 1 nothing, 2 bytes (a request on its way). */
-static int
-pending(const struct ss_conn *c)
-{
-	char b;
-	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ? 0 : n < 0 ? 1 : 2;
-}
-
-/* The connection to close for a newcomer (of `uid`, or any when all),
- * among those that never completed a request (a partial one is no
- * request), oldest first: one whose peer has left, else one with nothing
- * waiting to be read (the first PEEK_MAX are looked at: a flood of
- * connects costs a bounded number of system calls each); else the one
- * idle the longest; NULL when every one is busy. */
-#define PEEK_MAX 64
-static struct ss_conn *
-pick_victim(struct ss_server *s, bool all, uid_t uid)
-{
-	struct ss_conn *c, *idle = NULL, *unused = NULL;
-	int peeks = 0;
-
-	for (c = s->conns; c != NULL; c = c->next) {   /* oldest first */
-		int p;
-
-		if ((!all && c->uid != uid) || !conn_idle(c))
-			continue;
-		if (c->nreq > 0) {
-			if (c->in_len == 0 && (idle == NULL || c->last_active < idle->last_active))
-				idle = c;
-			continue;
-		}
-		if (peeks++ == PEEK_MAX)
-			break;
-		p = pending(c);
-		if (p == 0)
-			return c;
-		if (p == 1 && unused == NULL)
-			unused = c;
-	}
-	return unused ? unused : idle;
-}
 
 /* Make room for a newcomer of `uid`: true when it may be accepted. */
 static bool
@@ -573,7 +436,7 @@ make_room(struct ss_ctl *ctl, uid_t uid)
 	for (c = s->conns; c != NULL; c = c->next)
 		n += c->uid == uid;
 	if (n >= s->max_per_uid) {
-		v = pick_victim(s, false, uid);
+		v = ss_server_pick_victim(s, false, uid);
 		if (v == NULL) {
 			s->closes[CL_REFUSED_UID]++;
 			snprintf(msg, sizeof(msg), "too many control clients of uid %d (%u, all busy)",
@@ -584,7 +447,7 @@ make_room(struct ss_ctl *ctl, uid_t uid)
 		conn_close(s, v, CL_EVICTED_UID);
 	}
 	if (s->nconns >= s->max_conns) {
-		v = pick_victim(s, true, 0);
+		v = ss_server_pick_victim(s, true, 0);
 		if (v == NULL) {
 			s->closes[CL_REFUSED_FULL]++;
 			ss_ctl_log(ctl, LOG_WARNING, "control socket: too many control clients (%u, all busy)",
@@ -788,7 +651,7 @@ fail:
 static uint64_t
 conn_deadline(const struct ss_server *s, struct ss_conn *c, enum ss_close *why)
 {
-	if (out_pending(c) > 0) {
+	if (ss_conn_out_pending(c) > 0) {
 		/* a connection being closed keeps the reason it is closed for */
 		*why = c->closing ? c->close_reason : CL_NOT_READING;
 		return c->last_tx + 3ull * s->timeout_ms;
@@ -844,11 +707,6 @@ check_timeouts(struct ss_ctl *ctl, uint64_t now, bool close_due)
 	return next_ms > INT32_MAX ? -1 : (int)next_ms;
 }
 
-static uint64_t
-conn_held(const struct ss_conn *c)
-{
-	return c->in_cap + c->out.cap;
-}
 
 /* Over the budget of buffered bytes: close the newest connection holding
  * at least SS_CTL_ABUSE_MIN, until under it. */
@@ -857,23 +715,14 @@ enforce_budget(struct ss_ctl *ctl)
 {
 	struct ss_server *s = ss_core(ctl)->server;
 
-	for (;;) {
-		struct ss_conn *c, *victim = NULL;
-		uint64_t held = 0;
+	struct ss_conn *victim;
+	uint64_t held;
 
-		for (c = s->conns; c != NULL; c = c->next) {
-			held += conn_held(c);
-			if (conn_held(c) >= SS_CTL_ABUSE_MIN && (victim == NULL || c->seq > victim->seq))
-				victim = c;
-		}
-		if (held > s->held_peak)
-			s->held_peak = held;   /* before closing: what was held */
-		if (held <= s->budget || victim == NULL)
-			return;
+	while ((victim = ss_server_budget_victim(s, &held)) != NULL) {
 		ss_ctl_log(ctl, LOG_WARNING,
 			   "control socket: %llu bytes buffered for clients, over max_buffered_mb: "
 			   "closing the newest (uid %d, %llu bytes)", (unsigned long long)held,
-			   (int)victim->uid, (unsigned long long)conn_held(victim));
+			   (int)victim->uid, (unsigned long long)ss_conn_held(victim));
 		conn_close(s, victim, CL_BUDGET);
 	}
 }
@@ -950,7 +799,7 @@ poll_round(struct ss_ctl *ctl, int timeout_ms)
 			if (conn_flush(s, c) < 0)
 				continue;
 			/* resume what the output mark stopped */
-			if (!c->work && out_pending(c) <= SS_CTL_OUT_HIGH &&
+			if (!c->work && ss_conn_out_pending(c) <= SS_CTL_OUT_HIGH &&
 			    (c->batch != NULL || c->eof || c->in_len > 0) &&
 			    conn_work(ctl, c, slice_end(s)) < 0)
 				continue;
@@ -1005,38 +854,3 @@ ss_server_destroy(struct ss_ctl *ctl)
 	core->server = NULL;
 }
 
-json_t *
-ss_server_stats(struct ss_ctl *ctl)
-{
-	struct ss_server *s = ss_core(ctl)->server;
-	struct ss_conn *c;
-	uint64_t held = 0;
-	json_t *o = json_object();
-	int i;
-
-	if (o == NULL || s == NULL)
-		return o;
-	for (c = s->conns; c != NULL; c = c->next)
-		held += conn_held(c);
-	json_object_set_new(o, "clients", json_integer((json_int_t)s->nconns));
-	json_object_set_new(o, "buffered_bytes", json_integer((json_int_t)held));
-	json_object_set_new(o, "buffered_bytes_peak", json_integer((json_int_t)s->held_peak));
-	json_object_set_new(o, "accepted", json_integer((json_int_t)s->accepted));
-	json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
-	json_object_set_new(o, "batches", json_integer((json_int_t)s->batches));
-	json_object_set_new(o, "batch_slices", json_integer((json_int_t)s->slices));
-	for (i = 0; i < CL_N; i++)
-		json_object_set_new(o, close_names[i], json_integer((json_int_t)s->closes[i]));
-	return o;
-}
-
-void
-ss_server_stats_clear(struct ss_ctl *ctl)
-{
-	struct ss_server *s = ss_core(ctl)->server;
-
-	if (s == NULL)
-		return;
-	memset(s->closes, 0, sizeof(s->closes));
-	s->accepted = s->requests = s->batches = s->slices = s->held_peak = 0;
-}

@@ -572,7 +572,7 @@ test_batch_streamed_equals_whole(void **state)
 	assert_non_null(ref);
 	assert_int_equal(ss_ctl_restore(ref, err, sizeof(err)), 0);
 	n += (size_t)snprintf(batch + n, cap - n, "[");
-	for (i = 0; i < 20000; i++) {
+	for (i = 0; i < 5000; i++) {
 		if (i % 1000 == 7)
 			n += (size_t)snprintf(batch + n, cap - n,
 					      "{\"jsonrpc\":\"2.0\",\"method\":\"vnet.add\",\"params\":"
