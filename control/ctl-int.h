@@ -86,14 +86,30 @@ void ss_ctl_log(struct ss_ctl *ctl, int level, const char *fmt, ...)
 
 const struct ss_port *ss_ctl_port(const struct ss_ctl *ctl, const char *name);
 uint64_t ss_now_ms(void);
+uint64_t ss_now_ns(void);
 
 /* rpc.c: handle one parsed request line; returns the reply text or NULL. */
 char *ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len);
+/* rpc.c: a batch line handled in slices (see rpc.c). new: NULL when the
+ * line is not a batch (handle it with ss_rpc_handle()). step: handles
+ * elements, appending the reply text to out, until out->len reaches
+ * out_limit or CLOCK_MONOTONIC passes deadline_ns (0: call again), or the
+ * batch is done (1: the reply, if any, ends with '\n'). The line must be
+ * the same bytes at every step (it may move). */
+struct ss_rpc_batch;
+struct ss_rpc_batch *ss_rpc_batch_new(const char *line, size_t len);
+int ss_rpc_batch_step(struct ss_ctl *ctl, struct ss_rpc_batch *b, const char *line, size_t len,
+		      struct ss_buf *out, size_t out_limit, uint64_t deadline_ns);
+void ss_rpc_batch_free(struct ss_rpc_batch *b);
 /* An error reply line for `id` (may be NULL: id null). */
 char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
 /* server.c: listen on conf's socket_path (group, request_timeout_ms), for
  * ss_ctl_listen(); close every client and the socket (no-op before listen) */
 int ss_server_listen(struct ss_ctl *ctl, const struct ss_ctl_conf *conf, char *err, size_t errlen);
 void ss_server_destroy(struct ss_ctl *ctl);
+/* server.c: the counters of stats.get scope "control" (connections, closes
+ * by reason, buffered bytes); clear zeroes the counters, not the gauges. */
+json_t *ss_server_stats(struct ss_ctl *ctl);
+void ss_server_stats_clear(struct ss_ctl *ctl);
 
 #endif /* SS_CTL_INT_H */

@@ -123,7 +123,7 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 		if (ss_types[t]->singleton && ss_types[t]->defaults != NULL)
 			rc = init_singleton(ctl, t, ss_types[t]->defaults(conf));
 	if (rc == 0 && conf->state_file != NULL)
-		rc = ss_persist_init(ctl, ctl->conf.state_file);
+		rc = ss_persist_init(ctl, ctl->conf.state_file, conf->snapshot_interval_s);
 	if (rc < 0) {
 		ss_ctl_destroy(ctl);
 		errno = -rc;
@@ -413,10 +413,41 @@ ss_ctl_handle_line(struct ss_ctl *ctl, const char *line, size_t len)
 	return ss_rpc_handle(ctl, line, len);
 }
 
+/* stats.get scope "control": the socket's clients and closes, the
+ * journal and the snapshots */
+static json_t *
+control_stats(void *ctx)
+{
+	json_t *o = ss_server_stats(ctx);
+
+	if (o != NULL)
+		ss_persist_stats(ctx, o);
+	return o;
+}
+
+static void
+control_stats_clear(void *ctx)
+{
+	ss_server_stats_clear(ctx);
+}
+
 int
 ss_ctl_listen(struct ss_ctl *ctl, char *err, size_t errlen)
 {
-	return ss_server_listen(ctl, &ctl->conf, err, errlen);
+	struct ss_ctl_stats st = { .scope = "control", .get = control_stats,
+				   .clear = control_stats_clear, .ctx = ctl };
+	int rc = ss_server_listen(ctl, &ctl->conf, err, errlen);
+	size_t i;
+
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < ctl->rpc.nstats; i++)
+		if (strcmp(ctl->rpc.stats[i].scope, "control") == 0)
+			return 0;
+	rc = ss_ctl_register_stats(ctl, &st);
+	if (rc < 0)
+		snprintf(err, errlen, "control stats: %s", strerror(-rc));
+	return rc;
 }
 
 /* ---- restore / save ---------------------------------------------------------- */

@@ -81,6 +81,18 @@ struct ss_ctl_conf {
 	 * (0 = 10000 ms). A client not reading its replies for 3x this long is
 	 * disconnected too. */
 	uint32_t request_timeout_ms;
+	/* Added by control/ (issue 17; 0 = the default in control/limits.h):
+	 * a client with nothing in flight is closed after
+	 * client_idle_timeout_s without a request (60); at most max_clients
+	 * connections (256), max_clients_per_uid of one peer uid (64), and
+	 * max_buffered_mb of input and output buffered for all of them (256);
+	 * state_file is rewritten from the journal every snapshot_interval_s
+	 * while commits arrive (10; persist.h). */
+	uint32_t client_idle_timeout_s;
+	uint32_t max_clients;
+	uint32_t max_clients_per_uid;
+	uint32_t max_buffered_mb;
+	uint32_t snapshot_interval_s;
 };
 
 /* Services the daemon provides to the control plane. */

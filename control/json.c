@@ -964,3 +964,53 @@ ss_json_decode_string(const char **p, const char *end, struct ss_buf *tmp, const
 	*tmp = j.tmp;
 	*p = (const char *)j.p;
 }
+
+/* ---- one value of a larger text (batches, control/rpc.c) ---------------- */
+
+int
+ss_json_skip_at(const char *text, size_t len, size_t *off, char *err, size_t errlen)
+{
+	struct jp j = {
+		.base = (const unsigned char *)text,
+		.p = (const unsigned char *)text + *off,
+		.end = (const unsigned char *)text + len,
+		.err = err,
+		.errlen = errlen,
+	};
+	int rc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	ss_buf_init(&j.tmp);
+	ss_buf_init(&j.keys);
+	/* an element of a top-level array sits at depth 1 */
+	rc = jp_skip(&j, 1);
+	ss_buf_free(&j.tmp);
+	ss_buf_free(&j.keys);
+	if (rc == 0)
+		*off = (size_t)(j.p - j.base);
+	return rc;
+}
+
+json_t *
+ss_json_parse_at(const char *text, size_t len, size_t *off, char *err, size_t errlen)
+{
+	struct jp j = {
+		.base = (const unsigned char *)text,
+		.p = (const unsigned char *)text + *off,
+		.end = (const unsigned char *)text + len,
+		.err = err,
+		.errlen = errlen,
+	};
+	json_t *v;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	ss_buf_init(&j.tmp);
+	jp_ws(&j);
+	v = jp_value(&j, 1, 0);
+	ss_buf_free(&j.tmp);
+	if (v != NULL)
+		*off = (size_t)(j.p - j.base);
+	return v;
+}

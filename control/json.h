@@ -52,6 +52,12 @@ json_t *ss_json_parse(const char *text, size_t len, char *err, size_t errlen);
  * NULL when there is no such array. */
 json_t *ss_json_parse_lazy(const char *text, size_t len, const char **raw, size_t *rawlen,
 			   char *err, size_t errlen);
+/* One value of a larger text, as an element of a top-level array (a
+ * batch): validate (skip) or parse the value starting at text[*off]
+ * (leading whitespace allowed) and move *off past it. Errors give the byte
+ * offset in `text`. Validation is exactly what ss_json_parse() checks. */
+int ss_json_skip_at(const char *text, size_t len, size_t *off, char *err, size_t errlen);
+json_t *ss_json_parse_at(const char *text, size_t len, size_t *off, char *err, size_t errlen);
 /* Decode the string literal at *p (validated JSON, *p at the opening
  * quote): *s / *len point into the input or into tmp; *p moves past it. */
 void ss_json_decode_string(const char **p, const char *end, struct ss_buf *tmp, const char **s,

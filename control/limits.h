@@ -67,4 +67,20 @@
 #define SS_LIM_DEF_RDMA_DATA_DSCP 26u
 #define SS_LIM_DEF_RDMA_CNP_DSCP 48u
 
+/* The control socket and the state file (`control` section; server.c,
+ * persist.c, docs/control.md): defaults and bounds. */
+#define SS_CTL_DEF_IDLE_TIMEOUT_S 60u
+#define SS_CTL_MAX_IDLE_TIMEOUT_S 86400u
+#define SS_CTL_DEF_REQUEST_TIMEOUT_MS 10000u
+#define SS_CTL_MIN_REQUEST_TIMEOUT_MS 100u
+#define SS_CTL_MAX_REQUEST_TIMEOUT_MS 600000u
+#define SS_CTL_DEF_MAX_CLIENTS 256u
+#define SS_CTL_MAX_MAX_CLIENTS 4096u
+#define SS_CTL_DEF_MAX_CLIENTS_PER_UID 64u
+#define SS_CTL_DEF_MAX_BUFFERED_MB 256u
+#define SS_CTL_MIN_MAX_BUFFERED_MB 34u       /* two requests of 16 MiB and their reads */
+#define SS_CTL_MAX_MAX_BUFFERED_MB 65536u
+#define SS_CTL_DEF_SNAPSHOT_INTERVAL_S 10u
+#define SS_CTL_MAX_SNAPSHOT_INTERVAL_S 86400u
+
 #endif /* SS_CTL_LIMITS_H */

@@ -7,11 +7,13 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "control/limits.h"
 #include "control/methods.h"
 #include "control/objects.h"
 #include "control/ops.h"
@@ -30,19 +32,47 @@ struct ss_persist {
 	uint32_t jrecords;
 	bool need_snapshot;      /* the journal is unusable: snapshot next commit */
 	struct ss_buf rec;       /* record being built (kept to avoid reallocs) */
+	uint64_t interval_ms;    /* snapshot_interval_s */
+	uint64_t dirty_ms;       /* the journal holds commits since then (0: none) */
+	uint64_t snap_end_ms;    /* the last snapshot: when it ended, its duration */
+	uint64_t snap_dur_ms;
+	uint64_t snapshots, snapshot_failures;
+	int fault;               /* SSWITCH_FAULT_COMPACT: the step to die at */
 };
 
+/* Fault injection for the kill -9 tests (tests/api/test_abuse_state.py):
+ * with SSWITCH_FAULT_COMPACT=STEP in its environment the daemon kills
+ * itself with SIGKILL at that step of its first snapshot. */
+enum { F_NONE, F_WRITE, F_FSYNC, F_RENAME, F_DIRSYNC, F_TRUNCATE };
+static const char *const fault_steps[] = { "", "write", "fsync", "rename", "dirsync",
+					   "truncate", NULL };
+
+static void
+fault_point(struct ss_ctl *ctl, struct ss_persist *p, int step)
+{
+	if (p->fault != step)
+		return;
+	ss_ctl_log(ctl, LOG_WARNING, "SSWITCH_FAULT_COMPACT=%s: killing the daemon (SIGKILL)",
+		   fault_steps[step]);
+	raise(SIGKILL);
+}
+
 int
-ss_persist_init(struct ss_ctl *ctl, const char *state_file)
+ss_persist_init(struct ss_ctl *ctl, const char *state_file, uint32_t interval_s)
 {
 	struct ss_core *core = ss_core(ctl);
 	struct ss_persist *p = calloc(1, sizeof(*p));
-	const char *s = state_file;
+	const char *s = state_file, *f = getenv("SSWITCH_FAULT_COMPACT");
 	char *d;
+	int i;
 
 	if (p == NULL)
 		return -ENOMEM;
 	p->jfd = -1;
+	p->interval_ms = 1000ull * (interval_s ? interval_s : SS_CTL_DEF_SNAPSHOT_INTERVAL_S);
+	for (i = F_WRITE; f != NULL && fault_steps[i] != NULL; i++)
+		if (strcmp(f, fault_steps[i]) == 0)
+			p->fault = i;
 	p->snap = strdup(s);
 	d = strdup(s);
 	if (p->snap == NULL || d == NULL ||
@@ -205,11 +235,25 @@ put_le32(unsigned char *p, uint32_t v)
 
 /* ---- snapshot ------------------------------------------------------------- */
 
+struct snap_out {
+	struct ss_ctl *ctl;
+	int fd;
+	bool wrote;
+};
+
 static int
 flush_fd(void *arg, struct ss_buf *b)
 {
-	int rc = write_all(*(int *)arg, b->p, b->len);
+	struct snap_out *o = arg;
+	int rc;
 
+	if (!o->wrote) {
+		/* the fault: half of the first piece is in S.tmp */
+		o->wrote = true;
+		if (ss_core(o->ctl)->persist->fault == F_WRITE && write_all(o->fd, b->p, b->len / 2) == 0)
+			fault_point(o->ctl, ss_core(o->ctl)->persist, F_WRITE);
+	}
+	rc = write_all(o->fd, b->p, b->len);
 	b->len = 0;
 	return rc;
 }
@@ -218,39 +262,52 @@ int
 ss_persist_snapshot(struct ss_ctl *ctl, uint64_t gen, char *err, size_t errlen)
 {
 	struct ss_persist *p = ss_core(ctl)->persist;
+	struct snap_out o = { .ctl = ctl };
+	uint64_t t0 = ss_now_ms();
 	struct ss_buf b;
 	struct stat st;
-	int fd, rc;
+	int rc;
 
-	fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
+	/* Every step leaves a restorable pair (kill -9 at each is tested):
+	 * until the rename S is the old snapshot and the journal has every
+	 * commit since; after it S holds generation gen and the journal's
+	 * records (<= gen) are skipped at restore. */
+	o.fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (o.fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", p->tmp, strerror(-rc));
+		p->snapshot_failures++;
 		return rc;
 	}
 	ss_buf_init(&b);
 	ss_buf_addf(&b, "{\"format\":\"sswitch-state\",\"version\":1,\"generation\":%llu,\"ops\":",
 		    (unsigned long long)gen);
-	rc = ss_state_dump_ops(ctl, &b, false, flush_fd, &fd);
+	rc = ss_state_dump_ops(ctl, &b, false, flush_fd, &o);
 	ss_buf_adds(&b, "}\n");
 	if (rc == 0)
-		rc = b.oom ? -ENOMEM : flush_fd(&fd, &b);
+		rc = b.oom ? -ENOMEM : flush_fd(&o, &b);
 	ss_buf_free(&b);
-	if (rc == 0 && fsync(fd) < 0)
+	if (rc == 0 && fsync(o.fd) < 0)
 		rc = -errno;
-	if (rc == 0 && fstat(fd, &st) < 0)
+	if (rc == 0 && fstat(o.fd, &st) < 0)
 		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
+	if (close(o.fd) < 0 && rc == 0)
 		rc = -errno;
+	if (rc == 0)
+		fault_point(ctl, p, F_FSYNC);
 	if (rc == 0 && rename(p->tmp, p->snap) < 0)
 		rc = -errno;
+	if (rc == 0)
+		fault_point(ctl, p, F_RENAME);
 	if (rc == 0)
 		rc = fsync_dir(p->dir);
 	if (rc < 0) {
 		unlink(p->tmp);
 		snprintf(err, errlen, "writing snapshot %s: %s", p->snap, strerror(-rc));
+		p->snapshot_failures++;
 		return rc;
 	}
+	fault_point(ctl, p, F_DIRSYNC);
 	p->snap_bytes = (uint64_t)st.st_size;
 	/* the snapshot holds everything: the journal restarts empty. If this
 	 * fails the old records stay, with generations <= gen: skipped. */
@@ -259,8 +316,51 @@ ss_persist_snapshot(struct ss_ctl *ctl, uint64_t gen, char *err, size_t errlen)
 		p->jbytes = strlen(SS_JOURNAL_MAGIC);
 		p->jrecords = 0;
 	}
+	fault_point(ctl, p, F_TRUNCATE);
 	p->need_snapshot = false;
+	p->dirty_ms = 0;
+	p->snapshots++;
+	p->snap_end_ms = ss_now_ms();
+	p->snap_dur_ms = p->snap_end_ms - t0;
 	return 0;
+}
+
+/* Bring state_file up to date once the commits in the journal are
+ * snapshot_interval_s old, but spend at most a tenth of the control
+ * thread's time on it: a state of millions of objects takes seconds to
+ * write. */
+void
+ss_persist_tick(struct ss_ctl *ctl)
+{
+	struct ss_core *core = ss_core(ctl);
+	struct ss_persist *p = core->persist;
+	uint64_t now;
+	char err[256];
+
+	if (p == NULL || p->jfd < 0 || p->dirty_ms == 0 || core->txn->in_txn)
+		return;
+	now = ss_now_ms();
+	if (now - p->dirty_ms < p->interval_ms || now - p->snap_end_ms < 9 * p->snap_dur_ms)
+		return;
+	if (ss_persist_snapshot(ctl, core->txn->generation, err, sizeof(err)) < 0) {
+		ss_ctl_log(ctl, LOG_WARNING, "state_file not updated (the journal stays): %s", err);
+		p->dirty_ms = now;   /* try again an interval later */
+	}
+}
+
+void
+ss_persist_stats(struct ss_ctl *ctl, json_t *o)
+{
+	struct ss_persist *p = ss_core(ctl)->persist;
+
+	if (p == NULL)
+		return;
+	json_object_set_new(o, "journal_bytes", json_integer((json_int_t)p->jbytes));
+	json_object_set_new(o, "journal_records", json_integer((json_int_t)p->jrecords));
+	json_object_set_new(o, "snapshot_bytes", json_integer((json_int_t)p->snap_bytes));
+	json_object_set_new(o, "snapshots", json_integer((json_int_t)p->snapshots));
+	json_object_set_new(o, "snapshot_failures", json_integer((json_int_t)p->snapshot_failures));
+	json_object_set_new(o, "snapshot_ms", json_integer((json_int_t)p->snap_dur_ms));
 }
 
 void
@@ -338,6 +438,8 @@ ss_persist_append(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err)
 	}
 	p->jbytes += b->len;
 	p->jrecords++;
+	if (p->dirty_ms == 0)
+		p->dirty_ms = ss_now_ms();
 	if (b->cap > (64u << 20)) {
 		ss_buf_free(b);
 	}
@@ -558,6 +660,8 @@ load_journal(struct ss_ctl *ctl, uint64_t *gen, char *err, size_t errlen)
 	}
 	p->jbytes = off;
 	p->jrecords = nrec;
+	/* state_file is behind the journal: brought up to date by the tick */
+	p->dirty_ms = nrec > 0 ? ss_now_ms() : 0;
 	return 0;
 }
 

@@ -33,13 +33,20 @@
  * generation gap, a record that does not apply) fails the restore with the
  * file name and byte offset: committed state is never silently dropped.
  *
- * Compaction: when the journal outgrows both the snapshot and
- * SS_JOURNAL_COMPACT_MIN bytes, a new snapshot is written and the journal
- * truncated to its magic. Doubling like this keeps the rewriting amortised
- * O(1) per committed byte; the floor trades restart time (a 256 MiB journal
- * replays in ~2 s, ~2M mappings) against rewriting snapshots during bulk
- * loads. A crash in between leaves records the snapshot already contains;
- * their generations are <= the snapshot's and they are skipped.
+ * Compaction: a new snapshot is written and the journal truncated to its
+ * magic (1) after a commit, when the journal outgrows both the snapshot
+ * and SS_JOURNAL_COMPACT_MIN bytes: doubling like this keeps the rewriting
+ * amortised O(1) per committed byte during bulk loads; (2) from the
+ * control loop (ss_persist_tick), once the oldest commit the snapshot lacks
+ * is snapshot_interval_s old, unless the last snapshot took more than a
+ * ninth of the time since it ended (a huge state is not rewritten every
+ * few seconds). So S is a complete snapshot, at most about
+ * snapshot_interval_s behind the acknowledged state while the daemon
+ * runs, and current after a clean stop; tools read S, state.get is the
+ * current state. A crash in between leaves records the snapshot already
+ * contains; their generations are <= the snapshot's and they are skipped.
+ * Kill -9 at each step of a compaction (SSWITCH_FAULT_COMPACT, persist.c)
+ * is tested to restore every acknowledged commit.
  */
 #ifndef SS_CTL_PERSIST_H
 #define SS_CTL_PERSIST_H
@@ -47,10 +54,10 @@
 #include "control/ctl-int.h"
 
 #define SS_JOURNAL_MAGIC "SSJRNL1\n"
-#define SS_JOURNAL_COMPACT_MIN (256u << 20)
+#define SS_JOURNAL_COMPACT_MIN (64u << 20)
 
 /* Persist to state_file (its .journal and .tmp beside it). */
-int ss_persist_init(struct ss_ctl *ctl, const char *state_file);
+int ss_persist_init(struct ss_ctl *ctl, const char *state_file, uint32_t snapshot_interval_s);
 void ss_persist_fini(struct ss_ctl *ctl);
 bool ss_persist_loaded(const struct ss_ctl *ctl);
 /* Load snapshot + journal into the (empty) store; opens the journal. */
@@ -60,5 +67,9 @@ int ss_persist_append(struct ss_ctl *ctl, uint64_t gen, struct ss_err *err);
 /* Write a snapshot of the store as generation gen, then empty the journal. */
 int ss_persist_snapshot(struct ss_ctl *ctl, uint64_t gen, char *err, size_t errlen);
 void ss_persist_maybe_compact(struct ss_ctl *ctl);
+/* Called by every ss_ctl_poll(): the snapshot by age (above). */
+void ss_persist_tick(struct ss_ctl *ctl);
+/* Add the journal's and snapshots' counters to `o` (scope "control"). */
+void ss_persist_stats(struct ss_ctl *ctl, json_t *o);
 
 #endif /* SS_CTL_PERSIST_H */

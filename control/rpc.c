@@ -9,6 +9,7 @@
  * results (state.get, mapping.list) splice the store's canonical texts
  * without building jansson trees.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,6 +513,156 @@ invalid:
 	return 1;
 }
 
+/* ---- batches, in slices ------------------------------------------------------
+ *
+ * A batch line is handled in two passes over its text, each resumable
+ * between any two elements: the whole array is validated first (a batch that
+ * is not valid JSON gets one parse error and nothing is executed, as when it
+ * was parsed whole), then each element is parsed, executed and its reply
+ * appended. Only the line's text is held, never a tree of the whole batch;
+ * the reply is streamed into the caller's buffer as it grows ("[" before the
+ * first reply, "]\n" after the last; nothing at all when every element is
+ * a notification).
+ */
+struct ss_rpc_batch {
+	size_t off;                  /* next element (or separator) in the line */
+	size_t n;                    /* elements seen in this pass */
+	int pass;                    /* 0: validating, 1: executing */
+	int replies;                 /* replies written */
+};
+
+struct ss_rpc_batch *
+ss_rpc_batch_new(const char *line, size_t len)
+{
+	struct ss_rpc_batch *b;
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
+		i++;
+	if (i == len || line[i] != '[')
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (b != NULL)
+		b->off = i + 1;
+	return b;
+}
+
+void
+ss_rpc_batch_free(struct ss_rpc_batch *b)
+{
+	free(b);
+}
+
+static void
+batch_ws(const char *line, size_t len, size_t *off)
+{
+	while (*off < len && (line[*off] == ' ' || line[*off] == '\t' || line[*off] == '\r' ||
+			      line[*off] == '\n'))
+		(*off)++;
+}
+
+static int
+batch_fail(struct ss_buf *out, int code, const char *msg)
+{
+	struct ss_err err;
+
+	ss_err_init(&err);
+	ss_err_set(&err, code, NULL, "%s", msg);
+	reply_error(out, NULL, &err);
+	ss_buf_addc(out, '\n');
+	return 1;
+}
+
+/* Pass 0 over one element: 1 at the end of the array, 0 to go on, -1 on a
+ * syntax error (its message in perr). */
+static int
+batch_validate_one(struct ss_rpc_batch *b, const char *line, size_t len, char *perr,
+		   size_t perrlen)
+{
+	batch_ws(line, len, &b->off);
+	if (b->n == 0 && b->off < len && line[b->off] == ']')
+		goto end;
+	if (ss_json_skip_at(line, len, &b->off, perr, perrlen) < 0)
+		return -1;
+	b->n++;
+	batch_ws(line, len, &b->off);
+	if (b->off < len && line[b->off] == ',') {
+		b->off++;
+		return 0;
+	}
+	if (b->off < len && line[b->off] == ']')
+		goto end;
+	snprintf(perr, perrlen, "byte %zu: %s", b->off,
+		 b->off < len ? "expected ',' or ']'" : "unexpected end of input");
+	return -1;
+end:
+	b->off++;
+	batch_ws(line, len, &b->off);
+	if (b->off != len) {
+		snprintf(perr, perrlen, "byte %zu: trailing characters after the value", b->off);
+		return -1;
+	}
+	return 1;
+}
+
+int
+ss_rpc_batch_step(struct ss_ctl *ctl, struct ss_rpc_batch *b, const char *line, size_t len,
+		  struct ss_buf *out, size_t out_limit, uint64_t deadline_ns)
+{
+	char perr[160], msg[200];
+	unsigned k = 0;
+
+	while (b->pass == 0) {
+		int rc = batch_validate_one(b, line, len, perr, sizeof(perr));
+
+		if (rc < 0) {
+			snprintf(msg, sizeof(msg), "parse error: %s", perr);
+			return batch_fail(out, SS_RPC_PARSE_ERROR, msg);
+		}
+		if (rc > 0) {
+			if (b->n == 0)
+				return batch_fail(out, SS_RPC_INVALID_REQUEST, "empty batch");
+			b->pass = 1;
+			b->n = 0;
+			b->off = 0;
+			batch_ws(line, len, &b->off);
+			b->off++;   /* '[' */
+			break;
+		}
+		if ((++k & 63) == 0 && ss_now_ns() >= deadline_ns)
+			return 0;
+	}
+	for (;;) {
+		json_t *req;
+		size_t mark = out->len;
+
+		/* validated: an element, then ',' or ']' */
+		req = ss_json_parse_at(line, len, &b->off, perr, sizeof(perr));
+		if (req == NULL) {
+			/* validated already: only ENOMEM; the rest of the batch is lost */
+			if (b->replies == 0)
+				return batch_fail(out, SS_RPC_INTERNAL, "out of memory");
+			ss_buf_add(out, "]\n", 2);
+			return 1;
+		}
+		ss_buf_addc(out, b->replies ? ',' : '[');
+		if (handle_one(ctl, req, NULL, 0, out))
+			b->replies++;
+		else
+			out->len = mark;
+		json_decref(req);
+		b->n++;
+		batch_ws(line, len, &b->off);
+		if (line[b->off++] == ']') {
+			if (b->replies)
+				ss_buf_add(out, "]\n", 2);
+			return 1;
+		}
+		if (out->len >= out_limit || ss_now_ns() >= deadline_ns)
+			return 0;
+	}
+}
+
 char *
 ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 {
@@ -520,39 +671,26 @@ ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 	char perr[160];
 	const char *raw;
 	size_t rawlen;
-	json_t *req = ss_json_parse_lazy(line, len, &raw, &rawlen, perr, sizeof(perr));
+	struct ss_rpc_batch *b = ss_rpc_batch_new(line, len);
+	json_t *req;
 
-	ss_err_init(&err);
 	ss_buf_init(&out);
+	if (b != NULL) {
+		while (ss_rpc_batch_step(ctl, b, line, len, &out, SIZE_MAX, UINT64_MAX) == 0)
+			;
+		ss_rpc_batch_free(b);
+		if (out.len == 0) {
+			ss_buf_free(&out);
+			return NULL;
+		}
+		out.len--;   /* the newline */
+		return ss_buf_steal(&out);
+	}
+	req = ss_json_parse_lazy(line, len, &raw, &rawlen, perr, sizeof(perr));
+	ss_err_init(&err);
 	if (req == NULL) {
 		ss_err_set(&err, SS_RPC_PARSE_ERROR, NULL, "parse error: %s", perr);
 		reply_error(&out, NULL, &err);
-	} else if (json_is_array(req)) {
-		size_t i, n = json_array_size(req);
-		int replies = 0;
-
-		if (n == 0) {
-			ss_err_set(&err, SS_RPC_INVALID_REQUEST, NULL, "empty batch");
-			reply_error(&out, NULL, &err);
-		} else {
-			ss_buf_addc(&out, '[');
-			for (i = 0; i < n; i++) {
-				size_t mark = out.len;
-
-				if (replies)
-					ss_buf_addc(&out, ',');
-				if (handle_one(ctl, json_array_get(req, i), NULL, 0, &out))
-					replies++;
-				else
-					out.len = mark;
-			}
-			if (replies == 0) {
-				json_decref(req);
-				ss_buf_free(&out);
-				return NULL;
-			}
-			ss_buf_addc(&out, ']');
-		}
 	} else if (handle_one(ctl, req, raw, rawlen, &out) == 0) {
 		json_decref(req);
 		ss_buf_free(&out);

@@ -351,9 +351,39 @@ static int load_ports(struct cctx *c, const config_setting_t *root, struct ss_co
 	return 0;
 }
 
+/* control: the socket's limits and the snapshot interval (issue 17;
+ * control/limits.h, docs/control.md). Absent: 0, the control plane's
+ * default. */
+#define SS_CONTROL_LIMIT_KEYS "idle_timeout_s", "request_timeout_ms", "max_clients", \
+	"max_clients_per_uid", "max_buffered_mb", "snapshot_interval_s"
+
+static int load_control_limits(struct cctx *c, const config_setting_t *g, struct ss_config *cfg)
+{
+	if (get_uint(c, g, "control.", "idle_timeout_s", 1, SS_CTL_MAX_IDLE_TIMEOUT_S, false,
+		     &cfg->ctl_idle_timeout_s) ||
+	    get_uint(c, g, "control.", "request_timeout_ms", SS_CTL_MIN_REQUEST_TIMEOUT_MS,
+		     SS_CTL_MAX_REQUEST_TIMEOUT_MS, false, &cfg->ctl_request_timeout_ms) ||
+	    get_uint(c, g, "control.", "max_clients", 1, SS_CTL_MAX_MAX_CLIENTS, false,
+		     &cfg->ctl_max_clients) ||
+	    get_uint(c, g, "control.", "max_clients_per_uid", 1, SS_CTL_MAX_MAX_CLIENTS, false,
+		     &cfg->ctl_max_clients_per_uid) ||
+	    get_uint(c, g, "control.", "max_buffered_mb", SS_CTL_MIN_MAX_BUFFERED_MB,
+		     SS_CTL_MAX_MAX_BUFFERED_MB, false, &cfg->ctl_max_buffered_mb) ||
+	    get_uint(c, g, "control.", "snapshot_interval_s", 1, SS_CTL_MAX_SNAPSHOT_INTERVAL_S,
+		     false, &cfg->ctl_snapshot_interval_s))
+		return -1;
+	if (cfg->ctl_max_clients_per_uid >
+	    (cfg->ctl_max_clients ? cfg->ctl_max_clients : SS_CTL_DEF_MAX_CLIENTS))
+		return fail(c, at(g, "max_clients_per_uid"), "control.max_clients_per_uid",
+			    "must not be above max_clients (%u)",
+			    cfg->ctl_max_clients ? cfg->ctl_max_clients : SS_CTL_DEF_MAX_CLIENTS);
+	return 0;
+}
+
 static int load_control(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
 {
-	static const char *const keys[] = { "socket", "state_file", "group", NULL };
+	static const char *const keys[] = { "socket", "state_file", "group", SS_CONTROL_LIMIT_KEYS,
+					    NULL };
 	const config_setting_t *g;
 	const char *sock = SS_DEFAULT_SOCKET, *state = SS_DEFAULT_STATE, *group = NULL;
 
@@ -369,7 +399,7 @@ static int load_control(struct cctx *c, const config_setting_t *root, struct ss_
 	cfg->socket_path = strdup(sock);
 	cfg->state_file = *state ? strdup(state) : NULL;
 	cfg->group = xstrdup(group);
-	return 0;
+	return g ? load_control_limits(c, g, cfg) : 0;
 }
 
 static int load_tables(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)

@@ -45,6 +45,13 @@ struct ss_config {
 	char *state_file;            /* NULL = no persistence ("" in the file) */
 	char *group;
 	char *bootstrap;             /* resolved against the config's directory */
+	/* control socket limits, snapshot interval (0 = default; control/limits.h) */
+	uint32_t ctl_idle_timeout_s;
+	uint32_t ctl_request_timeout_ms;
+	uint32_t ctl_max_clients;
+	uint32_t ctl_max_clients_per_uid;
+	uint32_t ctl_max_buffered_mb;
+	uint32_t ctl_snapshot_interval_s;
 	struct ss_ctl_limits limits;
 	uint32_t max_flows;
 	uint32_t idle_timeout_ms;

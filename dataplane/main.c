@@ -278,6 +278,13 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 		.rdma_data_dscp = d->cfg.rdma_data_dscp,
 		.rdma_cnp_dscp = d->cfg.rdma_cnp_dscp,
 		.rdma_dscp_set = d->cfg.rdma_dscp_set,
+		/* the control socket's limits (issue 17) */
+		.request_timeout_ms = d->cfg.ctl_request_timeout_ms,
+		.client_idle_timeout_s = d->cfg.ctl_idle_timeout_s,
+		.max_clients = d->cfg.ctl_max_clients,
+		.max_clients_per_uid = d->cfg.ctl_max_clients_per_uid,
+		.max_buffered_mb = d->cfg.ctl_max_buffered_mb,
+		.snapshot_interval_s = d->cfg.ctl_snapshot_interval_s,
 	};
 	static struct ss_ctl_runtime rt = {
 		.ctx = NULL,

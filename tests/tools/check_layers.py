@@ -48,7 +48,7 @@ LAYERS = [
     ("txn", ["txn"]),
     ("persist", ["persist"]),
     ("rpc", ["rpc"]),
-    ("server", ["server"]),
+    ("server", ["server_limits", "server"]),
     ("facade", ["ctl"]),
 ]
 

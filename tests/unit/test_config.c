@@ -103,6 +103,8 @@ static const char full_conf[] =
 	"  socket = \"/tmp/ss-ut.sock\";\n"
 	"  state_file = \"/tmp/ss-ut-state.json\";\n"
 	"  group = \"sswitch\";\n"
+	"  idle_timeout_s = 30; request_timeout_ms = 2000; max_clients = 100;\n"
+	"  max_clients_per_uid = 10; max_buffered_mb = 64; snapshot_interval_s = 3;\n"
 	"};\n"
 	"flows = { max_flows = 2048; idle_timeout_ms = 1000; tcp_fin_timeout_ms = 500; };\n"
 	"tables = {\n"
@@ -133,6 +135,12 @@ static void test_full_config(void **state)
 	assert_null(cfg.eal_argv[5]);
 
 	assert_int_equal(cfg.main_lcore, 2);
+	assert_int_equal(cfg.ctl_idle_timeout_s, 30);
+	assert_int_equal(cfg.ctl_request_timeout_ms, 2000);
+	assert_int_equal(cfg.ctl_max_clients, 100);
+	assert_int_equal(cfg.ctl_max_clients_per_uid, 10);
+	assert_int_equal(cfg.ctl_max_buffered_mb, 64);
+	assert_int_equal(cfg.ctl_snapshot_interval_s, 3);
 	assert_int_equal(cfg.nb_workers, 3);
 	assert_int_equal(cfg.workers[0], 3);
 	assert_int_equal(cfg.workers[1], 5);
@@ -398,6 +406,18 @@ static const struct ecase ecases[] = {
 	  "control.socket", "1 to 107 characters" },
 	{ "control not a group", LCORES PORT0 PORT1(NAME1 DEV1 ROLE1) "control = 5; " MARK "\n",
 	  "control", "expected a group" },
+	{ "control.max_clients_per_uid above max_clients",
+	  LCORES PORT0 PORT1(NAME1 DEV1 ROLE1)
+		  "control = {\n  max_clients = 8;\n  max_clients_per_uid = 9; " MARK "\n};\n",
+	  "control.max_clients_per_uid", "must not be above max_clients (8)" },
+	{ "control.request_timeout_ms too short",
+	  LCORES PORT0 PORT1(NAME1 DEV1 ROLE1)
+		  "control = {\n  request_timeout_ms = 10; " MARK "\n};\n",
+	  "control.request_timeout_ms", "out of range [100, 600000]" },
+	{ "control.max_buffered_mb below two requests",
+	  LCORES PORT0 PORT1(NAME1 DEV1 ROLE1)
+		  "control = {\n  max_buffered_mb = 16; " MARK "\n};\n",
+	  "control.max_buffered_mb", "out of range [34, 65536]" },
 	{ "worker is the main lcore",
 	  "lcores = {\n  main = 1;\n  workers = [1, 2]; " MARK "\n};\n" PORT0
 		  PORT1(NAME1 DEV1 ROLE1),

@@ -4,7 +4,8 @@
  * notifications, garbage, the 16 MiB request limit (the offender is closed,
  * others keep being served), idle clients mid-request, socket mode, and
  * SO_PEERCRED (root accepted; another uid refused with 1006 unless in the
- * control group).
+ * control group), the per-uid cap taking an unused connection's slot, and
+ * a batch streamed in slices answering what it answers whole.
  *
  * The server runs ss_ctl_poll() in a thread of its own; the test thread
  * only does socket I/O (the ctl is never touched by two threads at once).
@@ -14,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,18 +49,18 @@ serve(void *arg)
 }
 
 static struct srv *
-srv_start(const char *group)
+srv_start_conf(const struct ss_ctl_conf *base)
 {
 	struct srv *s = calloc(1, sizeof(*s));
-	struct ss_ctl_conf conf = { 0 };
+	struct ss_ctl_conf conf = *base;
 	char err[256];
 
 	s->dir = t_tmpdir();
 	chmod(s->dir, 0755);
 	snprintf(s->path, sizeof(s->path), "%s/run/sub/ctl.sock", s->dir);
 	conf.socket_path = s->path;
-	conf.group = group;
-	conf.request_timeout_ms = 300;
+	if (conf.request_timeout_ms == 0)
+		conf.request_timeout_ms = 300;
 	s->ctl = ss_ctl_create(&conf, NULL);
 	assert_non_null(s->ctl);
 	assert_int_equal(ss_ctl_restore(s->ctl, err, sizeof(err)), 0);
@@ -66,6 +68,14 @@ srv_start(const char *group)
 		fail_msg("listen: %s", err);
 	assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
 	return s;
+}
+
+static struct srv *
+srv_start(const char *group)
+{
+	struct ss_ctl_conf conf = { .group = group };
+
+	return srv_start_conf(&conf);
 }
 
 static void
@@ -497,6 +507,102 @@ test_slow_reader(void **state)
 	srv_stop(s);
 }
 
+/* True when the server closed fd within timeout_ms (EOF, nothing else). */
+static bool
+closed_within(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, timeout_ms) == 1 && recv(fd, &c, 1, 0) <= 0;
+}
+
+/* Over the per-uid cap a newcomer takes the slot of the connection that
+ * never completed a request, not of an older one that did (the healthy
+ * client); with every connection busy it gets 1004. */
+static void
+test_uid_cap_evicts_the_unused(void **state)
+{
+	struct ss_ctl_conf conf = { .max_clients = 8, .max_clients_per_uid = 2 };
+	struct srv *s = srv_start_conf(&conf);
+	int healthy, unused, late;
+
+	(void)state;
+	healthy = cli(s);
+	put(healthy, REQ(1, "vnet.list"));
+	expect_id(healthy, 1);
+	unused = cli(s);
+	usleep(100000);
+	late = cli(s);
+	assert_true(closed_within(unused, 2000));
+	put(healthy, REQ(2, "vnet.list"));
+	expect_id(healthy, 2);
+	put(late, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"stats.get\","
+		  "\"params\":{\"scope\":\"control\"}}\n");
+	{
+		json_t *r = get_json(late), *c;
+
+		assert_int_equal(id_of(r), 3);
+		c = json_object_get(json_object_get(r, "result"), "control");
+		assert_int_equal(json_integer_value(json_object_get(c, "evicted_max_clients_per_uid")), 1);
+		assert_int_equal(json_integer_value(json_object_get(c, "clients")), 2);
+		json_decref(r);
+	}
+	close(unused);
+	close(healthy);
+	close(late);
+	srv_stop(s);
+}
+
+/* A batch handled in slices over the socket answers exactly what
+ * ss_ctl_handle_line() answers for it whole (here on a second, identical
+ * control plane): the same bytes, in order, notifications left out. */
+static void
+test_batch_streamed_equals_whole(void **state)
+{
+	struct ss_ctl_conf sconf = { .request_timeout_ms = 10000 };   /* get_line reads bytewise */
+	struct srv *s = srv_start_conf(&sconf);
+	struct ss_ctl_conf conf = { .socket_path = "/nonexistent" };
+	struct ss_ctl *ref = ss_ctl_create(&conf, NULL);
+	size_t cap = 8u << 20, n = 0;
+	char *batch = malloc(cap), *want, *got, err[256];
+	int fd = cli(s), i;
+
+	(void)state;
+	assert_non_null(ref);
+	assert_int_equal(ss_ctl_restore(ref, err, sizeof(err)), 0);
+	n += (size_t)snprintf(batch + n, cap - n, "[");
+	for (i = 0; i < 5000; i++) {
+		if (i % 1000 == 7)
+			n += (size_t)snprintf(batch + n, cap - n,
+					      "{\"jsonrpc\":\"2.0\",\"method\":\"vnet.add\",\"params\":"
+					      "{\"name\":\"n%d\",\"vni\":%d}},", i, 5000 + i);
+		else if (i % 3 == 0)
+			n += (size_t)snprintf(batch + n, cap - n,
+					      "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"vnet.add\","
+					      "\"params\":{\"name\":\"v%d\",\"vni\":%d}},", i, i % 500, i % 700);
+		else
+			n += (size_t)snprintf(batch + n, cap - n,
+					      "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"vnet.list\","
+					      "\"params\":{\"limit\":3}} ,", i);
+	}
+	batch[n - 1] = ']';
+	want = ss_ctl_handle_line(ref, batch, n);
+	batch[n++] = '\n';
+	put(fd, "");
+	assert_int_equal(send(fd, batch, n, MSG_NOSIGNAL), (ssize_t)n);
+	got = get_line(fd, 20000);
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	free(batch);
+	ss_ctl_destroy(ref);
+	close(fd);
+	srv_stop(s);
+}
+
 int
 main(void)
 {
@@ -508,6 +614,8 @@ main(void)
 		cmocka_unit_test(test_peer_credentials),
 		cmocka_unit_test(test_poll_timeout),
 		cmocka_unit_test(test_slow_reader),
+		cmocka_unit_test(test_uid_cap_evicts_the_unused),
+		cmocka_unit_test(test_batch_streamed_equals_whole),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
