@@ -278,6 +278,10 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 		.rdma_data_dscp = d->cfg.rdma_data_dscp,
 		.rdma_cnp_dscp = d->cfg.rdma_cnp_dscp,
 		.rdma_dscp_set = d->cfg.rdma_dscp_set,
+		.ipfix_collector = d->cfg.ipfix_collector,
+		.ipfix_observation_domain = d->cfg.ipfix_observation_domain,
+		.ipfix_active_timeout_s = d->cfg.ipfix_active_timeout_s,
+		.ipfix_template_refresh_s = d->cfg.ipfix_template_refresh_s,
 	};
 	static struct ss_ctl_runtime rt = {
 		.ctx = NULL,
