@@ -253,7 +253,9 @@ static void counters_now(struct exp_counters *c)
 	c->dropped = __atomic_load_n(&g.hook.dropped, __ATOMIC_RELAXED);
 }
 
-static json_t *counters_json(void)
+/* dropped_key: "ipfix_records_dropped" in ipfix.get (SPEC 5), "records_dropped"
+ * in the stats scope (Prometheus: sswitch_ipfix_records_dropped) */
+static json_t *counters_json(const char *dropped_key)
 {
 	struct exp_counters c;
 
@@ -264,7 +266,7 @@ static json_t *counters_json(void)
 			 "template_messages_sent", (json_int_t)(c.templates - g.base.templates),
 			 "send_errors", (json_int_t)(c.send_errors - g.base.send_errors),
 			 "flow_records", (json_int_t)(c.flows - g.base.flows),
-			 "ipfix_records_dropped", (json_int_t)(c.dropped - g.base.dropped),
+			 dropped_key, (json_int_t)(c.dropped - g.base.dropped),
 			 "ring_pending",
 			 (json_int_t)(g.ring != NULL ? rte_ring_count(g.ring) : 0));
 }
@@ -272,7 +274,7 @@ static json_t *counters_json(void)
 static json_t *ipfix_stats_get(void *ctx)
 {
 	(void)ctx;
-	return counters_json();
+	return counters_json("records_dropped");
 }
 
 static void ipfix_stats_clear(void *ctx)
@@ -283,7 +285,7 @@ static void ipfix_stats_clear(void *ctx)
 
 static void ipfix_decorate(void *ctx, struct ss_ctl *ctl, const json_t *obj, json_t *out)
 {
-	json_t *c = counters_json();
+	json_t *c = counters_json("ipfix_records_dropped");
 
 	(void)ctx;
 	(void)ctl;
