@@ -59,8 +59,11 @@ static int32_t flow_create(struct ss_ct *ct, unsigned int row, const struct ss_c
 	/* an existing key (another worker's concurrent first packet, or a
 	 * flow being removed) keeps its owner */
 	if (!__atomic_compare_exchange_n(&e->state, &exp, SS_CT_INIT, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
+					 __ATOMIC_RELAXED)) {
+		if (exp == SS_CT_LIVE)   /* opened by an earlier packet of this burst */
+			ss_ct_count(e, in->side, in->ip_len);
 		return -1;
+	}
 	e->init_dir = (uint8_t)dir;
 	e->init_side = in->side;
 	e->tcp = in->key.proto == P_TCP ? SS_CT_SYN_SEEN : 0;

@@ -184,6 +184,30 @@ static void test_tcp_rst(void **state)
 	assert_int_equal(f->x.dropped, 0);
 }
 
+/* Two packets of a new connection in one burst: both misses, the first
+ * opens the flow, the second is counted in it. */
+static void test_same_burst(void **state)
+{
+	struct fx *f = *state;
+	struct ss_ct_pkt p[3];
+	struct ss_ct_record r;
+	struct tpkt t[3];
+	uint8_t l4[64], v[3];
+
+	for (int i = 0; i < 3; i++) {
+		uint32_t n = l4_udp(l4, 5000, 53, 10);
+
+		assert_int_equal(tp_frame(&t[i], ENI, 0, VM, PEER, 17, 0, 0, l4, n), 0);
+		p[i] = t[i].p;
+	}
+	ss_ct_policy_burst(f->ct, ss_acl_table_state(f->acl), 0, OUT, p, 3, f->now, v);
+	assert_int_equal(v[0] | v[1] | v[2], SS_CT_PASS);
+	assert_int_equal(ss_ct_eni_flows(f->ct, ENI), 1);
+	assert_int_equal(ss_ct_flush(f->ct, UINT32_MAX, NULL, NULL, 1), 1);
+	assert_int_equal(next(f, &r), 0);
+	assert_counts(&r, 3, 3 * UDP_LEN, 0, 0);
+}
+
 static void test_fin_idle_flush(void **state)
 {
 	struct fx *f = *state;
@@ -337,6 +361,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_tcp_rst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_idle_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_timeout, setup, teardown),
