@@ -151,4 +151,6 @@ def test_dumpcap_20_captures_while_forwarding(tmp_path, hugepages):
             rc = d.returncode
         log.close()
         shutil.rmtree(short, ignore_errors=True)
+        # the EAL leaves its run directory behind (the prefix is ours alone)
+        shutil.rmtree(os.path.join("/var/run/dpdk", prefix), ignore_errors=True)
     assert rc == 0, (tmp_path / "sswitchd.log").read_text()
