@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -36,6 +37,7 @@
 #include "pipelines/ipfix/ipfix_msg.h"
 #include "pipelines/ipfix/ipfix_types.h"
 #include "pipelines/overlay/overlay.h"
+#include "pipelines/overlay/ovl_types.h"
 
 #define RING_SIZE 65536          /* records (~6 MB) */
 #define POLL_BUDGET 8192         /* records per poll turn */
@@ -69,7 +71,21 @@ static struct {
 	uint64_t last_tmpl;      /* tsc of the last template message, 0: due */
 	struct ss_ipfix_clock clock;
 	struct exp_counters cnt, base;
+	/* VNI of each ENI index as last published: a deleted ENI's flows are
+	 * flushed (and reported) after it left the overlay's tables, and
+	 * their records still carry its VNI. Control thread only. */
+	uint32_t *eni_vni;           /* [nb_eni] */
+	uint32_t nb_eni;
+	uint32_t *touched, nb_touched, cap_touched;   /* ENI indexes of this txn */
 } g = { .cur = { .fd = -1 }, .pend = { .fd = -1 }, .old_fd = -1 };
+
+/* The VNI a record of ENI `eni` carries. */
+static uint32_t eni_vni(uint32_t eni)
+{
+	uint32_t vni = eni < g.nb_eni ? g.eni_vni[eni] : 0;
+
+	return vni ? vni : ss_overlay_eni_vni(eni);
+}
 
 /* ---- sending ------------------------------------------------------------------ */
 
@@ -127,7 +143,7 @@ static void ipfix_poll(void)
 		g.cnt.flows += n;
 		for (unsigned int i = 0; i < n; i++) {
 			struct ss_ipfix_flow f[2];
-			unsigned int k = ss_ipfix_from_record(&r[i], ss_overlay_eni_vni(r[i].key.eni),
+			unsigned int k = ss_ipfix_from_record(&r[i], eni_vni(r[i].key.eni),
 							      &g.clock, f);
 
 			for (unsigned int j = 0; j < k; j++)
@@ -174,6 +190,35 @@ static void ipfix_abort(void *ctx)
 		close(g.pend.fd);
 	g.staged = false;
 	g.pend.fd = -1;
+	g.nb_touched = 0;
+}
+
+/* ENIs added or changed by the transaction: their VNI is read at commit,
+ * once the overlay (committed before this table) published them. */
+static int note_enis(const struct ss_change *ch, size_t n)
+{
+	g.nb_touched = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ss_eni_rec *e = ch[i].rec;
+		int idx;
+
+		if (ch[i].ty != &ss_type_eni || ch[i].op == SS_CHANGE_DELETE || e == NULL)
+			continue;
+		idx = ss_overlay_eni_index(e->name);
+		if (idx < 0 || (uint32_t)idx >= g.nb_eni)
+			continue;
+		if (g.nb_touched == g.cap_touched) {
+			uint32_t cap = g.cap_touched ? 2 * g.cap_touched : 64;
+			uint32_t *v = realloc(g.touched, cap * sizeof(*v));
+
+			if (v == NULL)
+				return -ENOMEM;
+			g.touched = v;
+			g.cap_touched = cap;
+		}
+		g.touched[g.nb_touched++] = (uint32_t)idx;
+	}
+	return 0;
 }
 
 static int ipfix_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *ch, size_t n,
@@ -183,6 +228,10 @@ static int ipfix_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *
 	bool mine = g.cur.refresh_s == 0;   /* the first publish: the defaults */
 
 	ipfix_abort(ctx);
+	if (note_enis(ch, n) != 0) {
+		snprintf(err, errlen, "ipfix: out of memory noting the ENIs of the transaction");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (ch[i].ty == &ss_type_ipfix)
 			mine = true;
@@ -220,6 +269,13 @@ static void ipfix_commit(void *ctx)
 	bool new_stream;
 
 	(void)ctx;
+	for (uint32_t i = 0; i < g.nb_touched; i++) {
+		uint32_t vni = ss_overlay_eni_vni(g.touched[i]);
+
+		if (vni != 0)
+			g.eni_vni[g.touched[i]] = vni;
+	}
+	g.nb_touched = 0;
 	if (!g.staged)
 		return;
 	new_stream = g.pend.fd != g.cur.fd || g.pend.domain != g.cur.domain;
@@ -311,6 +367,10 @@ static void ipfix_fini(void)
 	rte_ring_free(g.ring);
 	g.ring = NULL;
 	g.hook.ring = NULL;
+	free(g.eni_vni);
+	free(g.touched);
+	g.eni_vni = g.touched = NULL;
+	g.nb_eni = g.nb_touched = g.cap_touched = 0;
 }
 
 static int ipfix_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen)
@@ -339,6 +399,13 @@ static int ipfix_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err
 		return -1;
 	}
 	g.hook.ring = g.ring;
+	g.nb_eni = ss_overlay_eni_max() + 1;
+	g.eni_vni = calloc(g.nb_eni, sizeof(*g.eni_vni));
+	if (g.eni_vni == NULL) {
+		snprintf(err, errlen, "ipfix: cannot allocate the VNI table of %u ENIs", g.nb_eni);
+		ipfix_fini();
+		return -1;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	g.clock.t0 = rte_rdtsc();
 	g.clock.hz = rte_get_tsc_hz();

@@ -314,10 +314,22 @@ def test_ipfix_active_timeout_deltas(make_topo, tmp_path, collector):
     wait_for(lambda: rpc_call(n.d, "flow.list", {"limit": 10})["count"] == 0 and
              rpc_call(n.d, "ipfix.get")["counters"]["ring_pending"] == 0, timeout=10,
              what="the flow to end")
+    # a flow whose ENI is deleted: forced end, and still the ENI's VNI
+    n.vm.run(PY, "-c", UDP_SEND, REMOTE4, "7200", "40200", "3", "64", "0", timeout=30)
+    assert rpc_call(n.d, "flow.list", {"limit": 10})["count"] == 1
+    rpc_call(n.d, "eni.delete", {"name": "vm1"})
+    wait_for(lambda: rpc_call(n.d, "ipfix.get")["counters"]["flow_records"] >= 1 and
+             rpc_call(n.d, "ipfix.get")["counters"]["ring_pending"] == 0, timeout=10,
+             what="the deleted ENI's flow to be reported")
     datagrams = stop_collector(st)
-    templates, recs = {}, []
+    templates, recs, gone = {}, [], []
     for d in datagrams:
-        recs += [r for r in decode_ipfix(d, templates) if r[4] == 17 and r[7] == 40100]
+        for r in decode_ipfix(d, templates):
+            if r[4] == 17 and r[7] == 40100:
+                recs.append(r)
+            if r[4] == 17 and r[7] == 40200:
+                gone.append(r)
+    assert [(r[2], r[136], r[351]) for r in gone] == [(3, 4, VNI)], gone
     reasons = [r[136] for r in recs]
     # the end record carries what came after the last active-timeout one
     # (none when that one took the last packet)
