@@ -77,6 +77,12 @@ struct ss_ctl_conf {
 	uint8_t rdma_data_dscp;
 	uint8_t rdma_cnp_dscp;
 	uint8_t rdma_dscp_set;
+	/* ipfix defaults from the `ipfix` config section (ipfix object,
+	 * pipelines/ipfix; NULL / 0 = none / the default) */
+	const char *ipfix_collector;
+	uint32_t ipfix_observation_domain;
+	uint32_t ipfix_active_timeout_s;
+	uint32_t ipfix_template_refresh_s;
 	/* A client idle this long with a partial request line is disconnected
 	 * (0 = 10000 ms). A client not reading its replies for 3x this long is
 	 * disconnected too. */

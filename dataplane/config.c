@@ -498,6 +498,46 @@ static int load_telemetry(struct cctx *c, const config_setting_t *root, struct s
 	return 0;
 }
 
+/* ipfix = { collector = "HOST:PORT"; observation_domain = 1;
+ * active_timeout_s = 60; template_refresh_s = 600; }: the defaults of the
+ * ipfix object (SPEC 5, docs/ipfix.md). */
+static int load_ipfix(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "collector", "observation_domain", "active_timeout_s",
+					    "template_refresh_s", NULL };
+	const config_setting_t *g;
+	const char *coll = NULL;
+
+	cfg->ipfix_observation_domain = 1;
+	cfg->ipfix_active_timeout_s = 60;
+	cfg->ipfix_template_refresh_s = 600;
+	if (get_group(c, root, "ipfix", false, &g))
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_keys(c, g, "ipfix.", keys) ||
+	    get_str(c, g, "ipfix.", "collector", false, &coll) ||
+	    get_uint(c, g, "ipfix.", "observation_domain", 0, UINT32_MAX, false,
+		     &cfg->ipfix_observation_domain) ||
+	    get_uint(c, g, "ipfix.", "active_timeout_s", 1, 86400, false,
+		     &cfg->ipfix_active_timeout_s) ||
+	    get_uint(c, g, "ipfix.", "template_refresh_s", 1, 86400, false,
+		     &cfg->ipfix_template_refresh_s))
+		return -1;
+	if (coll != NULL) {
+		const char *colon = strrchr(coll, ':');
+		char *end;
+		long port = colon ? strtol(colon + 1, &end, 10) : 0;
+
+		if (colon == NULL || colon == coll || *end != '\0' || port < 1 || port > 65535 ||
+		    strlen(coll) > 63)
+			return fail(c, at(g, "collector"), "ipfix.collector",
+				    "\"%s\" is not ADDRESS:PORT (e.g. 127.0.0.1:4739)", coll);
+		cfg->ipfix_collector = strdup(coll);
+	}
+	return 0;
+}
+
 static int load_bootstrap(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
 {
 	const char *b = NULL;
@@ -522,7 +562,9 @@ int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t er
 {
 	static const char *const keys[] = { "eal", "lcores", "ports", "control", "flows",
 					    "tables", "telemetry", "bootstrap", "mbufs",
-					    "stats_interval_s", "rdma", NULL };
+					    "stats_interval_s", "rdma",
+					    "ipfix",
+					    NULL };
 	struct cctx c = { .file = path, .err = err, .errlen = errlen };
 	config_t lc;
 	int rc = -1;
@@ -548,6 +590,7 @@ int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t er
 	    load_control(&c, root, cfg) || load_flows(&c, root, cfg) ||
 	    load_tables(&c, root, cfg) || load_rdma(&c, root, cfg) ||
 	    load_telemetry(&c, root, cfg) ||
+	    load_ipfix(&c, root, cfg) ||
 	    load_bootstrap(&c, root, cfg) ||
 	    get_uint(&c, root, "", "mbufs", 1024, 64u * 1024 * 1024, false, &cfg->mbufs) ||
 	    get_uint(&c, root, "", "stats_interval_s", 0, 3600, false, &interval))
@@ -574,5 +617,6 @@ void ss_config_free(struct ss_config *cfg)
 	free(cfg->group);
 	free(cfg->bootstrap);
 	free(cfg->prometheus);
+	free(cfg->ipfix_collector);
 	memset(cfg, 0, sizeof(*cfg));
 }

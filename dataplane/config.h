@@ -62,6 +62,11 @@ struct ss_config {
 	uint8_t rdma_data_dscp;          /* valid with rdma_dscp_set */
 	uint8_t rdma_cnp_dscp;
 	uint8_t rdma_dscp_set;           /* 1: the section gave the DSCPs (else 26 / 48) */
+	/* ipfix (flow records, pipelines/ipfix; 0 / NULL = the default) */
+	char *ipfix_collector;       /* "HOST:PORT" or NULL: no export */
+	uint32_t ipfix_observation_domain;
+	uint32_t ipfix_active_timeout_s;
+	uint32_t ipfix_template_refresh_s;
 	/* telemetry */
 	char *prometheus;            /* "addr:port" or NULL */
 	unsigned int stats_interval_s;

@@ -285,6 +285,10 @@ static int start(struct daemon *d, int extra_argc, char **extra_argv, char *err,
 		.max_clients_per_uid = d->cfg.ctl_max_clients_per_uid,
 		.max_buffered_mb = d->cfg.ctl_max_buffered_mb,
 		.snapshot_interval_s = d->cfg.ctl_snapshot_interval_s,
+		.ipfix_collector = d->cfg.ipfix_collector,
+		.ipfix_observation_domain = d->cfg.ipfix_observation_domain,
+		.ipfix_active_timeout_s = d->cfg.ipfix_active_timeout_s,
+		.ipfix_template_refresh_s = d->cfg.ipfix_template_refresh_s,
 	};
 	static struct ss_ctl_runtime rt = {
 		.ctx = NULL,

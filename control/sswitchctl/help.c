@@ -185,6 +185,17 @@ static const struct obj_help objects[] = {
 	  "Per-QP RoCEv2 telemetry keyed on (src_ip, dst_ip, dst_qp).",
 	  "limit          at most this many QPs",
 	  "sswitchctl rdma qp list --limit 50" },
+	{ "ipfix", "", "set get",
+	  "IPFIX (RFC 7011) flow records to a UDP collector: one per flow direction\n"
+	  "at a connection's end and every active_timeout_s (docs/ipfix.md).",
+	  "collector      \"ADDR:PORT\" (numeric IPv4/IPv6 address); null: no export\n"
+	  "observation_domain  0-4294967295, default 1\n"
+	  "active_timeout_s    1-86400, default 60\n"
+	  "template_refresh_s  1-86400, default 600\n"
+	  "`ipfix set` changes only the fields given; `ipfix get` adds the\n"
+	  "exporter's counters (ipfix_records_dropped: lost to a full ring).",
+	  "sswitchctl ipfix set collector=10.0.0.9:4739 active_timeout_s=30\n"
+	  "sswitchctl ipfix get" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
 	  "workers, eni, acl, rdma or all (default). Drop reasons that never fired\n"

@@ -32,6 +32,7 @@ const char *const ss_known_methods[] = {
 	"rdma.policy.add", "rdma.policy.delete", "rdma.policy.get", "rdma.policy.list",
 	"rdma.config",
 	"rdma.qp.list",
+	"ipfix.set", "ipfix.get",
 	"stats.get", "stats.clear",
 	"capture.start", "capture.stop", "capture.list",
 	"pipeline.graph",

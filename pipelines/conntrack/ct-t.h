@@ -41,6 +41,7 @@
 #define SS_CT_MAX_ROWS (SS_MAX_WORKERS + 1)
 
 struct rte_hash;
+struct rte_ring;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
 struct ss_ct_xform;
@@ -80,6 +81,49 @@ struct ss_ct_entry {
 	uint32_t seq;        /* incarnation: +1 each time the position opens a flow */
 	uint64_t last_seen;  /* ticks */
 	uint64_t fin_at;     /* ticks when both FINs were seen, 0: not yet */
+	/* Flow records (docs/ipfix.md): what the flow carried since `start`,
+	 * per sending endpoint (0: a, 1: b). Workers add with relaxed atomic
+	 * adds (ss_ct_count, same line as last_seen); whoever reports them
+	 * (the remover at the end, the control thread's sweep on active
+	 * timeout) takes them with atomic exchanges and, for an active-timeout
+	 * record, moves `start` to the time of that record. The tenant IP
+	 * packet's bytes (IP header and payload). 32-bit packet counts: the
+	 * sweep reports a flow early when one passes 2^31. */
+	uint64_t start;      /* ticks: first packet, or the last active-timeout record */
+	uint64_t bytes[2];
+	uint32_t pkts[2];
+};
+
+/* Why a flow record was made: the IPFIX flowEndReason values (RFC 5102
+ * section 5.11.3, IE 136). */
+enum ss_ct_end_reason {
+	SS_CT_END_IDLE = 1,       /* idle timeout */
+	SS_CT_END_ACTIVE = 2,     /* active timeout (the flow goes on) */
+	SS_CT_END_EOF = 3,        /* end of flow detected: TCP RST, FIN timeout */
+	SS_CT_END_FORCED = 4,     /* flush, revocation, ENI deleted */
+};
+
+/* A flow record as conntrack hands it to the exporter: one connection, both
+ * directions, counters since the previous record of the flow. */
+struct ss_ct_record {
+	struct ss_ct_key key;
+	uint64_t start, end;      /* ticks: first and last packet */
+	uint64_t bytes[2];        /* sent by endpoint a (0) and b (1) */
+	uint32_t pkts[2];
+	uint8_t init_side;        /* the endpoint that opened the connection */
+	uint8_t init_dir;         /* its direction (enum ss_acl_dir) */
+	uint8_t reason;           /* enum ss_ct_end_reason */
+	uint8_t pad[5];
+};
+
+/* Where flow records go (an exporter installs it, ss_ct_export_set): a
+ * multi-producer ring of struct ss_ct_record that workers and the control
+ * thread enqueue to without waiting; a full ring counts `dropped`. */
+struct ss_ct_export {
+	struct rte_ring *ring;
+	uint32_t active_s;        /* active timeout, seconds (0: none) */
+	uint64_t dropped;         /* atomic */
+	uint64_t enqueued;        /* atomic */
 };
 
 /* A table of keys with a state-first entry per position (flows, fragments). */

@@ -50,6 +50,7 @@ struct ss_ct_info {
 	uint8_t tcp_flags;        /* TCP header flags, 0 otherwise */
 	uint8_t first_frag;       /* a first fragment: record its ports */
 	uint8_t can_create;
+	uint16_t ip_len;          /* the tenant IP packet's length (flow records) */
 };
 
 /* Fill `out` for a packet of direction `dir`. Reads only inside the
@@ -122,6 +123,15 @@ struct ss_ct_flow_info {
  * when fn returns non-zero. Returns the number reported. */
 uint32_t ss_ct_list(const struct ss_ct *ct, uint32_t eni, uint32_t limit, uint64_t now,
 		    int (*fn)(void *arg, const struct ss_ct_flow_info *f), void *arg);
+
+/* Flow records (docs/ipfix.md): install `x` (NULL: none) as the place
+ * every table sends its records to: each flow's end (RST, FIN, idle,
+ * revocation, flush) and, from ss_ct_sweep, every x->active_s for flows
+ * that live longer. Control thread; `x` and its ring must outlive every
+ * worker walk that may have read the previous value (keep them for the
+ * process's lifetime). */
+void ss_ct_export_set(struct ss_ct_export *x);
+struct ss_ct_export *ss_ct_export_get(void);
 
 /* Live flows of an ENI (sum of the gauge rows). */
 int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni);

@@ -44,6 +44,25 @@ static inline void ss_ct_gauge_add(struct ss_ct *ct, unsigned int row, uint32_t 
 				   delta, __ATOMIC_RELAXED);
 }
 
+/* A packet of `ip_len` bytes sent by endpoint `side` passed by the flow
+ * (flow records). Relaxed atomic adds: two workers may count one flow. */
+static inline void ss_ct_count(struct ss_ct_entry *e, uint8_t side, uint16_t ip_len)
+{
+	__atomic_fetch_add(&e->pkts[side & 1], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&e->bytes[side & 1], ip_len, __ATOMIC_RELAXED);
+}
+
+/* A new flow's record counters: its first packet. Before the flow is LIVE. */
+static inline void ss_ct_count_first(struct ss_ct_entry *e, uint8_t side, uint16_t ip_len,
+				     uint64_t now)
+{
+	e->start = now;
+	e->pkts[side & 1] = 1;
+	e->pkts[!(side & 1)] = 0;
+	e->bytes[side & 1] = ip_len;
+	e->bytes[!(side & 1)] = 0;
+}
+
 /* Claim and delete the key at `pos` of a table; true for the one caller
  * that removed it. `key` and `sig` (the key and its hash, when the caller
  * has them) spare reading the key store and hashing again; key NULL: read
@@ -56,6 +75,12 @@ bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const v
  * examined may have been freed and given to another flow since; `seq`
  * (read before the examination) must still be the entry's. */
 bool ss_ct_flow_remove_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32_t seq);
+/* The same, with the reason the flow's record gives (enum ss_ct_end_reason;
+ * ss_ct_flow_remove* report SS_CT_END_FORCED). */
+bool ss_ct_flow_end(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
+		    uint32_t sig, uint8_t reason);
+bool ss_ct_flow_end_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32_t seq,
+			uint8_t reason);
 
 static inline unsigned int ss_ct_row(const struct ss_ct *ct, unsigned int worker)
 {

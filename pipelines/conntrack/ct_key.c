@@ -213,6 +213,7 @@ void ss_ct_extract(const struct ss_ct_pkt *p, unsigned int dir, struct ss_ct_inf
 	out->tcp_flags = 0;
 	out->first_frag = 0;
 	out->can_create = 0;
+	out->ip_len = l->l3_len;
 	if (l->l3 != SS_L3_IPV4 && l->l3 != SS_L3_IPV6)
 		return;
 	v6 = l->l3 == SS_L3_IPV6;

@@ -59,8 +59,11 @@ static int32_t flow_create(struct ss_ct *ct, unsigned int row, const struct ss_c
 	/* an existing key (another worker's concurrent first packet, or a
 	 * flow being removed) keeps its owner */
 	if (!__atomic_compare_exchange_n(&e->state, &exp, SS_CT_INIT, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
+					 __ATOMIC_RELAXED)) {
+		if (exp == SS_CT_LIVE)   /* opened by an earlier packet of this burst */
+			ss_ct_count(e, in->side, in->ip_len);
 		return -1;
+	}
 	e->init_dir = (uint8_t)dir;
 	e->init_side = in->side;
 	e->tcp = in->key.proto == P_TCP ? SS_CT_SYN_SEEN : 0;
@@ -68,6 +71,7 @@ static int32_t flow_create(struct ss_ct *ct, unsigned int row, const struct ss_c
 	e->acl_gen = gen;
 	e->last_seen = now;
 	e->fin_at = 0;
+	ss_ct_count_first(e, in->side, in->ip_len, now);
 	e->seq++;
 	__atomic_store_n(&e->state, SS_CT_LIVE, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&ct->nb_flows, 1, __ATOMIC_RELAXED);
@@ -99,6 +103,7 @@ static void flow_update(struct ss_ct *ct, unsigned int row, uint32_t pos,
 		c->icmp_related++;
 		return;   /* an error does not keep a connection alive */
 	}
+	ss_ct_count(e, in->side, in->ip_len);
 	/* one store per millisecond at most: the line is shared by the workers
 	 * that see the two directions */
 	if ((int64_t)(now - last) >= (int64_t)(ct->tick_hz / 1000))
@@ -106,7 +111,7 @@ static void flow_update(struct ss_ct *ct, unsigned int row, uint32_t pos,
 	if (in->key.proto != P_TCP || in->kind != SS_CT_K_NORMAL)
 		return;
 	if (in->tcp_flags & TCP_RST) {
-		if (ss_ct_flow_remove(ct, pos, row, &in->key, sig))
+		if (ss_ct_flow_end(ct, pos, row, &in->key, sig, SS_CT_END_EOF))
 			c->removed_rst++;
 		return;
 	}
@@ -234,8 +239,9 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 				/* expired, or a new SYN on a closing connection (port
 				 * reuse): the flow ends and the packet is a new one */
 				if (why || reopen) {
-					if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row, keys[j],
-							      sig[j])) {
+					if (ss_ct_flow_end(ct, (uint32_t)pos[j], row, keys[j],
+							   sig[j], why == SS_CT_EXP_IDLE ?
+							   SS_CT_END_IDLE : SS_CT_END_EOF)) {
 						if (why == SS_CT_EXP_IDLE)
 							c->expired++;
 						else
@@ -287,7 +293,8 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 				flow_update(ct, row, (uint32_t)pos[j], pi, sig[j], now);
 				set_ref(ct, ref ? &ref[i] : NULL, pos[j], pi);
 			} else {
-				if (ss_ct_flow_remove(ct, (uint32_t)pos[j], row, keys[j], sig[j]))
+				if (ss_ct_flow_end(ct, (uint32_t)pos[j], row, keys[j], sig[j],
+						   SS_CT_END_FORCED))
 					c->revoked++;
 				verdict[i] = SS_CT_DROP_ACL;
 			}

@@ -15,6 +15,7 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring_elem.h>
 
 #include "pipelines/conntrack/ct.h"
 #include "pipelines/conntrack/ct_int.h"
@@ -250,6 +251,54 @@ uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset)
 	return sum;
 }
 
+/* ---- flow records ----------------------------------------------------------- */
+
+static struct ss_ct_export *ct_export;   /* ctlplane: rw, dataplane: ro */
+
+void ss_ct_export_set(struct ss_ct_export *x)
+{
+	__atomic_store_n(&ct_export, x, __ATOMIC_RELEASE);
+}
+
+struct ss_ct_export *ss_ct_export_get(void)
+{
+	return __atomic_load_n(&ct_export, __ATOMIC_ACQUIRE);
+}
+
+/* Take the entry's counters into a record and hand it over; never waits
+ * (a full ring counts x->dropped). The entry is ours: claimed (DEAD) by
+ * this thread, or LIVE and examined by the control thread for an active
+ * timeout. key NULL: read from the position. */
+static void record_emit(struct ss_ct *ct, struct ss_ct_export *x, uint32_t pos,
+			struct ss_ct_entry *e, const void *key, uint8_t reason, uint64_t end)
+{
+	struct ss_ct_record r;
+	void *kp;
+
+	if (key == NULL) {
+		if (rte_hash_get_key_with_position(ct->flows.h, (int32_t)pos, &kp) != 0)
+			return;
+		key = kp;
+	}
+	memcpy(&r.key, key, sizeof(r.key));
+	r.start = __atomic_load_n(&e->start, __ATOMIC_RELAXED);
+	r.end = end;
+	for (int s = 0; s < 2; s++) {
+		r.pkts[s] = __atomic_exchange_n(&e->pkts[s], 0, __ATOMIC_RELAXED);
+		r.bytes[s] = __atomic_exchange_n(&e->bytes[s], 0, __ATOMIC_RELAXED);
+	}
+	if (r.pkts[0] == 0 && r.pkts[1] == 0)
+		return;   /* nothing since the last record */
+	r.init_side = e->init_side;
+	r.init_dir = e->init_dir;
+	r.reason = reason;
+	memset(r.pad, 0, sizeof(r.pad));
+	if (rte_ring_mp_enqueue_elem(x->ring, &r, sizeof(r)) != 0)
+		__atomic_fetch_add(&x->dropped, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&x->enqueued, 1, __ATOMIC_RELAXED);
+}
+
 /* ---- removal, expiry ----------------------------------------------------------- */
 
 static void flow_removed(struct ss_ct *ct, struct ss_ct_entry *e, unsigned int row)
@@ -262,21 +311,34 @@ static void flow_removed(struct ss_ct *ct, struct ss_ct_entry *e, unsigned int r
 		ss_ct_gauge_add(ct, row, eni, -1);
 }
 
-bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
-		       uint32_t sig)
+bool ss_ct_flow_end(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
+		    uint32_t sig, uint8_t reason)
 {
 	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+	struct ss_ct_export *x;
 
 	if (!lfh_claim(&ct->flows, pos))
 		return false;
+	x = ss_ct_export_get();
+	if (x != NULL)
+		record_emit(ct, x, pos, e, key, reason, __atomic_load_n(&e->last_seen,
+									 __ATOMIC_RELAXED));
 	lfh_finish(&ct->flows, pos, key, sig);
 	flow_removed(ct, e, row);
 	return true;
 }
 
-bool ss_ct_flow_remove_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32_t seq)
+bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
+		       uint32_t sig)
+{
+	return ss_ct_flow_end(ct, pos, row, key, sig, SS_CT_END_FORCED);
+}
+
+bool ss_ct_flow_end_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32_t seq,
+			uint8_t reason)
 {
 	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+	struct ss_ct_export *x;
 
 	if (!lfh_claim(&ct->flows, pos))
 		return false;
@@ -285,9 +347,36 @@ bool ss_ct_flow_remove_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uin
 		__atomic_store_n(&e->state, SS_CT_LIVE, __ATOMIC_RELEASE);
 		return false;
 	}
+	x = ss_ct_export_get();
+	if (x != NULL)
+		record_emit(ct, x, pos, e, NULL, reason, __atomic_load_n(&e->last_seen,
+									  __ATOMIC_RELAXED));
 	lfh_finish(&ct->flows, pos, NULL, 0);
 	flow_removed(ct, e, row);
 	return true;
+}
+
+bool ss_ct_flow_remove_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32_t seq)
+{
+	return ss_ct_flow_end_seq(ct, pos, row, seq, SS_CT_END_FORCED);
+}
+
+/* Active timeout (control thread, sweep): a live flow that has not been
+ * reported for x->active_s, or whose packet count nears 2^32, gets a
+ * record and starts a new interval. The flow may end meanwhile: its
+ * remover reports what this did not take (the counters are exchanged). */
+static void flow_active(struct ss_ct *ct, struct ss_ct_export *x, uint32_t pos,
+			struct ss_ct_entry *e, uint64_t now)
+{
+	uint64_t start = __atomic_load_n(&e->start, __ATOMIC_RELAXED);
+
+	if ((int64_t)(now - start) < (int64_t)(ct->tick_hz * x->active_s) &&
+	    __atomic_load_n(&e->pkts[0], __ATOMIC_RELAXED) < (1u << 31) &&
+	    __atomic_load_n(&e->pkts[1], __ATOMIC_RELAXED) < (1u << 31))
+		return;
+	record_emit(ct, x, pos, e, NULL, SS_CT_END_ACTIVE,
+		    __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED));
+	__atomic_store_n(&e->start, now, __ATOMIC_RELAXED);
 }
 
 void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int row)
@@ -297,6 +386,7 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 	row = ss_ct_row(ct, row);
 	c = &ct->cnt[row];
 	uint32_t fbudget = budget / 4 + 1;
+	struct ss_ct_export *x = ss_ct_export_get();
 
 	for (uint32_t k = 0; k < budget && k < ct->flows.nb_pos; k++) {
 		uint32_t pos = ct->flows.sweep++, seq;
@@ -310,11 +400,14 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 			continue;
 		seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
 		why = ss_ct_expired(ct, e, now);
-		if (why && ss_ct_flow_remove_seq(ct, pos, row, seq)) {
+		if (why && ss_ct_flow_end_seq(ct, pos, row, seq, why == SS_CT_EXP_FIN ?
+					      SS_CT_END_EOF : SS_CT_END_IDLE)) {
 			if (why == SS_CT_EXP_FIN)
 				c->removed_fin++;
 			else
 				c->expired++;
+		} else if (!why && x != NULL && x->active_s != 0) {
+			flow_active(ct, x, pos, e, now);
 		}
 	}
 	for (uint32_t k = 0; k < fbudget && k < ct->frags.nb_pos; k++) {
@@ -453,6 +546,13 @@ uint32_t ss_ct_migrate(struct ss_ct *to, struct ss_ct *from)
 		d->acl_gen = e->acl_gen;
 		d->last_seen = e->last_seen;
 		d->fin_at = e->fin_at;
+		/* the counts so far move with the flow; what `from` still gets
+		 * before the switch is reported if it ends there */
+		d->start = e->start;
+		for (int s = 0; s < 2; s++) {
+			d->pkts[s] = __atomic_exchange_n(&e->pkts[s], 0, __ATOMIC_RELAXED);
+			d->bytes[s] = __atomic_exchange_n(&e->bytes[s], 0, __ATOMIC_RELAXED);
+		}
 		d->seq++;
 		__atomic_store_n(&d->state, SS_CT_LIVE, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&to->nb_flows, 1, __ATOMIC_RELAXED);

@@ -67,6 +67,16 @@ uint32_t ss_overlay_eni_max(void)
 	return ss_ovl.max_enis;
 }
 
+uint32_t ss_overlay_eni_vni(uint32_t eni)
+{
+	const struct ss_ovl_eni *e;
+
+	if (eni == 0 || eni > ss_ovl.max_enis || ss_ovl.enis == NULL)
+		return 0;
+	e = ss_ovl_eni_get(eni);
+	return e != NULL ? e->vni : 0;
+}
+
 /* ---- `eni` stats scope --------------------------------------------------------- */
 
 static void eni_sum(uint32_t idx, struct ss_overlay_eni_counters *s)

@@ -62,6 +62,9 @@ static inline const struct ss_layer *ss_overlay_tenant(const struct ss_meta *m)
 int ss_overlay_eni_index(const char *name);
 /* ENI indices are 1..ss_overlay_eni_max() (config tables.enis). */
 uint32_t ss_overlay_eni_max(void);
+/* The VNI of the published ENI `eni`'s VNET, 0 when there is no such ENI
+ * (flow records, pipelines/ipfix). Control thread. */
+uint32_t ss_overlay_eni_vni(uint32_t eni);
 
 /* ---- encapsulation for other features (workers; node_vxlan_encap.c) -----
  * Used by RDMA steering with encap `vnet` (docs/rdma.md). */
