@@ -50,7 +50,7 @@ static int bfd_check(struct ss_ctl *ctl, json_t *obj, struct ss_err *err)
 struct ss_type ss_type_bfd = {
 	.name = "bfd", .list_key = "sessions",
 	.schema = SS_SCHEMA_REC_PRES(bfd_fields, struct ss_bfd_rec, present),
-	.methods = SS_TM_GET | SS_TM_SET,
+	.methods = SS_TM_SET,
 	.check = bfd_check,
 	.capacity = SS_BFD_MAX_SESSIONS,
 };

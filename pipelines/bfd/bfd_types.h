@@ -5,7 +5,7 @@
  *            underlay IP of the peer's family), tx_interval_ms (300),
  *            rx_interval_ms (300), detect_mult (3), multihop (false)}
  *   bfd.set {peer, ...}   changes intervals (a Poll Sequence when Up)
- *   bfd.delete {peer}, bfd.get {peer}, bfd.list -> {sessions: [...]}
+ *   bfd.delete {peer}, bfd.list -> {sessions: [...]}
  * Registered in bfd_types.c; the list's runtime fields (state,
  * discriminators, counters) come from a decorator (bfd_feature.c).
  */
