@@ -108,13 +108,13 @@ int ss_bfd_frame_read(const uint8_t *frame, uint32_t len, const struct ss_layer 
 	{
 		uint32_t ulen, end = (uint32_t)l->l3_off + l->l3_len;
 
+		out->sport = l->sport;
+		out->dport = l->dport;
 		if ((uint32_t)l->l4_off + 8 > len || end > len)
 			return SS_BFD_DISC_UDP;
 		ulen = rd16(frame + l->l4_off + 4);
 		if (ulen < 8 || l->l4_off + ulen > end)
 			return SS_BFD_DISC_UDP;
-		out->sport = l->sport;
-		out->dport = l->dport;
 		out->payload = frame + l->l4_off + 8;
 		out->plen = ulen - 8;
 	}

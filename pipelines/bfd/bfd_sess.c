@@ -389,11 +389,12 @@ static int build_peers(char *err, size_t errlen)
 	for (unsigned int i = 0; i < SS_BFD_MAX_SESSIONS; i++) {
 		const struct ss_bfd_sess *s = &ss_bfd.s[i];
 
-		if (s->used)
-			v[n++] = (struct ss_bfd_peer){ .fam = s->fam, .multihop = s->cfg.multihop,
-						       .port = s->port };
-		if (s->used)
-			memcpy(v[n - 1].ip, s->peer, 16);
+		if (!s->used)
+			continue;
+		v[n] = (struct ss_bfd_peer){ .fam = s->fam, .multihop = s->cfg.multihop,
+					     .port = s->port };
+		memcpy(v[n].ip, s->peer, 16);
+		n++;
 	}
 	for (size_t k = 0; k < ss_bfd.nops; k++) {
 		const struct ss_bfd_rec *r = &ss_bfd.ops[k].rec;
