@@ -21,7 +21,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(REPO, "tests", "lib"))
 
 import pytest  # noqa: E402
-from scapy.all import IP, UDP, Ether, Raw  # noqa: E402
+from scapy.all import ARP, IP, UDP, Ether, IPv6, Raw  # noqa: E402
 
 from sswitch import Daemon, Port, RpcError, build_dir  # noqa: E402
 
@@ -51,6 +51,18 @@ MALFORMED = [bfd()[:20], bfd(version=0), bfd(length=23), bfd(mult=0), bfd(flags=
              bfd(flags=0x30)]
 FABRIC_RX = [frame(bfd())] + [frame(b) for b in MALFORMED] + \
     [frame(bfd(), ttl=64), frame(bfd(), sport=3000)] + [frame(bfd(), src=STRANGER)] * 2
+# multihop (RFC 5883): UDP 4784, any TTL; an IPv6 single-hop peer; a peer
+# whose MAC comes from its ARP reply
+MH_PEER, PEER6, ARP_PEER, UNRESOLVED = "203.0.113.77", "2001:db8:f::2", "198.51.100.5", \
+    "198.51.100.6"
+ARP_MAC = "02:00:00:00:0f:05"
+FABRIC_RX += [
+    frame(bfd(), src=MH_PEER, ttl=250, dport=4784),
+    Ether(src=PEER_MAC, dst=FAB_MAC) / IPv6(src=PEER6, dst="2001:db8:f::1", hlim=255) /
+    UDP(sport=49300, dport=3784) / Raw(bfd()),
+    Ether(src=ARP_MAC, dst=FAB_MAC) / ARP(op=2, hwsrc=ARP_MAC, psrc=ARP_PEER, hwdst=FAB_MAC,
+                                          pdst=SW_UL),
+]
 
 
 def vm_frames(n=20):
@@ -63,7 +75,11 @@ def op(method, **params):
 
 
 BOOT = [
-    op("switch.set", underlay_ip=SW_UL, mac="02:00:00:00:00:fe"),
+    op("switch.set", underlay_ip=SW_UL, underlay_ip6="2001:db8:f::1", mac="02:00:00:00:00:fe"),
+    op("bfd.add", peer="203.0.113.77", port="fabric0", mac=PEER_MAC, multihop=True),
+    op("bfd.add", peer="2001:db8:f::2", port="fabric0", mac=PEER_MAC),
+    op("bfd.add", peer="198.51.100.5", port="fabric0"),
+    op("bfd.add", peer="198.51.100.6", port="fabric0"),
     op("bfd.add", peer=PEER, port="fabric0", mac=PEER_MAC),
     op("bfd.add", peer=PEER2, port="fabric0", mac=PEER_MAC, tx_interval_ms=500,
        rx_interval_ms=400, detect_mult=5),
@@ -158,6 +174,23 @@ def test_list_shape_and_reception(run):
                    "bad_udp"):
         assert disc[reason] >= 1, (reason, disc)
     assert run["stats"]["drops"]["bfd_no_session"] == 2
+    # the punted frames were not counted as drops of any other reason
+    assert not run["stats"]["drops"].get("not_vxlan")
+
+
+def test_multihop_ipv6_and_resolution(run):
+    s = sessions(run["list"])
+    assert s[MH_PEER]["state"] == "init" and s[MH_PEER]["rx_discarded"] == 0
+    assert s[PEER6]["state"] == "init" and s[PEER6]["remote_discr"] == PEER_DISCR
+    assert s[ARP_PEER]["peer_mac"] == ARP_MAC
+    assert s[UNRESOLVED]["peer_mac"] is None
+    # the unresolved peer is asked for (RFC 826 request from the switch)
+    asks = [p for p in run["out"] if ARP in p and p[ARP].op == 1 and p[ARP].pdst == UNRESOLVED]
+    assert asks and asks[0][ARP].psrc == SW_UL and asks[0][Ether].dst == "ff:ff:ff:ff:ff:ff"
+    mh = [p for p in run["out"] if UDP in p and p[UDP].dport == 4784]
+    assert mh and mh[0][IP].dst == MH_PEER
+    v6 = [p for p in run["out"] if IPv6 in p and UDP in p and p[UDP].dport == 3784]
+    assert v6 and v6[0][IPv6].hlim == 255 and v6[0][IPv6].src == "2001:db8:f::1"
 
 
 def test_transmitted_frames(run):
@@ -165,11 +198,11 @@ def test_transmitted_frames(run):
     49152-65535 to 3784, to the configured MAC; the answer to the peer's
     Down carries Init and the peer's discriminator; nothing it received was
     forwarded."""
-    ours = [p for p in run["out"] if UDP in p and p[UDP].dport == 3784]
+    ours = [p for p in run["out"] if IP in p and UDP in p and p[UDP].dport == 3784]
     assert ours
     for p in ours:
-        assert p[Ether].src == FAB_MAC and p[Ether].dst == PEER_MAC
-        assert p[IP].src == SW_UL and p[IP].dst in (PEER, PEER2) and p[IP].ttl == 255
+        assert p[Ether].src == FAB_MAC and p[Ether].dst in (PEER_MAC, ARP_MAC)
+        assert p[IP].src == SW_UL and p[IP].dst in (PEER, PEER2, ARP_PEER) and p[IP].ttl == 255
         assert 49152 <= p[UDP].sport <= 65535
         b = bytes(p[UDP].payload)
         assert len(b) == 24 and b[0] >> 5 == 1 and b[3] == 24
@@ -178,7 +211,7 @@ def test_transmitted_frames(run):
     # while not Up: DesiredMinTx at least one second (RFC 5880 6.8.3)
     assert all(int.from_bytes(b[12:16], "big") >= 1000000 for b in to_peer)
     # nothing received on fabric0 went out again
-    assert not [p for p in run["out"] if UDP in p and p[IP].src in (PEER, STRANGER)]
+    assert not [p for p in run["out"] if IP in p and UDP in p and p[IP].src in (PEER, STRANGER)]
 
 
 def test_withdrawn_next_hops_drop(run):
@@ -186,11 +219,12 @@ def test_withdrawn_next_hops_drop(run):
     assert st["drops"]["underlay_nh_down"] == 20
     kinds = {(f["finding"], f["object"]) for f in run["health"]["findings"]}
     assert ("bfd_down", PEER) in kinds and ("bfd_down", PEER2) in kinds
+    assert any("peer MAC not resolved" in f["message"] for f in run["health"]["findings"])
     assert ("next_hop_withdrawn", "underlay_route 203.0.113.0/24") in kinds
     # after bfd.delete: the next hop names a peer without a session
     msgs = [f["message"] for f in run["health2"]["findings"] if f["finding"] == "next_hop_withdrawn"]
     assert any("has no session" in m for m in msgs), msgs
-    assert set(sessions(run["list2"])) == {PEER}
+    assert set(sessions(run["list2"])) == {PEER, MH_PEER, PEER6, ARP_PEER, UNRESOLVED}
 
 
 def test_api(run):
@@ -212,7 +246,8 @@ def test_api(run):
     assert "bfd_punt" in run["graph"] and "src_bfd_tx" in run["graph"]
     assert run["ctl"].returncode == 0, run["ctl"].stderr
     listed = json.loads(run["ctl"].stdout)
-    assert {s["peer"] for s in listed["sessions"]} == {PEER, PEER2}
+    assert {s["peer"] for s in listed["sessions"]} == {PEER, PEER2, MH_PEER, PEER6, ARP_PEER,
+                                                     UNRESOLVED}
     m = run["metrics"]
     assert 'sswitch_bfd_up{table="sessions",peer="%s"} 0' % PEER in m, \
         [line for line in m.splitlines() if "bfd" in line][:20]
