@@ -206,5 +206,6 @@ static struct ss_feature bfd = {
 	.init = bfd_init,
 	.fini = bfd_fini,
 	.poll = ss_bfd_poll,
+	.poll_in_us = ss_bfd_poll_in_us,
 };
 SS_FEATURE_REGISTER(bfd);

@@ -77,6 +77,8 @@ void ss_bfd_reclaim(void *ctx);
 /* The main loop's turn: punted frames, timers, transmissions; the
  * overlay's member sets when a session changed state. */
 void ss_bfd_poll(void);
+/* Microseconds until a session's timer is due (the main loop's wait). */
+uint64_t ss_bfd_poll_in_us(void);
 
 /* For the overlay (ss_overlay_set_nh_liveness): is the session of this
  * peer Up? */

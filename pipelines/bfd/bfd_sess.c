@@ -347,6 +347,30 @@ void ss_bfd_poll(void)
 		ss_overlay_nh_liveness_changed();
 }
 
+/* Punted frames wait in a ring, which wakes nobody: with sessions, the
+ * main loop turns at least every RX_POLL_US, so a Poll is answered (and a
+ * peer's packet counted) within that. */
+#define RX_POLL_US 10000u
+
+uint64_t ss_bfd_poll_in_us(void)
+{
+	uint64_t now = ss_bfd_now_us(), next = UINT64_MAX;
+
+	for (unsigned int i = 0; i < SS_BFD_MAX_SESSIONS; i++) {
+		const struct ss_bfd_sess *s = &ss_bfd.s[i];
+		uint64_t d;
+
+		if (!s->used)
+			continue;
+		d = ss_bfd_fsm_deadline(&s->fsm);
+		if (d < next)
+			next = d;
+		if (now + RX_POLL_US < next)
+			next = now + RX_POLL_US;
+	}
+	return next <= now ? 0 : next - now;
+}
+
 /* ---- the table ------------------------------------------------------------------------- */
 
 /* The local address of a session: local_ip, else the switch's underlay

@@ -139,6 +139,15 @@ class Peer:
         return subprocess.run(["vtysh", "--vty_socket", self.dir, "-c", cmd], capture_output=True,
                               text=True, timeout=10).stdout
 
+    def configure(self, *lines):
+        """Change the peer's session through its vty."""
+        cmd = ["vtysh", "--vty_socket", self.dir, "-c", "configure terminal", "-c", "bfd", "-c",
+               "peer %s local-address %s" % (SW_UL, self.addr)]
+        for line in lines:
+            cmd += ["-c", line]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        assert r.returncode == 0, r.stdout + r.stderr
+
     def peers(self):
         """FRR's `show bfd peers json`: its view of the session."""
         out = self.vtysh("show bfd peers json")
@@ -150,6 +159,11 @@ class Peer:
     def status(self):
         p = self.peers()
         return p[0].get("status") if p else None
+
+
+def frr_stat(peer, key):
+    p = peer.peers()
+    return p[0].get(key) if p else None
 
 
 class Recorder:
@@ -325,6 +339,33 @@ def test_bfd_interval_change_poll_final(bfd_net):
             and not f[5] & 0x30]
     gaps = [b - a for a, b in zip(ours, ours[1:])]
     assert gaps and 0.2 < min(gaps) and max(gaps) < 0.35, gaps
+
+    # FRR's turn: it polls with RequiredMinRx 100 / DesiredMinTx 100, we
+    # answer with a Final; then we send every 75-100 ms and detect FRR in
+    # 3 x max(our 150, its 100)
+    t_cfg = time.time()
+    n.peers[0].configure("receive-interval 100", "transmit-interval 100")
+    wait_for(lambda: sessions(n)[PEER_UL[0]]["detect_time_ms"] == 450, timeout=5, interval=0.1,
+             what="FRR's new intervals in force")
+    time.sleep(1.5)
+    frames = n.rec[0].frames()
+    polls = [f[0] for f in frames if f[1] == "bfd" and f[2] == "out" and f[5] & 0x20 and
+             f[0] > t_cfg]
+    finals = [f[0] for f in frames if f[1] == "bfd" and f[2] == "in" and f[5] & 0x10 and
+              f[0] > t_cfg]
+    assert polls and finals and min(finals) > min(polls), (polls, finals)
+    assert min(finals) - min(polls) < 0.1, "the Final goes out at once"
+    assert frr_stat(n.peers[0], "status") == "up"
+    t_end = frames[-1][0]
+    ours = [f[0] for f in frames if f[1] == "bfd" and f[2] == "in" and f[0] > t_end - 1.0
+            and not f[5] & 0x30]
+    gaps = [b - a for a, b in zip(ours, ours[1:])]
+    # 75-100 ms by the state machine; what the peer's clock sees also has
+    # the scheduling of a shared machine in it: the median, and every gap
+    # well inside FRR's detection time (3 x 100 ms)
+    assert gaps and 0.07 < statistics.median(gaps) < 0.13 and max(gaps) < 0.25, gaps
+    x = sessions(n)[PEER_UL[0]]
+    assert x["state"] == "up" and x["down_transitions"] == 0
 
 
 def test_bfd_ecmp_withdrawal(bfd_net, request):
