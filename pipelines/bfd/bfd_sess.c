@@ -225,9 +225,10 @@ static void state_changed(struct ss_bfd_sess *s, uint8_t before, bool *changed)
 	*changed = true;
 }
 
-/* The session a BFD frame is for: by Your Discriminator when the peer
- * knows ours, else by address, port and hop mode (RFC 5880 6.8.6,
- * RFC 5881 3: the interface and addresses select the session). */
+/* The session a BFD frame is for: by source address, port and hop mode
+ * (RFC 5881 3: one session per address pair and interface); a non-zero
+ * Your Discriminator must then be that session's (RFC 5880 6.8.6, checked
+ * in rx_bfd). */
 static struct ss_bfd_sess *session_of(const struct ss_bfd_rx_frame *f, uint16_t in_port)
 {
 	for (unsigned int i = 0; i < SS_BFD_MAX_SESSIONS; i++) {
