@@ -214,7 +214,7 @@ void ss_bfd_fsm_set(struct ss_bfd_fsm *s, uint32_t tx_us, uint32_t rx_us, uint8_
 	 * once; a slower transmission and a shorter detection only when the
 	 * Poll Sequence has terminated */
 	if (tx_us < s->act_tx)
-		s->act_tx = tx_us;
+		s->act_tx = tx_us;      /* next_tx: the Poll goes out now */
 	if (rx_us > s->act_rx)
 		s->act_rx = rx_us;
 	s->poll = true;
@@ -283,8 +283,13 @@ int ss_bfd_fsm_rx(struct ss_bfd_fsm *s, const struct ss_bfd_pkt *p, uint64_t now
 		s->local_diag = SS_BFD_DIAG_NEIGHBOR_DOWN;
 		set_state(s, SS_BFD_DOWN, now);
 	}
-	if (s->state != before)
+	if (s->state != before) {
 		ev |= SS_BFD_EV_STATE;
+		/* Up: the slow one-second schedule ends now; the peer times
+		 * us by the interval we advertise from this packet on */
+		if (s->next_tx > now + tx_interval(s))
+			s->next_tx = now + jittered(s);
+	}
 	/* a Poll is answered with a Final at once, whatever the timers */
 	if (p->flags & SS_BFD_F_POLL) {
 		s->final_due = true;

@@ -323,7 +323,8 @@ def test_bfd_interval_change_poll_final(bfd_net):
                 not sessions(n)[PEER_UL[0]]["poll"])
     wait_for(applied, timeout=5, interval=0.1, what="FRR to see the new intervals")
     x = sessions(n)[PEER_UL[0]]
-    assert x["state"] == "up" and x["up_transitions"] == 1 and x["down_transitions"] == 0
+    assert x["state"] == "up" and x["up_transitions"] == 1 and x["down_transitions"] == 0, \
+        (x, n.peers[0].peers(), [f for f in n.rec[0].frames() if f[1] == "bfd"][-40:])
     # in force: FRR (mult 3) detects us within 3 x max(its rx 300, our tx 100)
     assert x["detect_time_ms"] == 900
     time.sleep(2.0)
@@ -489,7 +490,8 @@ def test_bfd_no_session_and_malformed(bfd_net):
              timeout=3, interval=0.05, what="discards counted")
     x = sessions(n)[PEER_UL[0]]
     assert x["rx_discarded"] - x0["rx_discarded"] == len(bad) + 1
-    assert x["state"] == "up" and x["down_transitions"] == 0
+    assert x["state"] == "up" and x["down_transitions"] == 0, \
+        (x, x0, n.peers[0].peers(), [f for f in n.rec[0].frames() if f[1] == "bfd"][-60:])
     disc = rpc_call(n.d, "stats.get", {"scope": "bfd"})["bfd"]["discards"]
     for reason in ("short", "bad_version", "bad_length", "zero_detect_mult", "multipoint",
                    "auth", "zero_my_discr", "bad_your_discr", "bad_ttl"):

@@ -96,11 +96,13 @@ static void test_admin_down_discards(void **st)
 static void test_bring_up_and_detection(void **st)
 {
 	struct ss_bfd_fsm s;
-	struct ss_bfd_pkt p = peer_pkt(SS_BFD_DOWN, 0);
+	struct ss_bfd_pkt p = peer_pkt(SS_BFD_DOWN, 0), out;
 	uint64_t t = 0;
 
 	(void)st;
 	ss_bfd_fsm_init(&s, 0x42, 1, 300000, 300000, 3, t);
+	ss_bfd_fsm_tx(&s, t, &out);                     /* slow: next in 0.75-1 s */
+	assert_true(s.next_tx >= 750 * MS);
 	p.your_discr = 0;
 	assert_true(ss_bfd_fsm_rx(&s, &p, t += 10 * MS) & SS_BFD_EV_STATE);
 	assert_int_equal(s.state, SS_BFD_INIT);
@@ -108,6 +110,10 @@ static void test_bring_up_and_detection(void **st)
 	assert_true(ss_bfd_fsm_rx(&s, &p, t += 10 * MS) & SS_BFD_EV_STATE);
 	assert_int_equal(s.state, SS_BFD_UP);
 	assert_int_equal(s.up_transitions, 1);
+	/* the packets after this one advertise 300 ms: the slow schedule
+	 * (a second) must not keep the next one back (the peer would time
+	 * us out after 3 x 300 ms) */
+	assert_true(s.next_tx <= t + 300 * MS);
 	/* 6.8.4: remote mult x max(our RequiredMinRx, its DesiredMinTx) */
 	assert_int_equal(ss_bfd_fsm_detect_time(&s), 900000);
 	assert_int_equal(ss_bfd_fsm_tick(&s, t + 899 * MS) & SS_BFD_EV_STATE, 0);
