@@ -27,7 +27,8 @@ ARM64_SYSROOT ?= $(SSWITCH_CACHE)/sysroot-arm64
 DEBS := build-essential pkg-config meson ninja-build clang libclang-rt-14-dev \
 	libdpdk-dev dpdk dpdk-dev dpdk-doc libibverbs-dev libconfig-dev libpcap-dev \
 	libnuma-dev libjansson-dev libcmocka-dev zlib1g-dev python3 python3-scapy python3-pytest \
-	iproute2 iputils-ping netcat-openbsd procps ethtool libsystemd-dev
+	iproute2 iputils-ping netcat-openbsd procps ethtool libsystemd-dev \
+	frr
 # IPFIX collector of tests/e2e/test_ipfix.py (nfcapd, nfdump)
 DEBS += nfdump
 

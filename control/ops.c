@@ -341,15 +341,25 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 	if (t->singleton) {
 		n = ss_store_find(&core->store, type, "", 0);
 	} else {
-		const json_t *name = json_object_get(params, "name");
+		/* the object is named by its key: `name`, or the one key field
+		 * of a type keyed otherwise (bfd: `peer`, in canonical form) */
+		const char *kname = "name";
+		const json_t *name;
+		unsigned nkeys = 0;
 
+		for (i = 0; i < t->schema.n; i++)
+			if ((t->schema.f[i].flags & SS_FF_KEY) && nkeys++ == 0)
+				kname = t->schema.f[i].name;
+		if (nkeys != 1)
+			kname = "name";
+		name = json_object_get(params, kname);
 		if (!json_is_string(name))
-			return ss_err_set(err, SS_RPC_INVALID_PARAMS, "name",
-					  "missing required field \"name\"");
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, kname,
+					  "missing required field \"%s\"", kname);
 		n = ss_store_find(&core->store, type, json_string_value(name),
 				  json_string_length(name));
 		if (n == NULL)
-			return ss_err_set(err, SS_ERR_NOT_FOUND, "name", "%s %s not found", t->name,
+			return ss_err_set(err, SS_ERR_NOT_FOUND, kname, "%s %s not found", t->name,
 					  json_string_value(name));
 	}
 	if (n != NULL) {

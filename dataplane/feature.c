@@ -176,3 +176,20 @@ void ss_features_poll(void)
 		if (f->poll)
 			f->poll();
 }
+
+int ss_features_poll_timeout_ms(int max_ms)
+{
+	int ms = max_ms;
+
+	for (struct ss_feature *f = head; f; f = f->next) {
+		uint64_t us;
+
+		if (!f->poll || !f->poll_in_us)
+			continue;
+		us = f->poll_in_us();
+		/* rounded up: waking before the deadline would only spin */
+		if (us < (uint64_t)ms * 1000)
+			ms = (int)((us + 999) / 1000);
+	}
+	return ms;
+}

@@ -25,6 +25,7 @@
 #define SS_FEATURE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <rte_common.h>
 
@@ -44,6 +45,9 @@ struct ss_feature {
 	 * loop (about every 50 ms, and after each control request); must not
 	 * block. */
 	void (*poll)(void);
+	/* Optional, with poll: microseconds until poll has work of its own
+	 * (a timer); the main loop waits no longer than that. */
+	uint64_t (*poll_in_us)(void);
 	struct ss_feature *next;
 };
 
@@ -68,5 +72,8 @@ int ss_features_sort(struct ss_feature **v, size_t n, char *err, size_t errlen);
 int ss_features_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, size_t errlen);
 void ss_features_fini(void);
 void ss_features_poll(void);
+/* How long the main loop may wait for requests before the next poll: at
+ * most max_ms, less when a feature's timer is due sooner. */
+int ss_features_poll_timeout_ms(int max_ms);
 
 #endif

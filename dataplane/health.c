@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,24 @@ struct tick {
 };
 
 static struct tick prev, last_delta;
+
+/* features' findings (ss_health_add_source) */
+#define MAX_SOURCES 8
+static struct {
+	ss_health_findings_fn fn;
+	void *ctx;
+} sources[MAX_SOURCES];
+static unsigned int nb_sources;
+
+int ss_health_add_source(ss_health_findings_fn fn, void *ctx)
+{
+	if (nb_sources == MAX_SOURCES)
+		return -ENOSPC;
+	sources[nb_sources].fn = fn;
+	sources[nb_sources].ctx = ctx;
+	nb_sources++;
+	return 0;
+}
 static bool have_prev, have_delta;
 
 static void snapshot(struct tick *t)
@@ -135,6 +154,8 @@ static int health_get(void *ctx, struct ss_ctl *ctl, const json_t *params, json_
 			json_object_set_new(*result, "top_drop_reason",
 					    json_string(ss_drop_name(top_r)));
 	}
+	for (unsigned int i = 0; i < nb_sources; i++)
+		sources[i].fn(sources[i].ctx, findings);
 	json_object_set_new(*result, "ports", ports);
 	json_object_set_new(*result, "findings", findings);
 	json_object_set_new(*result, "healthy", json_boolean(json_array_size(findings) == 0));

@@ -15,4 +15,10 @@
 void ss_health_tick(void);
 int ss_health_register(struct ss_ctl *ctl);
 
+/* A feature's findings (e.g. BFD sessions not Up): fn appends objects
+ * {finding, object, message} to `findings` at every health.get. Control
+ * thread, from the feature's init. 0 or -ENOSPC. */
+typedef void (*ss_health_findings_fn)(void *ctx, json_t *findings);
+int ss_health_add_source(ss_health_findings_fn fn, void *ctx);
+
 #endif

@@ -448,7 +448,7 @@ int main(int argc, char **argv)
 	double tick = interval > 0 ? (double)interval : 1.0;
 	double next = now_s() + tick;
 	while (!quit_signal) {
-		if (ss_ctl_poll(d.ctl, 50) < 0) {
+		if (ss_ctl_poll(d.ctl, ss_features_poll_timeout_ms(50)) < 0) {
 			fprintf(stderr, "sswitchd: control thread failed: %s\n", strerror(errno));
 			goto out;
 		}

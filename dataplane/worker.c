@@ -24,8 +24,10 @@ struct ss_worker_table ss_workers;
 struct rte_rcu_qsbr *ss_qsbr;
 static volatile bool workers_stop;
 
-/* The graph's entry: every other node is pulled in through the edges. */
-static const char *node_patterns[] = { "port_rx" };
+/* The graph's entries: port_rx, and the source nodes of features (named
+ * src_*: frames the control thread originates, e.g. pipelines/bfd); every
+ * other node is pulled in through the edges. */
+static const char *node_patterns[] = { "port_rx", "src_*" };
 
 struct ss_worker *ss_worker_of_graph(const struct rte_graph *graph)
 {

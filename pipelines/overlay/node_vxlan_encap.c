@@ -46,13 +46,21 @@ static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 	return ENCAP_NEXT_DROP;
 }
 
+/* The underlay next hop, or NULL with the drop reason in *why. */
 static inline const struct ss_ovl_nexthop *next_hop(const struct ss_meta *meta, int fam,
-						    const uint8_t *dst)
+						    const uint8_t *dst, unsigned int *why)
 {
 	const struct ss_ovl_uroute *u = ss_ovl_uroute_find(fam, dst);
+	const struct ss_ovl_nexthop *hop;
 
-	/* a multiply, not a division: the same member for every packet of a flow */
-	return u ? &u->nh[(uint32_t)(((uint64_t)meta->flow_hash * u->n) >> 32)] : NULL;
+	if (unlikely(u == NULL)) {
+		*why = SS_DROP_UNDERLAY_ROUTE_MISS;
+		return NULL;
+	}
+	hop = ss_ovl_uroute_pick(u, meta->flow_hash);
+	if (unlikely(hop == NULL))
+		*why = SS_DROP_UNDERLAY_NH_DOWN;
+	return hop;
 }
 
 static inline void eth_out(uint8_t *f, const struct ss_ovl_nexthop *hop, uint16_t type)
@@ -74,10 +82,11 @@ static uint8_t direct(struct encap_ctx *ctx, struct rte_mbuf *m, struct ss_meta 
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	int fam = ovl_fam(l);
-	const struct ss_ovl_nexthop *hop = next_hop(meta, fam, ovl_dst_ip(frame, l));
+	unsigned int why = 0;
+	const struct ss_ovl_nexthop *hop = next_hop(meta, fam, ovl_dst_ip(frame, l), &why);
 
 	if (hop == NULL)
-		return drop(m, SS_DROP_UNDERLAY_ROUTE_MISS);
+		return drop(m, why);
 	if (ovl_direct_ttl(frame + l->l3_off, fam) < 0)
 		return drop(m, SS_DROP_TTL_EXCEEDED);
 	frame = ovl_tenant_frame(m, l);
@@ -215,6 +224,7 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 	const struct ss_ovl_switch *sw;
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint8_t src[16];
+	unsigned int why = 0;
 	bool v4;
 
 	if (unlikely(e == NULL))
@@ -222,9 +232,9 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct rte_mbuf *m)
 	if (meta->ovl_flags & SS_OVL_F_DIRECT)
 		return direct(ctx, m, meta, l);
 	v4 = tgt->fam == 4;
-	hop = next_hop(meta, tgt->fam, tgt->pa);
+	hop = next_hop(meta, tgt->fam, tgt->pa, &why);
 	if (unlikely(hop == NULL))
-		return drop(m, SS_DROP_UNDERLAY_ROUTE_MISS);
+		return drop(m, why);
 	sw = ss_ovl_switch_get();
 	if ((meta->ovl_flags & SS_OVL_F_REENCAP) && ovl_fam(&meta->hdr.outer) == tgt->fam)
 		memcpy(src, ovl_dst_ip(frame, &meta->hdr.outer), v4 ? 4 : 16); /* its VIP */

@@ -35,6 +35,7 @@
 #ifndef SS_OVERLAY_H
 #define SS_OVERLAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -88,6 +89,20 @@ const struct ss_ovl_mapping *ss_overlay_mapping_lookup(uint32_t eni, int fam, co
 int ss_overlay_encap_to_pa(struct rte_mbuf *m, const struct ss_ovl_mapping *mp, uint32_t vni,
 			   uint16_t port, const uint8_t next_hop_mac[6], uint8_t dscp,
 			   uint16_t *ip_id);
+
+/* ---- underlay next hops coupled to BFD sessions (SPEC 3.10; ovl_ecmp.c) --
+ * An underlay route's next hop may name a BFD session (next_hops[].bfd):
+ * it is in the route's ECMP set only while `fn` says the session of that
+ * peer (family 4 or 6, network order) is Up. The BFD feature installs `fn`
+ * from its init and calls ss_overlay_nh_liveness_changed() (control
+ * thread, outside prepare/commit of the overlay) whenever a session's
+ * state changes or a session is added or deleted: the member sets are
+ * recomputed (only a withdrawn member's flows move), the overlay
+ * generation is bumped when any changed; returns the number of routes
+ * changed. Without `fn` a coupled next hop is withdrawn. */
+typedef bool (*ss_overlay_nh_up_fn)(int fam, const uint8_t *ip);
+void ss_overlay_set_nh_liveness(ss_overlay_nh_up_fn fn);
+unsigned int ss_overlay_nh_liveness_changed(void);
 
 /* Per-ENI counters (stats.get scope `eni`), one array per worker indexed
  * by ENI index. rx = from the ENI (outbound), tx = to the ENI (inbound);

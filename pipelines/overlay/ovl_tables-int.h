@@ -63,6 +63,9 @@ int ovl_stage_vip(const struct ss_change *c, char *err, size_t errlen);
 int ovl_stage_direction(const struct ss_change *c, char *err, size_t errlen);
 int ovl_stage_vnet(const struct ss_change *c, char *err, size_t errlen);
 int ovl_stage_underlay_route(const struct ss_change *c, char *err, size_t errlen);
+/* A resilient underlay route's member set from its sessions' states
+ * (ovl_ecmp.c): sets bfd[].up, n_up and the buckets; 1 if it changed. */
+int ovl_uroute_members(struct ss_ovl_uroute *u);
 int ovl_stage_eni(const struct ss_change *c, char *err, size_t errlen);
 int ovl_stage_route(const struct ss_change *c, char *err, size_t errlen);
 int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen);

@@ -100,10 +100,34 @@ struct ss_ovl_nexthop {
 	struct rte_ether_addr mac;
 };
 
-/* underlay_route.add: an LPM next hop in scope 0 (IPv4) / 1 (IPv6). */
+/* Resilient ECMP (SPEC 3.10): a route with a next hop coupled to a BFD
+ * session picks its member through a fixed table of buckets, indexed by
+ * the top bits of the flow hash. Bucket b belongs to member b * n / B (the
+ * same split as the plain multiply); while that member is withdrawn, its
+ * buckets go to the members still up, so only its flows move. */
+#define SS_OVL_ECMP_SHIFT 7
+#define SS_OVL_ECMP_BUCKETS (1u << SS_OVL_ECMP_SHIFT)
+#define SS_OVL_NH_NONE 0xff        /* bucket of a route with no member up */
+
+/* A next hop's BFD session (next_hops[].bfd), fam 0: none. */
+struct ss_ovl_nh_bfd {
+	uint8_t fam;
+	uint8_t up;                    /* the member is in the ECMP set */
+	uint8_t ip[16];
+};
+
+/* underlay_route.add: an LPM next hop in scope 0 (IPv4) / 1 (IPv6).
+ * Immutable once published, except bucket[] and n_up of a resilient route:
+ * the control thread rewrites them in place (one byte store per bucket,
+ * ss_overlay_nh_liveness_changed), then bumps ss_ovl_gen; a worker reads
+ * a bucket once per packet and sees the old member or the new one. */
 struct ss_ovl_uroute {
 	uint16_t n;
+	uint8_t resilient;             /* some next hop names a BFD session */
+	uint8_t n_up;                  /* members in the set (resilient only) */
 	struct ss_ovl_nexthop nh[SS_OVL_MAX_NEXT_HOPS];
+	uint8_t bucket[SS_OVL_ECMP_BUCKETS]; /* dataplane: ro; ctlplane: rw */
+	struct ss_ovl_nh_bfd bfd[SS_OVL_MAX_NEXT_HOPS]; /* ctlplane only */
 };
 
 enum ss_ovl_inb_action { SS_OVL_INB_DECAP = 1, SS_OVL_INB_DECAP_PA_VALIDATE };

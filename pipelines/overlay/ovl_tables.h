@@ -167,4 +167,19 @@ static inline const struct ss_ovl_uroute *ss_ovl_uroute_find(int fam, const uint
 	return (const struct ss_ovl_uroute *)ovl_pool_get(&ss_ovl.uroutes, nh);
 }
 
+/* The ECMP member of a flow: the same one for every packet of the flow;
+ * on a resilient route (ovl_tables-t.h) the member its bucket names, NULL
+ * when every member is withdrawn (drop underlay_nh_down). */
+static inline const struct ss_ovl_nexthop *ss_ovl_uroute_pick(const struct ss_ovl_uroute *u,
+							     uint32_t flow_hash)
+{
+	uint8_t m;
+
+	/* a multiply, not a division */
+	if (likely(!u->resilient))
+		return &u->nh[(uint32_t)(((uint64_t)flow_hash * u->n) >> 32)];
+	m = __atomic_load_n(&u->bucket[flow_hash >> (32 - SS_OVL_ECMP_SHIFT)], __ATOMIC_RELAXED);
+	return m < u->n ? &u->nh[m] : NULL;
+}
+
 #endif

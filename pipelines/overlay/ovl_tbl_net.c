@@ -174,8 +174,12 @@ int ovl_stage_underlay_route(const struct ss_change *c, char *err, size_t errlen
 				       i, h->port[0] ? h->port : "(none)");
 		memcpy(u->nh[i].mac.addr_bytes, h->mac, RTE_ETHER_ADDR_LEN);
 		u->nh[i].port = pi;
+		if (ovl_rec_ip(&h->bfd, &u->bfd[i].fam, u->bfd[i].ip))
+			u->resilient = 1;
 	}
 	u->n = (uint16_t)rec->n_next_hops;
+	if (u->resilient)
+		ovl_uroute_members(u);   /* the sessions' states as they are now */
 	rc = ovl_lpm_set(&ss_ovl.lpm, &r, idx);
 	return rc ? ovl_err(rc, err, errlen, "underlay_route %s: out of memory", pfx) : 0;
 }

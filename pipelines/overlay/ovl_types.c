@@ -45,6 +45,9 @@ static const struct ss_field next_hop_fields[] = {
 	{ .name = "port", .kind = SS_F_NAME, .flags = SS_FF_REQ,
 	  SS_REC(struct ss_next_hop_rec, port) },
 	{ .name = "mac", .kind = SS_F_MAC, .flags = SS_FF_REQ, SS_REC(struct ss_next_hop_rec, mac) },
+	/* SPEC 3.10: the member is in the ECMP set only while the bfd
+	 * session of this peer is Up (pipelines/bfd) */
+	{ .name = "bfd", .kind = SS_F_IP, .flags = 0, SS_REC(struct ss_next_hop_rec, bfd) },
 };
 static const struct ss_schema next_hop_schema =
 	SS_SCHEMA_REC(next_hop_fields, struct ss_next_hop_rec);

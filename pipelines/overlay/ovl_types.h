@@ -36,6 +36,7 @@ struct ss_vip_rec {
 struct ss_next_hop_rec {
 	char port[SS_REC_NAME];
 	uint8_t mac[6];
+	struct ss_rec_ip bfd;                /* the BFD session's peer; family 0: none */
 };
 
 struct ss_underlay_route_rec {
