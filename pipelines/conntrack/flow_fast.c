@@ -204,7 +204,7 @@ static inline struct ss_meta *fast_meta(struct rte_mbuf *m, uint16_t pi, uint32_
 
 static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
 				const struct ss_emc_key *k, uint32_t eni,
-				const struct ss_ct_xform *x);
+				const struct ss_ct_xform *x, uint32_t pos, uint32_t owner);
 
 /* An outbound packet the exact-match table does not hold: when its
  * source's ENI is known at this generation, its flow key goes to the bulk
@@ -256,16 +256,21 @@ static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_
 		b->slow |= bit;
 		return FAST_NEXT_PARSE;
 	}
-	return out_apply(b, m, pi, &k, ent->eni, &x);
+	return out_apply(b, m, pi, &k, ent->eni, &x, ent->pos, ent->owner);
 }
 
 /* An outbound hit: the transform applied (route_out's work). */
 static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
-				const struct ss_emc_key *k, uint32_t eni, const struct ss_ct_xform *x)
+				const struct ss_emc_key *k, uint32_t eni, const struct ss_ct_xform *x,
+				uint32_t pos, uint32_t owner)
 {
 	struct ss_meta *meta = fast_meta(m, pi, eni);
 	struct ss_layer l;
 	int rc;
+
+	/* the flow record's counters (IPFIX octetDeltaCount: the IP packet) */
+	ss_ct_count(ss_ct_entry_at(b->ct, pos), (uint8_t)(owner & 1),
+		    ss_emc_rd16(rte_pktmbuf_mtod(m, const uint8_t *) + k->l3_off + 2));
 
 	b->w->port[pi].rx_bytes += m->pkt_len;
 	ovl_eni_rx(b->w->index, eni, m->pkt_len);
@@ -304,6 +309,8 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 		return FAST_NEXT_PARSE;
 	}
 	meta = fast_meta(m, pi, ent->eni);
+	ss_ct_count(ss_ct_entry_at(b->ct, ent->pos), (uint8_t)(ent->owner & 1),
+		    ss_emc_rd16(d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN + 2));
 	b->w->port[pi].rx_bytes += m->pkt_len;
 	ovl_eni_rx(b->w->index, ent->eni, m->pkt_len - SS_EMC_IN_HLEN);
 	rte_pktmbuf_adj(m, SS_EMC_IN_HLEN);
@@ -377,7 +384,8 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 				b->slow |= bit;
 				continue;
 			}
-			next[p->idx] = out_apply(b, m, ss_ports.by_eth_id[m->port], &p->k, p->eni, &x);
+			next[p->idx] = out_apply(b, m, ss_ports.by_eth_id[m->port], &p->k, p->eni, &x,
+						 (uint32_t)pos[j], owner);
 			b->emc->table_hits++;
 			/* the exact-match table takes it (its own entry, or a way) */
 			ent = ss_emc_find(b->emc, &p->k, p->sig);
