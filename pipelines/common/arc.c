@@ -46,6 +46,19 @@ const struct ss_arc *ss_arc_lookup(const char *name)
 	return NULL;
 }
 
+unsigned int ss_arc_features(const char *arc, const struct ss_arc_feature **out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (const struct ss_arc_feature *f = features; f; f = f->link)
+		if (strcmp(f->arc, arc) == 0) {
+			if (n < max)
+				out[n] = f;
+			n++;
+		}
+	return n;
+}
+
 const struct ss_arc_feature *ss_arc_feature_lookup(const char *arc, const char *node)
 {
 	for (const struct ss_arc_feature *f = features; f; f = f->link)

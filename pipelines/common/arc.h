@@ -49,6 +49,7 @@
 #ifndef SS_ARC_H
 #define SS_ARC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,14 @@ struct ss_arc_feature {
 	const char *runs_before[SS_ARC_MAX_CONSTRAINTS];
 	const char *runs_after[SS_ARC_MAX_CONSTRAINTS];
 	uint8_t pf;        /* filter: SS_PF_* bits a packet needs to enter (0: all) */
+	/* The flow fast path (pipelines/conntrack/ct_emc.h) forwards a packet
+	 * of a cached flow without walking the arcs. A feature that a plain
+	 * TCP/UDP packet would meet on an arc the fast path stands in for
+	 * (ingress.host, outbound) says here whether it may be left out for
+	 * a packet of ENI `eni` (true: it would hand the packet on unchanged,
+	 * e.g. the rate limiter of an ENI without a limit). Called per packet
+	 * on a worker; NULL: never, so the fast path stays off. */
+	bool (*fast_skip)(uint32_t eni);
 	/* set by ss_arcs_finalize: where this node sends packets it hands on */
 	struct ss_arc_next next;
 	struct ss_arc_feature *link;  /* registry */
@@ -124,6 +133,9 @@ int ss_arc_finalize(struct ss_arc *arc, char *err, size_t errlen);
 
 /* The arc registered under `name`, NULL if none. */
 const struct ss_arc *ss_arc_lookup(const char *name);
+/* The features attached to arc `arc` (registration order) into out[0..max),
+ * returning how many there are (may exceed max). */
+unsigned int ss_arc_features(const char *arc, const struct ss_arc_feature **out, unsigned int max);
 /* The attachment of `node` to arc `arc`, NULL if none (tools and tests:
  * after ss_arcs_finalize, its `next` says where the node hands packets). */
 const struct ss_arc_feature *ss_arc_feature_lookup(const char *arc, const char *node);

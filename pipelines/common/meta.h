@@ -47,6 +47,9 @@ _Static_assert(sizeof(struct ss_meta) <= 128, "struct ss_meta outgrew two cache 
 /* ovl_flags bits of the flow cache (0x01-0x04: overlay.h) */
 #define SS_OVL_F_CACHED 0x08   /* policy_out found a valid transform: route_out applies it */
 #define SS_OVL_F_FILL 0x10     /* vxlan_encap writes what it builds into ovl_slot */
+#define SS_OVL_F_FASTIN 0x20   /* inbound: policy_in passed it by its flow (ovl_slot: the
+				* flow's position, ovl_owner, ovl_gen): vxlan_decap may
+				* hand the flow to the fast path (ct_emc.h) */
 
 /* a whole number of cache lines, so the packet data stays cache-aligned */
 #define SS_META_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct ss_meta), RTE_CACHE_LINE_SIZE)

@@ -44,12 +44,17 @@
 #define LIST_MAX (1u << 20)
 #define SWEEP_PERIOD_MS 25
 
+/* flows scope: the flow cache and fast path counters */
+struct cache_counters {
+	uint64_t hits, fills, fast_hits, fast_fills, fast_table_hits;
+};
+
 static struct {
 	struct ss_ct *cur;               /* published; dataplane: ro */
 	struct ss_ct *pending;             /* the first table, prepare -> commit */
 	struct ss_ct_counters *cnt;      /* kept across tables */
 	struct ss_ct_counters clear_base; /* stats.clear */
-	uint64_t clear_hits, clear_fills; /* stats.clear of the flow cache counters */
+	struct cache_counters clear_cache; /* stats.clear of the flow cache counters */
 	unsigned int nb_workers;
 	uint32_t nb_eni;
 	uint32_t seq;
@@ -393,19 +398,27 @@ static int m_flow_flush(void *ctx, struct ss_ctl *ctl, const json_t *params, jso
 	X(created) X(table_full) X(removed_rst) X(removed_fin) X(expired) X(revoked)            \
 	X(rechecked) X(flushed) X(frag_tracked) X(frag_no_first) X(icmp_related)
 
-/* The flow cache counters (ovl_pkt.h), summed over the workers. */
-static void cache_counters(uint64_t *hits, uint64_t *fills)
+/* The flow cache counters (ovl_pkt.h) and the fast path's (ct_emc.h),
+ * summed over the workers. */
+static void cache_counters(struct cache_counters *c)
 {
-	*hits = *fills = 0;
+	*c = (struct cache_counters){ 0 };
 	for (unsigned int w = 0; w < g.nb_workers && w < SS_MAX_WORKERS; w++) {
-		*hits += __atomic_load_n(&ss_ovl_wstate[w].cache_hits, __ATOMIC_RELAXED);
-		*fills += __atomic_load_n(&ss_ovl_wstate[w].cache_fills, __ATOMIC_RELAXED);
+		const struct ss_emc *emc = ss_emc_of[w];
+
+		c->hits += __atomic_load_n(&ss_ovl_wstate[w].cache_hits, __ATOMIC_RELAXED);
+		c->fills += __atomic_load_n(&ss_ovl_wstate[w].cache_fills, __ATOMIC_RELAXED);
+		if (emc != NULL) {
+			c->fast_hits += __atomic_load_n(&emc->hits, __ATOMIC_RELAXED);
+			c->fast_fills += __atomic_load_n(&emc->fills, __ATOMIC_RELAXED);
+			c->fast_table_hits += __atomic_load_n(&emc->table_hits, __ATOMIC_RELAXED);
+		}
 	}
 }
 
 static json_t *flows_stats_get(void *ctx)
 {
-	uint64_t hits, fills;
+	struct cache_counters cc;
 	struct ss_ct *ct = g.cur;
 	json_t *o;
 
@@ -422,10 +435,18 @@ static json_t *flows_stats_get(void *ctx)
 			    json_integer((json_int_t)(SS_CT_COUNTER(ct, f) - g.clear_base.f)));
 	CT_COUNTERS(X)
 #undef X
-	cache_counters(&hits, &fills);
-	json_object_set_new(o, "flow_cache_hits", json_integer((json_int_t)(hits - g.clear_hits)));
+	cache_counters(&cc);
+	json_object_set_new(o, "flow_cache_hits",
+			    json_integer((json_int_t)(cc.hits - g.clear_cache.hits)));
 	json_object_set_new(o, "flow_cache_fills",
-			    json_integer((json_int_t)(fills - g.clear_fills)));
+			    json_integer((json_int_t)(cc.fills - g.clear_cache.fills)));
+	json_object_set_new(o, "flow_fast_hits",
+			    json_integer((json_int_t)(cc.fast_hits - g.clear_cache.fast_hits)));
+	json_object_set_new(o, "flow_fast_fills",
+			    json_integer((json_int_t)(cc.fast_fills - g.clear_cache.fast_fills)));
+	json_object_set_new(o, "flow_fast_table_hits",
+			    json_integer((json_int_t)(cc.fast_table_hits -
+						      g.clear_cache.fast_table_hits)));
 	return o;
 }
 
@@ -437,7 +458,7 @@ static void flows_stats_clear(void *ctx)
 #define X(f) g.clear_base.f = SS_CT_COUNTER(g.cur, f);
 	CT_COUNTERS(X)
 #undef X
-	cache_counters(&g.clear_hits, &g.clear_fills);
+	cache_counters(&g.clear_cache);
 }
 
 /* ---- feature ------------------------------------------------------------------ */

@@ -32,15 +32,13 @@
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
 #include "pipelines/conntrack/ct.h"
+#include "pipelines/conntrack/ct_emc.h"
 #include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/overlay/ovl_pkt.h"
 
 enum { SS_POLICY_NEXT_DROP = 0 };
-
-/* The published flow table (RCU: valid for the walk). */
-struct ss_ct *ss_ct_current(void);
 
 static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 						      struct rte_node *node, void **objs,
@@ -53,10 +51,10 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 	struct ss_ct_pkt p[RTE_GRAPH_BURST_SIZE];
 	struct ss_ct_ref ref[RTE_GRAPH_BURST_SIZE];
 	uint8_t v[RTE_GRAPH_BURST_SIZE], next[RTE_GRAPH_BURST_SIZE];
-	const bool cache = dir == SS_ACL_OUT && ct != NULL;
-	/* before any lookup of the burst: a transform resolved while a change
-	 * is published carries the older generation */
-	uint32_t gen = cache ? ss_ovl_gen_read() : 0;
+	const bool cache = ct != NULL;
+	/* read before the walk's first lookup: a transform resolved while a
+	 * change is published carries the older generation */
+	uint32_t gen = cache ? ss_ovl_walk_gen(&ss_ovl_wstate[w->index], w) : 0;
 	uint16_t i;
 
 	for (i = 0; i < nb; i++) {
@@ -78,9 +76,12 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 				meta->ovl_slot = x;
 				meta->ovl_gen = gen;
 				meta->ovl_owner = ref[i].owner;
-				meta->ovl_flags |= ss_ct_xform_valid(x, gen, ref[i].owner)
-							   ? SS_OVL_F_CACHED
-							   : SS_OVL_F_FILL;
+				if (dir != SS_ACL_OUT)
+					meta->ovl_flags |= SS_OVL_F_FASTIN;
+				else
+					meta->ovl_flags |= ss_ct_xform_valid(x, gen, ref[i].owner)
+								   ? SS_OVL_F_CACHED
+								   : SS_OVL_F_FILL;
 			}
 			next[i] = ss_arc_edge(arc, objs[i], meta->hdr.outer.flags);
 			continue;

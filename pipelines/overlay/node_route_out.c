@@ -23,6 +23,7 @@
  * straight to port_tx. A slot rewritten meanwhile sends the
  * packet through the lookups (and vxlan_encap refills the slot).
  */
+#include "pipelines/conntrack/ct_emc.h"
 #include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/overlay/ovl_pkt.h"
 
@@ -97,48 +98,34 @@ static inline uint8_t map(struct rte_mbuf *m, const struct ss_ovl_ipkey *key,
 }
 
 /* The flow's cached transform, applied. */
-static uint8_t cached(struct ss_ovl_wstate *ws, struct rte_mbuf *m, struct ss_meta *meta)
+static uint8_t cached(struct route_ctx *ctx, struct rte_mbuf *m, struct ss_meta *meta)
 {
 	const struct ss_layer *l = ss_overlay_tenant(meta);
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint32_t len = rte_pktmbuf_data_len(m);
 	struct ss_ct_xform x;
-	uint32_t inner_len;
-	uint8_t tos, *h;
+	int rc;
 
 	if (unlikely(!ss_ct_xform_read(meta->ovl_slot, &x) || !x.valid ||
 		     x.gen != meta->ovl_gen || x.owner != meta->ovl_owner)) {
 		meta->ovl_flags = (uint8_t)((meta->ovl_flags & ~SS_OVL_F_CACHED) | SS_OVL_F_FILL);
 		return ROUTE_LOOKUP;
 	}
-	if (x.direct) {
-		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-
-		if (unlikely(ovl_direct_ttl(frame + l->l3_off, ovl_fam(l)) < 0))
-			return drop(m, SS_DROP_TTL_EXCEEDED);
-		frame = ovl_tenant_frame(m, l);
-		memcpy(frame, x.hdr, RTE_ETHER_HDR_LEN);
-		meta->out_port = x.port;
-		ws->cache_hits++;
-		return ROUTE_NEXT_TX;
-	}
-	tos = ovl_inner_prep(m, l, x.set_mac, x.mac, x.dscp);
-	inner_len = m->pkt_len;
-	h = (uint8_t *)rte_pktmbuf_prepend(m, x.hlen);
-	if (unlikely(h == NULL))
-		return drop(m, SS_DROP_NO_MBUF);
-	memcpy(h, x.hdr, x.hlen);
-	if (x.v4)
-		ovl_outer_fix(h, true, tos, inner_len, ws->ip_id++, x.base);
-	else
-		ovl_outer_fix(h, false, tos, inner_len, 0, x.base);
+	/* the flow fast path takes the flow's next packets (ct_emc.h); the
+	 * frame as received, before the transform changes it */
+	ss_emc_fill_slot(ctx->w->index, frame, len, meta->in_port, meta->eni, meta->ovl_slot,
+			 meta->ovl_owner, meta->ovl_gen);
+	rc = ovl_xform_apply(ctx->ws, m, l, &x);
+	if (unlikely(rc != 0))
+		return drop(m, (unsigned int)rc);
 	meta->out_port = x.port;
-	ws->cache_hits++;
 	return ROUTE_NEXT_TX;
 }
 
 static uint16_t route_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			      uint16_t nb_objs)
 {
-	struct ss_ovl_wstate *ws = ((struct route_ctx *)node->ctx)->ws;
+	struct route_ctx *ctx = (struct route_ctx *)node->ctx;
 	struct ss_ovl_ipkey keys[RTE_GRAPH_BURST_SIZE];
 	uint64_t vals[RTE_GRAPH_BURST_SIZE];
 	uint16_t pkt[RTE_GRAPH_BURST_SIZE];
@@ -149,7 +136,7 @@ static uint16_t route_process(struct rte_graph *graph, struct rte_node *node, vo
 		if (i + 4 < nb_objs)
 			rte_prefetch0(ss_meta(objs[i + 4]));
 		if (ss_meta(objs[i])->ovl_flags & SS_OVL_F_CACHED) {
-			next[i] = cached(ws, objs[i], ss_meta(objs[i]));
+			next[i] = cached(ctx, objs[i], ss_meta(objs[i]));
 			if (next[i] != ROUTE_LOOKUP)
 				continue;
 		}

@@ -10,6 +10,7 @@
  */
 #include <rte_ip.h>
 
+#include "pipelines/conntrack/ct_emc.h"
 #include "pipelines/overlay/ovl_pkt.h"
 
 enum {
@@ -88,6 +89,10 @@ static uint8_t decap_one(struct rte_mbuf *m, unsigned int wi)
 		ovl_eni_tx(wi, e->index, m->pkt_len - in->l2_off);
 		return DECAP_NEXT_ENCAP;
 	}
+	if (meta->ovl_flags & SS_OVL_F_FASTIN)
+		ss_emc_in_fill(wi, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
+			       meta->in_port, ss_ports.ports[meta->in_port].mac.addr_bytes, e->index,
+			       meta->ovl_slot, meta->ovl_owner, meta->ovl_gen, e->port, e->vlan);
 	rte_pktmbuf_adj(m, in->l2_off);
 	if (e->vlan) {
 		f = (uint8_t *)rte_pktmbuf_prepend(m, 4);

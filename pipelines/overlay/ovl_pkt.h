@@ -18,6 +18,7 @@
 
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
+#include "pipelines/conntrack/ct_xform.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/overlay/ovl_tables.h"
@@ -100,10 +101,21 @@ static inline uint32_t ss_ovl_gen_read(void)
  * share it), and the flow cache counters (stats scope `flows`). */
 struct ss_ovl_wstate {
 	uint16_t ip_id;
+	uint32_t walk_gen;      /* overlay generation flow_fast read at the start of a walk */
+	uint64_t walk_id;       /* that walk: its worker's `walks` + 1 (0: none yet) */
 	uint64_t cache_hits;    /* packets sent with a cached transform */
 	uint64_t cache_fills;   /* transforms written into a flow's slot */
 } __rte_cache_aligned;
 extern struct ss_ovl_wstate ss_ovl_wstate[SS_MAX_WORKERS];
+
+/* The overlay generation what a worker resolves in this walk is stamped
+ * with (flow cache, fast path): the one flow_fast read before the walk's
+ * first table lookup (overlay_host and overlay_fabric look up after it),
+ * else, in a walk flow_fast did not take part in, the current one. */
+static inline uint32_t ss_ovl_walk_gen(const struct ss_ovl_wstate *ws, const struct ss_worker *w)
+{
+	return ws->walk_id == w->walks + 1 ? ws->walk_gen : ss_ovl_gen_read();
+}
 
 /* ---- the outer headers (vxlan_encap, route_out) -------------------------- */
 
@@ -227,6 +239,49 @@ static inline void ovl_eni_tx(unsigned int worker, uint32_t eni, uint32_t bytes)
 
 	c->tx_packets++;
 	c->tx_bytes += bytes;
+}
+
+/* Apply a flow's cached transform x (ct_xform.h) to tenant packet m whose
+ * tenant layer is l, as vxlan_encap would have built it: tags stripped,
+ * inner destination MAC rewritten, the cached outer headers prepended with
+ * their per-packet fields; for the route action `direct`, the TTL
+ * decremented and the cached Ethernet header written. 0, or the drop
+ * reason (ttl_exceeded, no_mbuf). The caller sends it to x->port. Used by
+ * route_out and by the flow fast path (pipelines/conntrack/flow_fast.c). */
+static inline int ovl_xform_apply(struct ss_ovl_wstate *ws, struct rte_mbuf *m,
+				  const struct ss_layer *l, const struct ss_ct_xform *x)
+{
+	uint32_t inner_len;
+	uint8_t tos, *h;
+
+	if (x->direct) {
+		uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+		if (unlikely(ovl_direct_ttl(frame + l->l3_off, ovl_fam(l)) < 0))
+			return SS_DROP_TTL_EXCEEDED;
+		frame = ovl_tenant_frame(m, l);
+		memcpy(frame, x->hdr, RTE_ETHER_HDR_LEN);
+		ws->cache_hits++;
+		return 0;
+	}
+	tos = ovl_inner_prep(m, l, x->set_mac, x->mac, x->dscp);
+	inner_len = m->pkt_len;
+	h = (uint8_t *)rte_pktmbuf_prepend(m, x->hlen);
+	if (unlikely(h == NULL))
+		return SS_DROP_NO_MBUF;
+	/* constant sizes: copied inline */
+	if (x->hlen == RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN)
+		memcpy(h, x->hdr, RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN);
+	else if (x->hlen == RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN)
+		memcpy(h, x->hdr, RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN);
+	else
+		memcpy(h, x->hdr, x->hlen);
+	if (x->v4)
+		ovl_outer_fix(h, true, tos, inner_len, ws->ip_id++, x->base);
+	else
+		ovl_outer_fix(h, false, tos, inner_len, 0, x->base);
+	ws->cache_hits++;
+	return 0;
 }
 
 /* ---- replies (ovl_reply.c) ---------------------------------------------

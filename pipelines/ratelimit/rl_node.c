@@ -18,10 +18,20 @@
 
 enum { RL_NEXT_DROP = 0 };
 
+/* The flow fast path may leave the limiter out for an ENI without a limit
+ * (a limit set later is read on the ENI's next packet). */
+static bool rl_fast_skip(uint32_t eni)
+{
+	const struct ss_rl_state *st = __atomic_load_n(&ss_rl_published, __ATOMIC_ACQUIRE);
+
+	return !(eni < st->n && st->lim[eni].active);
+}
+
 static struct ss_arc_feature rl_arc = {
 	.arc = SS_ARC_OUTBOUND,
 	.node = SS_RL_NODE,
 	.runs_after = { "policy_out" },
+	.fast_skip = rl_fast_skip,
 };
 SS_ARC_FEATURE_REGISTER(rl_arc);
 

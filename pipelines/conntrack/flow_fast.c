@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * flow_fast: the flow fast path (ct_emc.h, docs/conntrack.md "Fast path").
+ * port_rx hands it what host and fabric ports received (not patched
+ * ports); a packet of a cached flow is forwarded from here straight to
+ * port_tx, everything else goes on to parse unchanged.
+ *
+ *   host port, outbound:  the flow's cached transform (ct_xform.h) applied
+ *                         as route_out would apply it;
+ *   fabric port, inbound: VXLAN to a VIP, decapsulated and delivered to
+ *                         the ENI's host port (tag pushed) as vxlan_decap
+ *                         would.
+ *
+ * For a hit it does what the full path would: the port's received bytes
+ * (parse), the ENI's packet and byte counters (overlay_host/_fabric,
+ * vxlan_decap), the flow's activity (policy_out/in), the per-worker cache
+ * counters. What it checks, per packet, before it takes one:
+ *   - the key matches an entry of this worker's table;
+ *   - the entry's flow table is the one published, its flow live, of the
+ *     same incarnation and side, not closing (FIN seen), not expired, and
+ *     checked against its ENI's current ACL generation;
+ *   - outbound: the flow's slot holds a transform of the current overlay
+ *     generation for that owner; inbound: the entry was resolved at the
+ *     current overlay generation;
+ *   - every other feature the packet would meet on the arcs of its
+ *     direction may be left out for its ENI (ss_arc_feature.fast_skip).
+ * The overlay generation is read once per walk, before any table lookup
+ * of the walk, and the full path stamps what it resolves in the same walk
+ * with it (ss_ovl_walk_gen). Once a packet of a burst took the full path,
+ * later packets of the burst in the same key bucket take it too: a flow's
+ * packets leave in order.
+ *
+ * Edges: 0 drop, 1 parse, 2 port_tx.
+ */
+#include <rte_cycles.h>
+#include <rte_graph.h>
+#include <rte_graph_worker.h>
+#include <rte_hash.h>
+#include <rte_malloc.h>
+
+#include "dataplane/port-t.h"
+#include "pipelines/acl/acl.h"
+#include "pipelines/common/arc.h"
+#include "pipelines/common/node.h"
+#include "pipelines/conntrack/ct.h"
+#include "pipelines/conntrack/ct_emc.h"
+#include "pipelines/conntrack/ct_int.h"
+#include "pipelines/conntrack/ct_xform.h"
+#include "pipelines/overlay/overlay.h"
+#include "pipelines/overlay/ovl_pkt.h"
+#include "pipelines/parse/parse_node.h"
+
+enum { FAST_NEXT_DROP = 0, FAST_NEXT_PARSE, FAST_NEXT_TX, FAST_NB_NEXT };
+#define FAST_NEXT_PENDING 0xff   /* not an edge: resolved by table_resolve */
+
+#define FAST_MAX_SKIPS 8
+
+struct ss_emc *ss_emc_of[SS_MAX_WORKERS];
+
+/* The features the fast path leaves out, and whether it may run at all;
+ * set once, before the graphs exist (flow_fast_arcs). */
+struct fast_dir {
+	bool off;                  /* a feature on the arcs cannot be left out */
+	unsigned int nb_skip;
+	bool (*skip[FAST_MAX_SKIPS])(uint32_t eni);
+};
+
+static struct {
+	bool checked;
+	struct fast_dir out, in;   /* host ports (outbound), fabric ports (inbound) */
+} fast;
+
+struct fast_ctx {
+	struct ss_worker *w;       /* ss_node_ctx */
+	struct ss_emc *emc;
+};
+_Static_assert(sizeof(struct fast_ctx) <= RTE_NODE_CTX_SZ, "fast ctx too large");
+
+/* The features of `arc` a plain TCP/UDP packet meets, but the node that
+ * the fast path stands in for: each needs a fast_skip, else the fast path
+ * of that direction is off. */
+static void collect(struct fast_dir *fd, const char *arc, const char *stand_in, uint8_t extra_pf)
+{
+	const struct ss_arc_feature *f[SS_ARC_MAX_FEATURES * 2];
+	unsigned int n = ss_arc_features(arc, f, RTE_DIM(f));
+
+	for (unsigned int i = 0; i < n && i < RTE_DIM(f); i++) {
+		if (strcmp(f[i]->node, stand_in) == 0 || (f[i]->pf & ~(SS_PF_L4 | extra_pf)) != 0)
+			continue;
+		if (f[i]->fast_skip == NULL || fd->nb_skip == FAST_MAX_SKIPS) {
+			fd->off = true;
+			RTE_LOG(NOTICE, USER1, "flow fast path off: %s on arc %s must see every packet\n",
+				f[i]->node, arc);
+			continue;
+		}
+		fd->skip[fd->nb_skip++] = f[i]->fast_skip;
+	}
+}
+
+static void flow_fast_arcs(void)
+{
+	if (fast.checked)
+		return;
+	fast.checked = true;
+	collect(&fast.out, SS_ARC_INGRESS_HOST, OVL_NODE_HOST, 0);
+	collect(&fast.out, SS_ARC_OUTBOUND, "policy_out", 0);
+	/* VXLAN packets to the VIP: features filtered on SS_PF_VXLAN meet them */
+	collect(&fast.in, SS_ARC_INGRESS_FABRIC, OVL_NODE_FABRIC, SS_PF_VXLAN);
+	collect(&fast.in, SS_ARC_INBOUND, "policy_in", SS_PF_VXLAN);
+}
+
+/* Whether every feature the fast path leaves out may be left out for
+ * `eni`; answers are kept for the burst, a few ENIs at a time. */
+#define SKIP_MEMO 8
+
+struct skip_memo {
+	uint32_t eni[SKIP_MEMO];   /* UINT32_MAX: none */
+	bool ok[SKIP_MEMO];
+};
+
+static inline bool skippable(const struct fast_dir *fd, struct skip_memo *sk, uint32_t eni)
+{
+	unsigned int s = eni & (SKIP_MEMO - 1);
+
+	if (likely(fd->nb_skip == 0))
+		return true;
+	if (sk->eni[s] == eni)
+		return sk->ok[s];
+	sk->eni[s] = eni;
+	sk->ok[s] = true;
+	for (unsigned int i = 0; i < fd->nb_skip; i++)
+		if (!fd->skip[i](eni)) {
+			sk->ok[s] = false;
+			break;
+		}
+	return sk->ok[s];
+}
+
+/* The flow at pos still what it was when the entry was written (owner),
+ * live, not closing, not expired, checked at the ENI's ACL generation;
+ * its activity refreshed as policy_out/in would (one store per ms). */
+static inline bool flow_live(struct ss_ct *ct, const struct ss_acl_state *acl, uint32_t pos,
+			     uint32_t owner, uint32_t eni, uint64_t now)
+{
+	struct ss_ct_entry *e = ss_ct_entry_at(ct, pos);
+
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE ||
+	    ss_ct_xform_owner(e->seq, (uint8_t)(owner & 1)) != owner ||
+	    __atomic_load_n(&e->fin_at, __ATOMIC_RELAXED) != 0 ||
+	    ss_ct_expired(ct, e, now) != SS_CT_EXP_NO ||
+	    __atomic_load_n(&e->acl_gen, __ATOMIC_RELAXED) != ss_acl_eni_gen(acl, eni))
+		return false;
+	if ((int64_t)(now - __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED)) >=
+	    (int64_t)(ct->tick_hz / 1000))
+		__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Whether the entry's flow may be forwarded with transform *x now. */
+static inline bool flow_ok(struct ss_ct *ct, const struct ss_acl_state *acl,
+			   const struct ss_emc_ent *ent, uint32_t gen, uint64_t now,
+			   struct ss_ct_xform *x)
+{
+	return flow_live(ct, acl, ent->pos, ent->owner, ent->eni, now) &&
+	       ss_ct_xform_read(&ct->xf[ent->pos], x) && x->valid && x->gen == gen &&
+	       x->owner == ent->owner;
+}
+
+struct burst {
+	struct ss_worker *w;
+	struct ss_emc *emc;
+	struct ss_ovl_wstate *ws;
+	struct ss_ct *ct;
+	const struct ss_acl_state *acl;
+	uint32_t gen;
+	uint64_t now;
+	uint64_t slow;             /* key buckets a packet of took the full path */
+	struct skip_memo sk_out, sk_in;
+	/* outbound packets the exact-match table missed, to look up in the
+	 * flow table in bulk */
+	uint16_t nt;
+	struct pending {
+		struct ss_emc_key k;
+		struct ss_ct_key ck;
+		uint32_t sig;
+		uint32_t eni;
+		uint16_t idx;      /* in the burst */
+		uint8_t side;
+	} t[RTE_GRAPH_BURST_SIZE];
+};
+
+/* The meta of a packet the fast path forwards, as parse leaves it. */
+static inline struct ss_meta *fast_meta(struct rte_mbuf *m, uint16_t pi, uint32_t eni)
+{
+	struct ss_meta *meta = ss_meta(m);
+
+	meta->in_port = pi;
+	meta->drop = SS_DROP_NONE;
+	meta->drop_node = UINT16_MAX;
+	meta->tx_class = SS_TX_DEFAULT;
+	meta->eni = eni;
+	return meta;
+}
+
+static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+				const struct ss_emc_key *k, uint32_t eni,
+				const struct ss_ct_xform *x);
+
+/* An outbound packet the exact-match table does not hold: when its
+ * source's ENI is known at this generation, its flow key goes to the bulk
+ * flow-table lookup at the end of the burst (table_resolve); else the full
+ * path. */
+static inline uint8_t table_pending(struct burst *b, const struct ss_emc_key *k, uint32_t sig,
+				    const uint8_t *d, uint16_t idx)
+{
+	const struct ss_emc_eni *n = &b->emc->eni[ss_emc_eni_slot(k)];
+	struct pending *p;
+
+	if (n->eni == 0 || n->gen != b->gen || n->port != k->port || n->tci != k->tci ||
+	    memcmp(n->smac, k->smac, 6) != 0) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->k = *k;
+	p->sig = sig;
+	p->eni = n->eni;
+	p->idx = idx;
+	p->side = ss_ct_key_make(&p->ck, n->eni, k->proto, 0, d + k->l3_off + 12,
+				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
+				 rte_be_to_cpu_16(k->dport));
+	return FAST_NEXT_PENDING;
+}
+
+/* A host-port packet: its flow's outbound transform, or the full path. */
+static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
+				uint16_t idx)
+{
+	struct ss_emc_key k;
+	struct ss_emc_ent *ent;
+	struct ss_ct_xform x;
+	uint64_t bit;
+	uint32_t sig;
+
+	if (fast.out.off || !ss_emc_key_of(d, rte_pktmbuf_data_len(m), pi, &k))
+		return FAST_NEXT_PARSE;
+	sig = ss_emc_hash(&k);
+	bit = 1ull << (sig & 63);
+	if (b->slow & bit)
+		return FAST_NEXT_PARSE;
+	ent = ss_emc_find(b->emc, &k, sig);
+	if (ent == NULL)
+		return table_pending(b, &k, sig, d, idx);
+	if (ent->ct != b->ct || !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x) ||
+	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
+		b->slow |= bit;
+		return FAST_NEXT_PARSE;
+	}
+	return out_apply(b, m, pi, &k, ent->eni, &x);
+}
+
+/* An outbound hit: the transform applied (route_out's work). */
+static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+				const struct ss_emc_key *k, uint32_t eni, const struct ss_ct_xform *x)
+{
+	struct ss_meta *meta = fast_meta(m, pi, eni);
+	struct ss_layer l;
+	int rc;
+
+	b->w->port[pi].rx_bytes += m->pkt_len;
+	ovl_eni_rx(b->w->index, eni, m->pkt_len);
+	l = (struct ss_layer){ .l2_off = 0, .l3_off = k->l3_off, .l3 = SS_L3_IPV4,
+			       .nb_vlans = k->tci ? 1 : 0, .proto = k->proto, .flags = SS_PF_L4 };
+	rc = ovl_xform_apply(b->ws, m, &l, x);
+	if (unlikely(rc != 0)) {
+		meta->drop = (uint8_t)rc;
+		return FAST_NEXT_DROP;
+	}
+	meta->out_port = x->port;
+	return FAST_NEXT_TX;
+}
+
+/* A fabric-port packet: decapsulated to its flow's ENI, or the full path. */
+static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi)
+{
+	struct ss_emc_in_key k;
+	struct ss_emc_in_ent *ent;
+	struct ss_meta *meta;
+	uint64_t bit;
+	uint32_t sig;
+	uint8_t *f;
+
+	if (fast.in.off || b->emc->in == NULL ||
+	    !ss_emc_in_key_of(d, rte_pktmbuf_data_len(m), pi, ss_ports.ports[pi].mac.addr_bytes,
+			      &k))
+		return FAST_NEXT_PARSE;
+	sig = ss_emc_in_hash(&k);
+	bit = 1ull << (sig & 63);
+	if ((b->slow & bit) || (ent = ss_emc_in_find(b->emc, &k, sig)) == NULL ||
+	    ent->ct != b->ct || ent->gen != b->gen ||
+	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now) ||
+	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
+		b->slow |= bit;
+		return FAST_NEXT_PARSE;
+	}
+	meta = fast_meta(m, pi, ent->eni);
+	b->w->port[pi].rx_bytes += m->pkt_len;
+	ovl_eni_rx(b->w->index, ent->eni, m->pkt_len - SS_EMC_IN_HLEN);
+	rte_pktmbuf_adj(m, SS_EMC_IN_HLEN);
+	if (ent->vlan) {
+		f = (uint8_t *)rte_pktmbuf_prepend(m, 4);
+		if (unlikely(f == NULL)) {
+			meta->drop = SS_DROP_NO_MBUF;
+			return FAST_NEXT_DROP;
+		}
+		{
+			uint64_t a;
+			uint32_t c;
+
+			/* the MACs 4 bytes forward (constant-size copies, inline) */
+			memcpy(&a, f + 4, 8);
+			memcpy(&c, f + 12, 4);
+			memcpy(f, &a, 8);
+			memcpy(f + 8, &c, 4);
+		}
+		f[12] = SS_ETHERTYPE_VLAN >> 8;
+		f[13] = SS_ETHERTYPE_VLAN & 0xff;
+		f[14] = (uint8_t)(ent->vlan >> 8);
+		f[15] = (uint8_t)ent->vlan;
+	}
+	meta->out_port = ent->out_port;
+	ovl_eni_tx(b->w->index, ent->eni, m->pkt_len);
+	b->ws->cache_hits++;
+	return FAST_NEXT_TX;
+}
+
+/* The pending packets' flows, looked up in the flow table in bulk; a
+ * flow found live, in its own orientation, with a current transform, is
+ * forwarded and remembered in the exact-match table. */
+static void table_resolve(struct burst *b, void **objs, uint8_t *next)
+{
+	const void *keys[RTE_HASH_LOOKUP_BULK_MAX];
+	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+
+	for (uint16_t base = 0; base < b->nt; base += RTE_HASH_LOOKUP_BULK_MAX) {
+		uint16_t n = RTE_MIN(b->nt - base, RTE_HASH_LOOKUP_BULK_MAX);
+
+		for (uint16_t j = 0; j < n; j++)
+			keys[j] = &b->t[base + j].ck;
+		rte_hash_lookup_bulk(b->ct->flows.h, keys, n, pos);
+		for (uint16_t j = 0; j < n; j++)
+			if (pos[j] >= 0) {
+				rte_prefetch0(ss_ct_entry_at(b->ct, (uint32_t)pos[j]));
+				rte_prefetch0(&b->ct->xf[pos[j]]);
+			}
+		for (uint16_t j = 0; j < n; j++) {
+			struct pending *p = &b->t[base + j];
+			struct rte_mbuf *m = objs[p->idx];
+			uint64_t bit = 1ull << (p->sig & 63);
+			struct ss_emc_ent *ent;
+			struct ss_ct_entry *e;
+			struct ss_ct_xform x;
+			uint32_t owner;
+
+			next[p->idx] = FAST_NEXT_PARSE;
+			if ((b->slow & bit) || pos[j] < 0) {
+				b->slow |= bit;
+				continue;
+			}
+			e = ss_ct_entry_at(b->ct, (uint32_t)pos[j]);
+			owner = ss_ct_xform_owner(e->seq, p->side);
+			/* the packet travels the way the flow says (policy_chunk) */
+			if ((e->init_dir == SS_ACL_OUT) != (p->side == e->init_side) ||
+			    !flow_live(b->ct, b->acl, (uint32_t)pos[j], owner, p->eni, b->now) ||
+			    !ss_ct_xform_read(&b->ct->xf[pos[j]], &x) || !x.valid || x.gen != b->gen ||
+			    x.owner != owner || !skippable(&fast.out, &b->sk_out, p->eni)) {
+				b->slow |= bit;
+				continue;
+			}
+			next[p->idx] = out_apply(b, m, ss_ports.by_eth_id[m->port], &p->k, p->eni, &x);
+			b->emc->table_hits++;
+			/* the exact-match table takes it (its own entry, or a way) */
+			ent = ss_emc_find(b->emc, &p->k, p->sig);
+			if (ent == NULL)
+				ent = ss_emc_victim(b->emc, p->sig);
+			b->emc->fills++;
+			ent->key = p->k;
+			ent->sig = p->sig;
+			ent->eni = p->eni;
+			ent->pos = (uint32_t)pos[j];
+			ent->owner = owner;
+			ent->ct = b->ct;
+		}
+	}
+}
+
+static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, void **objs,
+			     uint16_t nb)
+{
+	struct fast_ctx *ctx = (struct fast_ctx *)node->ctx;
+	struct burst b = { .w = ctx->w, .emc = ctx->emc, .nt = 0 };
+	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	uint16_t i, hits = 0;
+
+	/* before the walk's first table lookup: what this walk resolves is
+	 * stamped with it (ss_ovl_walk_gen) */
+	b.ws = &ss_ovl_wstate[b.w->index];
+	b.gen = ss_ovl_gen_read();
+	b.ws->walk_gen = b.gen;
+	b.ws->walk_id = b.w->walks + 1;
+	b.ct = ss_ct_current();
+	if (unlikely(b.ct == NULL)) {
+		rte_node_next_stream_move(graph, node, FAST_NEXT_PARSE);
+		return nb;
+	}
+	b.acl = ss_acl_current();
+	b.now = rte_rdtsc();
+	memset(b.sk_out.eni, 0xff, sizeof(b.sk_out.eni));
+	memset(b.sk_in.eni, 0xff, sizeof(b.sk_in.eni));
+	for (i = 0; i < nb; i++) {
+		struct rte_mbuf *m = objs[i];
+		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint16_t pi = ss_ports.by_eth_id[m->port];
+
+		if (i + 2 < nb)
+			rte_prefetch0(rte_pktmbuf_mtod((struct rte_mbuf *)objs[i + 2], void *));
+		if (unlikely(m->nb_segs != 1))
+			next[i] = FAST_NEXT_PARSE;
+		else if (ss_ports.ports[pi].role == SS_ROLE_HOST)
+			next[i] = fast_out(&b, m, d, pi, i);
+		else
+			next[i] = fast_in(&b, m, d, pi);
+	}
+	if (b.nt > 0)
+		table_resolve(&b, objs, next);
+	for (i = 0; i < nb; i++)
+		hits += next[i] == FAST_NEXT_TX;
+	b.emc->hits += hits;
+	ss_node_dispatch(graph, node, objs, nb, next);
+	return nb;
+}
+
+static int fast_init(const struct rte_graph *graph, struct rte_node *node)
+{
+	struct fast_ctx *ctx = (struct fast_ctx *)node->ctx;
+	int rc = ss_node_init_worker(graph, node);
+	unsigned int wi;
+
+	if (rc != 0)
+		return rc;
+	flow_fast_arcs();
+	wi = ctx->w->index;
+	if (ss_emc_of[wi] == NULL) {
+		ss_emc_of[wi] = rte_zmalloc_socket("ss_emc", sizeof(struct ss_emc),
+						   RTE_CACHE_LINE_SIZE, graph->socket);
+		if (ss_emc_of[wi] == NULL)
+			return -ENOMEM;
+		ss_emc_of[wi]->in = rte_zmalloc_socket("ss_emc_in",
+						       sizeof(struct ss_emc_in_ent) * SS_EMC_ENTRIES,
+						       RTE_CACHE_LINE_SIZE, graph->socket);
+		if (ss_emc_of[wi]->in == NULL) {
+			rte_free(ss_emc_of[wi]);
+			ss_emc_of[wi] = NULL;
+			return -ENOMEM;
+		}
+	}
+	ctx->emc = ss_emc_of[wi];
+	return 0;
+}
+
+static void fast_fini(const struct rte_graph *graph, struct rte_node *node)
+{
+	struct fast_ctx *ctx = (struct fast_ctx *)node->ctx;
+
+	RTE_SET_USED(graph);
+	if (ctx->w != NULL && ss_emc_of[ctx->w->index] == ctx->emc) {
+		ss_emc_of[ctx->w->index] = NULL;
+		rte_free(ctx->emc->in);
+		rte_free(ctx->emc);
+	}
+	ctx->emc = NULL;
+}
+
+static struct rte_node_register fast_node = {
+	.name = SS_NODE_FLOW_FAST,
+	.process = fast_process,
+	.init = fast_init,
+	.fini = fast_fini,
+	.nb_edges = FAST_NB_NEXT,
+	.next_nodes = {
+		[FAST_NEXT_DROP] = SS_NODE_DROP,
+		[FAST_NEXT_PARSE] = "parse",
+		[FAST_NEXT_TX] = "port_tx",
+	},
+};
+RTE_NODE_REGISTER(fast_node);
