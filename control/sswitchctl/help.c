@@ -187,8 +187,10 @@ static const struct obj_help objects[] = {
 	  "sswitchctl rdma qp list --limit 50" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
-	  "workers, eni, acl, rdma or all (default). Drop reasons that never fired\n"
-	  "are hidden unless --all. --watch refreshes every --interval seconds with\n"
+	  "workers, eni, acl, rdma, flows, rate_limit or all (default); a daemon\n"
+	  "with more features serves more (the error for an unknown scope lists\n"
+	  "them). Drop reasons that never fired are hidden unless --all.\n"
+	  "--watch refreshes every --interval seconds with\n"
 	  "rates (packets/s and bits/s per port, packets/s per drop reason, node,\n"
 	  "worker, ENI and RDMA policy, worker busy share) until Ctrl-C; --count N\n"
 	  "stops after N refreshes.",

@@ -138,6 +138,11 @@ void ss_format_rate(char *buf, size_t len, double v);
 /* Print {NAME: {counters}} as a table, NAME in the first column. */
 void ss_render_keyed(const json_t *obj, const char *first_title, FILE *out);
 
+/* The rows (an array of objects) in the order people expect: by the given
+ * columns in turn, numbers by value, IP addresses and prefixes by address
+ * (10.0.0.2 before 10.0.0.10), other text as text. New reference. */
+json_t *ss_rows_sorted(const json_t *rows, const char *const *cols);
+
 /* Print the result of `method` for people. */
 void ss_render_result(const char *method, const json_t *result, FILE *out);
 
