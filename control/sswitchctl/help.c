@@ -322,6 +322,14 @@ bool ss_help_object(const char *object, FILE *out)
 	return found;
 }
 
+bool ss_help_knows(const char *object)
+{
+	for (size_t i = 0; i < NOBJECTS; i++)
+		if (matches(&objects[i], object))
+			return true;
+	return false;
+}
+
 /* ---- help from the daemon's schema.get ------------------------------------- */
 
 /* Object spelling -> type name comparison: spaces, '-' and '.' as '_'. */

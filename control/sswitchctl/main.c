@@ -595,6 +595,11 @@ int main(int argc, char **argv)
 		rc = cmd_stats(&o, sock);
 		goto out;
 	}
+	if (strcmp(o.words[0], "schema") == 0) {
+		load_schema(&o, sock);
+		rc = ss_schema_print(o.words + 1, o.nwords - 1, stdout);
+		goto out;
+	}
 	if (o.stats.watch) {
 		rc = usage_error("%s", "--watch applies to `stats` only");
 		goto out;

@@ -12,6 +12,7 @@
  *   render.c  human output: aligned tables and key/value listings
  *   stats.c   `stats`, `stats --watch` (live rates) and `stats clear`
  *   help.c    the manual (`--help`) and per-object field references
+ *   schema_cmd.c  `schema`: object types and fields from the daemon (completion)
  *
  * Error convention: functions return 0 or a negative errno and write a
  * message for the user into (err, errlen); the exit status is chosen in
@@ -173,5 +174,16 @@ bool ss_help_object(const char *object, FILE *out);
  * when no manual page exists for it; false if the schema has no such type. */
 bool ss_help_schema_object(const char *object, FILE *out);
 void ss_usage_hint(FILE *out);
+/* Whether the manual describes the object (any spelling). */
+bool ss_help_knows(const char *object);
+
+/* ------------------------------------------------------------------ schema_cmd.c */
+
+/* `sswitchctl schema [OBJECT...]` from the daemon's schema (loaded by the
+ * caller): the object types the manual does not describe, one
+ * "OBJECT VERB..." line each; with OBJECT, its field names one a line
+ * (nested ones dotted: match.dst_prefix). For bash completion. Returns an
+ * SS_EXIT_* status. */
+int ss_schema_print(const char *const *words, int nwords, FILE *out);
 
 #endif /* SSWITCHCTL_H */
