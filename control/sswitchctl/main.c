@@ -20,6 +20,7 @@ struct opts {
 	const char *file;
 	double timeout_s;
 	bool json;
+	bool dry_run;           /* txn: txn.check instead of txn */
 	bool help;
 	bool version;
 	struct ss_stats_opts stats;
@@ -111,6 +112,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->version = true;
 		} else if (is_opt(a, "-j", "--json", &eq) && eq == NULL) {
 			o->json = true;
+		} else if (is_opt(a, NULL, "--dry-run", &eq) && eq == NULL) {
+			o->dry_run = true;
 		} else if (is_opt(a, "-a", "--all", &eq) && eq == NULL) {
 			o->stats.all = true;
 		} else if (is_opt(a, "-w", "--watch", &eq) && eq == NULL) {
@@ -235,6 +238,7 @@ struct post {
 	json_int_t limit; /* < 0: none */
 	bool verb_cmd;    /* the method came from OBJECT VERB words */
 	const char *verb;
+	void (*render)(const json_t *result, FILE *out); /* instead of the default */
 };
 
 static bool field_matches(const json_t *have, const json_t *want)
@@ -318,6 +322,8 @@ static int call_and_print_post(const struct opts *o, const char *sock, const cha
 		json_dumpf(result, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 			   JSON_ENCODE_ANY);
 		fputc('\n', stdout);
+	} else if (pp != NULL && pp->render != NULL) {
+		pp->render(result, stdout);
 	} else if (strcmp(method, "stats.get") == 0 && json_is_object(result)) {
 		ss_render_stats(result, o->stats.all, stdout);
 	} else {
@@ -401,6 +407,22 @@ static int cmd_call(const struct opts *o, const char *sock)
 	return rc;
 }
 
+/* The params of a txn: -f FILE (an {"ops": [...]} object or a bare list)
+ * or ops='[...]'; NULL on a usage error (reported). */
+static json_t *txn_params(const struct opts *o, const char *what)
+{
+	json_t *params;
+
+	if (o->file == NULL && json_object_get(o->kv, "ops") == NULL) {
+		usage_error("%s needs -f FILE (or ops='[...]')", what);
+		return NULL;
+	}
+	params = build_params(o, true);
+	if (params != NULL && json_is_array(params))
+		params = json_pack("{s:o}", "ops", params);   /* a bare list of ops */
+	return params;
+}
+
 static int cmd_txn(const struct opts *o, const char *sock)
 {
 	json_t *params;
@@ -408,20 +430,40 @@ static int cmd_txn(const struct opts *o, const char *sock)
 
 	if (o->nwords > 1)
 		return usage_error("unexpected argument '%s'", o->words[1]);
-	if (o->file == NULL && json_object_get(o->kv, "ops") == NULL)
-		return usage_error("%s", "txn needs -f FILE (or ops='[...]')");
-	params = build_params(o, true);
+	params = txn_params(o, "txn");
 	if (params == NULL)
 		return SS_EXIT_USAGE;
-	if (json_is_array(params)) {
-		/* A bare list of ops. */
-		json_t *wrapped = json_pack("{s:o}", "ops", params);
+	if (o->dry_run) {
+		struct post pp = { .limit = -1, .render = ss_render_txn_check };
 
-		params = wrapped;
-		if (params == NULL)
-			return SS_EXIT_USAGE;
+		rc = call_and_print_post(o, sock, "txn.check", params, false, &pp);
+	} else {
+		rc = call_and_print(o, sock, "txn", params, false);
 	}
-	rc = call_and_print(o, sock, "txn", params, false);
+	json_decref(params);
+	return rc;
+}
+
+/* `state diff FILE`: what the txn file would change against the running
+ * state (txn.check with changes). */
+static int cmd_state_diff(struct opts *o, const char *sock)
+{
+	struct post pp = { .limit = -1, .render = ss_render_state_diff };
+	json_t *params;
+	int rc;
+
+	if (o->nwords > 3)
+		return usage_error("unexpected argument '%s'", o->words[3]);
+	if (o->nwords == 3) {
+		if (o->file != NULL)
+			return usage_error("%s", "state diff: give the file once (FILE or -f FILE)");
+		o->file = o->words[2];
+	}
+	params = txn_params(o, "state diff");
+	if (params == NULL)
+		return SS_EXIT_USAGE;
+	json_object_set_new(params, "changes", json_true());
+	rc = call_and_print_post(o, sock, "txn.check", params, false, &pp);
 	json_decref(params);
 	return rc;
 }
@@ -593,6 +635,27 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(o.words[0], "stats") == 0) {
 		rc = cmd_stats(&o, sock);
+		goto out;
+	}
+	if (o.dry_run) {
+		rc = usage_error("%s", "--dry-run applies to `txn` only");
+		goto out;
+	}
+	if (strcmp(o.words[0], "show") == 0) {
+		struct ss_rpc c;
+		char err[1024];
+
+		if (ss_rpc_connect(&c, sock, o.timeout_s, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sswitchctl: %s\n", err);
+			rc = SS_EXIT_CONN;
+			goto out;
+		}
+		rc = ss_show(&c, o.words + 1, o.nwords - 1, stdout);
+		ss_rpc_close(&c);
+		goto out;
+	}
+	if (o.nwords >= 2 && strcmp(o.words[0], "state") == 0 && strcmp(o.words[1], "diff") == 0) {
+		rc = cmd_state_diff(&o, sock);
 		goto out;
 	}
 	if (strcmp(o.words[0], "schema") == 0) {

@@ -13,6 +13,8 @@
  *   stats.c   `stats`, `stats --watch` (live rates) and `stats clear`
  *   help.c    the manual (`--help`) and per-object field references
  *   schema_cmd.c  `schema`: object types and fields from the daemon (completion)
+ *   txn_cmd.c `txn --dry-run`, `state diff`: txn.check for people
+ *   show.c    `show`, `show eni NAME`: the one-screen summary
  *
  * Error convention: functions return 0 or a negative errno and write a
  * message for the user into (err, errlen); the exit status is chosen in
@@ -176,6 +178,18 @@ bool ss_help_schema_object(const char *object, FILE *out);
 void ss_usage_hint(FILE *out);
 /* Whether the manual describes the object (any spelling). */
 bool ss_help_knows(const char *object);
+
+/* ------------------------------------------------------------------ txn_cmd.c */
+
+/* txn.check's result for people: `txn --dry-run` (counts per type) and
+ * `state diff` (every change, with the fields that differ). */
+void ss_render_txn_check(const json_t *result, FILE *out);
+void ss_render_state_diff(const json_t *result, FILE *out);
+
+/* ------------------------------------------------------------------ show.c */
+
+/* `show` / `show eni NAME` over an open connection; an SS_EXIT_* status. */
+int ss_show(struct ss_rpc *c, const char *const *words, int nwords, FILE *out);
 
 /* ------------------------------------------------------------------ schema_cmd.c */
 
