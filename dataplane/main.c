@@ -136,6 +136,19 @@ static bool eal_has(const struct ss_config *cfg, int extra_argc, char **extra_ar
 	return false;
 }
 
+/* Whether an EAL argument mentions `text` (a log type, an option). */
+static bool eal_has_text(const struct ss_config *cfg, int extra_argc, char **extra_argv,
+			 const char *text)
+{
+	for (int i = 0; i < cfg->eal_argc; i++)
+		if (strstr(cfg->eal_argv[i], text) != NULL)
+			return true;
+	for (int i = 0; i < extra_argc; i++)
+		if (strstr(extra_argv[i], text) != NULL)
+			return true;
+	return false;
+}
+
 /* argv for rte_eal_init: the config's list verbatim, our lcore layout where
  * it does not conflict, then the command line's extra arguments. */
 static char **eal_argv_build(const struct ss_config *cfg, int extra_argc, char **extra_argv,
@@ -143,13 +156,23 @@ static char **eal_argv_build(const struct ss_config *cfg, int extra_argc, char *
 {
 	static const char *const lcore_opts[] = { "-l", "-c", "--lcores", NULL };
 	static const char *const main_opts[] = { "--main-lcore", NULL };
-	char **argv = calloc((size_t)(cfg->eal_argc + extra_argc + 8), sizeof(char *));
+	char **argv = calloc((size_t)(cfg->eal_argc + extra_argc + 10), sizeof(char *));
 	int argc = 0;
 	char buf[1024];
 
 	if (argv == NULL)
 		return NULL;
 	argv[argc++] = strdup("sswitchd");
+	/* DPDK 22.11's telemetry warns "No legacy callbacks, legacy socket not
+	 * created" at every start: sswitchd serves the v2 socket only
+	 * (dpdk-telemetry.py), so the legacy socket is not missed. Its log type
+	 * is registered during rte_eal_init, where the first matching
+	 * --log-level pattern wins: this one goes first. Errors still show; a
+	 * config that names the telemetry log type itself is left alone. */
+	if (!eal_has_text(cfg, extra_argc, extra_argv, "telemetry")) {
+		argv[argc++] = strdup("--log-level");
+		argv[argc++] = strdup("lib.telemetry:error");
+	}
 	for (int i = 0; i < cfg->eal_argc; i++)
 		argv[argc++] = strdup(cfg->eal_argv[i]);
 	if (!eal_has(cfg, extra_argc, extra_argv, lcore_opts)) {
