@@ -417,6 +417,10 @@ static void emit_undescribed(struct render *r, const char *scope, json_t *v, con
 					*p = '_';
 			snprintf(help, sizeof(help), "stats.get scope %s, counter %s.", scope,
 				 depth ? path[depth - 1] : scope);
+			/* HELP text escapes only \\ and newline: keep it plain */
+			for (char *p = help; *p; p++)
+				if (!isprint((unsigned char)*p) || *p == '\\')
+					*p = '_';
 			for (int i = 0; i + 1 < depth && nl < MAX_LABELS; i++, nl++) {
 				l[nl].name = level_label(scope, i);
 				l[nl].str = path[i];
