@@ -105,8 +105,12 @@ def test_unwritable_directory_as_another_user(tmp_path):
     ro.mkdir(mode=0o755)
     conf = base(top, control='socket = "%s/ctl.sock"; state_file = "";' % ro)
     conf.chmod(0o644)
+    # the build tree may be private to root too: a copy nobody may run
+    exe = top / "sswitchd"
+    shutil.copy(SSWITCHD, exe)
+    exe.chmod(0o755)
     r = subprocess.run([setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                        SSWITCHD, "--check", "-c", str(conf)],
+                        str(exe), "--check", "-c", str(conf)],
                        capture_output=True, text=True, timeout=60)
     shutil.rmtree(top)
     assert r.returncode == 1 and "cannot create it in %s" % ro in r.stderr, r.stderr
