@@ -29,6 +29,9 @@ DEBS := build-essential pkg-config meson ninja-build clang libclang-rt-14-dev \
 	libnuma-dev libjansson-dev libcmocka-dev zlib1g-dev python3 python3-scapy python3-pytest \
 	iproute2 iputils-ping netcat-openbsd procps ethtool libsystemd-dev
 
+# promtool (tests/api/test_prometheus.py checks /metrics with it)
+DEBS += prometheus
+
 # make cross-arm64: Debian's cross toolchain and qemu-user on the host.
 CROSS_DEBS := crossbuild-essential-arm64 qemu-user-static mmdebstrap ccache
 # The arm64 libraries sswitch links, unpacked by mmdebstrap into a sysroot
