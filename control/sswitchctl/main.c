@@ -482,6 +482,10 @@ int main(int argc, char **argv)
 		rc = cmd_stats(&o, sock);
 		goto out;
 	}
+	if (strcmp(o.words[0], "trace") == 0) {   /* packet trace: trace.c */
+		rc = ss_cmd_trace(o.words + 1, o.nwords - 1, o.kv, o.json, sock, o.timeout_s);
+		goto out;
+	}
 	if (o.stats.watch) {
 		rc = usage_error("%s", "--watch applies to `stats` only");
 		goto out;

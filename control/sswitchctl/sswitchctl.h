@@ -169,4 +169,11 @@ bool ss_help_object(const char *object, FILE *out);
 bool ss_help_schema_object(const char *object, FILE *out);
 void ss_usage_hint(FILE *out);
 
+/* ------------------------------------------------------------------ trace.c */
+
+/* `sswitchctl trace packet|start|get|stop` with key=value params (kv).
+ * Returns an SS_EXIT_* status. */
+int ss_cmd_trace(const char *const *words, int nwords, const json_t *kv, bool json,
+		 const char *sock, double timeout_s);
+
 #endif /* SSWITCHCTL_H */

@@ -230,6 +230,26 @@ def test_malformed_trace_start(traced, params, field):
     assert e.field == field, (params, e.code, e.message)
 
 
+def test_sswitchctl_trace(traced, sswitchctl_bin):
+    """`sswitchctl trace packet` renders the path for people."""
+    import subprocess
+    d, c, out = traced
+    base = [sswitchctl_bin, "-s", d.socket, "trace", "packet", "port=host0",
+            "src_mac=" + VM1, "src=10.0.0.2", "protocol=tcp"]
+    r = subprocess.run(base + ["dst=10.0.0.66"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "=> DROPPED: acl_deny (by policy_out)" in r.stdout, r.stdout
+    assert "group=out4" in r.stdout and "rule=10" in r.stdout, r.stdout
+    r = subprocess.run(base + ["dst=10.0.0.5"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "=> FORWARDED out of fabric0 (a traced frame: not transmitted)" in r.stdout, r.stdout
+    assert "underlay_ip=100.64.1.5" in r.stdout and "vni=1000" in r.stdout, r.stdout
+    r = subprocess.run(base[:6] + ["src_mac=zz"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "field: fields.src_mac" in r.stderr, r.stderr
+    r = subprocess.run(base[:4] + ["frob"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r
+
+
 def test_nothing_transmitted(traced):
     """Last in the module's order: after every trace above, the fabric
     port's output file holds no frame (checked after the daemon flushed it
