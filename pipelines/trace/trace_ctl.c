@@ -614,6 +614,19 @@ static int trace_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err
 	return 0;
 }
 
+/* A live trace that has all its packets stops picking (the hook's cost
+ * goes away without waiting for trace.stop); its results stay readable. */
+static void trace_poll(void)
+{
+	if (!(__atomic_load_n(&ss_trace_armed, __ATOMIC_RELAXED) & SS_TRACE_ARMED_LIVE) ||
+	    __atomic_load_n(&ss_trace_live.claimed, __ATOMIC_RELAXED) < ss_trace_live.count)
+		return;
+	for (uint32_t i = 0; i < ss_trace_live.count; i++)
+		if (__atomic_load_n(&ss_trace_slots[1 + i].state, __ATOMIC_ACQUIRE) != SS_TRACE_DONE)
+			return;
+	__atomic_fetch_and(&ss_trace_armed, ~(uint32_t)SS_TRACE_ARMED_LIVE, __ATOMIC_RELEASE);
+}
+
 /* After the workers stopped. */
 static void trace_fini(void)
 {
@@ -634,5 +647,6 @@ static struct ss_feature trace = {
 	.name = "trace",
 	.init = trace_init,
 	.fini = trace_fini,
+	.poll = trace_poll,
 };
 SS_FEATURE_REGISTER(trace);

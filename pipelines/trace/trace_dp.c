@@ -205,15 +205,27 @@ static void record(struct ss_trace_pkt *p, const struct rte_node *node, uint8_t 
 		p->ended = 1;
 }
 
+/* The worker walking `graph` (not every node keeps it in its context). */
+static struct ss_worker *worker_of(const struct rte_graph *graph)
+{
+	for (unsigned int i = 0; i < ss_workers.nb; i++)
+		if (ss_workers.w[i]->graph == graph)
+			return ss_workers.w[i];
+	return NULL;
+}
+
 bool ss_trace_dispatch(struct rte_graph *graph, struct rte_node *node, void **objs,
 		       uint16_t nb, const uint8_t *next)
 {
-	struct ss_worker *w = ss_node_worker(node);
-	struct ss_trace_wk *tw = &ss_trace_wk[w->index];
+	struct ss_worker *w = worker_of(graph);
+	struct ss_trace_wk *tw;
 	bool live = (__atomic_load_n(&ss_trace_armed, __ATOMIC_RELAXED) & SS_TRACE_ARMED_LIVE) &&
 		    node->id == ss_trace_node_parse;
 	bool take_out = false;
 
+	if (w == NULL)
+		return false;
+	tw = &ss_trace_wk[w->index];
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		uint32_t f;

@@ -76,6 +76,21 @@ def udp_frame(src_mac, src, dst, sport, dport):
     return mac(HOST_MAC) + mac(src_mac) + b"\x08\x00" + hdr + udp
 
 
+def vxlan_frame(dst_mac, outer_src, outer_dst, vni, inner):
+    """Ethernet / IPv4 / UDP 4789 / VXLAN around the frame `inner`."""
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
+    ip4 = lambda a: bytes(int(x) for x in a.split("."))  # noqa: E731
+    vx = struct.pack("!II", 0x08000000, vni << 8) + inner
+    udp = struct.pack("!HHHH", 50000, 4789, 8 + len(vx), 0) + vx
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                      ip4(outer_src), ip4(outer_dst))
+    s = sum(struct.unpack("!10H", hdr))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    hdr = hdr[:10] + struct.pack("!H", ~s & 0xffff) + hdr[12:]
+    return mac(dst_mac) + mac(NH) + b"\x08\x00" + hdr + udp
+
+
 @pytest.fixture(scope="module")
 def traced(make_daemon, tmp_path_factory):
     wd = tmp_path_factory.mktemp("trace")
@@ -230,6 +245,35 @@ def test_malformed_trace_start(traced, params, field):
     assert e.field == field, (params, e.code, e.message)
 
 
+def test_inbound(traced):
+    """A reply from the mapping's PA to the ENI (SPEC 3.2): decapsulated
+    toward host0; the reverse of the flow test_forwarded_outbound opened
+    passes policy_in by that flow."""
+    d, c, out = traced
+    fab_mac = [p["mac"] for p in c.call("system.info")["ports"] if p["name"] == "fabric0"][0]
+    inner = udp_frame(M5, "10.0.0.5", "10.0.0.2", 53, 1000)
+    inner = bytes.fromhex(VM1.replace(":", "")) + inner[6:]
+    res = c.call("trace.packet", {"port": "fabric0", "frame": vxlan_frame(
+        fab_mac, "100.64.1.5", "100.64.0.1", 1000, inner).hex()})
+    assert nodes(res)[:4] == ["port_rx", "parse", "overlay_fabric", "inbound_route"], res
+    fab = step(res, "overlay_fabric")
+    assert fab["vip"] == "100.64.0.1" and fab["vni"] == 1000 and fab["eni"] == "e1", fab
+    assert step(res, "inbound_route")["outer_src"] == "100.64.1.5"
+    pol = step(res, "policy_in")
+    assert pol["flow"]["lookup"] == "hit" and pol["acl"]["evaluated"] is False, pol
+    assert step(res, "vxlan_decap")["out_port"] == "host0"
+    assert res["verdict"] == "forwarded" and res["out_port"] == "host0", res
+    assert res["output"]["eth"]["dst"] == VM1 and "vxlan" not in res["output"]
+    # from a PA that is no mapping's: PA validation fails
+    res = c.call("trace.packet", {"port": "fabric0", "frame": vxlan_frame(
+        fab_mac, "100.64.1.99", "100.64.0.1", 1000, inner).hex()})
+    assert res["drop"] == {"reason": "pa_validation_fail", "node": "inbound_route"}, res
+    # to an address that is no VIP
+    res = c.call("trace.packet", {"port": "fabric0", "frame": vxlan_frame(
+        fab_mac, "100.64.1.5", "100.64.0.99", 1000, inner).hex()})
+    assert res["drop"] == {"reason": "vip_miss", "node": "overlay_fabric"}, res
+
+
 def test_sswitchctl_trace(traced, sswitchctl_bin):
     """`sswitchctl trace packet` renders the path for people."""
     import subprocess
@@ -289,6 +333,11 @@ def test_live_trace(live):
             break
         time.sleep(0.05)
     assert len(got["packets"]) == 3, got
+    # all taken: the trace stops picking by itself (the results stay)
+    deadline = time.time() + 5
+    while c.call("trace.get")["active"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert c.call("trace.get")["active"] is False
     for p in got["packets"]:
         assert p["injected"] is False
         assert step(p, "parse")["headers"]["udp"]["sport"] == 1111
