@@ -274,6 +274,21 @@ def test_inbound(traced):
     assert res["drop"] == {"reason": "vip_miss", "node": "overlay_fabric"}, res
 
 
+def test_rdma_steered(traced):
+    """A RoCEv2 packet (UDP 4791, a BTH) meets an RDMA policy in rdma_steer."""
+    d, c, out = traced
+    c.call("rdma.policy.add", {"name": "p1", "priority": 5,
+                               "match": {"dst_prefix": "10.200.0.0/16"},
+                               "action": {"port": "fabric0", "next_hop_mac": NH}})
+    res = c.call("trace.packet", {"port": "host0", "fields": {
+        "src_mac": VM1, "src": "10.0.0.2", "dst": "10.200.0.7", "protocol": "udp",
+        "dst_port": 4791, "payload_len": 32}})
+    rd = step(res, "rdma_steer")
+    assert rd["policy"] == {"name": "p1", "priority": 5} and rd["out_port"] == "fabric0", rd
+    assert res["verdict"] == "forwarded" and res["out_port"] == "fabric0", res
+    assert res["output"]["eth"]["dst"] == NH
+
+
 def test_sswitchctl_trace(traced, sswitchctl_bin):
     """`sswitchctl trace packet` renders the path for people."""
     import subprocess
