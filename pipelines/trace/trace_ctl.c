@@ -472,10 +472,9 @@ static json_t *live_json(bool final)
 
 static void live_disarm(void)
 {
-	if (!(__atomic_load_n(&ss_trace_armed, __ATOMIC_RELAXED) & SS_TRACE_ARMED_LIVE))
-		return;
 	__atomic_fetch_and(&ss_trace_armed, ~(uint32_t)SS_TRACE_ARMED_LIVE, __ATOMIC_RELEASE);
-	/* every worker finished the walk it was in: no slot is written after */
+	/* every worker finished the walk it was in: no slot is written, and
+	 * the filter not read, after this */
 	ss_workers_rcu_synchronize();
 }
 
