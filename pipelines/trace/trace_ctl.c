@@ -531,8 +531,11 @@ static int m_start(void *ctx, struct ss_ctl *ctl, const json_t *params, json_t *
 	ss_trace_live.count = (uint32_t)count;
 	__atomic_store_n(&ss_trace_live.claimed, 0, __ATOMIC_RELAXED);
 	json_decref(live_filter_json);
-	live_filter_json = json_deep_copy(params ? params : json_object());
-	json_object_del(live_filter_json, "count");
+	/* as given: the filter's fields, and the port */
+	v = json_object_get(params, "filter");
+	live_filter_json = v ? json_deep_copy(v) : json_object();
+	if (json_object_get(params, "port"))
+		json_object_set(live_filter_json, "port", json_object_get(params, "port"));
 	live_generation = ss_ctl_generation(ctl);
 	__atomic_fetch_or(&ss_trace_armed, SS_TRACE_ARMED_LIVE, __ATOMIC_RELEASE);
 	cnt.traces_run++;
