@@ -430,6 +430,10 @@ static int cmd_help(const struct opts *o, const char *sock)
 		ss_help_main(stdout);
 		return SS_EXIT_OK;
 	}
+	if (strcmp(o->words[0], "trace") == 0) {   /* packet trace: trace.c */
+		ss_help_trace(stdout);
+		return SS_EXIT_OK;
+	}
 	load_schema(o, sock);
 	if (o->nwords >= 2) {
 		snprintf(two, sizeof(two), "%s %s", o->words[0], o->words[1]);

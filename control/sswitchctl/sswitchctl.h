@@ -175,5 +175,7 @@ void ss_usage_hint(FILE *out);
  * Returns an SS_EXIT_* status. */
 int ss_cmd_trace(const char *const *words, int nwords, const json_t *kv, bool json,
 		 const char *sock, double timeout_s);
+/* `sswitchctl trace --help`. */
+void ss_help_trace(FILE *out);
 
 #endif /* SSWITCHCTL_H */

@@ -196,6 +196,28 @@ static void render_live(FILE *f, const json_t *r)
 	}
 }
 
+void ss_help_trace(FILE *out)
+{
+	fputs("sswitchctl trace: follow a packet through the switch (docs/trace.md)\n"
+	      "\n"
+	      "  trace packet port=PORT frame=HEX\n"
+	      "  trace packet port=PORT src_mac=MAC src=IP dst=IP [protocol=tcp|udp|icmp|N]\n"
+	      "               [src_port=N] [dst_port=N] [dst_mac=MAC] [vlan=N] [ttl=N]\n"
+	      "               [dscp=N] [tcp_flags=N] [payload_len=N]\n"
+	      "      run one frame through the packet graph as if PORT received it; print\n"
+	      "      every node, what it used (ENI, flow, ACL rule, route, mapping, encap,\n"
+	      "      next hop) and where the packet ended. Nothing is transmitted.\n"
+	      "  trace start [port=PORT] [count=N] [src=PREFIX] [dst=PREFIX] [protocol=P]\n"
+	      "              [src_port=N] [dst_port=N] [eni=NAME] [mac=MAC] [vni=N]\n"
+	      "      record the path of the next N (default 10, at most 64) live packets\n"
+	      "      that match (on the tenant packet, the inner one of VXLAN)\n"
+	      "  trace get     the live packets recorded so far\n"
+	      "  trace stop    stop recording; print what was recorded\n"
+	      "\n"
+	      "--json prints the methods' results (trace.packet, trace.start, trace.get,\n"
+	      "trace.stop; docs/api.md).\n", out);
+}
+
 int ss_cmd_trace(const char *const *words, int nwords, const json_t *kv, bool json,
 		 const char *sock, double timeout_s)
 {
@@ -214,6 +236,13 @@ int ss_cmd_trace(const char *const *words, int nwords, const json_t *kv, bool js
 		return SS_EXIT_USAGE;
 	}
 	if (strcmp(verb, "packet") == 0) {
+		const json_t *fr = json_object_get(kv, "frame");
+
+		if (fr != NULL && !json_is_string(fr)) {
+			fprintf(stderr, "sswitchctl: frame= reads as a number: quote the hex "
+				"digits (frame='\"0011...\"')\n");
+			return SS_EXIT_USAGE;
+		}
 		method = "trace.packet";
 		params = split_params(kv, own_packet, "fields");
 	} else if (strcmp(verb, "start") == 0) {
