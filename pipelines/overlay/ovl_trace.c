@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "control/validate.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/overlay/ovl_pkt.h"
@@ -67,20 +66,17 @@ static int lpm_cb(void *arg, const json_t *obj)
 {
 	struct lpm_find *f = arg;
 	const char *s = json_string_value(json_object_get(obj, f->pfx));
-	const char *why = NULL;
-	char canon[SS_PREFIX_STRLEN];
-	struct ss_ip ip;
-	int plen;
+	uint8_t a[16];
+	int fam, plen;
 
 	if (s == NULL || (f->group && (json_string_value(json_object_get(obj, "group")) == NULL ||
 				       strcmp(json_string_value(json_object_get(obj, "group")),
 					      f->group) != 0)))
 		return 0;
-	if (ss_parse_prefix(s, strlen(s), f->fam == 4 ? AF_INET : AF_INET6, &ip, &plen, canon,
-			    &why) != 0 || plen <= f->best)
+	if (ss_trace_parse_prefix(s, &fam, a, &plen) != 0 || fam != f->fam || plen <= f->best)
 		return 0;
 	for (int b = 0; b < plen; b++)
-		if (((ip.a[b / 8] ^ f->addr[b / 8]) >> (7 - b % 8)) & 1)
+		if (((a[b / 8] ^ f->addr[b / 8]) >> (7 - b % 8)) & 1)
 			return 0;
 	f->best = plen;
 	json_decref(f->obj);
@@ -324,7 +320,7 @@ static void inbound_describe(const struct ss_trace_step *st, const struct ss_tra
 	json_object_set_new(o, "outer_src", ss_trace_ip(fam, src));
 	const struct ss_ovl_inb_rule *r = ss_ovl_inb_match(m->eni, m->hdr.vni, fam, src);
 	if (r != NULL) {
-		char pfx[SS_PREFIX_STRLEN], a[INET6_ADDRSTRLEN];
+		char pfx[INET6_ADDRSTRLEN + 4], a[INET6_ADDRSTRLEN];
 
 		inet_ntop(r->fam == 4 ? AF_INET : AF_INET6, r->addr, a, sizeof(a));
 		snprintf(pfx, sizeof(pfx), "%s/%u", a, r->plen);

@@ -22,7 +22,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "control/validate.h"
+#include "control/err.h"
 #include "dataplane/feature.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
@@ -345,26 +345,22 @@ static int m_packet(void *ctx, struct ss_ctl *ctl, const json_t *params, json_t 
 static int filter_prefix(const json_t *v, const char *path, struct ss_trace_prefix *p,
 			 char *err, size_t errlen, const char **err_field)
 {
-	char canon[SS_PREFIX_STRLEN];
-	const char *why = NULL, *s = json_string_value(v);
-	struct ss_ip ip;
-	int plen;
+	const char *s = json_string_value(v);
+	int fam, plen;
 
 	if (s == NULL)
 		FAIL(SS_RPC_INVALID_PARAMS, path, "%s: an address or prefix", path);
 	if (strchr(s, '/') != NULL) {
-		if (ss_parse_prefix(s, strlen(s), 0, &ip, &plen, canon, &why) != 0)
-			FAIL(SS_RPC_INVALID_PARAMS, path, "%s: not a prefix: %s", path,
-			     why ? why : s);
+		if (ss_trace_parse_prefix(s, &fam, p->addr, &plen) != 0)
+			FAIL(SS_RPC_INVALID_PARAMS, path, "%s: \"%s\" is not a prefix (ADDR/LEN, "
+			     "host bits clear)", path, s);
 	} else {
-		if (ss_parse_ip(s, strlen(s), 0, &ip, canon, &why) != 0)
-			FAIL(SS_RPC_INVALID_PARAMS, path, "%s: not an address: %s", path,
-			     why ? why : s);
-		plen = ip.family == AF_INET ? 32 : 128;
+		if (ss_trace_parse_ip(s, &fam, p->addr) != 0)
+			FAIL(SS_RPC_INVALID_PARAMS, path, "%s: \"%s\" is not an address", path, s);
+		plen = fam == 4 ? 32 : 128;
 	}
-	p->fam = ip.family == AF_INET ? 4 : 6;
+	p->fam = (uint8_t)fam;
 	p->len = (uint8_t)plen;
-	memcpy(p->addr, ip.a, 16);
 	return 0;
 }
 
@@ -412,9 +408,8 @@ static int filter_parse(struct ss_ctl *ctl, const json_t *f, struct ss_trace_fil
 			out->vni = (uint32_t)json_integer_value(v);
 			out->has |= SS_TF_VNI;
 		} else if (strcmp(key, "mac") == 0 || strcmp(key, "eni") == 0) {
-			const char *s = json_string_value(v), *why = NULL;
+			const char *s = json_string_value(v);
 			const char *path = key[0] == 'm' ? "filter.mac" : "filter.eni";
-			char canon[18];
 
 			if (s == NULL)
 				FAIL(SS_RPC_INVALID_PARAMS, path, "%s: a string", path);
@@ -425,7 +420,7 @@ static int filter_parse(struct ss_ctl *ctl, const json_t *f, struct ss_trace_fil
 					     "is named \"%s\"", s);
 				s = json_string_value(json_object_get(eni, "mac"));
 			}
-			if (s == NULL || ss_parse_mac(s, strlen(s), 0, out->mac, canon, &why) != 0)
+			if (ss_trace_parse_mac(s, out->mac) != 0)
 				FAIL(SS_RPC_INVALID_PARAMS, path, "%s: not a MAC address", path);
 			out->has |= SS_TF_MAC;
 		} else {

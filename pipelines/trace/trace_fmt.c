@@ -4,14 +4,15 @@
  * frames from JSON (trace.packet `fields`). Control thread.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
 #include "control/err.h"
-#include "control/validate.h"
 #include "dataplane/port-t.h"
 #include "pipelines/parse/parse.h"
 #include "pipelines/trace/trace_fmt.h"
@@ -23,6 +24,65 @@ json_t *ss_trace_ip(int fam, const uint8_t *addr)
 	if (inet_ntop(fam == 4 ? AF_INET : AF_INET6, addr, buf, sizeof(buf)) == NULL)
 		return json_null();
 	return json_string(buf);
+}
+
+int ss_trace_parse_ip(const char *s, int *fam, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (s == NULL)
+		return -1;
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*fam = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*fam = 6;
+		return 0;
+	}
+	return -1;
+}
+
+int ss_trace_parse_prefix(const char *s, int *fam, uint8_t addr[16], int *plen)
+{
+	const char *slash = s ? strchr(s, '/') : NULL;
+	char a[64], *end;
+	long len;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(a))
+		return -1;
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	len = strtol(slash + 1, &end, 10);
+	if (end == slash + 1 || *end != '\0' || ss_trace_parse_ip(a, fam, addr) != 0 ||
+	    len < 0 || len > (*fam == 4 ? 32 : 128))
+		return -1;
+	for (int b = (int)len; b < (*fam == 4 ? 32 : 128); b++)
+		if ((addr[b / 8] >> (7 - b % 8)) & 1)
+			return -1;
+	*plen = (int)len;
+	return 0;
+}
+
+int ss_trace_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int v[6];
+	char c[18], tail;
+
+	/* "aa:bb:cc:dd:ee:ff", also '-' separated, any case (as the API) */
+	if (s == NULL || strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 17; i++) {
+		c[i] = s[i] == '-' ? ':' : s[i];
+		if (i % 3 == 2 ? c[i] != ':' : !isxdigit((unsigned char)c[i]))
+			return -1;
+	}
+	c[17] = '\0';
+	if (sscanf(c, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
 }
 
 json_t *ss_trace_mac(const uint8_t *mac)
@@ -172,8 +232,6 @@ static int get_mac(const json_t *f, const char *key, const char *path, const uin
 		   uint8_t *mac, char *err, size_t errlen, const char **err_field)
 {
 	const json_t *v = json_object_get(f, key);
-	const char *why = NULL;
-	char canon[18];
 
 	if (v == NULL) {
 		if (def == NULL)
@@ -182,26 +240,25 @@ static int get_mac(const json_t *f, const char *key, const char *path, const uin
 		memcpy(mac, def, 6);
 		return 0;
 	}
-	if (!json_is_string(v) ||
-	    ss_parse_mac(json_string_value(v), json_string_length(v), 0, mac, canon, &why) != 0)
-		FAIL(SS_RPC_INVALID_PARAMS, path, "%s: not a MAC address%s%s", path, why ? ": " : "",
-		     why ? why : "");
+	if (ss_trace_parse_mac(json_string_value(v), mac) != 0)
+		FAIL(SS_RPC_INVALID_PARAMS, path, "%s: not a MAC address (aa:bb:cc:dd:ee:ff)", path);
 	return 0;
 }
 
-static int get_ip(const json_t *f, const char *key, const char *path, struct ss_ip *ip,
+struct trace_ip {
+	int fam;
+	uint8_t a[16];
+};
+
+static int get_ip(const json_t *f, const char *key, const char *path, struct trace_ip *ip,
 		  char *err, size_t errlen, const char **err_field)
 {
 	const json_t *v = json_object_get(f, key);
-	const char *why = NULL;
-	char canon[SS_IP_STRLEN];
 
 	if (v == NULL)
 		FAIL(SS_RPC_INVALID_PARAMS, path, "%s: required (an IPv4 or IPv6 address)", path);
-	if (!json_is_string(v) ||
-	    ss_parse_ip(json_string_value(v), json_string_length(v), 0, ip, canon, &why) != 0)
-		FAIL(SS_RPC_INVALID_PARAMS, path, "%s: not an IP address%s%s", path, why ? ": " : "",
-		     why ? why : "");
+	if (ss_trace_parse_ip(json_string_value(v), &ip->fam, ip->a) != 0)
+		FAIL(SS_RPC_INVALID_PARAMS, path, "%s: not an IPv4 or IPv6 address", path);
 	return 0;
 }
 
@@ -232,7 +289,7 @@ int ss_trace_build_frame(const json_t *f, uint16_t port, uint8_t *buf, size_t ca
 		NULL };
 	uint8_t smac[6], dmac[6], proto = 17;
 	unsigned long vlan, sport, dport, ttl, dscp, flags, plen;
-	struct ss_ip src, dst;
+	struct trace_ip src, dst;
 	const char *key;
 	json_t *v;
 	int rc;
@@ -256,7 +313,7 @@ int ss_trace_build_frame(const json_t *f, uint16_t port, uint8_t *buf, size_t ca
 	    (rc = get_ip(f, "src", "fields.src", &src, err, errlen, err_field)) ||
 	    (rc = get_ip(f, "dst", "fields.dst", &dst, err, errlen, err_field)))
 		return rc;
-	if (src.family != dst.family)
+	if (src.fam != dst.fam)
 		FAIL(SS_RPC_INVALID_PARAMS, "fields.dst", "fields.dst: not of the family of fields.src");
 	v = json_object_get(f, "protocol");
 	if (v != NULL && ss_trace_proto_parse(v, &proto) != 0)
@@ -269,7 +326,7 @@ int ss_trace_build_frame(const json_t *f, uint16_t port, uint8_t *buf, size_t ca
 	GET_U("dscp", 63, 0, &dscp);
 	GET_U("tcp_flags", 255, 0x02, &flags);
 	GET_U("payload_len", 1400, 16, &plen);
-	bool v6 = src.family != AF_INET;
+	bool v6 = src.fam == 6;
 	if (!v6 && proto == 58)
 		proto = 1;
 	if (v6 && proto == 1)

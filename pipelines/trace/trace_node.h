@@ -84,6 +84,11 @@ json_t *ss_trace_ip(int fam, const uint8_t *addr);
 json_t *ss_trace_mac(const uint8_t *mac);
 /* The name of sswitch port index p (or null). */
 json_t *ss_trace_port(uint16_t p);
+/* Text to values: an address (fam := 4 or 6, addr network order), "ADDR/LEN"
+ * (host bits must be clear), a MAC "aa:bb:cc:dd:ee:ff". 0 or -1. */
+int ss_trace_parse_ip(const char *s, int *fam, uint8_t addr[16]);
+int ss_trace_parse_prefix(const char *s, int *fam, uint8_t addr[16], int *plen);
+int ss_trace_parse_mac(const char *s, uint8_t mac[6]);
 /* The headers of the frame in data[0..len) from offset `off` (Ethernet):
  * {eth: {src, dst, vlan}, ip: {src, dst, proto, ttl, dscp, ecn}, l4: {sport,
  * dport} or {type, code}, vxlan: {vni}, inner: {...}}, as far as they fit. */

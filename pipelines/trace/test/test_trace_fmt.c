@@ -47,6 +47,9 @@ static const struct build_case builds[] = {
 	  "{\"src_mac\":\"02:00:00:00:10:01\",\"src\":\"fd10::2\",\"dst\":\"fd10::5\","
 	  "\"protocol\":17,\"dst_port\":4791,\"payload_len\":40}",
 	  SS_L3_IPV6, 17, 1024, 4791, 0, "fd10::2", "fd10::5" },
+	{ "a MAC with '-', upper case",
+	  "{\"src_mac\":\"02-00-00-00-10-01\",\"src\":\"10.0.0.2\",\"dst\":\"10.0.0.5\"}",
+	  SS_L3_IPV4, 17, 1024, 80, 0, "10.0.0.2", "10.0.0.5" },
 	{ "ICMP echo (identifier = src_port)",
 	  "{\"src_mac\":\"02:00:00:00:10:01\",\"src\":\"10.0.0.2\",\"dst\":\"10.0.0.1\","
 	  "\"protocol\":\"icmp\",\"src_port\":7}",
@@ -106,6 +109,8 @@ static const struct bad_case bads[] = {
 	{ "[]", "fields" },
 	{ "{\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\"}", "fields.src_mac" },
 	{ "{\"src_mac\":\"zz\",\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\"}", "fields.src_mac" },
+	{ "{\"src_mac\":\"02:00:00:00:10:0g\",\"src\":\"10.0.0.1\",\"dst\":\"10.0.0.2\"}",
+	  "fields.src_mac" },
 	{ "{\"src_mac\":\"02:00:00:00:10:01\",\"dst\":\"10.0.0.2\"}", "fields.src" },
 	{ "{\"src_mac\":\"02:00:00:00:10:01\",\"src\":\"10.0.0.1\"}", "fields.dst" },
 	{ "{\"src_mac\":\"02:00:00:00:10:01\",\"src\":\"10.0.0.1\",\"dst\":\"fd00::1\"}",
