@@ -120,13 +120,14 @@ static void host_describe(const struct ss_trace_step *st, const struct ss_trace_
 {
 	const struct ss_meta *m = &st->meta;
 	const struct ss_layer *l = &m->hdr.outer;
+	/* the frame as the node got it (an ARP / ND answer rewrites it) */
+	const uint8_t *frame = prev != NULL ? prev->data : st->data;
 	struct ss_ovl_host_key k = { 0 };
 	uint64_t v = 0;
 
-	(void)prev;
 	k.port = m->in_port;
 	k.vlan = l->nb_vlans ? l->vlan_tci & 0x0fff : 0;
-	memcpy(k.mac, st->data + l->l2_off + 6, 6);
+	memcpy(k.mac, frame + l->l2_off + 6, 6);
 	json_object_set_new(o, "lookup", json_pack("{s:o,s:i,s:o}", "port",
 		ss_trace_port(k.port), "vlan", k.vlan, "mac", ss_trace_mac(k.mac)));
 	if (!ovl_hash_lookup(&ss_ovl.eni_host, &k, &v)) {

@@ -17,14 +17,15 @@ static void steer_describe(const struct ss_trace_step *st, const struct ss_trace
 	const struct ss_meta *m = &st->meta;
 	const struct ss_layer *l = &m->hdr.outer;
 	const struct ss_rdma_state *rs = __atomic_load_n(&ss_rdma_cur, __ATOMIC_ACQUIRE);
-	const uint8_t *ip = st->data + l->l3_off;
+	/* the frame as the node got it (encap `vnet` prepends headers) */
+	const struct ss_trace_step *in = prev != NULL ? prev : st;
+	const uint8_t *ip = in->data + l->l3_off;
 	bool v4 = l->l3 == SS_L3_IPV4;
 	uint16_t pidx = SS_RDMA_NO_POLICY;
 
-	(void)prev;
 	json_object_set_new(o, "bth", json_pack("{s:i,s:i,s:i}", "opcode", m->bth.opcode, "dst_qp",
 						m->bth.dqp, "psn", m->bth.psn));
-	if (rs == NULL || l->l3_off + (v4 ? 20u : 40u) > st->data_len)
+	if (rs == NULL || l->l3_off + (v4 ? 20u : 40u) > in->data_len)
 		return;
 	if (v4) {
 		uint32_t s, d;

@@ -19,6 +19,11 @@
  * between is described as it is now (the step's `generation` says which
  * state the walk saw).
  *
+ * `prev` is the step that handed the packet to this node (NULL when that
+ * one moved its burst without dispatching): its data[] is the frame as this
+ * node received it, for a node that rewrites the frame (an ARP answer, an
+ * encapsulation).
+ *
  * probe(), when set, runs on the worker right before the node processes a
  * traced packet (when the previous node hands it on) and may store up to
  * SS_TRACE_PROBE bytes of what the node is about to find (conntrack: flow

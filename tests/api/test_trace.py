@@ -192,6 +192,20 @@ def test_dropped_packets(traced):
     assert res["drop"] == {"reason": "dmac_mismatch", "node": "parse"}, res
 
 
+def test_arp_answered(traced):
+    """An ARP request for the VNET gateway is answered by overlay_host: the
+    reply is what would leave host0 (and does not)."""
+    d, c, out = traced
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
+    arp = (b"\xff" * 6 + mac(VM1) + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) +
+           mac(VM1) + bytes([10, 0, 0, 2]) + bytes(6) + bytes([10, 0, 0, 1]) + bytes(18))
+    res = c.call("trace.packet", {"port": "host0", "frame": arp.hex()})
+    host = step(res, "overlay_host")
+    assert host["neighbour"] == "ARP request answered" and host["eni"] == "e1", host
+    assert res["verdict"] == "forwarded" and res["out_port"] == "host0", res
+    assert res["output"]["arp"]["op"] == "reply" and res["output"]["eth"]["src"] == SW_MAC, res
+
+
 def test_frame_hex_same_as_fields(traced):
     d, c, out = traced
     fr = udp_frame(VM1, "10.0.0.3", "10.0.0.5", 4000, 53)
