@@ -19,7 +19,8 @@
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/trace/trace_int.h"
 
-uint32_t ss_trace_armed;
+/* read by every dispatch: a line of its own, written only by trace methods */
+uint32_t ss_trace_armed __rte_cache_aligned;
 struct ss_trace_pkt *ss_trace_slots;
 struct ss_trace_live ss_trace_live;
 struct ss_trace_wk ss_trace_wk[SS_MAX_WORKERS];
@@ -288,8 +289,9 @@ void ss_trace_walk_begin(struct ss_worker *w)
 	if (m == NULL)
 		return;
 	slot_open(tw, 0, w, m, true);
-	/* as if port_rx had received it: parse runs it with this walk's burst
-	 * (rte_graph queues parse as pending; port_rx's own stream joins it) */
+	/* as if port_rx had received it (its only edge, 0, is parse): parse
+	 * runs it with this walk's burst (rte_graph queues parse as pending
+	 * now; port_rx's own stream joins it when the walk runs the source) */
 	rte_node_enqueue_x1(w->graph, tw->rx_node, 0, m);
 }
 
