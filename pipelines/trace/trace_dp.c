@@ -237,6 +237,7 @@ bool ss_trace_dispatch(struct rte_graph *graph, struct rte_node *node, void **ob
 		if ((f & SS_TRACE_SLOT_MASK) >= SS_TRACE_SLOTS)
 			continue;
 		record(&ss_trace_slots[f & SS_TRACE_SLOT_MASK], node, next[i], m);
+
 		rte_node_t to = node->nodes[next[i]]->id;
 		bool end = to == ss_trace_node_tx || to == ss_trace_node_drop ||
 			   to == ss_trace_node_patch;
@@ -246,7 +247,6 @@ bool ss_trace_dispatch(struct rte_graph *graph, struct rte_node *node, void **ob
 		if (end && !(f & SS_TRACE_F_INJECTED))
 			m->ol_flags &= ~ss_trace_flag;
 		if (f & SS_TRACE_F_INJECTED) {
-
 			/* not port traffic: parse counted its bytes */
 			if (node->id == ss_trace_node_parse)
 				w->port[ss_meta(m)->in_port].rx_bytes -= m->pkt_len;
