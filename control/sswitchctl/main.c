@@ -585,6 +585,10 @@ static int cmd_help(const struct opts *o, const char *sock)
 		ss_help_main(stdout);
 		return SS_EXIT_OK;
 	}
+	if (strcmp(o->words[0], "trace") == 0) {   /* packet trace: trace.c */
+		ss_help_trace(stdout);
+		return SS_EXIT_OK;
+	}
 	load_schema(o, sock);
 	if (o->nwords >= 2) {
 		snprintf(two, sizeof(two), "%s %s", o->words[0], o->words[1]);
@@ -661,6 +665,10 @@ int main(int argc, char **argv)
 	if (strcmp(o.words[0], "schema") == 0) {
 		load_schema(&o, sock);
 		rc = ss_schema_print(o.words + 1, o.nwords - 1, stdout);
+		goto out;
+	}
+	if (strcmp(o.words[0], "trace") == 0) {   /* packet trace: trace.c */
+		rc = ss_cmd_trace(o.words + 1, o.nwords - 1, o.kv, o.json, sock, o.timeout_s);
 		goto out;
 	}
 	if (o.stats.watch) {

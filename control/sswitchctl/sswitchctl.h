@@ -200,4 +200,13 @@ int ss_show(struct ss_rpc *c, const char *const *words, int nwords, FILE *out);
  * SS_EXIT_* status. */
 int ss_schema_print(const char *const *words, int nwords, FILE *out);
 
+/* ------------------------------------------------------------------ trace.c */
+
+/* `sswitchctl trace packet|start|get|stop` with key=value params (kv).
+ * Returns an SS_EXIT_* status. */
+int ss_cmd_trace(const char *const *words, int nwords, const json_t *kv, bool json,
+		 const char *sock, double timeout_s);
+/* `sswitchctl trace --help`. */
+void ss_help_trace(FILE *out);
+
 #endif /* SSWITCHCTL_H */
