@@ -12,8 +12,10 @@
  * mapping's, and, with a tunnel (PL NSG), encapsulated once more toward the
  * tunnel member the flow hash picks (VNI the tunnel's; the middle Ethernet
  * header from and to the switch MAC). Every outer header follows SPEC 3.1
- * step 8 (ss_overlay_vxlan_push). The packet then goes to port_tx, whose
- * MTU check sees the final size. Everything else goes on along the arc.
+ * step 8 (ss_overlay_vxlan_push). The egress MTU is checked here on the
+ * final size (as port_tx would: only forwarded packets count in
+ * pl_packets), then the packet goes to port_tx. Everything else goes on
+ * along the arc.
  *
  * The private endpoint is found by (the ENI's VNET, destination): outbound
  * routes are not consulted for it (docs/privatelink.md, "Limits").
@@ -129,6 +131,10 @@ static uint8_t pl_out_one(struct pl_out_ctx *ctx, const struct ss_pl_state *st,
 		rc = pl_encap(ctx, st, m, &nl, meta->eni, pe, ep);
 	if (rc != 0)
 		return drop(m, (unsigned int)rc);
+	/* port_tx's check (SPEC 3.1 step 9), made here so that only what is
+	 * forwarded counts in pl_packets */
+	if (unlikely(m->pkt_len - RTE_ETHER_HDR_LEN > ss_ports.ports[meta->out_port].mtu))
+		return drop(m, SS_DROP_MTU_EXCEEDED);
 	ss_pl_count(ctx->w->index, meta->eni, bytes);
 	return PL_OUT_NEXT_TX;
 }
