@@ -67,6 +67,18 @@ uint32_t ss_overlay_eni_max(void)
 	return ss_ovl.max_enis;
 }
 
+int ss_overlay_vnet_index(const char *name)
+{
+	return ss_ovl_vnet_index(name);
+}
+
+uint32_t ss_overlay_vnet_vni(const char *name)
+{
+	int idx = ss_ovl_vnet_index(name);
+
+	return idx > 0 ? ss_ovl.vnets[idx].vni : 0;
+}
+
 /* ---- `eni` stats scope --------------------------------------------------------- */
 
 static void eni_sum(uint32_t idx, struct ss_overlay_eni_counters *s)
