@@ -26,6 +26,7 @@
 
 #include "control/ctl.h"
 #include "pipelines/overlay/overlay.h"
+#include "pipelines/overlay/ovl_pkt.h"
 #include "pipelines/overlay/ovl_types.h"
 #include "pipelines/privatelink/pl.h"
 
@@ -472,6 +473,11 @@ void ss_pl_commit(void)
 	__atomic_store_n(&ss_pl_published, next_state, __ATOMIC_RELEASE);
 	next_state = NULL;
 	staged = false;
+	/* after the publish: a transform cached (flow cache, flow fast path)
+	 * from a walk that read the overlay generation the overlay's commit
+	 * just set, but the endpoints before this publish, is stale too; the
+	 * fast path leaves pl_out out (node_pl_out.c) and relies on it */
+	__atomic_fetch_add(&ss_ovl_gen, 1, __ATOMIC_RELEASE);
 }
 
 void ss_pl_abort(void)
