@@ -21,7 +21,8 @@
  * routes are not consulted for it (docs/privatelink.md, "Limits").
  *
  * Flow cache: private-link packets never fill their flow's slot (they do
- * not reach vxlan_encap) and so always come here through the lookups.
+ * not reach vxlan_encap) and so always come here through the lookups; the
+ * flow fast path leaves pl_out out (pl_out_fast_skip, below).
  *
  * Drops: nat_unsupported (IPv6 packets, fragments, ICMP other than echo,
  * an ENI without pl_underlay_ip), no_underlay_ip (pl_underlay_ip of another
@@ -40,10 +41,27 @@
 
 enum { PL_OUT_NEXT_DROP = 0, PL_OUT_NEXT_TX, PL_OUT_NB_NEXT };
 
+/* The flow fast path (pipelines/conntrack/ct_emc.h) may leave pl_out out
+ * for every ENI: it only forwards packets of flows with a cached transform,
+ * and a packet pl_out translates goes straight to port_tx, never reaching
+ * vxlan_encap (nor route_out's cached path), so its flow never gets a
+ * cached transform and never reaches the fast path. A mapping turning into
+ * a private-link one (or an ENI's pl_underlay_ip, a tunnel changing) is
+ * committed in a transaction: the overlay's commit bumps the overlay
+ * generation, and so does ss_pl_commit() after it publishes the new
+ * endpoints, which invalidates every transform cached before (also one
+ * filled between the two commits, from the old endpoints). */
+static bool pl_out_fast_skip(uint32_t eni)
+{
+	(void)eni;
+	return true;
+}
+
 static struct ss_arc_feature pl_out_arc = {
 	.arc = SS_ARC_OUTBOUND,
 	.node = SS_PL_NODE_OUT,
 	.runs_after = { "policy_out", "rate_limit" },
+	.fast_skip = pl_out_fast_skip,
 };
 SS_ARC_FEATURE_REGISTER(pl_out_arc);
 
