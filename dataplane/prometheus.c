@@ -194,6 +194,12 @@ static const struct fam_desc fams[] = {
 	  "Outbound packets sent with the transform cached in their flow." },
 	{ "flows", "flow_cache_fills", "sswitch_flows_cache_fills_total", FAM_COUNTER,
 	  "Transforms written into a flow." },
+	{ "flows", "flow_fast_hits", "sswitch_flows_fast_hits_total", FAM_COUNTER,
+	  "Packets the flow fast path (flow_fast) forwarded straight to port_tx." },
+	{ "flows", "flow_fast_fills", "sswitch_flows_fast_fills_total", FAM_COUNTER,
+	  "Entries written into the fast path's per-worker exact-match tables." },
+	{ "flows", "flow_fast_table_hits", "sswitch_flows_fast_table_hits_total", FAM_COUNTER,
+	  "Packets whose flow the fast path found in the flow table (not in its exact-match table)." },
 	{ "rdma", "policies/{policy}/packets", "sswitch_rdma_policy_packets_total", FAM_COUNTER,
 	  "RoCEv2 packets steered by the RDMA policy." },
 	{ "rdma", "policies/{policy}/bytes", "sswitch_rdma_policy_bytes_total", FAM_COUNTER,
@@ -214,6 +220,14 @@ static const struct fam_desc fams[] = {
 	  "Packets of the ENI within its rate limit." },
 	{ "rate_limit", "{eni}/dropped", "sswitch_rate_limit_dropped_packets_total", FAM_COUNTER,
 	  "Packets of the ENI dropped by its rate limit." },
+	{ "privatelink", "{eni}/pl_packets", "sswitch_privatelink_packets_total", FAM_COUNTER,
+	  "Private-link packets of the ENI translated (NAT46) and forwarded." },
+	{ "privatelink", "{eni}/pl_bytes", "sswitch_privatelink_bytes_total", FAM_COUNTER,
+	  "Bytes of the ENI's forwarded private-link packets, as the VM sent them." },
+	{ "trace", "traces_run", "sswitch_trace_runs_total", FAM_COUNTER,
+	  "Packet traces run (trace.packet and trace.start)." },
+	{ "trace", "packets_traced", "sswitch_trace_packets_total", FAM_COUNTER,
+	  "Packets traced (trace.packet frames and live packets recorded)." },
 };
 #define NB_FAMS (sizeof(fams) / sizeof(fams[0]))
 

@@ -187,10 +187,10 @@ static const struct obj_help objects[] = {
 	  "sswitchctl rdma qp list --limit 50" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
-	  "workers, eni, acl, rdma, flows, rate_limit or all (default); a daemon\n"
-	  "with more features serves more (the error for an unknown scope lists\n"
-	  "them). Drop reasons that never fired are hidden unless --all.\n"
-	  "--watch refreshes every --interval seconds with\n"
+	  "workers, eni, acl, rdma, flows, rate_limit, privatelink, trace or all\n"
+	  "(default); a daemon with more features serves more (the error for an\n"
+	  "unknown scope lists them). Drop reasons that never fired are hidden\n"
+	  "unless --all. --watch refreshes every --interval seconds with\n"
 	  "rates (packets/s and bits/s per port, packets/s per drop reason, node,\n"
 	  "worker, ENI and RDMA policy, worker busy share) until Ctrl-C; --count N\n"
 	  "stops after N refreshes.",
@@ -210,6 +210,22 @@ static const struct obj_help objects[] = {
 	  "`capture stop name=N` completes the file.",
 	  "sswitchctl capture start name=c1 drop_reason=acl_deny file=/tmp/deny.pcap\n"
 	  "sswitchctl capture stop name=c1" },
+	{ "trace", "", "packet start get stop",
+	  "Follow a packet through the switch (docs/trace.md): `trace packet` runs\n"
+	  "one frame through the packet graph as if PORT received it and prints each\n"
+	  "node, what it used (ENI, flow, ACL rule, route, mapping, encap, next hop)\n"
+	  "and where the packet ended, transmitting nothing (method trace.packet);\n"
+	  "`trace start` records the path of the next live packets that match,\n"
+	  "`trace get` reads them, `trace stop` ends it. `sswitchctl trace --help`\n"
+	  "lists every parameter.",
+	  "port           packet: the port the frame is received on; start: a filter\n"
+	  "frame          packet: the whole frame in hex, or the fields below\n"
+	  "src_mac, dst_mac, src, dst, protocol, src_port, dst_port, vlan, ttl, dscp\n"
+	  "               packet: the fields the frame is built from\n"
+	  "count          start: packets to record, default 10, at most 64",
+	  "sswitchctl trace packet port=host0 src_mac=02:00:00:00:10:01 src=10.0.0.2 \\\n"
+	  "    dst=10.0.0.5 protocol=tcp dst_port=443\n"
+	  "sswitchctl trace start port=host0 count=5 dst=10.0.0.5" },
 	{ "graph", "pipeline pipeline_graph", "(none)",
 	  "The live packet graph as Graphviz dot text (method pipeline.graph).",
 	  NULL,
@@ -520,6 +536,7 @@ void ss_help_main(FILE *out)
 "    sswitchctl [global options] show [eni NAME]\n"
 "    sswitchctl [global options] stats [SCOPE] [--all] [--watch [--interval S]]\n"
 "    sswitchctl [global options] stats clear [SCOPE]\n"
+"    sswitchctl [global options] trace packet|start|get|stop [key=value ...]\n"
 "    sswitchctl [global options] info | health | graph | state get\n"
 "    sswitchctl OBJECT --help\n"
 "\n"

@@ -428,7 +428,9 @@ static void render(const json_t *s, const json_t *prev, double dt, bool all, FIL
 		    strcmp(key, "workers") == 0)
 			continue;
 		heading(out, strcmp(key, "flows") == 0 ? "Flows (connection tracking)" :
-			strcmp(key, "rate_limit") == 0 ? "Rate limits" : key, &first);
+			strcmp(key, "rate_limit") == 0 ? "Rate limits" :
+			strcmp(key, "privatelink") == 0 ? "Private Link" :
+			strcmp(key, "trace") == 0 ? "Packet trace" : key, &first);
 		if (json_is_object(other) && json_object_size(other) == 0) {
 			fputs("(none)\n", out);
 			continue;
@@ -443,8 +445,10 @@ static void render(const json_t *s, const json_t *prev, double dt, bool all, FIL
 				flat = flat && !json_is_object(e) && !json_is_array(e);
 			}
 			if (keyed) {
-				ss_render_keyed(other, strcmp(key, "rate_limit") == 0 ? "ENI" : "NAME",
-						out);
+				bool by_eni = strcmp(key, "rate_limit") == 0 ||
+					      strcmp(key, "privatelink") == 0;
+
+				ss_render_keyed(other, by_eni ? "ENI" : "NAME", out);
 				continue;
 			}
 			if (flat) {

@@ -39,6 +39,8 @@ def prom(make_daemon):
     c.call("eni.add", {"name": "pe", "mac": "02:00:00:00:61:00", "vnet": "pv",
                        "port": "host0", "acl": {"outbound_v4": ["pg"]}})
     c.call("eni.set", {"name": "pe", "rate_limit_pps": 1000, "rate_limit_bps": 1000004})
+    # an ENI with a pl_underlay_ip has privatelink counters (docs/privatelink.md)
+    c.call("eni.set", {"name": "pe", "pl_underlay_ip": "100.64.0.50"})
     c.call("rdma.policy.add", {"name": "pp", "priority": 10,
                                "match": {"dst_prefix": "10.9.0.0/16"},
                                "action": {"port": "storage0",
@@ -93,6 +95,8 @@ def test_conventions(prom):
     assert re.search(r'^sswitch_acl_rule_hits_total\{group="pg",priority="10"\} 0$', text, re.M)
     assert re.search(r'^sswitch_acl_rule_hits_total\{group="pg",priority="20"\} 0$', text, re.M)
     assert re.search(r'^sswitch_rdma_policy_packets_total\{policy="pp"\} 0$', text, re.M)
+    assert re.search(r'^sswitch_privatelink_packets_total\{eni="pe"\} 0$', text, re.M)
+    assert re.search(r'^sswitch_trace_runs_total 0$', text, re.M)
     assert re.search(r'^sswitch_rate_limit_max_packets_per_second\{eni="pe"\} 1000$', text, re.M)
     assert re.search(r'^sswitch_rate_limit_max_bytes_per_second\{eni="pe"\} 125000.5$', text, re.M)
     assert re.search(r'^sswitch_flows_config_info\{max_flows="\d+",idle_timeout_ms="\d+",'
