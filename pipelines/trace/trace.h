@@ -41,6 +41,15 @@ static inline bool ss_trace_active(void)
 	return __builtin_expect(__atomic_load_n(&ss_trace_armed, __ATOMIC_RELAXED) != 0, 0);
 }
 
+/* A live trace (trace.start) is picking packets at `parse`: the flow fast
+ * path (pipelines/conntrack/flow_fast.c), which forwards packets of cached
+ * flows without reaching parse, hands every packet to parse meanwhile. */
+static inline bool ss_trace_live_armed(void)
+{
+	return __builtin_expect(
+		(__atomic_load_n(&ss_trace_armed, __ATOMIC_RELAXED) & SS_TRACE_ARMED_LIVE) != 0, 0);
+}
+
 /* Record the traced packets of a burst that `node` hands on (next[i]: the
  * edge of objs[i]). Returns true when it enqueued the burst itself (a
  * trace.packet frame was taken out of it); false: the caller dispatches.

@@ -289,9 +289,10 @@ void ss_trace_walk_begin(struct ss_worker *w)
 	if (m == NULL)
 		return;
 	slot_open(tw, 0, w, m, true);
-	/* as if port_rx had received it (its only edge, 0, is parse): parse
-	 * runs it with this walk's burst (rte_graph queues parse as pending
-	 * now; port_rx's own stream joins it when the walk runs the source) */
+	/* as if port_rx had received it, on its edge 0 to parse (not edge 1
+	 * to flow_fast: a traced frame takes the full path): parse runs it
+	 * with this walk's burst (rte_graph queues parse as pending now;
+	 * port_rx's own stream joins it when the walk runs the source) */
 	rte_node_enqueue_x1(w->graph, tw->rx_node, 0, m);
 }
 
