@@ -128,3 +128,26 @@ def test_sswitchctl_show(small, sswitchctl_bin):
     r = run(sswitchctl_bin, "show", "eni", "nope", sock=small.socket)
     assert r.returncode == 1 and "eni nope not found" in r.stderr
     assert run(sswitchctl_bin, "show", "bogus", sock=small.socket).returncode == 2
+
+
+def test_private_link_objects_checked_then_committed(small):
+    """Private Link's table (pipelines/privatelink/) goes through txn.check's
+    prepare and abort like the overlay's: nothing published, and the same
+    txn commits afterwards."""
+    c = small.client()
+    pl = ops(("eni.set", {"name": "tc-e1", "pl_underlay_ip": "100.64.0.31"}),
+             ("tunnel.add", {"name": "tc-t1", "vni": 3501,
+                             "underlay_ips": ["100.64.1.31", "100.64.1.32"]}),
+             ("mapping.add", {"vnet": "tc-v1", "ip": "10.31.1.1", "underlay_ip": "192.0.2.32",
+                              "mac": "02:00:00:00:31:fe", "routing": "privatelink",
+                              "overlay_sip": "9988::/96", "overlay_dip": "1122::/96",
+                              "tunnel": "tc-t1"}))
+    gen = c.call("system.info")["generation"]
+    r = c.call("txn.check", pl)
+    assert r["valid"] is True and r["counts"]["tunnel"]["add"] == 1
+    assert c.call("stats.get", {"scope": "privatelink"})["privatelink"] == {}
+    assert c.call("system.info")["generation"] == gen
+    c.call("txn", pl)
+    assert c.call("stats.get", {"scope": "privatelink"})["privatelink"] == {
+        "tc-e1": {"pl_packets": 0, "pl_bytes": 0}}
+    assert c.error("txn.check", ops(("tunnel.delete", {"name": "tc-t1"}))).code == 1003
