@@ -32,6 +32,9 @@ DEBS := build-essential pkg-config meson ninja-build clang libclang-rt-14-dev \
 # IPFIX collector of tests/e2e/test_ipfix.py (nfcapd, nfdump)
 DEBS += nfdump
 
+# promtool (tests/api/test_prometheus.py checks /metrics with it)
+DEBS += prometheus
+
 # make cross-arm64: Debian's cross toolchain and qemu-user on the host.
 CROSS_DEBS := crossbuild-essential-arm64 qemu-user-static mmdebstrap ccache
 # The arm64 libraries sswitch links, unpacked by mmdebstrap into a sysroot

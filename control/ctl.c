@@ -16,6 +16,7 @@
 #include "control/rpc.h"
 #include "control/store.h"
 #include "control/txn.h"
+#include "control/txn_check.h"
 #include "control/validate.h"
 
 /*
@@ -122,6 +123,8 @@ ss_ctl_create(const struct ss_ctl_conf *conf, const struct ss_ctl_runtime *rt)
 	for (t = 0; t < ss_ntypes && rc == 0; t++)
 		if (ss_types[t]->singleton && ss_types[t]->defaults != NULL)
 			rc = init_singleton(ctl, t, ss_types[t]->defaults(conf));
+	if (rc == 0)
+		rc = ss_ctl_register_method(ctl, "txn.check", ss_txn_check_method, NULL);
 	if (rc == 0 && conf->state_file != NULL)
 		rc = ss_persist_init(ctl, ctl->conf.state_file, conf->snapshot_interval_s);
 	if (rc < 0) {

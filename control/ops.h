@@ -55,6 +55,12 @@ void ss_txn_begin(struct ss_ctl *ctl);
 /* 0 (committed, or nothing to commit) or -1 with err (rolled back). */
 int ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err);
 void ss_txn_abort(struct ss_ctl *ctl);
+/* Dry run (txn.check): the open transaction's changes through every
+ * table's prepare() (data-plane capacity, compilation), then abort() and
+ * rollback: nothing is applied, journaled or published, the generation
+ * stays. 0 (it would commit) or -1 with err; the transaction is closed
+ * either way. */
+int ss_txn_check(struct ss_ctl *ctl, struct ss_err *err);
 /* Publish the whole store to the tables as adds (end of ss_ctl_restore). */
 int ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen);
 

@@ -133,6 +133,39 @@ commit_tables(struct ss_ctl *ctl)
 			core->txn->tables[i].reclaim(core->txn->tables[i].ctx);
 }
 
+/* The open transaction's changes, decoded for the tables, through every
+ * table's prepare(). 0 with *chp (the caller frees it and the arena), or -1
+ * with err (nothing prepared). */
+static int
+prepare_log(struct ss_ctl *ctl, struct ss_change **chp, struct ss_arena *recs,
+	    struct ss_err *err)
+{
+	struct ss_log *log = &ss_core(ctl)->store.log;
+	struct ss_change *ch = malloc(log->n * sizeof(*ch));
+	size_t i;
+
+	*chp = ch;
+	if (ch == NULL)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	for (i = 0; i < log->n; i++) {
+		struct ss_log_ent *e = &log->v[i];
+
+		/* raw bulk adds are stored without a value: the tables get one */
+		if (e->obj == NULL && e->kind != SS_LOG_UNLINK) {
+			e->obj = ss_node_value(e->node);
+			if (e->obj == NULL)
+				return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+		}
+
+		ch[i].op = e->kind == SS_LOG_LINK ? SS_CHANGE_ADD
+			 : e->kind == SS_LOG_UNLINK ? SS_CHANGE_DELETE : SS_CHANGE_SET;
+		if (set_records(&ch[i], ss_types[e->node->type], e->obj, e->old_obj, recs,
+				err) < 0)
+			return -1;
+	}
+	return prepare_tables(ctl, ch, log->n, err);
+}
+
 int
 ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 {
@@ -141,40 +174,14 @@ ss_txn_commit(struct ss_ctl *ctl, unsigned flags, struct ss_err *err)
 	struct ss_change *ch = NULL;
 	bool tables = (flags & SS_TXN_TABLES) && core->txn->ntables > 0;
 	struct ss_arena recs;
-	size_t i;
 
 	ss_arena_init(&recs);
 	if (log->n == 0) {
 		core->txn->in_txn = false;
 		return 0;
 	}
-	if (tables) {
-		ch = malloc(log->n * sizeof(*ch));
-		if (ch == NULL) {
-			ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-			goto rollback;
-		}
-		for (i = 0; i < log->n; i++) {
-			struct ss_log_ent *e = &log->v[i];
-
-			/* raw bulk adds are stored without a value: the tables get one */
-			if (e->obj == NULL && e->kind != SS_LOG_UNLINK) {
-				e->obj = ss_node_value(e->node);
-				if (e->obj == NULL) {
-					ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
-					goto rollback;
-				}
-			}
-
-			ch[i].op = e->kind == SS_LOG_LINK ? SS_CHANGE_ADD
-				 : e->kind == SS_LOG_UNLINK ? SS_CHANGE_DELETE : SS_CHANGE_SET;
-			if (set_records(&ch[i], ss_types[e->node->type], e->obj, e->old_obj, &recs,
-					err) < 0)
-				goto rollback;
-		}
-		if (prepare_tables(ctl, ch, log->n, err) < 0)
-			goto rollback;
-	}
+	if (tables && prepare_log(ctl, &ch, &recs, err) < 0)
+		goto rollback;
 	if ((flags & SS_TXN_PERSIST) && core->txn->journal.append != NULL &&
 	    core->txn->journal.append(ctl, core->txn->generation + 1, err) < 0) {
 		if (tables)
@@ -198,6 +205,26 @@ rollback:
 	ss_arena_free(&recs);
 	ss_txn_abort(ctl);
 	return -1;
+}
+
+int
+ss_txn_check(struct ss_ctl *ctl, struct ss_err *err)
+{
+	struct ss_core *core = ss_core(ctl);
+	struct ss_change *ch = NULL;
+	struct ss_arena recs;
+	int rc = 0;
+
+	ss_arena_init(&recs);
+	if (core->store.log.n > 0 && core->txn->ntables > 0) {
+		rc = prepare_log(ctl, &ch, &recs, err);
+		if (rc == 0)
+			abort_tables(ctl);
+	}
+	free(ch);
+	ss_arena_free(&recs);
+	ss_txn_abort(ctl);
+	return rc;
 }
 
 int

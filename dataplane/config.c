@@ -5,14 +5,18 @@
  * (expected host, fabric or storage)". Unknown keys are errors too, so a
  * typo never silently falls back to a default.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -619,4 +623,105 @@ void ss_config_free(struct ss_config *cfg)
 	free(cfg->prometheus);
 	free(cfg->ipfix_collector);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- sswitchd --check: what the start needs besides a valid file ---------- */
+
+/* A path the daemon creates (its parent directories too): it must exist
+ * writable, or its nearest existing ancestor must be a writable directory. */
+static int check_writable(const char *what, const char *path, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		snprintf(err, errlen, "%s %s: path too long", what, path);
+		return -1;
+	}
+	if (stat(buf, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s %s: is a directory", what, path);
+			return -1;
+		}
+		if (access(buf, R_OK | W_OK) != 0) {
+			snprintf(err, errlen, "%s %s: not writable: %s", what, path, strerror(errno));
+			return -1;
+		}
+	}
+	for (;;) {
+		char *slash = strrchr(buf, '/');
+
+		if (slash == NULL) {
+			snprintf(buf, sizeof(buf), ".");
+		} else if (slash == buf) {
+			buf[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+		if (stat(buf, &st) == 0) {
+			if (!S_ISDIR(st.st_mode)) {
+				snprintf(err, errlen, "%s %s: %s is not a directory", what, path, buf);
+				return -1;
+			}
+			if (access(buf, W_OK | X_OK) != 0) {
+				snprintf(err, errlen, "%s %s: cannot create it in %s: %s", what, path,
+					 buf, strerror(errno));
+				return -1;
+			}
+			return 0;
+		}
+		if (errno != ENOENT || strcmp(buf, "/") == 0 || strcmp(buf, ".") == 0) {
+			snprintf(err, errlen, "%s %s: %s: %s", what, path, buf, strerror(errno));
+			return -1;
+		}
+	}
+}
+
+int ss_config_check_env(const struct ss_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->group != NULL && getgrnam(cfg->group) == NULL) {
+		snprintf(err, errlen, "%s: control.group: group \"%s\" does not exist", cfg->path,
+			 cfg->group);
+		return -1;
+	}
+	if (check_writable("control.socket", cfg->socket_path, err, errlen) != 0 ||
+	    (cfg->state_file != NULL &&
+	     check_writable("control.state_file", cfg->state_file, err, errlen) != 0))
+		goto fail;
+	if (cfg->bootstrap != NULL) {
+		FILE *f = fopen(cfg->bootstrap, "r");
+
+		if (f == NULL) {
+			snprintf(err, errlen, "bootstrap %s: cannot read: %s", cfg->bootstrap,
+				 strerror(errno));
+			goto fail;
+		}
+		fclose(f);
+	}
+	if (cfg->prometheus != NULL) {
+		char host[128];
+		const char *colon = strrchr(cfg->prometheus, ':');
+		size_t n = (size_t)(colon - cfg->prometheus);
+		unsigned char a[16];
+
+		snprintf(host, sizeof(host), "%.*s", (int)n, cfg->prometheus);
+		if (host[0] == '[' && n > 1 && host[n - 1] == ']') {
+			memmove(host, host + 1, n - 2);
+			host[n - 2] = '\0';
+		}
+		if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1) {
+			snprintf(err, errlen, "telemetry.prometheus: \"%s\" is not an IP address "
+				 "(ADDRESS:PORT, [IPv6]:PORT)", host);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	{
+		/* name the config file like the parser does */
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s: %s", cfg->path, err);
+		snprintf(err, errlen, "%s", msg);
+	}
+	return -1;
 }

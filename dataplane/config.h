@@ -75,5 +75,11 @@ struct ss_config {
 /* Parse `path` into `cfg`. 0, or -1 with a message "FILE:LINE: reason" in err. */
 int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t errlen);
 void ss_config_free(struct ss_config *cfg);
+/* sswitchd --check, after ss_config_load: what the start needs from the
+ * system besides a valid file, short of opening devices: control.group
+ * exists, the socket and state file can be created (or exist writable),
+ * the bootstrap file is readable, the Prometheus address is an IP
+ * address. 0, or -1 with "FILE: key ...: reason" in err. */
+int ss_config_check_env(const struct ss_config *cfg, char *err, size_t errlen);
 
 #endif

@@ -66,8 +66,12 @@ static void usage(FILE *out)
 "        Period of the stats line and of the health findings (default: the\n"
 "        config's stats_interval_s, else 1). 0 disables the stats line.\n"
 "    -t, --check\n"
-"        Parse and validate the configuration, print a summary, exit 0 if\n"
-"        it is valid (1 otherwise). Touches no device.\n"
+"        Validate what the start would, short of opening devices: the\n"
+"        configuration, control.group exists, the socket and state file can\n"
+"        be created, the bootstrap file is readable and a valid txn (on an\n"
+"        empty state, against the configured ports). Prints a summary and\n"
+"        exits 0 when valid, 1 with the reason otherwise. Touches no device\n"
+"        and no file.\n"
 "    -V, --version\n"
 "        Print the version and the DPDK version it was built with.\n"
 "    -h, --help\n"
@@ -89,6 +93,8 @@ static void usage(FILE *out)
 "    flows    = { max_flows = 1048576; idle_timeout_ms = 30000;\n"
 "                 tcp_fin_timeout_ms = 2000; };\n"
 "    tables   = { mappings = N; routes = N; ... };   object store capacities\n"
+"    rdma     = { data_dscp = 26; cnp_dscp = 48; qp_table_size = 65536;\n"
+"                 qp_idle_timeout_ms = 60000; };   rdma.config defaults\n"
 "    telemetry = { prometheus = \"127.0.0.1:9469\"; };  GET /metrics\n"
 "    bootstrap = \"objects.json\";   {\"ops\": [...]} applied at start as one txn\n"
 "    mbufs    = N;                  mbufs per NUMA node (default: computed)\n"
@@ -130,6 +136,19 @@ static bool eal_has(const struct ss_config *cfg, int extra_argc, char **extra_ar
 	return false;
 }
 
+/* Whether an EAL argument mentions `text` (a log type, an option). */
+static bool eal_has_text(const struct ss_config *cfg, int extra_argc, char **extra_argv,
+			 const char *text)
+{
+	for (int i = 0; i < cfg->eal_argc; i++)
+		if (strstr(cfg->eal_argv[i], text) != NULL)
+			return true;
+	for (int i = 0; i < extra_argc; i++)
+		if (strstr(extra_argv[i], text) != NULL)
+			return true;
+	return false;
+}
+
 /* argv for rte_eal_init: the config's list verbatim, our lcore layout where
  * it does not conflict, then the command line's extra arguments. */
 static char **eal_argv_build(const struct ss_config *cfg, int extra_argc, char **extra_argv,
@@ -137,13 +156,23 @@ static char **eal_argv_build(const struct ss_config *cfg, int extra_argc, char *
 {
 	static const char *const lcore_opts[] = { "-l", "-c", "--lcores", NULL };
 	static const char *const main_opts[] = { "--main-lcore", NULL };
-	char **argv = calloc((size_t)(cfg->eal_argc + extra_argc + 8), sizeof(char *));
+	char **argv = calloc((size_t)(cfg->eal_argc + extra_argc + 10), sizeof(char *));
 	int argc = 0;
 	char buf[1024];
 
 	if (argv == NULL)
 		return NULL;
 	argv[argc++] = strdup("sswitchd");
+	/* DPDK 22.11's telemetry warns "No legacy callbacks, legacy socket not
+	 * created" at every start: sswitchd serves the v2 socket only
+	 * (dpdk-telemetry.py), so the legacy socket is not missed. Its log type
+	 * is registered during rte_eal_init, where the first matching
+	 * --log-level pattern wins: this one goes first. Errors still show; a
+	 * config that names the telemetry log type itself is left alone. */
+	if (!eal_has_text(cfg, extra_argc, extra_argv, "telemetry")) {
+		argv[argc++] = strdup("--log-level");
+		argv[argc++] = strdup("lib.telemetry:error");
+	}
 	for (int i = 0; i < cfg->eal_argc; i++)
 		argv[argc++] = strdup(cfg->eal_argv[i]);
 	if (!eal_has(cfg, extra_argc, extra_argv, lcore_opts)) {
@@ -202,6 +231,47 @@ static void rt_system_info(void *ctx, json_t *res)
 	json_object_set_new(res, "workers", workers);
 }
 
+/* --check: the bootstrap file applied as the start would apply it, on a
+ * control plane without devices, features or persistence: the same parser
+ * and the same validation of every op (references, ports and their roles,
+ * capacities), nothing kept. Validated against an empty store (the state
+ * file is not read). 0 or -1 with err. */
+static int check_bootstrap(const struct ss_config *cfg, char *err, size_t errlen)
+{
+	struct ss_ctl_conf cc = {
+		.socket_path = cfg->socket_path,
+		.bootstrap_file = cfg->bootstrap,
+		.limits = cfg->limits,
+		.max_flows = cfg->max_flows,
+		.idle_timeout_ms = cfg->idle_timeout_ms,
+		.tcp_fin_timeout_ms = cfg->tcp_fin_timeout_ms,
+		.rdma_qp_table_size = cfg->rdma_qp_table_size,
+		.rdma_qp_idle_timeout_ms = cfg->rdma_qp_idle_timeout_ms,
+		.rdma_data_dscp = cfg->rdma_data_dscp,
+		.rdma_cnp_dscp = cfg->rdma_cnp_dscp,
+		.rdma_dscp_set = cfg->rdma_dscp_set,
+	};
+	struct ss_ctl *ctl;
+	int rc = 0;
+
+	if (cfg->bootstrap == NULL)
+		return 0;
+	ctl = ss_ctl_create(&cc, NULL);
+	if (ctl == NULL) {
+		snprintf(err, errlen, "control plane: %s", strerror(errno));
+		return -1;
+	}
+	for (unsigned int i = 0; i < cfg->nb_ports && rc == 0; i++)
+		if (ss_ctl_add_port(ctl, cfg->ports[i].name, ss_role_name(cfg->ports[i].role)) != 0) {
+			snprintf(err, errlen, "control plane: cannot add port %s", cfg->ports[i].name);
+			rc = -1;
+		}
+	if (rc == 0 && ss_ctl_restore(ctl, err, errlen) != 0)
+		rc = -1;
+	ss_ctl_destroy(ctl);
+	return rc;
+}
+
 static void print_check(const struct ss_config *cfg)
 {
 	printf("%s: valid\n  workers: %u (main lcore %u)\n  ports:\n", cfg->path, cfg->nb_workers,
@@ -213,8 +283,17 @@ static void print_check(const struct ss_config *cfg)
 	}
 	printf("  control socket: %s\n  state file: %s\n", cfg->socket_path,
 	       cfg->state_file ? cfg->state_file : "(none)");
+	if (cfg->group)
+		printf("  control group: %s\n", cfg->group);
 	if (cfg->bootstrap)
-		printf("  bootstrap: %s\n", cfg->bootstrap);
+		printf("  bootstrap: %s (a valid txn)\n", cfg->bootstrap);
+	if (cfg->prometheus)
+		printf("  prometheus: %s\n", cfg->prometheus);
+	if (cfg->rdma_dscp_set || cfg->rdma_qp_table_size || cfg->rdma_qp_idle_timeout_ms)
+		printf("  rdma: data_dscp %u, cnp_dscp %u, qp_table_size %u, qp_idle_timeout_ms %u"
+		       " (0: default)\n", cfg->rdma_dscp_set ? cfg->rdma_data_dscp : 26u,
+		       cfg->rdma_dscp_set ? cfg->rdma_cnp_dscp : 48u, cfg->rdma_qp_table_size,
+		       cfg->rdma_qp_idle_timeout_ms);
 }
 
 struct daemon {
@@ -422,9 +501,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		print_check(&d.cfg);
+		rc = ss_config_check_env(&d.cfg, err, sizeof(err)) != 0 ||
+		     check_bootstrap(&d.cfg, err, sizeof(err)) != 0;
+		if (rc)
+			fprintf(stderr, "sswitchd: %s\n", err);
+		else
+			print_check(&d.cfg);
 		ss_config_free(&d.cfg);
-		return 0;
+		return rc;
 	}
 	if (interval < 0)
 		interval = d.cfg.stats_interval_s;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <rte_version.h>
 
 #include "dataplane/prometheus.h"
 #include "dataplane/stats.h"
@@ -84,87 +87,407 @@ static void label_escape(FILE *f, const char *v)
 	}
 }
 
-/* nodes.<node>.drops.<reason>: sswitch_node_drops_total{node,reason} */
-static void emit_node_drops(FILE *f, const char *node, json_t *drops)
-{
-	const char *reason;
-	json_t *v;
+/* ---- metric families ----------------------------------------------------
+ *
+ * Every family the daemon exports is described here: the stats.get scope it
+ * comes from, where in that scope's object its samples are, its name, type
+ * and help. A path is '/'-separated; a "{name}" segment matches any key and
+ * makes it the value of label `name`. An info family turns the integers
+ * named in `keys` (under the object its path leads to) into labels of one
+ * sample of value 1. docs/operations.md lists the same families
+ * (tests/api/test_prometheus.py compares the two).
+ *
+ * Integers of a scope that no family describes (a feature's new counter or
+ * scope) are still exported, as gauges named sswitch_<scope>_<key> and
+ * labelled as ss_prom_scope_labels() says, so nothing silently disappears.
+ */
+enum fam_type { FAM_COUNTER, FAM_GAUGE, FAM_INFO };
 
-	json_object_foreach(drops, reason, v) {
-		if (!json_is_integer(v))
-			continue;
-		fputs("sswitch_node_drops_total{node=\"", f);
-		label_escape(f, node);
-		fputs("\",reason=\"", f);
-		label_escape(f, reason);
-		fprintf(f, "\"} %lld\n", (long long)json_integer_value(v));
+struct fam_desc {
+	const char *scope;
+	const char *path;
+	const char *name;
+	enum fam_type type;
+	const char *help;
+	const char *keys; /* FAM_INFO: comma-separated keys that become labels */
+	unsigned div;	  /* the value is the integer divided by this (a unit change) */
+};
+
+static const struct fam_desc fams[] = {
+	{ "ports", "{port}/rx_packets", "sswitch_port_rx_packets_total", FAM_COUNTER,
+	  "Frames received on the port, including those dropped later." },
+	{ "ports", "{port}/tx_packets", "sswitch_port_tx_packets_total", FAM_COUNTER,
+	  "Frames sent on the port." },
+	{ "ports", "{port}/rx_bytes", "sswitch_port_rx_bytes_total", FAM_COUNTER,
+	  "Bytes received on the port (frame length without FCS)." },
+	{ "ports", "{port}/tx_bytes", "sswitch_port_tx_bytes_total", FAM_COUNTER,
+	  "Bytes sent on the port (frame length without FCS)." },
+	{ "ports", "{port}/rx_dropped", "sswitch_port_rx_dropped_packets_total", FAM_COUNTER,
+	  "Frames received on the port and dropped, plus the device's missed and no-mbuf counts." },
+	{ "ports", "{port}/tx_dropped", "sswitch_port_tx_dropped_packets_total", FAM_COUNTER,
+	  "Packets meant for the port and not sent (tx_full, mtu_exceeded)." },
+	{ "ports", "{port}/errors", "sswitch_port_errors_total", FAM_COUNTER,
+	  "Device receive and transmit errors." },
+	{ "drops", "{reason}", "sswitch_drops_total", FAM_COUNTER,
+	  "Packets dropped, per drop reason." },
+	{ "nodes", "{node}/packets", "sswitch_node_packets_total", FAM_COUNTER,
+	  "Packets processed by the graph node, summed over workers." },
+	{ "nodes", "{node}/calls", "sswitch_node_calls_total", FAM_COUNTER,
+	  "Calls of the graph node, summed over workers." },
+	{ "nodes", "{node}/cycles", "sswitch_node_cycles_total", FAM_COUNTER,
+	  "TSC cycles spent in the graph node, summed over workers." },
+	{ "nodes", "{node}/drops/{reason}", "sswitch_node_drops_total", FAM_COUNTER,
+	  "Packets the graph node dropped, per drop reason." },
+	{ "workers", "{worker}", "sswitch_worker_info", FAM_INFO,
+	  "Worker index, its lcore and TSC frequency (Hz).", "lcore,tsc_hz" },
+	{ "workers", "{worker}/walks", "sswitch_worker_walks_total", FAM_COUNTER,
+	  "Graph walks of the worker." },
+	{ "workers", "{worker}/busy_walks", "sswitch_worker_busy_walks_total", FAM_COUNTER,
+	  "Graph walks of the worker that received packets." },
+	{ "workers", "{worker}/busy_cycles", "sswitch_worker_busy_cycles_total", FAM_COUNTER,
+	  "TSC cycles of the worker's walks that received packets." },
+	{ "workers", "{worker}/total_cycles", "sswitch_worker_cycles_total", FAM_COUNTER,
+	  "TSC cycles of all the worker's walks." },
+	{ "workers", "{worker}/rx_packets", "sswitch_worker_rx_packets_total", FAM_COUNTER,
+	  "Packets the worker received from its queues." },
+	{ "eni", "{eni}/rx_packets", "sswitch_eni_rx_packets_total", FAM_COUNTER,
+	  "Packets the ENI's VM sent (received by the switch)." },
+	{ "eni", "{eni}/rx_bytes", "sswitch_eni_rx_bytes_total", FAM_COUNTER,
+	  "Bytes the ENI's VM sent (received by the switch)." },
+	{ "eni", "{eni}/tx_packets", "sswitch_eni_tx_packets_total", FAM_COUNTER,
+	  "Packets delivered to the ENI's VM." },
+	{ "eni", "{eni}/tx_bytes", "sswitch_eni_tx_bytes_total", FAM_COUNTER,
+	  "Bytes delivered to the ENI's VM." },
+	{ "eni", "{eni}/acl_drops", "sswitch_eni_acl_drops_total", FAM_COUNTER,
+	  "Packets of the ENI denied by an ACL stage." },
+	{ "eni", "{eni}/flows", "sswitch_eni_flows", FAM_GAUGE,
+	  "Connection-tracking flows of the ENI." },
+	{ "acl", "{group}/{priority}", "sswitch_acl_rule_hits_total", FAM_COUNTER,
+	  "Packets that matched the ACL rule (group, priority)." },
+	{ "flows", "", "sswitch_flows_config_info", FAM_INFO,
+	  "Connection-tracking configuration.", "max_flows,idle_timeout_ms,tcp_fin_timeout_ms" },
+	{ "flows", "count", "sswitch_flows", FAM_GAUGE, "Connection-tracking flows in the table." },
+	{ "flows", "capacity", "sswitch_flows_capacity", FAM_GAUGE,
+	  "Flows the table holds now (it grows up to max_flows)." },
+	{ "flows", "created", "sswitch_flows_created_total", FAM_COUNTER, "Flows created." },
+	{ "flows", "flow_table_full", "sswitch_flows_table_full_total", FAM_COUNTER,
+	  "Flows not created because the table was full." },
+	{ "flows", "removed_rst", "sswitch_flows_removed_rst_total", FAM_COUNTER,
+	  "Flows removed after a TCP RST." },
+	{ "flows", "removed_fin", "sswitch_flows_removed_fin_total", FAM_COUNTER,
+	  "Flows removed after a TCP FIN exchange." },
+	{ "flows", "expired", "sswitch_flows_expired_total", FAM_COUNTER,
+	  "Flows removed after their idle timeout." },
+	{ "flows", "revoked", "sswitch_flows_revoked_total", FAM_COUNTER,
+	  "Flows removed because a policy change denied them." },
+	{ "flows", "rechecked", "sswitch_flows_rechecked_total", FAM_COUNTER,
+	  "Flows checked again against a changed policy." },
+	{ "flows", "flushed", "sswitch_flows_flushed_total", FAM_COUNTER,
+	  "Flows removed by a flush." },
+	{ "flows", "frag_tracked", "sswitch_flows_frag_tracked_total", FAM_COUNTER,
+	  "Non-first IP fragments matched to their flow." },
+	{ "flows", "frag_no_first", "sswitch_flows_frag_no_first_total", FAM_COUNTER,
+	  "Non-first IP fragments whose first fragment was not seen." },
+	{ "flows", "icmp_related", "sswitch_flows_icmp_related_total", FAM_COUNTER,
+	  "ICMP errors matched to the flow they refer to." },
+	{ "flows", "flow_cache_hits", "sswitch_flows_cache_hits_total", FAM_COUNTER,
+	  "Outbound packets sent with the transform cached in their flow." },
+	{ "flows", "flow_cache_fills", "sswitch_flows_cache_fills_total", FAM_COUNTER,
+	  "Transforms written into a flow." },
+	{ "flows", "flow_fast_hits", "sswitch_flows_fast_hits_total", FAM_COUNTER,
+	  "Packets the flow fast path (flow_fast) forwarded straight to port_tx." },
+	{ "flows", "flow_fast_fills", "sswitch_flows_fast_fills_total", FAM_COUNTER,
+	  "Entries written into the fast path's per-worker exact-match tables." },
+	{ "flows", "flow_fast_table_hits", "sswitch_flows_fast_table_hits_total", FAM_COUNTER,
+	  "Packets whose flow the fast path found in the flow table (not in its exact-match table)." },
+	{ "rdma", "policies/{policy}/packets", "sswitch_rdma_policy_packets_total", FAM_COUNTER,
+	  "RoCEv2 packets steered by the RDMA policy." },
+	{ "rdma", "policies/{policy}/bytes", "sswitch_rdma_policy_bytes_total", FAM_COUNTER,
+	  "Bytes of RoCEv2 packets steered by the RDMA policy." },
+	{ "rdma", "qp_tables/entries", "sswitch_rdma_qps", FAM_GAUGE,
+	  "Queue pairs tracked in the per-worker QP tables." },
+	{ "rdma", "qp_tables/capacity", "sswitch_rdma_qps_capacity", FAM_GAUGE,
+	  "Queue pairs the per-worker QP tables hold together." },
+	{ "rdma", "qp_tables/insert_failed", "sswitch_rdma_qp_insert_failed_total", FAM_COUNTER,
+	  "Queue pairs not tracked because their table was full." },
+	{ "rdma", "qp_tables/expired", "sswitch_rdma_qp_expired_total", FAM_COUNTER,
+	  "Queue pairs removed after their idle timeout." },
+	{ "rate_limit", "{eni}/rate_limit_pps", "sswitch_rate_limit_max_packets_per_second",
+	  FAM_GAUGE, "The ENI's packet rate limit (0: none)." },
+	{ "rate_limit", "{eni}/rate_limit_bps", "sswitch_rate_limit_max_bytes_per_second",
+	  FAM_GAUGE, "The ENI's bit rate limit, in bytes per second (0: none).", NULL, 8 },
+	{ "rate_limit", "{eni}/passed", "sswitch_rate_limit_passed_packets_total", FAM_COUNTER,
+	  "Packets of the ENI within its rate limit." },
+	{ "rate_limit", "{eni}/dropped", "sswitch_rate_limit_dropped_packets_total", FAM_COUNTER,
+	  "Packets of the ENI dropped by its rate limit." },
+	{ "privatelink", "{eni}/pl_packets", "sswitch_privatelink_packets_total", FAM_COUNTER,
+	  "Private-link packets of the ENI translated (NAT46) and forwarded." },
+	{ "privatelink", "{eni}/pl_bytes", "sswitch_privatelink_bytes_total", FAM_COUNTER,
+	  "Bytes of the ENI's forwarded private-link packets, as the VM sent them." },
+	{ "trace", "traces_run", "sswitch_trace_runs_total", FAM_COUNTER,
+	  "Packet traces run (trace.packet and trace.start)." },
+	{ "trace", "packets_traced", "sswitch_trace_packets_total", FAM_COUNTER,
+	  "Packets traced (trace.packet frames and live packets recorded)." },
+};
+#define NB_FAMS (sizeof(fams) / sizeof(fams[0]))
+
+#define MAX_FAMILIES 192
+#define MAX_SEGS 6
+#define MAX_LABELS 8
+
+/* one family of the text being rendered: its samples are gathered in a
+ * memstream so that the families come out whole, in table order */
+struct family {
+	char name[128];
+	char help[192];
+	const char *type;
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+struct render {
+	struct family fam[MAX_FAMILIES];
+	size_t nb;
+};
+
+struct label {
+	const char *name;
+	char value[64];
+	const char *str; /* when not NULL, the value */
+};
+
+static struct family *family_get(struct render *r, const char *name, const char *type,
+				 const char *help)
+{
+	for (size_t i = 0; i < r->nb; i++)
+		if (strcmp(r->fam[i].name, name) == 0)
+			return &r->fam[i];
+	if (r->nb == MAX_FAMILIES)
+		return NULL;
+	struct family *fm = &r->fam[r->nb];
+	snprintf(fm->name, sizeof(fm->name), "%s", name);
+	snprintf(fm->help, sizeof(fm->help), "%s", help);
+	fm->type = type;
+	fm->f = open_memstream(&fm->text, &fm->len);
+	if (fm->f == NULL)
+		return NULL;
+	r->nb++;
+	return fm;
+}
+
+static void sample_div(struct family *fm, const struct label *l, int nl, long long v,
+		       unsigned div)
+{
+	if (fm == NULL)
+		return;
+	fputs(fm->name, fm->f);
+	for (int i = 0; i < nl; i++) {
+		fprintf(fm->f, "%s%s=\"", i ? "," : "{", l[i].name);
+		label_escape(fm->f, l[i].str ? l[i].str : l[i].value);
+		fputc('"', fm->f);
+	}
+	if (div > 1 && v % div != 0)
+		fprintf(fm->f, "%s %.17g\n", nl ? "}" : "", (double)v / div);
+	else
+		fprintf(fm->f, "%s %lld\n", nl ? "}" : "", div > 1 ? v / div : v);
+}
+
+static void sample(struct family *fm, const struct label *l, int nl, long long v)
+{
+	sample_div(fm, l, nl, v, 1);
+}
+
+static int leaf_value(json_t *v, long long *n)
+{
+	if (json_is_integer(v))
+		*n = (long long)json_integer_value(v);
+	else if (json_is_boolean(v))
+		*n = json_is_true(v);
+	else
+		return -1;
+	return 0;
+}
+
+static int split(const char *path, char segs[MAX_SEGS][64])
+{
+	int n = 0;
+
+	while (*path && n < MAX_SEGS) {
+		const char *e = strchr(path, '/');
+		size_t l = e ? (size_t)(e - path) : strlen(path);
+		snprintf(segs[n++], 64, "%.*s", (int)l, path);
+		path += l + (e != NULL);
+	}
+	return n;
+}
+
+static const char *seg_label(const char *seg)
+{
+	static char name[64];
+	size_t l = strlen(seg);
+
+	if (l < 3 || seg[0] != '{' || seg[l - 1] != '}')
+		return NULL;
+	snprintf(name, sizeof(name), "%.*s", (int)(l - 2), seg + 1);
+	return name;
+}
+
+/* Follow d's path from v, binding labels; at its end emit the sample(s). */
+static void fam_walk(struct family *fm, const struct fam_desc *d, json_t *v,
+		     char segs[MAX_SEGS][64], int nseg, int at, struct label *l, int nl)
+{
+	long long n;
+
+	if (at == nseg) {
+		if (d->type != FAM_INFO) {
+			if (leaf_value(v, &n) == 0)
+				sample_div(fm, l, nl, n, d->div);
+			return;
+		}
+		if (!json_is_object(v))
+			return;
+		char names[MAX_LABELS][32];
+		const char *k = d->keys;
+		while (k && *k && nl < MAX_LABELS) {
+			size_t kl = strcspn(k, ",");
+			snprintf(names[nl], sizeof(names[nl]), "%.*s", (int)kl, k);
+			k = k[kl] ? k + kl + 1 : NULL;
+			if (leaf_value(json_object_get(v, names[nl]), &n) != 0)
+				continue;
+			l[nl].name = names[nl];
+			l[nl].str = NULL;
+			snprintf(l[nl].value, sizeof(l[nl].value), "%lld", n);
+			nl++;
+		}
+		sample(fm, l, nl, 1);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	const char *lab = seg_label(segs[at]);
+	if (lab == NULL) {
+		fam_walk(fm, d, json_object_get(v, segs[at]), segs, nseg, at + 1, l, nl);
+		return;
+	}
+	char name[64];
+	snprintf(name, sizeof(name), "%s", lab);
+	const char *k;
+	json_t *c;
+	json_object_foreach(v, k, c) {
+		if (nl == MAX_LABELS)
+			return;
+		l[nl].name = name;
+		l[nl].str = k;
+		fam_walk(fm, d, c, segs, nseg, at + 1, l, nl + 1);
 	}
 }
 
-/* Walk a scope's object: integers become samples of
- * sswitch_<scope>[_<counter>]{labels...}. */
-static void emit(FILE *f, const char *scope, json_t *v, const char *counter, const char **keys,
-		 int depth)
+/* Is the integer at path[0..n) of `scope` described by a family? */
+static bool described(const char *scope, const char *const *path, int n)
 {
-	if (json_is_integer(v) || json_is_boolean(v)) {
-		long long n = json_is_integer(v) ? (long long)json_integer_value(v) : json_is_true(v);
-		fprintf(f, "sswitch_%s%s%s", scope, counter ? "_" : "", counter ? counter : "");
-		if (depth > 0) {
-			fputc('{', f);
-			for (int i = 0; i < depth; i++) {
-				fprintf(f, "%s%s=\"", i ? "," : "", level_label(scope, i));
-				label_escape(f, keys[i]);
-				fputc('"', f);
-			}
-			fputc('}', f);
+	char segs[MAX_SEGS][64];
+
+	for (size_t i = 0; i < NB_FAMS; i++) {
+		if (strcmp(fams[i].scope, scope) != 0)
+			continue;
+		int ns = split(fams[i].path, segs);
+		int want = ns + (fams[i].type == FAM_INFO);
+		if (want != n)
+			continue;
+		int ok = 1;
+		for (int s = 0; s < ns && ok; s++)
+			ok = seg_label(segs[s]) != NULL || strcmp(segs[s], path[s]) == 0;
+		if (ok && fams[i].type == FAM_INFO) {
+			const char *k = fams[i].keys;
+			size_t kl = strlen(path[n - 1]);
+			ok = 0;
+			for (; k && *k; k = strchr(k, ',') ? strchr(k, ',') + 1 : NULL)
+				if (strncmp(k, path[n - 1], kl) == 0 && (k[kl] == ',' || k[kl] == '\0'))
+					ok = 1;
 		}
-		fprintf(f, " %lld\n", n);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* Integers of a scope no family describes: sswitch_<scope>_<key> gauges,
+ * the object levels above them labelled by ss_prom_scope_labels(). */
+static void emit_undescribed(struct render *r, const char *scope, json_t *v, const char **path,
+			     int depth)
+{
+	long long n;
+
+	if (leaf_value(v, &n) == 0) {
+		if (!described(scope, path, depth)) {
+			char name[128], help[192];
+			struct label l[MAX_LABELS] = { { 0 } };
+			int nl = 0;
+			snprintf(name, sizeof(name), "sswitch_%s%s%s", scope, depth ? "_" : "",
+				 depth ? path[depth - 1] : "");
+			for (char *p = name; *p; p++)
+				if (!isalnum((unsigned char)*p) && *p != '_')
+					*p = '_';
+			snprintf(help, sizeof(help), "stats.get scope %s, counter %s.", scope,
+				 depth ? path[depth - 1] : scope);
+			/* HELP text escapes only \\ and newline: keep it plain */
+			for (char *p = help; *p; p++)
+				if (!isprint((unsigned char)*p) || *p == '\\')
+					*p = '_';
+			for (int i = 0; i + 1 < depth && nl < MAX_LABELS; i++, nl++) {
+				l[nl].name = level_label(scope, i);
+				l[nl].str = path[i];
+			}
+			sample(family_get(r, name, "gauge", help), l, nl, n);
+		}
 		return;
 	}
-	if (!json_is_object(v) || depth >= 4)
+	if (!json_is_object(v) || depth >= MAX_SEGS)
 		return;
 	const char *k;
 	json_t *c;
 	json_object_foreach(v, k, c) {
-		/* a level of objects is a label; integers under a label are counters */
-		if (depth == 1 && json_is_object(c) && !strcmp(scope, "nodes") && !strcmp(k, "drops")) {
-			emit_node_drops(f, keys[0], c);
-		} else if (json_is_object(c)) {
-			keys[depth] = k;
-			emit(f, scope, c, counter, keys, depth + 1);
-		} else if (depth == 0 || json_is_integer(c) || json_is_boolean(c)) {
-			if (depth == 0 && !strcmp(scope, "drops")) {
-				keys[0] = k;
-				emit(f, scope, c, "total", keys, 1);
-			} else if (depth == 0) {
-				emit(f, scope, c, k, keys, 0);
-			} else {
-				emit(f, scope, c, k, keys, depth);
-			}
-		}
+		path[depth] = k;
+		emit_undescribed(r, scope, c, path, depth + 1);
 	}
 }
 
-static void emit_scope(FILE *f, const char *scope, json_t *obj)
+static void render_scope(struct render *r, const char *scope, json_t *obj)
 {
-	const char *keys[4] = { NULL };
+	static const char *const tname[] = { "counter", "gauge", "gauge" };
+	char segs[MAX_SEGS][64];
+	const char *path[MAX_SEGS] = { NULL };
 
-	fprintf(f, "# sswitch stats.get scope \"%s\"\n", scope);
-	emit(f, scope, obj, NULL, keys, 0);
+	for (size_t i = 0; i < NB_FAMS; i++) {
+		if (strcmp(fams[i].scope, scope) != 0)
+			continue;
+		struct label l[MAX_LABELS] = { { 0 } };
+		struct family *fm = family_get(r, fams[i].name, tname[fams[i].type], fams[i].help);
+		int ns = split(fams[i].path, segs);
+		if (fm)
+			fam_walk(fm, &fams[i], obj, segs, ns, 0, l, 0);
+	}
+	emit_undescribed(r, scope, obj, path, 0);
 }
 
 char *ss_prom_render(struct ss_ctl *ctl, size_t *len)
 {
 	static const char req[] =
 		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"stats.get\",\"params\":{\"scope\":\"all\"}}";
+	struct render *r = calloc(1, sizeof(*r));
 	char *text = NULL;
-	FILE *f = open_memstream(&text, len);
+	FILE *f;
 	json_t *rep = NULL, *res;
 	const char *scope;
 	json_t *obj;
 
-	if (f == NULL)
+	if (r == NULL)
 		return NULL;
+	struct label bl[2] = { { .name = "version", .str = SS_VERSION },
+			       { .name = "dpdk_version", .str = rte_version() } };
+	sample(family_get(r, "sswitch_build_info", "gauge",
+			  "sswitchd version and the DPDK it runs on."), bl, 2, 1);
 	char *line = ctl ? ss_ctl_handle_line(ctl, req, sizeof(req) - 1) : NULL;
 	if (line)
 		rep = json_loads(line, 0, NULL);
@@ -172,7 +495,7 @@ char *ss_prom_render(struct ss_ctl *ctl, size_t *len)
 	res = json_object_get(rep, "result");
 	if (json_is_object(res)) {
 		json_object_foreach(res, scope, obj)
-			emit_scope(f, scope, obj);
+			render_scope(r, scope, obj);
 	} else {
 		/* no control plane: the runtime's own scopes */
 		static json_t *(*const fns[])(void) = { ss_stats_ports, ss_stats_drops,
@@ -180,12 +503,25 @@ char *ss_prom_render(struct ss_ctl *ctl, size_t *len)
 		static const char *const names[] = { "ports", "drops", "nodes", "workers" };
 		for (size_t i = 0; i < 4; i++) {
 			obj = fns[i]();
-			emit_scope(f, names[i], obj);
+			render_scope(r, names[i], obj);
 			json_decref(obj);
 		}
 	}
 	json_decref(rep);
-	fclose(f);
+	f = open_memstream(&text, len);
+	for (size_t i = 0; i < r->nb; i++) {
+		struct family *fm = &r->fam[i];
+		fclose(fm->f);
+		if (f) {
+			fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fm->name, fm->help, fm->name,
+				fm->type);
+			fwrite(fm->text, 1, fm->len, f);
+		}
+		free(fm->text);
+	}
+	free(r);
+	if (f)
+		fclose(f);
 	return text;
 }
 
@@ -291,15 +627,18 @@ static void client_serve(struct ss_prom *p, struct prom_client *c)
 		return;
 	}
 	char hdr[256];
-	if (strncmp(c->buf, "GET /metrics ", 13) == 0 || strncmp(c->buf, "GET / ", 6) == 0) {
+	bool head = strncmp(c->buf, "HEAD ", 5) == 0;
+	const char *target = c->buf + (head ? 5 : strncmp(c->buf, "GET ", 4) == 0 ? 4 : 0);
+	if (target != c->buf && (strncmp(target, "/metrics ", 9) == 0 ||
+				 strncmp(target, "/metrics?", 9) == 0 || strncmp(target, "/ ", 2) == 0)) {
 		size_t len = 0;
 		char *body = ss_prom_render(p->ctl, &len);
 		int hl = snprintf(hdr, sizeof(hdr),
-				  "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-				  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+				  "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
+				  "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
 				  len);
 		write_all(c->fd, hdr, (size_t)hl);
-		if (body)
+		if (body && !head)
 			write_all(c->fd, body, len);
 		free(body);
 	} else {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * Prometheus exposition (text format 0.0.4) of the stats scopes on the
- * `telemetry.prometheus` address: GET /metrics. Served from the control
+ * `telemetry.prometheus` address: GET (or HEAD) /metrics. Served from the control
  * thread, non-blocking, one short request per connection.
  */
 #ifndef SS_PROMETHEUS_H

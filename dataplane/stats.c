@@ -358,7 +358,7 @@ void ss_stats_print_line(FILE *out, double interval_s)
 	char line[1024];
 	size_t n = 0;
 	uint64_t top = 0, total_drop = 0;
-	unsigned int top_r = 0;
+	unsigned int top_r = 0, nb_reasons = 0;
 
 	if (interval_s <= 0)
 		interval_s = 1;
@@ -377,15 +377,22 @@ void ss_stats_print_line(FILE *out, double interval_s)
 		uint64_t v = drop_sum(r);
 		uint64_t d = v - prev_drop[r];
 		total_drop += d;
+		nb_reasons += d > 0;
 		if (d > top) {
 			top = d;
 			top_r = r;
 		}
 		prev_drop[r] = v;
 	}
-	snprintf(line + n, sizeof(line) - n, "drops %s/s%s%s%s",
-		 rate(r3, sizeof(r3), (double)total_drop / interval_s),
-		 top ? " (most: " : "", top ? ss_drop_name(top_r) : "", top ? ")" : "");
+	/* which reasons: `sswitchctl stats drops`, the doc of each reason:
+	 * docs/operations.md and the feature documents */
+	if (top)
+		snprintf(line + n, sizeof(line) - n,
+			 "drops %s/s, %u reason%s (most: %s; sswitchctl stats drops)",
+			 rate(r3, sizeof(r3), (double)total_drop / interval_s), nb_reasons,
+			 nb_reasons == 1 ? "" : "s", ss_drop_name(top_r));
+	else
+		snprintf(line + n, sizeof(line) - n, "drops 0/s");
 	fprintf(out, "sswitchd: %s\n", line);
 	fflush(out);
 }

@@ -19,6 +19,7 @@
 #include "dataplane/port-t.h"
 #include "dataplane/worker.h"
 #include "pipelines/common/arc.h"
+#include "pipelines/trace/trace.h"
 
 struct ss_worker_table ss_workers;
 struct rte_rcu_qsbr *ss_qsbr;
@@ -111,7 +112,12 @@ static int worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(ss_qsbr, w->index);
 	while (!__atomic_load_n(&workers_stop, __ATOMIC_RELAXED)) {
 		uint64_t t0 = rte_rdtsc();
+		bool traced = ss_trace_active();   /* pipelines/trace/trace.h */
+		if (traced)
+			ss_trace_walk_begin(w);
 		rte_graph_walk(w->graph);
+		if (traced)
+			ss_trace_walk_end(w);
 		uint64_t dt = rte_rdtsc() - t0;
 		w->walks++;
 		w->total_cycles += dt;

@@ -1,6 +1,6 @@
 -- pktgen-dpdk profile of the `l2` scenario: 64-byte UDP frames into the
--- switch's host port, FLOWS flows (destination address and source port
--- ranges). Run: pktgen ... -f pktgen-profiles/l2.lua
+-- switch's host port (host0, patched to fabric0), FLOWS flows (destination
+-- address and source port ranges). Run: pktgen ... -f pktgen-profiles/l2.lua
 package.path = package.path ..";?.lua;test/?.lua;app/?.lua;"
 require "Pktgen"
 
@@ -13,6 +13,8 @@ pktgen.set_type(port, "ipv4")
 pktgen.set_proto(port, "udp")
 pktgen.set_mac(port, "dst", "02:00:00:00:00:02")
 
+-- range mode has its own protocol (set_proto shapes the single packet only)
+pktgen.range.ip_proto(port, "udp")
 pktgen.range.dst_mac(port, "start", "02:00:00:00:00:02")
 pktgen.range.src_ip(port, "start", "10.0.0.1")
 pktgen.range.src_ip(port, "inc", "0.0.0.0")

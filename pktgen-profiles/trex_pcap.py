@@ -1,23 +1,32 @@
-"""TRex STL profile replaying a bench scenario's frames (outbound, inbound,
-rdma, outbound_acl, cps), looped, at the rate given with -m.
+"""TRex STL profile (TRex v3 API, `trex.stl.api`) replaying the frames of a
+bench scenario (outbound, inbound, rdma, outbound_acl, cps), looped, at the
+rate given with -m:
 
     /usr/bin/python3 tests/bench/bench.py --scenario outbound --dump /tmp/ss
-    trex-console> start -f pktgen-profiles/trex_pcap.py -m 10mpps --port 0 \
-                  -t pcap=/tmp/ss/outbound.pcap
+    trex-console> start -f pktgen-profiles/trex_pcap.py -m 10mpps --port 0 \\
+                  -t --pcap /tmp/ss/outbound.pcap
 
-Configure the switch under test with the matching NAME-objects.json.
+The switch under test runs /tmp/ss/outbound-sswitchd.conf (written by the
+same --dump, with its objects): it says which of its ports the generator
+drives (fabric0 for inbound, host0 for the others).
 """
-from trex_stl_lib.api import STLProfile
+import argparse
+import os
+
+from trex.stl.api import STLProfile
 
 
 class PcapProfile:
     def get_streams(self, tunables=None, **kwargs):
-        tun = dict(tunables or {}, **kwargs)
-        pcap = tun.get("pcap")
-        if not pcap:
-            raise ValueError("give -t pcap=PATH (written by tests/bench/bench.py --dump)")
-        # every frame of the file becomes a stream, all looped back to back
-        return STLProfile.get_profile_from_pcap(pcap, ipg_usec=None, loop_count=0).get_streams()
+        parser = argparse.ArgumentParser(prog=os.path.basename(__file__),
+                                         description="replay a sswitch bench scenario's pcap")
+        parser.add_argument("--pcap", required=True,
+                            help="DIR/SCENARIO.pcap written by tests/bench/bench.py --dump")
+        parser.add_argument("--ipg-usec", type=float, default=1.0,
+                            help="gap between frames before -m scales the rate")
+        args = parser.parse_args(tunables or [])
+        # every frame of the file becomes a stream, chained and looped forever
+        return STLProfile.load_pcap(args.pcap, ipg_usec=args.ipg_usec, loop_count=0).get_streams()
 
 
 def register():

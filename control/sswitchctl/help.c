@@ -198,8 +198,10 @@ static const struct obj_help objects[] = {
 	  "sswitchctl ipfix get" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
-	  "workers, eni, acl, rdma or all (default). Drop reasons that never fired\n"
-	  "are hidden unless --all. --watch refreshes every --interval seconds with\n"
+	  "workers, eni, acl, rdma, flows, rate_limit, privatelink, trace or all\n"
+	  "(default); a daemon with more features serves more (the error for an\n"
+	  "unknown scope lists them). Drop reasons that never fired are hidden\n"
+	  "unless --all. --watch refreshes every --interval seconds with\n"
 	  "rates (packets/s and bits/s per port, packets/s per drop reason, node,\n"
 	  "worker, ENI and RDMA policy, worker busy share) until Ctrl-C; --count N\n"
 	  "stops after N refreshes.",
@@ -219,6 +221,22 @@ static const struct obj_help objects[] = {
 	  "`capture stop name=N` completes the file.",
 	  "sswitchctl capture start name=c1 drop_reason=acl_deny file=/tmp/deny.pcap\n"
 	  "sswitchctl capture stop name=c1" },
+	{ "trace", "", "packet start get stop",
+	  "Follow a packet through the switch (docs/trace.md): `trace packet` runs\n"
+	  "one frame through the packet graph as if PORT received it and prints each\n"
+	  "node, what it used (ENI, flow, ACL rule, route, mapping, encap, next hop)\n"
+	  "and where the packet ended, transmitting nothing (method trace.packet);\n"
+	  "`trace start` records the path of the next live packets that match,\n"
+	  "`trace get` reads them, `trace stop` ends it. `sswitchctl trace --help`\n"
+	  "lists every parameter.",
+	  "port           packet: the port the frame is received on; start: a filter\n"
+	  "frame          packet: the whole frame in hex, or the fields below\n"
+	  "src_mac, dst_mac, src, dst, protocol, src_port, dst_port, vlan, ttl, dscp\n"
+	  "               packet: the fields the frame is built from\n"
+	  "count          start: packets to record, default 10, at most 64",
+	  "sswitchctl trace packet port=host0 src_mac=02:00:00:00:10:01 src=10.0.0.2 \\\n"
+	  "    dst=10.0.0.5 protocol=tcp dst_port=443\n"
+	  "sswitchctl trace start port=host0 count=5 dst=10.0.0.5" },
 	{ "graph", "pipeline pipeline_graph", "(none)",
 	  "The live packet graph as Graphviz dot text (method pipeline.graph).",
 	  NULL,
@@ -228,18 +246,41 @@ static const struct obj_help objects[] = {
 	  "or stuck queues (method health.get).",
 	  NULL,
 	  "sswitchctl health" },
-	{ "state", "", "get",
-	  "The committed object store as {\"ops\": [...]}, replayable with txn.",
+	{ "state", "", "get diff",
+	  "`state get`: the committed object store as {\"ops\": [...]}, replayable\n"
+	  "with txn. `state diff FILE`: what the txn FILE would change against the\n"
+	  "running state, one line per object (+ added, - deleted, ~ changed with\n"
+	  "the fields that differ); nothing is applied (method txn.check). Objects\n"
+	  "the file does not mention are not changes: a txn only adds what it names.",
 	  NULL,
 	  "sswitchctl state get > backup.json\n"
+	  "sswitchctl state diff backup.json\n"
 	  "sswitchctl txn -f backup.json" },
 	{ "txn", "", "(none)",
 	  "Apply several operations all-or-nothing. The params are\n"
 	  "{\"ops\": [{\"method\": M, \"params\": {...}}, ...]}; a file holding only the\n"
 	  "list is accepted too. On failure nothing is applied and the error names\n"
-	  "the failing op in data.index.",
+	  "the failing op in data.index. With --dry-run (method txn.check) the txn\n"
+	  "is validated completely, capacities included, and nothing is applied:\n"
+	  "it prints how many objects of each type it would add, change, delete.",
 	  "ops            list of {method, params}",
-	  "sswitchctl txn -f ops.json" },
+	  "sswitchctl txn -f ops.json\n"
+	  "sswitchctl txn --dry-run -f ops.json" },
+	{ "show", "", "[eni NAME]",
+	  "One summary of the switch: version, uptime, health findings, ports with\n"
+	  "link and counters, then per ENI its VNET (and mapping count), port,\n"
+	  "route group (and route count), ACL stages, flows, packets, rate limit\n"
+	  "and RDMA policies; the RDMA policies; object counts per type. `show eni\n"
+	  "NAME`: that ENI only.",
+	  NULL,
+	  "sswitchctl show\n"
+	  "sswitchctl show eni vm1" },
+	{ "schema", "", "[OBJECT]",
+	  "From the daemon's schema.get: the object types its features added that\n"
+	  "this manual does not describe (OBJECT VERB... lines), or with OBJECT the\n"
+	  "field names of that type, one a line. Bash completion reads it.",
+	  NULL,
+	  "sswitchctl schema eni" },
 	{ "call", "", "METHOD [JSON | key=value ...]",
 	  "Send any method with raw params; prints the raw result as JSON.",
 	  NULL,
@@ -329,6 +370,14 @@ bool ss_help_object(const char *object, FILE *out)
 		fprintf(out, "\nSee `sswitchctl --help` for global options and docs/api.md "
 			"for the complete API reference.\n");
 	return found;
+}
+
+bool ss_help_knows(const char *object)
+{
+	for (size_t i = 0; i < NOBJECTS; i++)
+		if (matches(&objects[i], object))
+			return true;
+	return false;
 }
 
 /* ---- help from the daemon's schema.get ------------------------------------- */
@@ -493,9 +542,12 @@ void ss_help_main(FILE *out)
 "SYNOPSIS\n"
 "    sswitchctl [global options] OBJECT VERB [key=value ...] [--key value ...]\n"
 "    sswitchctl [global options] call METHOD [JSON | key=value ...]\n"
-"    sswitchctl [global options] txn -f FILE\n"
+"    sswitchctl [global options] txn [--dry-run] -f FILE\n"
+"    sswitchctl [global options] state diff FILE\n"
+"    sswitchctl [global options] show [eni NAME]\n"
 "    sswitchctl [global options] stats [SCOPE] [--all] [--watch [--interval S]]\n"
 "    sswitchctl [global options] stats clear [SCOPE]\n"
+"    sswitchctl [global options] trace packet|start|get|stop [key=value ...]\n"
 "    sswitchctl [global options] info | health | graph | state get\n"
 "    sswitchctl OBJECT --help\n"
 "\n"
@@ -529,6 +581,7 @@ void ss_help_main(FILE *out)
 "                        stdin; key=value arguments are merged on top\n"
 "    -t, --timeout SEC   give up waiting for a reply after SEC seconds\n"
 "                        (default 30)\n"
+"        --dry-run       txn: validate (method txn.check), apply nothing\n"
 "    -a, --all           stats: show drop reasons that never fired\n"
 "    -w, --watch         stats: refresh with live rates until Ctrl-C\n"
 "    -i, --interval SEC  stats --watch: refresh period (default 1)\n"

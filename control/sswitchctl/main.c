@@ -20,6 +20,7 @@ struct opts {
 	const char *file;
 	double timeout_s;
 	bool json;
+	bool dry_run;           /* txn: txn.check instead of txn */
 	bool help;
 	bool version;
 	struct ss_stats_opts stats;
@@ -111,6 +112,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->version = true;
 		} else if (is_opt(a, "-j", "--json", &eq) && eq == NULL) {
 			o->json = true;
+		} else if (is_opt(a, NULL, "--dry-run", &eq) && eq == NULL) {
+			o->dry_run = true;
 		} else if (is_opt(a, "-a", "--all", &eq) && eq == NULL) {
 			o->stats.all = true;
 		} else if (is_opt(a, "-w", "--watch", &eq) && eq == NULL) {
@@ -226,9 +229,61 @@ static void print_api_error(const struct opts *o, const struct ss_rpc_error *e)
 			"control.group in its config)\n");
 }
 
+/* What the client does with a reply besides printing it: a list filtered
+ * on fields the daemon does not filter by (`eni list --vnet v1`), then cut
+ * to `limit`; an unknown method reported as a usage error (an unknown verb
+ * of a known object, `eni frob`). */
+struct post {
+	json_t *filter;   /* {FIELD: value}: rows kept when every field matches */
+	json_int_t limit; /* < 0: none */
+	bool verb_cmd;    /* the method came from OBJECT VERB words */
+	const char *verb;
+	void (*render)(const json_t *result, FILE *out); /* instead of the default */
+};
+
+static bool field_matches(const json_t *have, const json_t *want)
+{
+	if (json_equal((json_t *)have, (json_t *)want))
+		return true;
+	/* vlan=10 given as a string, or a name that looks like a number */
+	char *a = ss_format_value(have), *b = ss_format_value(want);
+	bool eq = a != NULL && b != NULL && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return eq;
+}
+
+static void apply_post(const struct post *pp, json_t *result)
+{
+	const char *key;
+	json_t *rows;
+
+	if (pp == NULL || (pp->filter == NULL && pp->limit < 0) || !json_is_object(result))
+		return;
+	json_object_foreach(result, key, rows) {
+		json_t *kept;
+		size_t i;
+		json_t *row;
+
+		if (!json_is_array(rows) || (kept = json_array()) == NULL)
+			continue;
+		json_array_foreach(rows, i, row) {
+			const char *f;
+			json_t *want;
+			bool ok = true;
+
+			json_object_foreach(pp->filter, f, want)
+				ok = ok && field_matches(json_object_get(row, f), want);
+			if (ok && (pp->limit < 0 || (json_int_t)json_array_size(kept) < pp->limit))
+				json_array_append(kept, row);
+		}
+		json_object_set_new(result, key, kept);
+	}
+}
+
 /* Connect, call, print. Returns the exit status. */
-static int call_and_print(const struct opts *o, const char *sock, const char *method,
-			  const json_t *params, bool raw)
+static int call_and_print_post(const struct opts *o, const char *sock, const char *method,
+			       const json_t *params, bool raw, const struct post *pp)
 {
 	struct ss_rpc c;
 	struct ss_rpc_error rerr;
@@ -247,14 +302,28 @@ static int call_and_print(const struct opts *o, const char *sock, const char *me
 		return SS_EXIT_CONN;
 	}
 	if (rc > 0) {
+		if (pp != NULL && pp->verb_cmd && rerr.code == -32601) {
+			const char *dot = strrchr(method, '.');
+			char obj[256];
+
+			snprintf(obj, sizeof(obj), "%.*s", dot ? (int)(dot - method) : 0, method);
+			fprintf(stderr, "sswitchctl: unknown verb '%s' for '%s' (the daemon has no "
+				"method %s; see `sswitchctl %s --help`)\n", pp->verb, obj, method,
+				obj);
+			json_decref(rerr.data);
+			return SS_EXIT_USAGE;
+		}
 		print_api_error(o, &rerr);
 		json_decref(rerr.data);
 		return SS_EXIT_API;
 	}
+	apply_post(pp, result);
 	if (o->json || raw) {
 		json_dumpf(result, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
 			   JSON_ENCODE_ANY);
 		fputc('\n', stdout);
+	} else if (pp != NULL && pp->render != NULL) {
+		pp->render(result, stdout);
 	} else if (strcmp(method, "stats.get") == 0 && json_is_object(result)) {
 		ss_render_stats(result, o->stats.all, stdout);
 	} else {
@@ -266,6 +335,12 @@ static int call_and_print(const struct opts *o, const char *sock, const char *me
 		return SS_EXIT_CONN;
 	}
 	return SS_EXIT_OK;
+}
+
+static int call_and_print(const struct opts *o, const char *sock, const char *method,
+			  const json_t *params, bool raw)
+{
+	return call_and_print_post(o, sock, method, params, raw, NULL);
 }
 
 /* The params of a method call: the -f file (if any) with key=value merged
@@ -332,6 +407,22 @@ static int cmd_call(const struct opts *o, const char *sock)
 	return rc;
 }
 
+/* The params of a txn: -f FILE (an {"ops": [...]} object or a bare list)
+ * or ops='[...]'; NULL on a usage error (reported). */
+static json_t *txn_params(const struct opts *o, const char *what)
+{
+	json_t *params;
+
+	if (o->file == NULL && json_object_get(o->kv, "ops") == NULL) {
+		usage_error("%s needs -f FILE (or ops='[...]')", what);
+		return NULL;
+	}
+	params = build_params(o, true);
+	if (params != NULL && json_is_array(params))
+		params = json_pack("{s:o}", "ops", params);   /* a bare list of ops */
+	return params;
+}
+
 static int cmd_txn(const struct opts *o, const char *sock)
 {
 	json_t *params;
@@ -339,20 +430,40 @@ static int cmd_txn(const struct opts *o, const char *sock)
 
 	if (o->nwords > 1)
 		return usage_error("unexpected argument '%s'", o->words[1]);
-	if (o->file == NULL && json_object_get(o->kv, "ops") == NULL)
-		return usage_error("%s", "txn needs -f FILE (or ops='[...]')");
-	params = build_params(o, true);
+	params = txn_params(o, "txn");
 	if (params == NULL)
 		return SS_EXIT_USAGE;
-	if (json_is_array(params)) {
-		/* A bare list of ops. */
-		json_t *wrapped = json_pack("{s:o}", "ops", params);
+	if (o->dry_run) {
+		struct post pp = { .limit = -1, .render = ss_render_txn_check };
 
-		params = wrapped;
-		if (params == NULL)
-			return SS_EXIT_USAGE;
+		rc = call_and_print_post(o, sock, "txn.check", params, false, &pp);
+	} else {
+		rc = call_and_print(o, sock, "txn", params, false);
 	}
-	rc = call_and_print(o, sock, "txn", params, false);
+	json_decref(params);
+	return rc;
+}
+
+/* `state diff FILE`: what the txn file would change against the running
+ * state (txn.check with changes). */
+static int cmd_state_diff(struct opts *o, const char *sock)
+{
+	struct post pp = { .limit = -1, .render = ss_render_state_diff };
+	json_t *params;
+	int rc;
+
+	if (o->nwords > 3)
+		return usage_error("unexpected argument '%s'", o->words[3]);
+	if (o->nwords == 3) {
+		if (o->file != NULL)
+			return usage_error("%s", "state diff: give the file once (FILE or -f FILE)");
+		o->file = o->words[2];
+	}
+	params = txn_params(o, "state diff");
+	if (params == NULL)
+		return SS_EXIT_USAGE;
+	json_object_set_new(params, "changes", json_true());
+	rc = call_and_print_post(o, sock, "txn.check", params, false, &pp);
 	json_decref(params);
 	return rc;
 }
@@ -421,6 +532,50 @@ static void load_schema(const struct opts *o, const char *sock)
 	ss_rpc_close(&c);
 }
 
+/* `TYPE.list` params naming fields of TYPE that the daemon does not filter
+ * on (its schema names one filter per type, the first key field): moved out
+ * of params into the returned client-side filter, with `limit` (applied
+ * after filtering). NULL when the daemon can filter everything itself. */
+static json_t *list_client_filter(const char *method, json_t *params, json_int_t *limit)
+{
+	const json_t *types = ss_schema_types(), *type = NULL;
+	size_t tl = strlen(method) - 5, i;
+	json_t *filter = NULL;
+	const char *key;
+	json_t *v, *tmp;
+
+	for (i = 0; i < json_array_size(types); i++) {
+		const char *n = json_string_value(json_object_get(json_array_get(types, i), "name"));
+		if (n != NULL && strlen(n) == tl && strncmp(n, method, tl) == 0)
+			type = json_array_get(types, i);
+	}
+	if (type == NULL || !json_is_object(params))
+		return NULL;
+	const char *dfilter = json_string_value(json_object_get(type, "filter"));
+	const json_t *fields = json_object_get(type, "fields");
+	json_object_foreach_safe(params, tmp, key, v) {
+		const json_t *f;
+		bool field = false;
+
+		if (strcmp(key, "limit") == 0 || (dfilter != NULL && strcmp(key, dfilter) == 0))
+			continue;
+		json_array_foreach(fields, i, f)
+			field = field || strcmp(json_string_value(json_object_get(f, "name")) ?: "",
+						key) == 0;
+		if (!field)
+			continue;   /* the daemon names the unknown field */
+		if (filter == NULL && (filter = json_object()) == NULL)
+			return NULL;
+		json_object_set(filter, key, v);
+		json_object_del(params, key);
+	}
+	if (filter != NULL && json_is_integer(json_object_get(params, "limit"))) {
+		*limit = json_integer_value(json_object_get(params, "limit"));
+		json_object_del(params, "limit");
+	}
+	return filter;
+}
+
 /* `sswitchctl OBJECT [VERB] --help`. */
 static int cmd_help(const struct opts *o, const char *sock)
 {
@@ -428,6 +583,10 @@ static int cmd_help(const struct opts *o, const char *sock)
 
 	if (o->nwords == 0) {
 		ss_help_main(stdout);
+		return SS_EXIT_OK;
+	}
+	if (strcmp(o->words[0], "trace") == 0) {   /* packet trace: trace.c */
+		ss_help_trace(stdout);
 		return SS_EXIT_OK;
 	}
 	load_schema(o, sock);
@@ -482,6 +641,36 @@ int main(int argc, char **argv)
 		rc = cmd_stats(&o, sock);
 		goto out;
 	}
+	if (o.dry_run) {
+		rc = usage_error("%s", "--dry-run applies to `txn` only");
+		goto out;
+	}
+	if (strcmp(o.words[0], "show") == 0) {
+		struct ss_rpc c;
+		char err[1024];
+
+		if (ss_rpc_connect(&c, sock, o.timeout_s, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sswitchctl: %s\n", err);
+			rc = SS_EXIT_CONN;
+			goto out;
+		}
+		rc = ss_show(&c, o.words + 1, o.nwords - 1, stdout);
+		ss_rpc_close(&c);
+		goto out;
+	}
+	if (o.nwords >= 2 && strcmp(o.words[0], "state") == 0 && strcmp(o.words[1], "diff") == 0) {
+		rc = cmd_state_diff(&o, sock);
+		goto out;
+	}
+	if (strcmp(o.words[0], "schema") == 0) {
+		load_schema(&o, sock);
+		rc = ss_schema_print(o.words + 1, o.nwords - 1, stdout);
+		goto out;
+	}
+	if (strcmp(o.words[0], "trace") == 0) {   /* packet trace: trace.c */
+		rc = ss_cmd_trace(o.words + 1, o.nwords - 1, o.kv, o.json, sock, o.timeout_s);
+		goto out;
+	}
 	if (o.stats.watch) {
 		rc = usage_error("%s", "--watch applies to `stats` only");
 		goto out;
@@ -523,7 +712,14 @@ int main(int argc, char **argv)
 		rc = SS_EXIT_USAGE;
 		goto out;
 	}
-	rc = call_and_print(&o, sock, method, params, false);
+	struct post pp = { .limit = -1, .verb_cmd = true, .verb = o.words[k - 1] };
+	size_t ml = strlen(method);
+	if (ml > 5 && strcmp(method + ml - 5, ".list") == 0) {
+		load_schema(&o, sock);
+		pp.filter = list_client_filter(method, params, &pp.limit);
+	}
+	rc = call_and_print_post(&o, sock, method, params, false, &pp);
+	json_decref(pp.filter);
 	json_decref(params);
 out:
 	ss_methods_from_schema(NULL);

@@ -3,6 +3,7 @@
  * Human output of sswitchctl: aligned tables for lists, "key  value" listings
  * for objects. Scripts use --json instead; nothing here is a stable format.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -381,6 +382,120 @@ out:
 	free(cols);
 }
 
+/* ------------------------------------------------------------------ sorting */
+
+/* A cell's sort class and value: integers by value, IP addresses and
+ * prefixes by family, address bytes and length (10.0.0.2 before 10.0.0.10),
+ * anything else as text. */
+struct sort_key {
+	int cls; /* 0 number, 1 IPv4, 2 IPv6, 3 text, 4 absent */
+	long long num;
+	unsigned char addr[16];
+	int plen;
+	const char *text;
+};
+
+static void sort_key_of(const json_t *v, char *buf, size_t len, struct sort_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->text = "";
+	if (v == NULL || json_is_null(v)) {
+		k->cls = 4;
+		return;
+	}
+	if (json_is_integer(v)) {
+		k->cls = 0;
+		k->num = (long long)json_integer_value(v);
+		return;
+	}
+	if (!json_is_string(v)) {
+		char *s = ss_format_value(v);
+		snprintf(buf, len, "%s", s != NULL ? s : "");
+		free(s);
+	} else {
+		snprintf(buf, len, "%s", json_string_value(v));
+	}
+	k->cls = 3;
+	k->text = buf;
+	char ip[64];
+	const char *slash = strchr(buf, '/');
+	size_t n = slash != NULL ? (size_t)(slash - buf) : strlen(buf);
+	if (n >= sizeof(ip))
+		return;
+	memcpy(ip, buf, n);
+	ip[n] = '\0';
+	char *end = NULL;
+	long plen = slash != NULL ? strtol(slash + 1, &end, 10) : -1;
+	if (slash != NULL && (end == slash + 1 || *end != '\0'))
+		return;
+	if (inet_pton(AF_INET, ip, k->addr) == 1)
+		k->cls = 1;
+	else if (inet_pton(AF_INET6, ip, k->addr) == 1)
+		k->cls = 2;
+	k->plen = (int)plen;
+}
+
+static int sort_key_cmp(const struct sort_key *a, const struct sort_key *b)
+{
+	if (a->cls != b->cls)
+		return a->cls < b->cls ? -1 : 1;
+	switch (a->cls) {
+	case 0:
+		return a->num < b->num ? -1 : a->num > b->num;
+	case 1:
+	case 2: {
+		int c = memcmp(a->addr, b->addr, a->cls == 1 ? 4 : 16);
+		if (c != 0)
+			return c;
+		return a->plen < b->plen ? -1 : a->plen > b->plen;
+	}
+	case 3:
+		return strcmp(a->text, b->text);
+	default:
+		return 0;
+	}
+}
+
+static const char *const *sort_cols;
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+
+	for (const char *const *c = sort_cols; c != NULL && *c != NULL; c++) {
+		char ba[256], bb[256];
+		struct sort_key ka, kb;
+
+		sort_key_of(json_object_get(a, *c), ba, sizeof(ba), &ka);
+		sort_key_of(json_object_get(b, *c), bb, sizeof(bb), &kb);
+		int r = sort_key_cmp(&ka, &kb);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+json_t *ss_rows_sorted(const json_t *rows, const char *const *cols)
+{
+	size_t n = json_array_size(rows), i;
+	json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
+	const json_t *row;
+
+	if (v == NULL || out == NULL) {
+		free(v);
+		json_decref(out);
+		return json_incref((json_t *)rows);
+	}
+	json_array_foreach(rows, i, row)
+		v[i] = (json_t *)row;
+	sort_cols = cols != NULL ? cols : cols_generic;
+	qsort(v, n, sizeof(*v), row_cmp);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
 /* {NAME: {k: v, ...}, ...} as a table: one row per NAME, columns the union
  * of the inner keys. */
 void ss_render_keyed(const json_t *obj, const char *first_title, FILE *out)
@@ -519,8 +634,10 @@ static void print_uptime(FILE *out, json_int_t s)
 	else if (h > 0)
 		fprintf(out, "%" JSON_INTEGER_FORMAT "h %02" JSON_INTEGER_FORMAT "m %02"
 			JSON_INTEGER_FORMAT "s\n", h, m, sec);
-	else
+	else if (m > 0)
 		fprintf(out, "%" JSON_INTEGER_FORMAT "m %02" JSON_INTEGER_FORMAT "s\n", m, sec);
+	else
+		fprintf(out, "%" JSON_INTEGER_FORMAT "s\n", sec);
 }
 
 /* "key  value" lines for the scalar members (aligned), then each container
@@ -538,8 +655,10 @@ static void render_object(const char *method, const json_t *obj, int indent, FIL
 	json_object_foreach((json_t *)obj, key, v) {
 		if (json_is_object(v) || is_rows(v))
 			continue;
-		fprintf(out, "%*s%-*s  ", indent, "", (int)kw, key);
-		if (strcmp(key, "uptime_s") == 0 && json_is_integer(v)) {
+		/* uptime_s shown as a duration is labelled "uptime" */
+		bool up = strcmp(key, "uptime_s") == 0 && json_is_integer(v);
+		fprintf(out, "%*s%-*s  ", indent, "", (int)kw, up ? "uptime" : key);
+		if (up) {
 			print_uptime(out, json_integer_value(v));
 		} else {
 			char *s = ss_format_value(v);
@@ -621,7 +740,9 @@ void ss_render_result(const char *method, const json_t *result, FILE *out)
 	}
 	if (json_is_array(result)) {
 		if (is_rows(result)) {
-			ss_render_rows(result, preferred_cols(method), out);
+			json_t *sorted = ss_rows_sorted(result, preferred_cols(method));
+			ss_render_rows(sorted, preferred_cols(method), out);
+			json_decref(sorted);
 		} else {
 			char *s = ss_format_value(result);
 			fprintf(out, "%s\n", s != NULL ? s : "");
@@ -638,9 +759,10 @@ void ss_render_result(const char *method, const json_t *result, FILE *out)
 	rows = list_member(result);
 	if (rows != NULL) {
 		const char *key;
-		json_t *v;
+		json_t *v, *sorted = ss_rows_sorted(rows, preferred_cols(method));
 
-		ss_render_rows(rows, preferred_cols(method), out);
+		ss_render_rows(sorted, preferred_cols(method), out);
+		json_decref(sorted);
 		/* Scalars beside the list (a total, a truncation flag). */
 		json_object_foreach((json_t *)result, key, v) {
 			if (v == rows)

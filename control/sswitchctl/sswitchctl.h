@@ -12,6 +12,9 @@
  *   render.c  human output: aligned tables and key/value listings
  *   stats.c   `stats`, `stats --watch` (live rates) and `stats clear`
  *   help.c    the manual (`--help`) and per-object field references
+ *   schema_cmd.c  `schema`: object types and fields from the daemon (completion)
+ *   txn_cmd.c `txn --dry-run`, `state diff`: txn.check for people
+ *   show.c    `show`, `show eni NAME`: the one-screen summary
  *
  * Error convention: functions return 0 or a negative errno and write a
  * message for the user into (err, errlen); the exit status is chosen in
@@ -138,6 +141,11 @@ void ss_format_rate(char *buf, size_t len, double v);
 /* Print {NAME: {counters}} as a table, NAME in the first column. */
 void ss_render_keyed(const json_t *obj, const char *first_title, FILE *out);
 
+/* The rows (an array of objects) in the order people expect: by the given
+ * columns in turn, numbers by value, IP addresses and prefixes by address
+ * (10.0.0.2 before 10.0.0.10), other text as text. New reference. */
+json_t *ss_rows_sorted(const json_t *rows, const char *const *cols);
+
 /* Print the result of `method` for people. */
 void ss_render_result(const char *method, const json_t *result, FILE *out);
 
@@ -168,5 +176,37 @@ bool ss_help_object(const char *object, FILE *out);
  * when no manual page exists for it; false if the schema has no such type. */
 bool ss_help_schema_object(const char *object, FILE *out);
 void ss_usage_hint(FILE *out);
+/* Whether the manual describes the object (any spelling). */
+bool ss_help_knows(const char *object);
+
+/* ------------------------------------------------------------------ txn_cmd.c */
+
+/* txn.check's result for people: `txn --dry-run` (counts per type) and
+ * `state diff` (every change, with the fields that differ). */
+void ss_render_txn_check(const json_t *result, FILE *out);
+void ss_render_state_diff(const json_t *result, FILE *out);
+
+/* ------------------------------------------------------------------ show.c */
+
+/* `show` / `show eni NAME` over an open connection; an SS_EXIT_* status. */
+int ss_show(struct ss_rpc *c, const char *const *words, int nwords, FILE *out);
+
+/* ------------------------------------------------------------------ schema_cmd.c */
+
+/* `sswitchctl schema [OBJECT...]` from the daemon's schema (loaded by the
+ * caller): the object types the manual does not describe, one
+ * "OBJECT VERB..." line each; with OBJECT, its field names one a line
+ * (nested ones dotted: match.dst_prefix). For bash completion. Returns an
+ * SS_EXIT_* status. */
+int ss_schema_print(const char *const *words, int nwords, FILE *out);
+
+/* ------------------------------------------------------------------ trace.c */
+
+/* `sswitchctl trace packet|start|get|stop` with key=value params (kv).
+ * Returns an SS_EXIT_* status. */
+int ss_cmd_trace(const char *const *words, int nwords, const json_t *kv, bool json,
+		 const char *sock, double timeout_s);
+/* `sswitchctl trace --help`. */
+void ss_help_trace(FILE *out);
 
 #endif /* SSWITCHCTL_H */

@@ -7,7 +7,9 @@
  * Result shape (SPEC section 4): {ports: {NAME: {rx_packets, ...}},
  * drops: {REASON: n}, nodes: {NODE: {packets, calls, cycles}},
  * eni: {NAME: {...}}, acl: {GROUP: {PRIORITY: hits}},
- * rdma: {policies: {NAME: {packets, bytes}}}}; only the scopes asked.
+ * rdma: {policies: {NAME: {packets, bytes}}}, flows: {count, ...},
+ * rate_limit: {ENI: {...}}}; only the scopes asked. Scopes not named here
+ * are shown by their shape: {NAME: {...}} and flat objects as tables.
  */
 #include <errno.h>
 #include <signal.h>
@@ -283,6 +285,36 @@ static void acl_table(FILE *out, const json_t *acl)
 	ss_table_free(t);
 }
 
+/* A scope that is one flat object of counters ({count, created, ...}): a
+ * COUNTER / VALUE table, with the rate per second while watching. */
+static void flat_table(FILE *out, const json_t *scope, const json_t *prev, double dt)
+{
+	static const char *const titles[] = { "COUNTER", "VALUE", "PER_S" };
+	bool rates = prev != NULL && dt > 0;
+	struct ss_table *t = ss_table_new(rates ? 3 : 2, titles);
+	const char *name;
+	json_t *v;
+
+	if (t == NULL)
+		return;
+	json_object_foreach((json_t *)scope, name, v) {
+		char b[2][48];
+		const char *cells[3] = { name, b[0], b[1] };
+
+		if (json_is_integer(v) || json_is_real(v)) {
+			ss_format_count(b[0], sizeof(b[0]), num(scope, name));
+		} else {
+			char *txt = ss_format_value(v);
+			snprintf(b[0], sizeof(b[0]), "%s", txt != NULL ? txt : "");
+			free(txt);
+		}
+		rate_cell(b[1], sizeof(b[1]), scope, prev, name, dt, 1.0);
+		ss_table_add(t, cells);
+	}
+	ss_table_print(t, out);
+	ss_table_free(t);
+}
+
 /* Worker lcores: busy share of the cycles (over the last interval while
  * watching), packets received. */
 static void workers_table(FILE *out, const json_t *workers, const json_t *prev, double dt)
@@ -395,16 +427,32 @@ static void render(const json_t *s, const json_t *prev, double dt, bool all, FIL
 		    strcmp(key, "acl") == 0 || strcmp(key, "rdma") == 0 ||
 		    strcmp(key, "workers") == 0)
 			continue;
-		heading(out, key, &first);
-		if (json_is_object(other) && json_object_size(other) > 0) {
+		heading(out, strcmp(key, "flows") == 0 ? "Flows (connection tracking)" :
+			strcmp(key, "rate_limit") == 0 ? "Rate limits" :
+			strcmp(key, "privatelink") == 0 ? "Private Link" :
+			strcmp(key, "trace") == 0 ? "Packet trace" : key, &first);
+		if (json_is_object(other) && json_object_size(other) == 0) {
+			fputs("(none)\n", out);
+			continue;
+		}
+		if (json_is_object(other)) {
 			const char *k2;
 			json_t *e;
-			bool keyed = true;
+			bool keyed = true, flat = true;
 
-			json_object_foreach(other, k2, e)
+			json_object_foreach(other, k2, e) {
 				keyed = keyed && json_is_object(e);
+				flat = flat && !json_is_object(e) && !json_is_array(e);
+			}
 			if (keyed) {
-				ss_render_keyed(other, "NAME", out);
+				bool by_eni = strcmp(key, "rate_limit") == 0 ||
+					      strcmp(key, "privatelink") == 0;
+
+				ss_render_keyed(other, by_eni ? "ENI" : "NAME", out);
+				continue;
+			}
+			if (flat) {
+				flat_table(out, other, json_object_get(prev, key), dt);
 				continue;
 			}
 		}

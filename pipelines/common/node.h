@@ -24,6 +24,7 @@
 
 #include "dataplane/worker-t.h"
 #include "pipelines/common/meta.h"
+#include "pipelines/trace/trace.h"
 
 struct ss_node_ctx {
 	struct ss_worker *w;
@@ -54,6 +55,9 @@ static inline void ss_node_dispatch(struct rte_graph *graph, struct rte_node *no
 	uint16_t i;
 
 	if (nb == 0)
+		return;
+	/* packet trace (pipelines/trace/trace.h): one branch per burst */
+	if (ss_trace_active() && ss_trace_dispatch(graph, node, objs, nb, next))
 		return;
 	for (i = 1; i < nb; i++)
 		if (next[i] != next[0])

@@ -30,6 +30,9 @@
  * later packets of the burst in the same key bucket take it too: a flow's
  * packets leave in order.
  *
+ * While a live packet trace is armed (trace.start: it picks packets at
+ * parse) every packet goes on to parse (ss_trace_live_armed).
+ *
  * Edges: 0 drop, 1 parse, 2 port_tx.
  */
 #include <rte_cycles.h>
@@ -49,6 +52,7 @@
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/overlay/ovl_pkt.h"
 #include "pipelines/parse/parse_node.h"
+#include "pipelines/trace/trace.h"
 
 enum { FAST_NEXT_DROP = 0, FAST_NEXT_PARSE, FAST_NEXT_TX, FAST_NB_NEXT };
 #define FAST_NEXT_PENDING 0xff   /* not an edge: resolved by table_resolve */
@@ -422,7 +426,10 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 	b.ws->walk_gen = b.gen;
 	b.ws->walk_id = b.w->walks + 1;
 	b.ct = ss_ct_current();
-	if (unlikely(b.ct == NULL)) {
+	/* while a live packet trace picks packets at parse (trace.start,
+	 * docs/trace.md), every packet takes the full path so that packets of
+	 * cached flows are traced too */
+	if (unlikely(b.ct == NULL || ss_trace_live_armed())) {
 		rte_node_next_stream_move(graph, node, FAST_NEXT_PARSE);
 		return nb;
 	}

@@ -333,3 +333,51 @@ int ss_overlay_encap_to_pa(struct rte_mbuf *m, const struct ss_ovl_mapping *mp, 
 		return SS_DROP_NO_MBUF;
 	return 0;
 }
+
+/* ---- outer headers chosen by another feature (overlay.h; Private Link) ---- */
+
+int ss_overlay_underlay_hop(int fam, const uint8_t *dst, uint32_t flow_hash, uint16_t *port,
+			    uint8_t mac[6])
+{
+	const struct ss_ovl_uroute *u = ss_ovl_uroute_find(fam, dst);
+	const struct ss_ovl_nexthop *hop;
+
+	if (u == NULL)
+		return -1;
+	hop = &u->nh[(uint32_t)(((uint64_t)flow_hash * u->n) >> 32)];
+	*port = hop->port;
+	memcpy(mac, hop->mac.addr_bytes, 6);
+	return 0;
+}
+
+const uint8_t *ss_overlay_switch_mac(void)
+{
+	const struct ss_ovl_switch *sw = ss_ovl_switch_get();
+
+	return sw && sw->has_mac ? sw->mac.addr_bytes : NULL;
+}
+
+int ss_overlay_vxlan_push(struct rte_mbuf *m, const struct ss_layer *l, uint32_t eni, int fam,
+			  const uint8_t *pa, const uint8_t *src, const uint8_t *inner_mac,
+			  uint32_t vni, uint16_t port, const uint8_t eth_dst[6],
+			  const uint8_t eth_src[6], uint16_t *ip_id)
+{
+	struct ss_meta *meta = ss_meta(m);
+	const struct ss_ovl_eni *e = ss_ovl_eni_get(eni);
+	struct ss_ovl_target tgt = { .fam = (uint8_t)fam, .set_mac = inner_mac != NULL };
+	struct ss_ovl_nexthop hop = { .port = port };
+	uint8_t *h;
+
+	if (e == NULL)
+		return SS_DROP_ENI_MISS;
+	memcpy(tgt.pa, pa, fam == 4 ? 4 : 16);
+	if (inner_mac != NULL)
+		memcpy(tgt.mac.addr_bytes, inner_mac, 6);
+	memcpy(hop.mac.addr_bytes, eth_dst, 6);
+	meta->vni = vni;
+	h = encap_write(m, meta, l, &tgt, &hop, src, e->dscp, ip_id);
+	if (h == NULL)
+		return SS_DROP_NO_MBUF;
+	memcpy(h + RTE_ETHER_ADDR_LEN, eth_src, 6);
+	return 0;
+}

@@ -77,6 +77,18 @@ uint32_t ss_overlay_eni_vni(uint32_t eni)
 	return e != NULL ? e->vni : 0;
 }
 
+int ss_overlay_vnet_index(const char *name)
+{
+	return ss_ovl_vnet_index(name);
+}
+
+uint32_t ss_overlay_vnet_vni(const char *name)
+{
+	int idx = ss_ovl_vnet_index(name);
+
+	return idx > 0 ? ss_ovl.vnets[idx].vni : 0;
+}
+
 /* ---- `eni` stats scope --------------------------------------------------------- */
 
 static void eni_sum(uint32_t idx, struct ss_overlay_eni_counters *s)

@@ -104,6 +104,36 @@ typedef bool (*ss_overlay_nh_up_fn)(int fam, const uint8_t *ip);
 void ss_overlay_set_nh_liveness(ss_overlay_nh_up_fn fn);
 unsigned int ss_overlay_nh_liveness_changed(void);
 
+/* ---- for features that build their own outer headers (Private Link,
+ * pipelines/privatelink/; workers, node_vxlan_encap.c) -------------------- */
+struct ss_layer;
+
+/* The VNET index of `name` (as ss_overlay_eni_index), -1 if none. Control
+ * thread. */
+int ss_overlay_vnet_index(const char *name);
+/* The VNI of VNET `name` (0: none). Control thread, from a table's
+ * prepare() (the overlay's tables are prepared first). */
+uint32_t ss_overlay_vnet_vni(const char *name);
+/* The underlay next hop toward `dst` (family 4 or 6): LPM in the underlay
+ * routes, the ECMP member by `flow_hash` (SPEC 3.1 step 9). 0 with *port
+ * and mac, or -1 (drop underlay_route_miss). */
+int ss_overlay_underlay_hop(int fam, const uint8_t *dst, uint32_t flow_hash, uint16_t *port,
+			    uint8_t mac[6]);
+/* The switch MAC (switch.set), NULL when unset. */
+const uint8_t *ss_overlay_switch_mac(void);
+/* Encapsulate the frame `l` describes (what precedes l->l2_off and its
+ * 802.1Q tags removed; its destination MAC := inner_mac unless NULL) in
+ * VXLAN toward `pa` (family fam) from `src` (same family), VNI `vni`, with
+ * the overlay's header rules (SPEC 3.1 step 8: outer DSCP the ENI's `dscp`
+ * or the frame's, ECN the frame's, UDP source from meta->flow_hash, TTL
+ * 64, IPv4 checksum / IPv6 flow label and UDP checksum); the outer
+ * Ethernet header from eth_src to eth_dst; meta->out_port := port. 0, or
+ * the SS_DROP_* reason (eni_miss, no_mbuf). */
+int ss_overlay_vxlan_push(struct rte_mbuf *m, const struct ss_layer *l, uint32_t eni, int fam,
+			  const uint8_t *pa, const uint8_t *src, const uint8_t *inner_mac,
+			  uint32_t vni, uint16_t port, const uint8_t eth_dst[6],
+			  const uint8_t eth_src[6], uint16_t *ip_id);
+
 /* Per-ENI counters (stats.get scope `eni`), one array per worker indexed
  * by ENI index. rx = from the ENI (outbound), tx = to the ENI (inbound);
  * bytes are frame lengths of the tenant frame. acl_drops and flows are

@@ -87,8 +87,9 @@ static inline uint32_t ovl_flow_hash(const uint8_t *frame, const struct ss_layer
 /* ---- the flow cache (pipelines/conntrack/ct_xform.h) -------------------- */
 
 /* The overlay generation: incremented (release) at the end of every commit
- * of the overlay's tables (ss_ovl_commit), read (acquire) by policy_out
- * once per burst before the lookups of its packets. */
+ * of the overlay's tables (ss_ovl_commit) and of the Private Link table
+ * (ss_pl_commit, pipelines/privatelink/pl_table.c), read (acquire) by
+ * policy_out once per burst before the lookups of its packets. */
 extern uint32_t ss_ovl_gen;
 
 static inline uint32_t ss_ovl_gen_read(void)

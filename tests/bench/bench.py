@@ -15,6 +15,7 @@ runners.py (sswitchd / testpmd), hugepages.py, peers.py (make bench-peers).
 """
 import argparse
 import json
+import re
 import os
 import statistics
 import sys
@@ -233,19 +234,75 @@ def print_case(res):
     sys.stdout.flush()
 
 
+# the port roles of a scenario on a testbed: which port the generator
+# drives, which one the switch forwards out of
+_DUMP_HEAD = """# sswitchd.conf of the bench scenario `%(name)s` on a testbed, written by
+# tests/bench/bench.py --dump with %(base)s.pcap and %(base)s-objects.json.
+# The generator sends %(base)s.pcap into port %(inp)s (pktgen-profiles/%(name)s.pkt,
+# or trex_pcap.py -t --pcap %(base)s.pcap); the switch forwards out of %(out)s.
+# Replace the placeholder devargs with the DPDK devices of those NIC ports:
+# %(pin)s is the port the generator sends into, %(pout)s the one the switch
+# sends out of. Keep the names, roles, MACs and peers: the frames are
+# addressed to them. Check with: sswitchd --check -c THIS_FILE
+"""
+DEV_IN, DEV_OUT = "0000:00:00.1", "0000:00:00.2"   # placeholders (no such device)
+
+
+def dump_conf(path, name, base, ports, pcap, dump_dir):
+    """The sswitchd.conf the scenario's frames assume, next to its pcap."""
+    import shutil
+    lines, inp, out = [], [], []
+    for p in ports:
+        m = re.search(r"rx_pcap=([^,]+)", p.extra or "")
+        if m and os.path.abspath(m.group(1)) == os.path.abspath(pcap):
+            devargs = DEV_IN
+            inp.append(p.name)
+        elif m:
+            # a pcap the switch reads itself (cps: the flow table prefill)
+            extra = os.path.basename(m.group(1))
+            extra = extra if extra.startswith(name) else "%s-%s" % (base, extra)
+            shutil.copy(m.group(1), os.path.join(dump_dir, extra))
+            devargs = p.extra.replace(m.group(1), os.path.join(os.path.abspath(dump_dir), extra))
+        else:
+            devargs = DEV_OUT
+            out.append(p.name)
+        f = ['name = "%s"' % p.name, 'role = "%s"' % p.role, 'devargs = "%s"' % devargs]
+        if p.peer:
+            f.append('peer = "%s"' % p.peer)
+        if p.mac:
+            f.append('mac = "%s"' % p.mac)
+        if p.mtu:
+            f.append("mtu = %d" % p.mtu)
+        if p.lossless_lane is not None:
+            f.append("lossless_lane = %s" % ("true" if p.lossless_lane else "false"))
+        lines.append("  { %s; }" % "; ".join(f))
+    text = _DUMP_HEAD % {"name": name, "base": base, "inp": ", ".join(inp),
+                         "out": ", ".join(out), "pin": DEV_IN, "pout": DEV_OUT}
+    text += "lcores = { main = 0; workers = [1]; };\n"
+    text += "ports = (\n%s\n);\n" % ",\n".join(lines)
+    text += 'control = { socket = "/run/sswitch/sswitchd.sock"; state_file = ""; };\n'
+    text += 'bootstrap = "%s-objects.json";\n' % base
+    with open(path, "w") as f:
+        f.write(text)
+    return inp, out
+
+
 def dump(args):
     import shutil
     os.makedirs(args.dump, exist_ok=True)
     for name in [n for n in (args.scenario or list(SCENARIOS)) if n in SCENARIOS]:
         for flows in args.flows or [1024]:
             gen = tempfile.mkdtemp(prefix="ssdump")
-            _, bootstrap, pcap = SCENARIOS[name][0](gen, flows)
+            ports, bootstrap, pcap = SCENARIOS[name][0](gen, flows)
             base = name if len(args.flows or [1024]) == 1 else "%s-%d" % (name, flows)
             shutil.copy(pcap, os.path.join(args.dump, base + ".pcap"))
             with open(os.path.join(args.dump, base + "-objects.json"), "w") as f:
                 json.dump({"ops": bootstrap or []}, f)
+            inp, out = dump_conf(os.path.join(args.dump, base + "-sswitchd.conf"), name, base,
+                                 ports, pcap, args.dump)
             shutil.rmtree(gen, ignore_errors=True)
-            print("%s: %s.pcap, %s-objects.json" % (name, base, base))
+            print("%s: %s.pcap (into %s, out of %s), %s-objects.json, %s-sswitchd.conf" % (
+                name, base, ", ".join(inp), ", ".join(out), base, base))
     return 0
 
 
@@ -264,8 +321,9 @@ def main():
     ap.add_argument("--no-huge", action="store_true", help="run without hugepages even when root")
     ap.add_argument("--mappings", type=int, default=1000000, help="control scenario size")
     ap.add_argument("--dump", metavar="DIR",
-                    help="write each scenario's traffic (NAME.pcap) and objects (NAME-objects.json,"
-                         " a bootstrap file) to DIR for pktgen-dpdk / TRex on a real testbed, then exit")
+                    help="write each scenario's traffic (NAME.pcap), objects (NAME-objects.json,"
+                         " a bootstrap file) and switch config (NAME-sswitchd.conf) to DIR for pktgen-dpdk / TRex"
+                         " on a real testbed, then exit")
     ap.add_argument("--write", help="write the results into this markdown file (docs/performance.md)")
     args = ap.parse_args()
     args.load0 = os.getloadavg()[0]

@@ -58,6 +58,6 @@ def test_global_options(sswitchctl):
     opts = set()
     for line in section(help_text(sswitchctl), "GLOBAL OPTIONS"):
         if line.lstrip().startswith("-"):
-            opts.update(w.rstrip(",") for w in line.split()[:2])
+            opts.update(w.rstrip(",") for w in line.split()[:2] if w.startswith("-"))
     got = complete(sswitchctl, "-")
     assert "--socket" in opts and opts <= got, sorted(opts - got)

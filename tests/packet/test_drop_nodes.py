@@ -66,7 +66,7 @@ def test_eni_miss_attributed_to_the_node_that_dropped(tmp_path):
     assert sample("overlay_fabric", "eni_miss") == 2
     assert 'sswitch_drops_total{reason="eni_miss"} 5' in text
     # a feature's scope keeps the label names its feature registers
-    assert re.search(r'^sswitch_eni_rx_packets\{eni="e1"\} 1$', text, re.M)
+    assert re.search(r'^sswitch_eni_rx_packets_total\{eni="e1"\} 1$', text, re.M)
 
     # stats.clear nodes: the detail restarts from zero; `drops` is another scope
     assert all(n["drops"] == {} for n in after["nodes"].values())

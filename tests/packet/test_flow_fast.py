@@ -15,6 +15,7 @@ import sys
 
 import pytest
 from scapy.layers.inet import IP, TCP
+from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Raw
@@ -111,8 +112,29 @@ def _rate_limit_set(t, rpc):
     assert t.wait_drop("rate_limited", {"rate_limited": before}), "the limit was not applied"
 
 
+def _mapping_private_link(t, rpc):
+    """The destination becomes a private endpoint (docs/privatelink.md) in
+    one transaction: pl_out, which the fast path leaves out, must take the
+    flow's next packet (NAT46, VXLAN from the ENI's pl_underlay_ip)."""
+    rpc.call("txn", {"ops": [
+        {"method": "eni.set", "params": {"name": "e1", "pl_underlay_ip": "100.64.0.50"}},
+        {"method": "mapping.delete", "params": {"vnet": "v1", "ip": "10.0.0.5"}},
+        {"method": "mapping.add", "params": {
+            "vnet": "v1", "ip": "10.0.0.5", "underlay_ip": "100.64.1.77", "mac": M9,
+            "routing": "privatelink", "overlay_sip": "9988::/96",
+            "overlay_dip": "1122:3344:5566:7788::303:301/128", "vni": 5000}}]})
+    p, o = t.out(to_5)
+    assert o is not None, "no output"
+    e = Ether(bytes(o))
+    assert (e[IP].src, e[IP].dst, e[VXLAN].vni) == ("100.64.0.50", "100.64.1.77", 5000)
+    inner = Ether(bytes(e[VXLAN].payload))
+    assert inner.dst == M9 and inner[IPv6].src == "9988::a00:2"
+    assert inner[IPv6].dst == "1122:3344:5566:7788::303:301"
+
+
 CHANGES = {
     "mapping_moved": _mapping_moved,
+    "mapping_private_link": _mapping_private_link,
     "route_withdrawn": _route_withdrawn,
     "acl_now_denying": _acl_now_denying,
     "eni_down": _eni_down,

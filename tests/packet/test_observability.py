@@ -41,10 +41,10 @@ def test_prometheus_telemetry_and_stats_agree(tmp_path):
         return int(m.group(1))
 
     assert st["ports"]["host0"]["rx_packets"] == 8 == tel["ports"]["host0"]["rx_packets"]
-    assert sample("sswitch_ports_rx_packets", port="host0") == 8
-    assert sample("sswitch_ports_tx_packets", port="fabric0") == 5
+    assert sample("sswitch_port_rx_packets_total", port="host0") == 8
+    assert sample("sswitch_port_tx_packets_total", port="fabric0") == 5
     assert sample("sswitch_drops_total", reason="ip_checksum_bad") == 3 == st["drops"]["ip_checksum_bad"]
-    assert sample("sswitch_nodes_packets", node="parse") == 8
+    assert sample("sswitch_node_packets_total", node="parse") == 8
     assert set(health["ports"]) == {"host0", "fabric0"} and "findings" in health
     assert '"port_rx"->"parse"' in dot and '"parse"->"l2_patch"' in dot
 

@@ -45,7 +45,7 @@ LAYERS = [
     ("types", ["types", "schema", "records"]),
     ("store", ["store"]),
     ("ops", ["ops", "bulk", "methods", "state"]),
-    ("txn", ["txn"]),
+    ("txn", ["txn", "txn_check"]),
     ("persist", ["persist"]),
     ("rpc", ["rpc"]),
     ("server", ["server_limits", "server"]),
