@@ -344,7 +344,10 @@ int ss_overlay_underlay_hop(int fam, const uint8_t *dst, uint32_t flow_hash, uin
 
 	if (u == NULL)
 		return -1;
-	hop = &u->nh[(uint32_t)(((uint64_t)flow_hash * u->n) >> 32)];
+	/* the same member choice as vxlan_encap (BFD-withdrawn members out) */
+	hop = ss_ovl_uroute_pick(u, flow_hash);
+	if (hop == NULL)
+		return -2;
 	*port = hop->port;
 	memcpy(mac, hop->mac.addr_bytes, 6);
 	return 0;

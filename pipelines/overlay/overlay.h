@@ -115,8 +115,9 @@ int ss_overlay_vnet_index(const char *name);
  * prepare() (the overlay's tables are prepared first). */
 uint32_t ss_overlay_vnet_vni(const char *name);
 /* The underlay next hop toward `dst` (family 4 or 6): LPM in the underlay
- * routes, the ECMP member by `flow_hash` (SPEC 3.1 step 9). 0 with *port
- * and mac, or -1 (drop underlay_route_miss). */
+ * routes, the ECMP member by `flow_hash` (SPEC 3.1 step 9, members
+ * withdrawn by BFD left out). 0 with *port and mac, -1 (drop
+ * underlay_route_miss) or -2 (every member withdrawn: underlay_nh_down). */
 int ss_overlay_underlay_hop(int fam, const uint8_t *dst, uint32_t flow_hash, uint16_t *port,
 			    uint8_t mac[6]);
 /* The switch MAC (switch.set), NULL when unset. */

@@ -98,8 +98,14 @@ static int pl_encap(struct pl_out_ctx *ctx, const struct ss_pl_state *st, struct
 	}
 	if (pe->fam != ep->pa_fam || pe->fam != fam)
 		return SS_DROP_NO_UNDERLAY_IP;
-	if (ss_overlay_underlay_hop(fam, dst, meta->flow_hash, &port, mac) != 0)
+	switch (ss_overlay_underlay_hop(fam, dst, meta->flow_hash, &port, mac)) {
+	case 0:
+		break;
+	case -2:
+		return SS_DROP_UNDERLAY_NH_DOWN;
+	default:
 		return SS_DROP_UNDERLAY_ROUTE_MISS;
+	}
 	if (t == NULL)
 		return ss_overlay_vxlan_push(m, l, eni, fam, dst, pe->ip, ep->mac, ep->vni, port, mac,
 					     ss_ports.ports[port].mac.addr_bytes, &ctx->ip_id);
