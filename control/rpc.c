@@ -322,7 +322,8 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 	if (raw != NULL) {
 		/* params.entries was left as text by ss_json_parse_lazy() */
 		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !core->rpc->no_bulk_raw &&
-		    json_object_size(params) == 1) {
+		    json_object_size(params) == 1 &&
+		    !ss_type_raw_stopped(ss_types[m.type], raw, rawlen)) {
 			ss_txn_begin(ctl);
 			if (ss_op_add_raw(ctl, m.type, raw, rawlen, err) < 0) {
 				ss_txn_abort(ctl);

@@ -246,15 +246,21 @@ seal_type(struct ss_type *t, char *err, size_t errlen)
 			}
 			extra[nextra++] = x->schema.f[i];
 			/* the raw bulk path knows flat scalar fields and key
-			 * references only */
-			if (x->schema.f[i].ref != NULL || x->schema.f[i].kind >= SS_F_NAMES)
-				t->bulk_raw = false;
+			 * references only, and runs no check: a bulk add that
+			 * names such a field, or any field of an extension with
+			 * a check, takes the general path (an add without them
+			 * passes the extension's check as it has none of its
+			 * fields) */
+			if (x->schema.f[i].ref != NULL || x->schema.f[i].kind >= SS_F_NAMES ||
+			    x->check != NULL) {
+				if (t->nb_raw_stop < sizeof(t->raw_stop) / sizeof(t->raw_stop[0]))
+					t->raw_stop[t->nb_raw_stop++] = fn;
+				else
+					t->bulk_raw = false;
+			}
 		}
 		((struct ss_type_ext *)x)->rec_off = rec;
 		rec = align8(rec + x->schema.rec_size);
-		/* the raw bulk path runs no check: an extension's would be skipped */
-		if (x->check != NULL)
-			t->bulk_raw = false;
 	}
 	if (t->schema.n + nextra > 64) {
 		snprintf(err, errlen, "type %s: more than 64 fields", t->name);
@@ -484,4 +490,18 @@ ss_types_describe(const uint32_t *limit)
 		json_array_append_new(types, d);
 	}
 	return types ? json_pack("{so}", "types", types) : NULL;
+}
+
+bool
+ss_type_raw_stopped(const struct ss_type *t, const char *raw, size_t len)
+{
+	char q[80];
+
+	for (unsigned i = 0; i < t->nb_raw_stop; i++) {
+		int n = snprintf(q, sizeof(q), "\"%s\"", t->raw_stop[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(q) || memmem(raw, len, q, (size_t)n) != NULL)
+			return true;
+	}
+	return false;
 }
