@@ -3,9 +3,9 @@
  * Private Link's object types (pl_types.h): the mapping and ENI fields it
  * adds, the `tunnel` type, and their semantic checks (SPEC 3.8).
  *
- * Note: an extension with a check and a reference takes `mapping` off the
- * raw bulk path (control/bulk.c); bulk mapping adds go through the general
- * path (docs/privatelink.md, "Costs").
+ * Note: a bulk mapping.add naming one of these fields takes the general
+ * path, not the raw one (control/types.c raw_stop; docs/privatelink.md,
+ * "Costs").
  */
 #include <stdio.h>
 #include <stdlib.h>
