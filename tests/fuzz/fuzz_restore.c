@@ -17,62 +17,9 @@
 #include <unistd.h>
 
 #include "control/ctl.h"
-
-/* the control plane's log lines (a refused client, a kept object) would
- * drown libFuzzer's */
-static void
-quiet(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	(void)msg;
-}
-
-static const struct ss_ctl_runtime rt = { .log = quiet };
+#include "tests/fuzz/fuzz_ctl_env.h"
 
 static char dir[64], snap[96], journal[112];
-
-static void
-write_file(const char *p, const void *d, size_t n)
-{
-	FILE *f = fopen(p, "w");
-
-	if (f == NULL || fwrite(d, 1, n, f) != n || fclose(f) != 0)
-		abort();
-}
-
-static struct ss_ctl *
-create(void)
-{
-	struct ss_ctl_conf conf = {
-		.socket_path = "/nonexistent/fuzz.sock",
-		.state_file = snap,
-		.limits = { .max_vnets = 8, .max_enis = 8, .max_mappings = 64, .max_routes = 64,
-			    .max_inbound_routes = 16, .max_underlay_routes = 8, .max_acl_groups = 8,
-			    .max_acl_rules = 64, .max_rdma_policies = 8, .max_vips = 8,
-			    .max_pa_validations = 8 },
-	};
-	struct ss_ctl *c = ss_ctl_create(&conf, &rt);
-
-	if (c == NULL || ss_ctl_add_port(c, "host0", "host") != 0 ||
-	    ss_ctl_add_port(c, "fabric0", "fabric") != 0 ||
-	    ss_ctl_add_port(c, "storage0", "storage") != 0)
-		abort();
-	return c;
-}
-
-static char *
-state_get(struct ss_ctl *c)
-{
-	static const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"state.get\"}";
-	char *r = ss_ctl_handle_line(c, req, sizeof(req) - 1);
-
-	if (r == NULL || strstr(r, "\"result\":{\"ops\":") == NULL) {
-		fprintf(stderr, "state.get failed: %s\n", r ? r : "(null)");
-		abort();
-	}
-	return r;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -103,13 +50,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (l != 0xffff) {
 		if (l > size)
 			l = size;
-		write_file(snap, data, l);
+		fz_write_file(snap, data, l);
 	} else {
 		l = 0;
 	}
 	if (size > l)
-		write_file(journal, data + l, size - l);
-	a = create();
+		fz_write_file(journal, data + l, size - l);
+	a = fz_create(NULL, snap);
 	if (ss_ctl_restore(a, err, sizeof(err)) != 0) {
 		if (err[0] == '\0') {
 			fprintf(stderr, "restore refused without a message\n");
@@ -118,19 +65,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ss_ctl_destroy(a);
 		return 0;
 	}
-	sa = state_get(a);
+	sa = fz_state_get(a);
 	gen = ss_ctl_generation(a);
 	if (ss_ctl_save(a, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cannot save a restored state: %s\n", err);
 		abort();
 	}
 	ss_ctl_destroy(a);
-	b = create();
+	b = fz_create(NULL, snap);
 	if (ss_ctl_restore(b, err, sizeof(err)) != 0) {
 		fprintf(stderr, "a saved state does not restore: %s\n", err);
 		abort();
 	}
-	sb = state_get(b);
+	sb = fz_state_get(b);
 	if (strcmp(sa, sb) != 0 || ss_ctl_generation(b) != gen) {
 		fprintf(stderr, "restored state differs after a save:\n%s\n%s\n", sa, sb);
 		abort();

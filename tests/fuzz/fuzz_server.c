@@ -33,18 +33,8 @@
 #include <jansson.h>
 
 #include "control/ctl.h"
+#include "tests/fuzz/fuzz_ctl_env.h"
 
-/* the control plane's log lines (a refused client, a kept object) would
- * drown libFuzzer's */
-static void
-quiet(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	(void)msg;
-}
-
-static const struct ss_ctl_runtime rt = { .log = quiet };
 
 static struct ss_ctl *ctl;
 static char sock_path[108];
@@ -61,10 +51,7 @@ setup(void)
 {
 	static char dir[] = "/tmp/ss-fuzz-server-XXXXXX";
 	struct ss_ctl_conf conf = {
-		.limits = { .max_vnets = 8, .max_enis = 8, .max_mappings = 64, .max_routes = 64,
-			    .max_inbound_routes = 16, .max_underlay_routes = 8, .max_acl_groups = 8,
-			    .max_acl_rules = 64, .max_rdma_policies = 8, .max_vips = 8,
-			    .max_pa_validations = 8 },
+		.limits = FZ_LIMITS,
 		.max_clients = 8,
 		.max_clients_per_uid = 4,
 	};
@@ -76,7 +63,7 @@ setup(void)
 		snprintf(sock_path, sizeof(sock_path), "%s/ctl.sock", dir);
 	}
 	conf.socket_path = sock_path;
-	ctl = ss_ctl_create(&conf, &rt);
+	ctl = ss_ctl_create(&conf, &fz_rt);
 	if (ctl == NULL || ss_ctl_restore(ctl, err, sizeof(err)) != 0 ||
 	    ss_ctl_listen(ctl, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_server setup: %s\n", err);
