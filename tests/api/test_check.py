@@ -185,6 +185,11 @@ def sample(key, tmp):
         "rdma.qp_idle_timeout_ms": "30000",
         "telemetry.prometheus": '"127.0.0.1:9469"', "bootstrap": '"boot.json"',
         "mbufs": "16384", "stats_interval_s": "2",
+        "control.idle_timeout_s": "600", "control.request_timeout_ms": "5000",
+        "control.max_clients": "64", "control.max_clients_per_uid": "16",
+        "control.max_buffered_mb": "256", "control.snapshot_interval_s": "5",
+        "ipfix.collector": '"127.0.0.1:4739"', "ipfix.observation_domain": "7",
+        "ipfix.active_timeout_s": "60", "ipfix.template_refresh_s": "600",
     }
     if key.startswith("tables."):
         return "1000"
