@@ -310,7 +310,7 @@ static void counters_now(struct exp_counters *c)
 }
 
 /* dropped_key: "ipfix_records_dropped" in ipfix.get (SPEC 5), "records_dropped"
- * in the stats scope (Prometheus: sswitch_ipfix_records_dropped) */
+ * in the stats scope (Prometheus: sswitch_ipfix_records_dropped_total) */
 static json_t *counters_json(const char *dropped_key)
 {
 	struct exp_counters c;

@@ -249,5 +249,5 @@ def test_api(run):
     assert {s["peer"] for s in listed["sessions"]} == {PEER, PEER2, MH_PEER, PEER6, ARP_PEER,
                                                      UNRESOLVED}
     m = run["metrics"]
-    assert 'sswitch_bfd_up{table="sessions",peer="%s"} 0' % PEER in m, \
+    assert 'sswitch_bfd_session_up{peer="%s"} 0' % PEER in m, \
         [line for line in m.splitlines() if "bfd" in line][:20]
