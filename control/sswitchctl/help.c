@@ -198,13 +198,13 @@ static const struct obj_help objects[] = {
 	  "sswitchctl ipfix get" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
-	  "workers, eni, acl, rdma, flows, rate_limit, privatelink, trace or all\n"
-	  "(default); a daemon with more features serves more (the error for an\n"
-	  "unknown scope lists them). Drop reasons that never fired are hidden\n"
-	  "unless --all. --watch refreshes every --interval seconds with\n"
-	  "rates (packets/s and bits/s per port, packets/s per drop reason, node,\n"
-	  "worker, ENI and RDMA policy, worker busy share) until Ctrl-C; --count N\n"
-	  "stops after N refreshes.",
+	  "workers, eni, acl, rdma, flows, rate_limit, privatelink, trace, bfd,\n"
+	  "ipfix, control or all (default); a daemon with more features serves\n"
+	  "more (the error for an unknown scope lists them). Drop reasons that\n"
+	  "never fired are hidden unless --all. --watch refreshes every --interval\n"
+	  "seconds with rates (packets/s and bits/s per port, packets/s per drop\n"
+	  "reason, node, worker, ENI and RDMA policy, worker busy share) until\n"
+	  "Ctrl-C; --count N stops after N refreshes.",
 	  NULL,
 	  "sswitchctl stats drops\n"
 	  "sswitchctl stats --watch --interval 2\n"
