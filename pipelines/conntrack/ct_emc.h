@@ -89,6 +89,8 @@ struct ss_emc_eni {
 };
 
 #define SS_EMC_ENI_ENTRIES 256u
+#define SS_EMC_IN_WINDOW 65536u
+#define SS_EMC_IN_PAUSE (1u << 20)
 
 struct ss_emc_in_ent;
 
@@ -97,6 +99,13 @@ struct ss_emc {
 	uint64_t fills;            /* entries written */
 	struct ss_emc_ent ent[SS_EMC_ENTRIES];
 	uint64_t table_hits;       /* of hits: found in the flow table, not in ent[] */
+	/* inbound has no flow-table fallback: with far more flows than
+	 * entries almost every probe misses and every full-path packet
+	 * evicts another flow, for nothing. Out of each SS_EMC_IN_WINDOW
+	 * probes, fewer than 1/16 hits switch the inbound probe and fill off
+	 * for SS_EMC_IN_PAUSE packets (then it tries again). */
+	uint32_t in_probes, in_hits;
+	uint32_t in_off;           /* packets the inbound fast path still skips */
 	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
 	struct ss_emc_eni eni[SS_EMC_ENI_ENTRIES];
 };
@@ -446,8 +455,8 @@ static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_
 	struct ss_emc_in_ent *e;
 	uint32_t sig;
 
-	if (emc == NULL || ct == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos ||
-	    !ss_emc_in_key_of(d, len, port, port_mac, &k))
+	if (emc == NULL || emc->in_off != 0 || ct == NULL || x < ct->xf ||
+	    x >= ct->xf + ct->flows.nb_pos || !ss_emc_in_key_of(d, len, port, port_mac, &k))
 		return;
 	sig = ss_emc_in_hash(&k);
 	e = ss_emc_in_find(emc, &k, sig);

@@ -299,10 +299,20 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 	uint32_t sig;
 	uint8_t *f;
 
-	if (fast.in.off || b->emc->in == NULL ||
-	    !ss_emc_in_key_of(d, rte_pktmbuf_data_len(m), pi, ss_ports.ports[pi].mac.addr_bytes,
+	if (fast.in.off || b->emc->in == NULL)
+		return FAST_NEXT_PARSE;
+	if (unlikely(b->emc->in_off != 0)) {
+		b->emc->in_off--;   /* paused: misses are the rule (ct_emc.h) */
+		return FAST_NEXT_PARSE;
+	}
+	if (!ss_emc_in_key_of(d, rte_pktmbuf_data_len(m), pi, ss_ports.ports[pi].mac.addr_bytes,
 			      &k))
 		return FAST_NEXT_PARSE;
+	if (unlikely(++b->emc->in_probes == SS_EMC_IN_WINDOW)) {
+		if (b->emc->in_hits < SS_EMC_IN_WINDOW / 16)
+			b->emc->in_off = SS_EMC_IN_PAUSE;
+		b->emc->in_probes = b->emc->in_hits = 0;
+	}
 	sig = ss_emc_in_hash(&k);
 	bit = 1ull << (sig & 63);
 	if ((b->slow & bit) || (ent = ss_emc_in_find(b->emc, &k, sig)) == NULL ||
@@ -342,6 +352,7 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 	meta->out_port = ent->out_port;
 	ovl_eni_tx(b->w->index, ent->eni, m->pkt_len);
 	b->ws->cache_hits++;
+	b->emc->in_hits++;
 	return FAST_NEXT_TX;
 }
 
