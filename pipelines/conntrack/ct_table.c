@@ -253,16 +253,16 @@ uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset)
 
 /* ---- flow records ----------------------------------------------------------- */
 
-static struct ss_ct_export *ct_export;   /* ctlplane: rw, dataplane: ro */
+struct ss_ct_export *ss_ct_export_cur;   /* ctlplane: rw, dataplane: ro */
 
 void ss_ct_export_set(struct ss_ct_export *x)
 {
-	__atomic_store_n(&ct_export, x, __ATOMIC_RELEASE);
+	__atomic_store_n(&ss_ct_export_cur, x, __ATOMIC_RELEASE);
 }
 
 struct ss_ct_export *ss_ct_export_get(void)
 {
-	return __atomic_load_n(&ct_export, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ss_ct_export_cur, __ATOMIC_ACQUIRE);
 }
 
 /* Take the entry's counters into a record and hand it over; never waits
