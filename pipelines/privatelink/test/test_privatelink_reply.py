@@ -184,6 +184,14 @@ def test_arp_for_pl_underlay_ip(pl):
     assert f is not None and f[ARP].psrc == PL_IP and f[ARP].hwsrc == FAB_MAC, seen
 
 
+def test_echo_to_pl_underlay_ip(pl):
+    pl.lv.send("fabric0", Ether(src=NH_MAC, dst=FAB_MAC) / IP(src=PE_PA, dst=PL_IP)
+               / ICMP(type=8, id=5, seq=1) / Raw(b"underlay"))
+    f, seen = wait_for(pl.lv, "fabric0", lambda f: ICMP in f and f[ICMP].type == 0)
+    assert f is not None and f[IP].src == PL_IP and f[IP].dst == PE_PA, seen
+    assert f[Ether].src == FAB_MAC and f[Ether].dst == NH_MAC
+
+
 def test_counters_and_no_fast_path_entry(pl):
     """pl_packets / pl_bytes count both directions (IPv4 side), and no
     inbound fast-path entry was made from a translated reply."""
