@@ -24,7 +24,7 @@ from scapy.all import (ARP, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest, IP, IPv6, 
 from scapy.layers.vxlan import VXLAN  # noqa: E402
 
 from test_acl_topo import (ENI_MAC, FAB_MAC, NH_MAC, PEER, PEER_MAC, PEER_PA, SW_MAC, UL_IP,  # noqa: E402
-                           VM, VNI, Live, topology_ops)
+                           VM, VNI, Live, inbound, outbound, topology_ops)
 
 PL_IP = "100.64.0.50"                  # the ENI's pl_underlay_ip
 PE = "10.0.1.1"                        # the private endpoint (IPv4, in the VNET)
@@ -55,7 +55,7 @@ def from_vm(l4, tos=0):
 def from_service(l6, src=PE_PA, dst=PL_IP, vni=PE_VNI, tc=0, hlim=61, inner_src=SVC,
                  inner_dst=VM6, ecn=0):
     return (Ether(src=NH_MAC, dst=FAB_MAC) / IP(src=src, dst=dst, tos=ecn)
-            / UDP(sport=50123, dport=4789) / VXLAN(vni=vni)
+            / UDP(sport=50123, dport=4789) / VXLAN(vni=vni, flags=0x08)
             / Ether(src=PE_MAC, dst=ENI_MAC) / IPv6(src=inner_src, dst=inner_dst, tc=tc, hlim=hlim)
             / l6)
 
@@ -172,7 +172,7 @@ def test_inbound_deny_all_is_active(pl):
     """The inbound ACL denies what is no reply: an ordinary IPv4 packet
     from the peer's PA (the replies above passed despite it)."""
     f = (Ether(src=NH_MAC, dst=FAB_MAC) / IP(src=PEER_PA, dst=UL_IP) / UDP(sport=1, dport=4789)
-         / VXLAN(vni=VNI) / Ether(src=PEER_MAC, dst=ENI_MAC) / IP(src=PEER, dst=VM)
+         / VXLAN(vni=VNI, flags=0x08) / Ether(src=PEER_MAC, dst=ENI_MAC) / IP(src=PEER, dst=VM)
          / UDP(sport=53, dport=7000))
     pl.dropped("fabric0", f, "acl_deny")
 
@@ -203,4 +203,12 @@ def test_counters_and_no_fast_path_entry(pl):
         time.sleep(0.05)
     assert st["privatelink"]["vm"] == {"pl_packets": want, "pl_bytes": pl.vm_bytes}
     assert st["flows"]["flow_fast_fills"] == 0, st["flows"]
+    # the control: an ordinary reply (the same exact VXLAN header, flags
+    # 0x08, as the service's above) makes the entry a translated one did not
+    pl.lv.step("host0", outbound(UDP(sport=7100, dport=53)), True)
+    reply = inbound(UDP(sport=53, dport=7100) / Raw(b"control"))
+    reply[VXLAN].flags = 0x08
+    pl.lv.step("fabric0", reply, True)
+    st = pl.lv.rpc.call("stats.get", {"scope": "all"})
+    assert st["flows"]["flow_fast_fills"] == 1, st["flows"]
     assert st["nodes"]["pl_in"]["drops"] == {"pa_validation_fail": 1, "pl_no_flow": 4}
