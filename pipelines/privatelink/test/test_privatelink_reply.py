@@ -34,6 +34,9 @@ PE_VNI = 5000
 SVC = "1122:3344:5566:7788::303:301"   # overlay_dip /128
 VM6 = "9988::a00:1"                    # overlay_sip 9988::/96 + 10.0.0.1
 
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/dev/net/tun"),
+                                reason="TAP ports need root and /dev/net/tun")
+
 GROUPS = {"out4": ("ipv4", [{"priority": 1, "action": "allow"}]),
           "in4": ("ipv4", [{"priority": 1, "action": "deny"}])}
 ACL = {"outbound_v4": ["out4"], "inbound_v4": ["in4"]}
