@@ -148,6 +148,18 @@ def test_udp_reply_byte_exact(pl):
              ipv4_service(UDP(sport=53, dport=5353) / data))
 
 
+def test_udp_checksum_0_and_ecn(pl):
+    """A UDP checksum of 0 (not valid over IPv6) gets one computed; RFC 6040
+    after the translation: outer CE over inner ECT(0) marks the IPv4
+    packet CE (header checksum recomputed)."""
+    pl.out(from_vm(UDP(sport=5400, dport=53), tos=0x02))
+    data = Raw(b"no checksum")
+    pl.reply(from_service(UDP(sport=53, dport=5400, chksum=0) / data),
+             ipv4_service(UDP(sport=53, dport=5400) / data))
+    pl.reply(from_service(UDP(sport=53, dport=5400) / data, tc=0x02, ecn=3),
+             ipv4_service(UDP(sport=53, dport=5400) / data, tos=0x03))
+
+
 def test_icmp_echo_reply_byte_exact(pl):
     pl.out(from_vm(ICMP(type=8, id=77, seq=3) / Raw(b"ping-data")))
     pl.reply(from_service(ICMPv6EchoReply(id=77, seq=3, data=b"ping-data")),
