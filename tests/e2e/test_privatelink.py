@@ -79,7 +79,8 @@ def pl_net(make_topo):
 def transfer(svc, vm, size, seed, port=5201, timeout=20.0):
     """tcpxfer.py: the service listens on its IPv6 address, the VM connects
     to the private endpoint's IPv4 address; `size` bytes each way, checked
-    byte for byte by both sides."""
+    byte for byte by both sides, with the SHA-256 of what each sent and
+    received."""
     srv = svc.popen(PYTHON, TCPXFER, "serve", "--bind", SVC6, "--port", str(port), "--size",
                     str(size), "--seed", str(seed), "--timeout", str(timeout))
     try:
@@ -117,6 +118,9 @@ def test_ipv4_vm_talks_to_ipv6_service(make_topo):
     client, server = transfer(svc, vm, size, seed=51)
     assert client["ok"] and server["ok"], (client, server)
     assert client["received"] == size and server["received"] == size
+    # what each side sent is what the other received (SHA-256 over the bytes)
+    assert client["sha256_sent"] == server["sha256_received"], (client, server)
+    assert server["sha256_sent"] == client["sha256_received"], (client, server)
     d2 = delta(before, stats(d))
     assert d2["drops"].get("pl_no_flow", 0) == 0 and d2["drops"].get("nat_unsupported", 0) == 0, \
         d2["drops"]
