@@ -227,3 +227,46 @@ def test_counters_and_no_fast_path_entry(pl):
     st = pl.lv.rpc.call("stats.get", {"scope": "all"})
     assert st["flows"]["flow_fast_fills"] == 1, st["flows"]
     assert st["nodes"]["pl_in"]["drops"] == {"pa_validation_fail": 1, "pl_no_flow": 4}
+
+
+PL_IP6, PE_PA6 = "fd00:64::50", "fd00:64::77"
+
+
+def test_ipv6_underlay(tmp_path):
+    """pl_underlay_ip and the service's PA over IPv6: the reply comes in
+    IPv6 VXLAN, the VM still gets IPv4; the switch answers neighbour
+    solicitations for the pl_underlay_ip."""
+    from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr
+    o = topology_ops(acl=ACL, groups=GROUPS)
+    o.insert(1, {"method": "underlay_route.add", "params": {
+        "prefix": "fd00:64::/64", "next_hops": [{"port": "fabric0", "mac": NH_MAC}]}})
+    o[0]["params"]["underlay_ip6"] = "fd00:64::1"
+    o[-1]["params"]["pl_underlay_ip"] = PL_IP6
+    o.append({"method": "mapping.add", "params": {
+        "vnet": "v1", "ip": PE, "underlay_ip": PE_PA6, "mac": PE_MAC, "routing": "privatelink",
+        "overlay_sip": "9988::/96", "overlay_dip": SVC + "/128", "vni": PE_VNI}})
+    with Live(tmp_path, o) as lv:
+        lv.send("host0", from_vm(UDP(sport=5500, dport=53)))
+        f, seen = wait_for(lv, "fabric0", lambda f: VXLAN in f and IPv6 in f
+                           and f[IPv6].dst == PE_PA6)
+        assert f is not None and f[IPv6].src == PL_IP6, seen
+        data = Raw(b"over v6")
+        reply = (Ether(src=NH_MAC, dst=FAB_MAC) / IPv6(src=PE_PA6, dst=PL_IP6)
+                 / UDP(sport=50123, dport=4789) / VXLAN(vni=PE_VNI, flags=0x08)
+                 / Ether(src=PE_MAC, dst=ENI_MAC) / IPv6(src=SVC, dst=VM6, hlim=61)
+                 / UDP(sport=53, dport=5500) / data)
+        lv.send("fabric0", reply)
+        want = ipv4_service(UDP(sport=53, dport=5500) / data)
+        f, seen = wait_for(lv, "host0", lambda f: bytes(f) == want)
+        assert f is not None, ([g.summary() for g in seen], lv.drops())
+        # a wrong PA of the right family
+        before = lv.drops().get("pa_validation_fail", 0)
+        reply[IPv6].src = "fd00:64::99"
+        lv.send("fabric0", reply)
+        time.sleep(0.3)
+        assert lv.drops().get("pa_validation_fail", 0) == before + 1
+        ns = (Ether(src=NH_MAC, dst="33:33:ff:00:00:50") / IPv6(src="fd00:64::2", dst="ff02::1:ff00:50")
+              / ICMPv6ND_NS(tgt=PL_IP6) / ICMPv6NDOptSrcLLAddr(lladdr=NH_MAC))
+        lv.send("fabric0", ns)
+        f, seen = wait_for(lv, "fabric0", lambda f: ICMPv6ND_NA in f)
+        assert f is not None and f[ICMPv6ND_NA].tgt == PL_IP6 and f[Ether].src == FAB_MAC, seen
