@@ -270,3 +270,11 @@ def test_ipv6_underlay(tmp_path):
         lv.send("fabric0", ns)
         f, seen = wait_for(lv, "fabric0", lambda f: ICMPv6ND_NA in f)
         assert f is not None and f[ICMPv6ND_NA].tgt == PL_IP6 and f[Ether].src == FAB_MAC, seen
+        # the ENI administratively down: its replies are not delivered
+        lv.rpc.call("eni.set", {"name": "vm", "admin_state": "down"})
+        before = lv.drops().get("eni_admin_down", 0)
+        reply[IPv6].src = PE_PA6
+        lv.send("fabric0", reply)
+        time.sleep(0.3)
+        assert lv.drops().get("eni_admin_down", 0) == before + 1
+        assert wait_for(lv, "host0", lambda f: bytes(f) == want, timeout=0.2)[0] is None
