@@ -140,6 +140,21 @@ int64_t ss_ct_eni_flows(const struct ss_ct *ct, uint32_t eni);
 uint64_t ss_ct_counter(const struct ss_ct *ct, size_t offset);
 #define SS_CT_COUNTER(ct, field) ss_ct_counter((ct), offsetof(struct ss_ct_counters, field))
 
+/* ---- lookup only (workers) ---------------------------------------------------
+ * For a stage that must know whether a packet belongs to a connection
+ * before the policy stage sees it (Private Link's return path,
+ * pipelines/privatelink/node_pl_in.c). It creates, updates and removes
+ * nothing: the packet then goes through the policy stage as usual. */
+
+/* The live flow `k` (ss_ct_extract of the packet) if a packet sent by
+ * endpoint `side` in direction `dir` (enum ss_acl_dir) travels it the way
+ * the flow says (the initiator in the initiating direction, or the
+ * responder in the other one) and the flow is not expired at `now`:
+ * returns the direction the flow was opened in (enum ss_acl_dir), else
+ * -ENOENT (also with ct NULL). */
+int ss_ct_lookup_live(const struct ss_ct *ct, const struct ss_ct_key *k, uint8_t side,
+		      unsigned int dir, uint64_t now);
+
 /* ---- the policy stage (workers) ---------------------------------------------- */
 
 /* n <= SS_CT_BURST_MAX packets of direction dir (enum ss_acl_dir); verdict[i]

@@ -560,3 +560,25 @@ uint32_t ss_ct_migrate(struct ss_ct *to, struct ss_ct *from)
 	}
 	return n;
 }
+
+/* ---- lookup only (Private Link's return path) --------------------------------- */
+
+int ss_ct_lookup_live(const struct ss_ct *ct, const struct ss_ct_key *k, uint8_t side,
+		      unsigned int dir, uint64_t now)
+{
+	const struct ss_ct_entry *e;
+	int32_t pos;
+
+	if (ct == NULL)
+		return -ENOENT;
+	pos = rte_hash_lookup(ct->flows.h, k);
+	if (pos < 0)
+		return -ENOENT;
+	e = (const struct ss_ct_entry *)(ct->flows.ent + (size_t)pos * sizeof(*e));
+	/* acquire: init_dir and init_side were written before LIVE was */
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE ||
+	    (dir == e->init_dir) != (side == e->init_side) ||
+	    ss_ct_expired(ct, e, now) != SS_CT_EXP_NO)
+		return -ENOENT;
+	return e->init_dir;
+}

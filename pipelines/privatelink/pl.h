@@ -11,7 +11,11 @@
  *
  * Contents:
  *   eni[i]   by ENI index (n_eni entries, 0 when no ENI has a
- *            pl_underlay_ip): the ENI's pl_underlay_ip, MAC and VNET index;
+ *            pl_underlay_ip): the ENI's pl_underlay_ip, MAC, VNET index,
+ *            VLAN tag and admin state;
+ *   by_mac   the ENIs with a pl_underlay_ip by MAC (open addressing,
+ *            mac_mask + 1 slots holding the ENI index): replies are found
+ *            by (pl_underlay_ip, inner destination MAC);
  *   ep[]     the private endpoints (mappings with routing privatelink),
  *            found by (VNET index, family, overlay address) through `fwd`
  *            and, for replies, by (VNET index, the service's IPv6 address)
@@ -44,6 +48,8 @@ struct ss_pl_eni {
 	uint16_t vnet;
 	uint8_t ip[16];              /* pl_underlay_ip */
 	uint8_t mac[6];              /* the ENI's MAC (replies: inner destination) */
+	uint8_t admin_up;
+	uint16_t vlan;               /* its host port tag, 0: none (pl_bytes of replies) */
 };
 
 struct ss_pl_ep {
@@ -77,6 +83,8 @@ struct ss_pl_vip {
 struct ss_pl_state {
 	uint32_t n_eni;
 	struct ss_pl_eni *eni;
+	uint32_t mac_mask;
+	uint32_t *by_mac;
 	uint32_t n_ep, mask;
 	struct ss_pl_ep *ep;
 	uint32_t *fwd, *rev;
@@ -150,6 +158,45 @@ static inline bool ss_pl_is_vip(const struct ss_pl_state *st, uint8_t fam, const
 		if (st->vip[i].fam == fam && memcmp(st->vip[i].ip, ip, fam == 4 ? 4 : 16) == 0)
 			return true;
 	return false;
+}
+
+static inline uint32_t ss_pl_mac_hash(const uint8_t mac[6])
+{
+	uint32_t a, b = (uint32_t)(mac[4] << 8 | mac[5]);
+
+	memcpy(&a, mac, 4);
+	return rte_hash_crc_4byte(b, rte_hash_crc_4byte(a, 0x5eed));
+}
+
+/* A reply from a private endpoint's service (SPEC 3.8): the ENI whose
+ * pl_underlay_ip is the outer destination (fam, vip) and whose MAC is the
+ * inner destination, and the endpoint of its VNET whose service address is
+ * the inner source and whose VNI is the packet's. *eni := the ENI index.
+ * NULL when the packet is no such reply. */
+static inline const struct ss_pl_ep *ss_pl_reply_find(const struct ss_pl_state *st, uint8_t fam,
+						       const uint8_t *vip, const uint8_t mac[6],
+						       uint32_t vni, const uint8_t svc[16],
+						       uint32_t *eni)
+{
+	if (st->by_mac == NULL)
+		return NULL;
+	for (uint32_t s = ss_pl_mac_hash(mac) & st->mac_mask;; s = (s + 1) & st->mac_mask) {
+		uint32_t i = st->by_mac[s];
+		const struct ss_pl_eni *e;
+		const struct ss_pl_ep *ep;
+
+		if (i == 0)
+			return NULL;
+		e = &st->eni[i];
+		if (memcmp(e->mac, mac, 6) != 0 || e->fam != fam ||
+		    memcmp(e->ip, vip, fam == 4 ? 4 : 16) != 0)
+			continue;
+		ep = ss_pl_ep_by_svc(st, e->vnet, svc);
+		if (ep != NULL && ep->vni == vni) {
+			*eni = i;
+			return ep;
+		}
+	}
 }
 
 /* ---- counters ------------------------------------------------------------------ */

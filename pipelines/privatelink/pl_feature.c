@@ -100,7 +100,7 @@ static int pl_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 
 static struct ss_feature privatelink = {
 	.name = "privatelink",
-	.depends_on = SS_FEATURE_DEPS("overlay"),
+	.depends_on = SS_FEATURE_DEPS("overlay", "conntrack"),
 	.init = pl_init,
 	.fini = pl_fini,
 };

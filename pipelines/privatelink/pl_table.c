@@ -42,6 +42,8 @@ struct cp_eni {
 	char name[SS_REC_NAME];
 	char vnet[SS_REC_NAME];
 	uint8_t mac[6];
+	uint8_t admin_up;
+	uint16_t vlan;
 	struct ss_rec_ip ip;
 };
 
@@ -221,6 +223,8 @@ static int apply(const struct ss_change *c)
 		snprintf(n->name, sizeof(n->name), "%s", e->name);
 		snprintf(n->vnet, sizeof(n->vnet), "%s", e->vnet);
 		memcpy(n->mac, e->mac, 6);
+		n->admin_up = e->admin_state != SS_ENI_DOWN;
+		n->vlan = e->vlan;
 		n->ip = ((const struct ss_pl_eni_rec *)ss_rec_ext(&ss_pl_eni_ext, e))->pl_underlay_ip;
 	}
 	return 0;
@@ -233,6 +237,7 @@ static void state_free(struct ss_pl_state *st)
 	if (st == NULL || st == &empty_state)
 		return;
 	rte_free(st->eni);
+	rte_free(st->by_mac);
 	rte_free(st->ep);
 	rte_free(st->fwd);
 	rte_free(st->rev);
@@ -321,12 +326,18 @@ static int build_tunnels(struct ss_pl_state *st)
 
 static int build_enis(struct ss_pl_state *st, char *err, size_t errlen)
 {
+	uint32_t slots = 4;
+
 	if (stg.eni.n == 0)
 		return 0;
+	while (slots < 2 * stg.eni.n)
+		slots *= 2;
+	st->mac_mask = slots - 1;
 	st->n_eni = max_enis + 1;
 	st->eni = rte_zmalloc("pl_eni", sizeof(*st->eni) * st->n_eni, 0);
 	st->vip = rte_zmalloc("pl_vip", sizeof(*st->vip) * stg.eni.n, 0);
-	if (st->eni == NULL || st->vip == NULL)
+	st->by_mac = rte_zmalloc("pl_by_mac", sizeof(uint32_t) * slots, 0);
+	if (st->eni == NULL || st->vip == NULL || st->by_mac == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < stg.eni.n; i++) {
 		const struct cp_eni *c = at(&stg.eni, i);
@@ -343,6 +354,9 @@ static int build_enis(struct ss_pl_state *st, char *err, size_t errlen)
 		e->vnet = (uint16_t)vnet;
 		memcpy(e->ip, c->ip.bytes, 16);
 		memcpy(e->mac, c->mac, 6);
+		e->admin_up = c->admin_up;
+		e->vlan = c->vlan;
+		slot_put(st->by_mac, st->mac_mask, ss_pl_mac_hash(e->mac), (uint32_t)idx);
 		if (!ss_pl_is_vip(st, e->fam, e->ip)) {
 			st->vip[st->n_vip].fam = e->fam;
 			memcpy(st->vip[st->n_vip].ip, e->ip, 16);

@@ -269,12 +269,14 @@ def test_inbound(traced):
     inner = bytes.fromhex(VM1.replace(":", "")) + inner[6:]
     res = c.call("trace.packet", {"port": "fabric0", "frame": vxlan_frame(
         fab_mac, "100.64.1.5", "100.64.0.1", 1000, inner).hex()})
-    # BFD's punt node sits on ingress.fabric ahead of overlay_fabric (docs/bfd.md):
-    # a packet that is no BFD control packet goes on to overlay_fabric
-    assert nodes(res)[:5] == ["port_rx", "parse", "bfd_punt", "overlay_fabric",
+    # BFD's punt node and Private Link's pl_in sit on ingress.fabric ahead of
+    # overlay_fabric (docs/bfd.md, docs/privatelink.md): a packet that is no
+    # BFD control packet and not to a pl_underlay_ip goes on to overlay_fabric
+    assert nodes(res)[:6] == ["port_rx", "parse", "bfd_punt", "pl_in", "overlay_fabric",
                               "inbound_route"], res
     assert step(res, "parse")["next"] == "bfd_punt"
-    assert step(res, "bfd_punt")["next"] == "overlay_fabric", step(res, "bfd_punt")
+    assert step(res, "bfd_punt")["next"] == "pl_in", step(res, "bfd_punt")
+    assert step(res, "pl_in")["next"] == "overlay_fabric", step(res, "pl_in")
     fab = step(res, "overlay_fabric")
     assert fab["vip"] == "100.64.0.1" and fab["vni"] == 1000 and fab["eni"] == "e1", fab
     assert step(res, "inbound_route")["outer_src"] == "100.64.1.5"

@@ -174,6 +174,22 @@ def outbound_frames(n, nmappings=1 << 20, enis=16):
                     for i in _flows(n))
 
 
+def privatelink_dip(i, neps=64):
+    """The private endpoint flow i of `privatelink` goes to: 10.1.0.(1 + i % neps)."""
+    return (10 << 24) | (1 << 16) | (1 + i % neps)
+
+
+def privatelink_frames(n, neps=64, enis=16):
+    """Flow i: from ENI i % 16 (MAC 02:00:00:01:00:EE, 10.15.255.(EE+1)) to
+    private endpoint 10.1.0.(1 + i % neps), UDP 1024+(i>>4 & 0x7fff) -> 80
+    (the `outbound` frames toward private endpoints)."""
+    t = Template(udp_template("02:00:00:00:ff:ff", "02:00:00:01:00:00", "0.0.0.0", "0.0.0.0", 0, 80),
+                 [(11, 1), (26, 4), (30, 4), (34, 2)], [_ip_sum(14), _udp_sum(14, 34, 26)])
+    base = ip4("10.15.255.1")
+    return t.frames((i % enis, base + i % enis, privatelink_dip(i, neps), 1024 + (i >> 4 & 0x7fff))
+                    for i in _flows(n))
+
+
 INBOUND_VNI = 1000
 
 

@@ -123,6 +123,33 @@ def _outbound_ops(nroutes, nmappings, enis):
     return boot
 
 
+def scen_privatelink(tmp, nflows, neps=64, enis=16):
+    """`outbound` toward private endpoints (SPEC 3.8): host port -> ENI (one
+    of 16, each with a pl_underlay_ip) -> policy stage -> pl_out: private
+    endpoint by (VNET, destination) among 64 -> NAT46 (UDP checksum updated)
+    -> VXLAN toward the service's PA from pl_underlay_ip, ECMP over 4 next
+    hops. Private-link flows have no cached transform (docs/privatelink.md):
+    every packet takes the full path."""
+    pcap = os.path.join(tmp, "privatelink.pcap")
+    pcapgen.write_pcap(pcap, pcapgen.privatelink_frames(nflows, neps, enis))
+    ports = [Port("host0", "host", kind="raw", extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa",
+                  extra="net_null0,no-rx=1")]
+    boot = _overlay_underlay()
+    boot += [{"method": "eni.add", "params": {"name": "e%d" % k, "mac": "02:00:00:01:00:%02x" % k,
+                                              "vnet": "bench", "port": "host0", "route_group": "rg",
+                                              "pl_underlay_ip": "100.127.0.50"}}
+             for k in range(enis)]
+    boot.append({"method": "route.add", "params": {"group": "rg", "prefix": "10.0.0.0/8",
+                                                   "action": "vnet"}})
+    boot.append({"method": "mapping.add", "params": {"entries": [
+        {"vnet": "bench", "ip": "10.1.0.%d" % (1 + k), "underlay_ip": "100.64.1.%d" % (1 + k),
+         "mac": "02:00:00:05:00:%02x" % k, "routing": "privatelink",
+         "overlay_sip": "9988::/96", "overlay_dip": "1122:3344:5566:7788::/96", "vni": 5000}
+        for k in range(neps)]}})
+    return ports, boot, pcap
+
+
 def scen_inbound(tmp, nflows, npas=1024, enis=16):
     """VXLAN from 1024 remote PAs -> VIP -> VNET by VNI -> ENI by inner MAC
     -> inbound route with decap_pa_validate (PA validation table) -> RFC 6040
@@ -298,6 +325,8 @@ def scen_cps(tmp, nflows, live=1000000, conns=4096, enis=16):
 
 SCENARIOS = {
     "outbound": (scen_outbound, "host -> ENI -> route (100k) -> mapping (1M) -> VXLAN encap, ECMP"),
+    "privatelink": (scen_privatelink, "outbound to 64 private endpoints: NAT46 + VXLAN encap "
+                                      "(no flow cache), ECMP"),
     "inbound": (scen_inbound, "VXLAN -> VIP -> VNI -> ENI -> PA validation -> decap -> host port"),
     "l2": (scen_l2, "host port to fabric port, patch mode, parse + tx (our floor)"),
     "rdma": (scen_rdma, "RoCEv2 steering: policy, DSCP remark, per-QP telemetry, lossless lane"),

@@ -8,7 +8,9 @@ The client sends N bytes of stream S (deterministic pseudo-random bytes) and
 half-closes; the server checks every byte, then sends N bytes of stream S+1
 and closes; the client checks those. Each side prints one JSON line
 {"ok": bool, "received": n, "sent": n, "seconds": t, "error": "..."} and
-exits 0 only when everything it received was exactly what was expected.
+exits 0 only when everything it received was exactly what was expected;
+"sha256_sent" / "sha256_received" (hex) are the digests of what it sent and
+received, for a test to compare across the two sides.
 The server prints {"listening": port} once it accepts connections.
 A connect that is refused or times out is reported, not retried.
 
@@ -24,6 +26,7 @@ back or SECONDS (default T) passed (the kernel keeps retransmitting what was not
 a later line can bring earlier ones back with it).
 """
 import argparse
+import hashlib
 import json
 import random
 import socket
@@ -38,6 +41,7 @@ def stream(seed, size):
 
 
 def send_all(sock, data):
+    DIGEST["sent"].update(data)
     view = memoryview(data)
     for off in range(0, len(data), CHUNK):
         sock.sendall(view[off:off + CHUNK])
@@ -52,6 +56,7 @@ def recv_check(sock, expect):
         buf = sock.recv(CHUNK)
         if not buf:
             break
+        DIGEST["received"].update(buf)
         if bad is None and buf != expect[got:got + len(buf)]:
             for i, b in enumerate(buf):
                 if got + i >= len(expect) or expect[got + i] != b:
@@ -61,9 +66,14 @@ def recv_check(sock, expect):
     return got, bad
 
 
+DIGEST = {"sent": hashlib.sha256(), "received": hashlib.sha256()}
+
+
 def report(ok, t0, received, sent, error=""):
     print(json.dumps({"ok": ok, "received": received, "sent": sent,
-                      "seconds": round(time.time() - t0, 3), "error": error}), flush=True)
+                      "seconds": round(time.time() - t0, 3), "error": error,
+                      "sha256_sent": DIGEST["sent"].hexdigest(),
+                      "sha256_received": DIGEST["received"].hexdigest()}), flush=True)
     return 0 if ok else 1
 
 

@@ -68,6 +68,16 @@ def test_inbound_frames_match_scapy():
     check(pcapgen.inbound_frames, scapy_inbound)
 
 
+def scapy_privatelink(i, neps=64, enis=16):
+    return pad(Ether(src="02:00:00:01:00:%02x" % (i % enis), dst="02:00:00:00:ff:ff")
+               / IP(src="10.15.255.%d" % (i % enis + 1), dst="10.1.0.%d" % (1 + i % neps))
+               / UDP(sport=1024 + (i >> 4 & 0x7fff), dport=80) / Raw(b"x" * 18))
+
+
+def test_privatelink_frames_match_scapy():
+    check(pcapgen.privatelink_frames, scapy_privatelink)
+
+
 def _recomputed(ip):
     """scapy's IPv4 and UDP checksums for this IP datagram (as parsed)."""
     again = ip.copy()

@@ -257,6 +257,48 @@ static void test_idle_expiry(void **state)
 	assert_int_equal(udp(f, IN, PEER, 53, VM, 7000), PASS);
 }
 
+/* The live flow of a UDP packet, as ss_ct_lookup_live sees it
+ * (Private Link's return path): the direction it was opened in, or
+ * -ENOENT. */
+static int live(struct fx *f, unsigned int dir, const char *src, uint16_t sp, const char *dst,
+		uint16_t dp)
+{
+	struct ss_ct_info ci;
+	struct tpkt t;
+	uint8_t l4[64];
+	uint32_t n = l4_udp(l4, sp, dp, 10);
+
+	assert_int_equal(tp_frame(&t, ENI, 0, src, dst, 17, 0, 0, l4, n), 0);
+	ss_ct_extract(&t.p, dir, &ci);
+	return ss_ct_lookup_live(f->ct, &ci.key, ci.side, dir, f->now);
+}
+
+static void test_lookup_live(void **state)
+{
+	struct fx *f = *state;
+
+	ss_ct_configure(f->ct, 1024, 500, 2000);
+	/* nothing yet, and looking creates nothing */
+	assert_int_equal(live(f, IN, PEER, 53, VM, 5353), -ENOENT);
+	assert_int_equal(live(f, OUT, VM, 5353, PEER, 53), -ENOENT);
+	assert_int_equal(ss_ct_eni_flows(f->ct, ENI), 0);
+	assert_int_equal(SS_CT_COUNTER(f->ct, created), 0);
+	assert_int_equal(udp(f, OUT, VM, 5353, PEER, 53), PASS);
+	/* the reply and the initiator's next packet travel the flow; the
+	 * same packet in the wrong direction does not */
+	assert_int_equal(live(f, IN, PEER, 53, VM, 5353), OUT);
+	assert_int_equal(live(f, OUT, VM, 5353, PEER, 53), OUT);
+	assert_int_equal(live(f, OUT, PEER, 53, VM, 5353), -ENOENT);
+	assert_int_equal(live(f, IN, PEER, 53, VM, 5354), -ENOENT);
+	/* a lookup does not refresh the flow: it expires on time */
+	f->now += 400;
+	assert_int_equal(live(f, IN, PEER, 53, VM, 5353), OUT);
+	f->now += 101;
+	assert_int_equal(live(f, IN, PEER, 53, VM, 5353), -ENOENT);
+	assert_int_equal(ss_ct_eni_flows(f->ct, ENI), 1);   /* nor does it remove it */
+	assert_int_equal(ss_ct_lookup_live(NULL, &(struct ss_ct_key){ 0 }, 0, IN, f->now), -ENOENT);
+}
+
 static void test_max_flows(void **state)
 {
 	struct fx *f = *state;
@@ -556,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_fin_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_flows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
