@@ -439,6 +439,9 @@ static void print_field(FILE *out, const json_t *f, int indent)
 	else if (strcmp(kind, "uint") == 0 || strcmp(kind, "vlan") == 0)
 		snprintf(what, sizeof(what), "integer %lld-%lld", (long long)ival(f, "min"),
 			 (long long)ival(f, "max"));
+	else if (strcmp(kind, "real") == 0)
+		snprintf(what, sizeof(what), "number %lld-%lld", (long long)ival(f, "min"),
+			 (long long)ival(f, "max"));
 	else if (strcmp(kind, "bool") == 0)
 		snprintf(what, sizeof(what), "boolean");
 	else if (strcmp(kind, "enum") == 0) {

@@ -21,18 +21,6 @@ uint64_t ss_lb_name_hash(const char *name, uint64_t seed)
 	return ss_lb_mix64(h ^ seed);
 }
 
-bool ss_lb_is_prime(uint64_t m)
-{
-	if (m < 2)
-		return false;
-	if (m % 2 == 0)
-		return m == 2;
-	for (uint64_t d = 3; d * d <= m; d += 2)
-		if (m % d == 0)
-			return false;
-	return true;
-}
-
 struct turn {
 	const char *name;
 	uint32_t idx;       /* the caller's index */

@@ -69,8 +69,19 @@ uint64_t ss_lb_name_hash(const char *name, uint64_t seed);
 
 /* ---- the table ----------------------------------------------------------------- */
 
-/* Is m a prime (table sizes)? */
-bool ss_lb_is_prime(uint64_t m);
+/* Is m a prime (table sizes)? Inline: the type check (lb_types.c) uses it
+ * in the control tests too. */
+static inline bool ss_lb_is_prime(uint64_t m)
+{
+	if (m < 2)
+		return false;
+	if (m % 2 == 0)
+		return m == 2;
+	for (uint64_t d = 3; d * d <= m; d += 2)
+		if (m % d == 0)
+			return false;
+	return true;
+}
 
 /* Build the table of m slots (m prime, m >= 2) for n backends named
  * names[i] with weights w[i] >= 0 (a backend of weight 0 gets no slot).
