@@ -95,9 +95,13 @@ def check_dnat(p, backend, o, port):
                                                 inner=dnat(p, backend, port)))
 
 
-def backend_of(t, sport, proto="tcp"):
-    build = (lambda i: tcp_from_vm(i, sport)) if proto == "tcp" else (lambda i: udp_from_vm(i, sport))
-    return send_out(t, build)[1]
+def backend_of(t, sport):
+    """The backend a TCP packet from VM1's port `sport` goes to (the first
+    of each port is a SYN: conntrack opens flows on those)."""
+    seen = t.__dict__.setdefault("opened", set())
+    flags = "A" if sport in seen else "S"
+    seen.add(sport)
+    return send_out(t, lambda i: tcp_from_vm(i, sport, flags=flags))[1]
 
 
 def lb_backends(t, name="web"):
@@ -110,13 +114,19 @@ def lb_backends(t, name="web"):
 
 def test_dnat_and_reverse_snat_byte_exact(lb):
     t = lb
-    # TCP: SYN, then the rest of the connection, every packet DNATed
+    # TCP: SYN, then the rest of the connection, every packet DNATed: the
+    # flow's cached transform (route_out) applies to them, the flow fast
+    # path (which would skip lb_out) never does
+    flows0 = t.rpc.call("stats.get", {"scope": "flows"})["flows"]
     p, be, o = send_out(t, lambda i: tcp_from_vm(i, 40000, flags="S"))
     check_dnat(p, be, o, 8080)
     for _ in range(6):
         p, be2, o = send_out(t, lambda i: tcp_from_vm(i, 40000))
         assert be2 == be, "a packet of the connection went to another backend"
         check_dnat(p, be, o, 8080)
+    flows1 = t.rpc.call("stats.get", {"scope": "flows"})["flows"]
+    assert flows1["flow_cache_hits"] >= flows0["flow_cache_hits"] + 4
+    assert flows1["flow_fast_hits"] == flows0["flow_fast_hits"]
     # the backend's reply: source restored to the VIP, byte for byte
     t.n += 1
     reply = Ether(src=BACKENDS[be][1], dst=VM1) / IP(src=be, dst=CLIENT) / TCP(
@@ -201,9 +211,13 @@ def test_draining_down_and_no_backend(lb):
     t.dropped(lambda i: tcp_from_vm(i, 44000, flags="S"), "lb_no_backend")
     assert backend_of(t, 42000) == first
     # down: the connection's flow and session go; its next packet picks again
+    def flow_42000():
+        return [f for f in rpc.call("flow.list", {"eni": "e1"})["flows"]
+                if f["src_port"] == 42000 and f["dst_ip"] == VIP]
+
+    assert flow_42000(), "the connection has no flow"
     rpc.call("lb.backend.set", {"lb": "web", "ip": first, "state": "down"})
-    flows = rpc.call("flow.list", {"eni": "e1"})["flows"]
-    assert not [f for f in flows if f.get("src_port", f.get("sport")) == 42000], flows
+    assert not flow_42000(), "the flow of a connection to a down backend is still there"
     t.dropped(lambda i: tcp_from_vm(i, 42000), "lb_no_backend")
     other = [ip for ip in BACKENDS if ip != first][0]
     rpc.call("lb.backend.set", {"lb": "web", "ip": other, "state": "active"})
