@@ -130,6 +130,9 @@ struct ss_lb_sess {
 
 /* The session of a VM's packet (key with rev 0), NULL if none live. */
 const struct ss_lb_sess *ss_lb_sess_find(const struct ss_lb_skey *k);
+/* ss_lb_sess_find for n keys at once (bulk lookups of up to 64),
+ * out[i] for keys[i]. */
+void ss_lb_sess_find_bulk(const void **keys, uint32_t n, const struct ss_lb_sess **out);
 /* The session a backend's reply belongs to (key with rev 1). */
 const struct ss_lb_sess *ss_lb_sess_find_rev(const struct ss_lb_skey *k);
 /* Open the session `k` (rev 0) -> backend `be` of `v`, now `tsc`; returns

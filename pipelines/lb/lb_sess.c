@@ -127,6 +127,20 @@ const struct ss_lb_sess *ss_lb_sess_find(const struct ss_lb_skey *k)
 	return live_at(rte_hash_lookup(g.fwd, k));
 }
 
+void ss_lb_sess_find_bulk(const void **keys, uint32_t n, const struct ss_lb_sess **out)
+{
+	int32_t pos[RTE_HASH_LOOKUP_BULK_MAX];
+
+	for (uint32_t done = 0; done < n;) {
+		uint32_t k = n - done < RTE_HASH_LOOKUP_BULK_MAX ? n - done : RTE_HASH_LOOKUP_BULK_MAX;
+
+		rte_hash_lookup_bulk(g.fwd, keys + done, k, pos);
+		for (uint32_t i = 0; i < k; i++)
+			out[done + i] = live_at(pos[i]);
+		done += k;
+	}
+}
+
 const struct ss_lb_sess *ss_lb_sess_find_rev(const struct ss_lb_skey *k)
 {
 	int32_t rpos = rte_hash_lookup(g.rev, k);

@@ -55,44 +55,52 @@ static inline uint8_t pass(struct rte_mbuf *m)
 	return ss_arc_edge(&lb_out_arc.next, m, ss_meta(m)->hdr.outer.flags);
 }
 
-static uint8_t lb_out_one(unsigned int worker, const struct ss_lb_state *st, struct rte_mbuf *m,
-			  uint64_t tsc)
+/* Pass 1: the packet's LB (NULL: not balanced) and its session key. */
+static const struct ss_lb_vip *classify(const struct ss_lb_state *st, struct rte_mbuf *m,
+					struct ss_lb_skey *k)
 {
 	struct ss_meta *meta = ss_meta(m);
-	struct ss_layer *l = (struct ss_layer *)(uintptr_t)ss_overlay_tenant(meta);
-	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	const struct ss_lb_sess *s;
+	const struct ss_layer *l = ss_overlay_tenant(meta);
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct ss_lb_vip *v;
-	const uint8_t *bip;
-	struct ss_lb_skey k;
 	unsigned int alen;
-	uint32_t slot;
-	uint16_t bport;
 	uint8_t fam;
 
 	if (!ss_lb_eni_on(st, meta->eni) || (l->flags & (SS_PF_L4 | SS_PF_FRAG)) != SS_PF_L4 ||
 	    (l->proto != IPPROTO_TCP && l->proto != IPPROTO_UDP))
-		return pass(m);
+		return NULL;
 	if (l->l3 == SS_L3_IPV4)
 		fam = 4;
 	else if (l->l3 == SS_L3_IPV6)
 		fam = 6;
 	else
-		return pass(m);
+		return NULL;
 	alen = fam == 4 ? 4 : 16;
 	v = ss_lb_find(st, meta->vnet, fam, f + l->l3_off + (fam == 4 ? 16 : 24), l->proto,
 		       l->dport);
 	if (likely(v == NULL))
-		return pass(m);
-	memset(&k, 0, sizeof(k));
-	k.eni = meta->eni;
-	k.proto = l->proto;
-	k.fam = fam;
-	k.sport = l->sport;
-	k.dport = l->dport;
-	memcpy(k.src, f + l->l3_off + (fam == 4 ? 12 : 8), alen);
-	memcpy(k.dst, f + l->l3_off + (fam == 4 ? 16 : 24), alen);
-	s = ss_lb_sess_find(&k);
+		return NULL;
+	memset(k, 0, sizeof(*k));
+	k->eni = meta->eni;
+	k->proto = l->proto;
+	k->fam = fam;
+	k->sport = l->sport;
+	k->dport = l->dport;
+	memcpy(k->src, f + l->l3_off + (fam == 4 ? 12 : 8), alen);
+	memcpy(k->dst, f + l->l3_off + (fam == 4 ? 16 : 24), alen);
+	return v;
+}
+
+/* Pass 3: the packet of LB v with session s (NULL: none found). */
+static uint8_t balance(unsigned int worker, const struct ss_lb_vip *v, struct rte_mbuf *m,
+		       const struct ss_lb_skey *k, const struct ss_lb_sess *s, uint64_t tsc)
+{
+	struct ss_meta *meta = ss_meta(m);
+	struct ss_layer *l = (struct ss_layer *)(uintptr_t)ss_overlay_tenant(meta);
+	const uint8_t *bip;
+	uint32_t slot;
+	uint16_t bport;
+
 	if (s != NULL) {
 		ss_lb_sess_touch(s, tsc);
 		bip = s->bip;
@@ -106,9 +114,9 @@ static uint8_t lb_out_one(unsigned int worker, const struct ss_lb_state *st, str
 			ss_mark_drop(m, SS_DROP_LB_NO_BACKEND);
 			return LB_OUT_NEXT_DROP;
 		}
-		be = &v->be[v->table[ss_lb_flow_hash(k.proto, alen, k.src, k.dst, k.sport, k.dport) %
-				     v->m]];
-		s = ss_lb_sess_open(&k, v, be, tsc, &opened);
+		be = &v->be[v->table[ss_lb_flow_hash(k->proto, k->fam == 4 ? 4 : 16, k->src, k->dst,
+						     k->sport, k->dport) % v->m]];
+		s = ss_lb_sess_open(k, v, be, tsc, &opened);
 		if (opened)
 			ss_lb_ctr[worker][be->slot].connections++;
 		bip = s != NULL ? s->bip : be->ip;
@@ -119,7 +127,7 @@ static uint8_t lb_out_one(unsigned int worker, const struct ss_lb_state *st, str
 			meta->ovl_flags = (uint8_t)((meta->ovl_flags & ~SS_OVL_F_CACHED) |
 						    SS_OVL_F_FILL);
 	}
-	ss_lb_rewrite(f, l, fam, true, bip, bport);
+	ss_lb_rewrite(rte_pktmbuf_mtod(m, uint8_t *), l, k->fam, true, bip, bport);
 	ss_lb_count(worker, slot, l->l3_len);
 	return pass(m);
 }
@@ -129,18 +137,41 @@ static uint16_t lb_out_process(struct rte_graph *graph, struct rte_node *node, v
 {
 	const struct ss_lb_state *st = ss_lb_state_get();
 	const struct ss_arc_hop *h = &lb_out_arc.next.hop[0];
+	struct ss_lb_skey keys[RTE_GRAPH_BURST_SIZE];
+	const struct ss_lb_vip *vip[RTE_GRAPH_BURST_SIZE];
+	const struct ss_lb_sess *sess[RTE_GRAPH_BURST_SIZE];
+	const void *kp[RTE_GRAPH_BURST_SIZE];
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	uint16_t idx[RTE_GRAPH_BURST_SIZE];
 	unsigned int worker;
+	uint16_t n = 0;
 	uint64_t tsc;
 
 	if (st->n_lb == 0 && h->pf == 0 && h->drop == 0) {
 		rte_node_next_stream_move(graph, node, h->edge);
 		return nb;
 	}
+	/* classify, look the sessions up in bulk, then balance */
+	for (uint16_t i = 0; i < nb; i++) {
+		const struct ss_lb_vip *v = classify(st, objs[i], &keys[n]);
+
+		if (v == NULL) {
+			next[i] = pass(objs[i]);
+			continue;
+		}
+		vip[n] = v;
+		kp[n] = &keys[n];
+		idx[n++] = i;
+	}
+	if (n == 0) {
+		ss_node_dispatch(graph, node, objs, nb, next);
+		return nb;
+	}
+	ss_lb_sess_find_bulk(kp, n, sess);
 	worker = ss_node_worker(node)->index;
 	tsc = rte_get_tsc_cycles();
-	for (uint16_t i = 0; i < nb; i++)
-		next[i] = lb_out_one(worker, st, objs[i], tsc);
+	for (uint16_t j = 0; j < n; j++)
+		next[idx[j]] = balance(worker, vip[j], objs[idx[j]], &keys[j], sess[j], tsc);
 	ss_node_dispatch(graph, node, objs, nb, next);
 	return nb;
 }
