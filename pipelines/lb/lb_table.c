@@ -96,6 +96,7 @@ static struct {
 	struct retired ret[8];
 	unsigned int nret;
 	uint64_t next_weights, next_sweep;
+	bool sessions;                 /* the session tables exist */
 } g;
 
 static uint64_t now_ms(void)
@@ -437,6 +438,18 @@ int ss_lb_prepare(struct ss_ctl *ctl, const struct ss_change *changes, size_t n,
 		rc = ss_ctl_store_foreach_rec(ctl, &ss_type_lb_backend, add_backend, m);
 	if (rc == 0 && m->n > 0)
 		rc = ss_ctl_store_foreach_rec(ctl, &ss_type_eni, eni_on, m);
+	/* the session tables (tens of MB) exist once there is an LB; no worker
+	 * reads them before a state with an LB is published */
+	if (rc == 0 && m->n > 0 && !g.sessions) {
+		rc = ss_lb_sess_setup(SS_LB_SESSIONS, ss_qsbr);
+		if (rc != 0) {
+			snprintf(err, errlen, "lb: cannot create the session tables (%u sessions): %s",
+				 SS_LB_SESSIONS, strerror(-rc));
+			ss_lb_abort();
+			return rc;
+		}
+		g.sessions = true;
+	}
 	/* backends that go: their sessions and then their slots */
 	for (uint32_t a = 0; rc == 0 && g.cur != NULL && a < g.cur->n; a++)
 		for (uint32_t b = 0; rc == 0 && b < g.cur->lb[a].nb; b++)
@@ -719,8 +732,6 @@ void ss_lb_stats_clear(void)
 
 int ss_lb_setup(uint32_t max_enis, unsigned int nb_workers, char *err, size_t errlen)
 {
-	int rc;
-
 	memset(&g, 0, sizeof(g));
 	g.n_eni = max_enis + 1;
 	g.nb_workers = nb_workers;
@@ -732,13 +743,6 @@ int ss_lb_setup(uint32_t max_enis, unsigned int nb_workers, char *err, size_t er
 			snprintf(err, errlen, "lb: cannot allocate the counters");
 			return -ENOMEM;
 		}
-	}
-	rc = ss_lb_sess_setup(SS_LB_SESSIONS, ss_qsbr);
-	if (rc != 0) {
-		ss_lb_teardown();
-		snprintf(err, errlen, "lb: cannot create the session tables (%u sessions): %s",
-			 SS_LB_SESSIONS, strerror(-rc));
-		return rc;
 	}
 	ss_lb_published = &lb_empty;
 	return 0;
@@ -757,7 +761,8 @@ void ss_lb_teardown(void)
 	free(g.palloc);
 	free(g.dying);
 	free(g.pdying);
-	ss_lb_sess_teardown();
+	if (g.sessions)
+		ss_lb_sess_teardown();
 	for (unsigned int w = 0; w < SS_MAX_WORKERS; w++) {
 		rte_free(ss_lb_ctr[w]);
 		ss_lb_ctr[w] = NULL;
