@@ -353,3 +353,23 @@ def test_objects(lb):
     rpc.call("lb.backend.delete", {"lb": "x", "ip": "10.0.5.2"})
     rpc.call("lb.delete", {"name": "x"})
     assert "x" not in [x["name"] for x in rpc.call("lb.list")["lbs"]]
+
+
+def test_same_table_after_restart(tmp_path):
+    """The table depends on the backends' names only: after a restart (the
+    state file replays the LBs and their backends; sessions are gone) new
+    connections with the same 5-tuples pick the same backends."""
+    t = Taps(tmp_path, boot(), state_file=True).start()
+    try:
+        before = {s: backend_of(t, s) for s in range(47000, 47040)}
+        assert len(set(before.values())) == 3
+    finally:
+        t.stop()
+    t = Taps(tmp_path, [], state_file=True).start()
+    try:
+        assert [x["name"] for x in t.rpc.call("lb.list")["lbs"]] in (["web", "dns"],
+                                                                  ["dns", "web"])
+        after = {s: backend_of(t, s) for s in before}
+        assert after == before
+    finally:
+        t.stop()
