@@ -165,10 +165,15 @@ def test_dnat_and_reverse_snat_byte_exact(lb):
     t.send("fabric0", vxlan_in(BACKENDS[be][0], VIP4, 1000, stray))
     got = t.expect("host0", t.n)
     assert got is not None and got[IP].src == be
-    # counters: connections, packets both ways
+    # the packet trace names the VIP and the backend
+    tr = t.rpc.call("trace.packet", {"port": "host0",
+                                     "frame": bytes(tcp_from_vm(1, 40999, flags="S")).hex()})
+    step = [s for s in tr["steps"] if s["node"] == "lb_out"][0]
+    assert step["lb"]["vip"] == VIP + ":80" and step["lb"]["backend"].endswith(":8080"), step
+    # counters: connections, packets both ways (the traced packet opened one)
     st = t.rpc.call("stats.get", {"scope": "lb"})["lb"]
-    assert sum(b["connections"] for b in st["web"].values()) == 1
-    assert sum(b["packets"] for b in st["web"].values()) == 8
+    assert sum(b["connections"] for b in st["web"].values()) == 2
+    assert sum(b["packets"] for b in st["web"].values()) == 9
     assert sum(b["connections"] for b in st["dns"].values()) == 1
     assert sum(b["packets"] for b in st["dns"].values()) == 7
 
