@@ -78,7 +78,10 @@ static uint16_t lb_in_process(struct rte_graph *graph, struct rte_node *node, vo
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 	unsigned int worker;
 
-	if (st->n_lb == 0 && lb_in_arc.next.hop[0].pf == 0 && lb_in_arc.next.hop[0].drop == 0) {
+	/* nothing to balance: the burst moves whole (recorded through the
+	 * dispatch while a trace runs: policy_in's trace probe runs there) */
+	if (st->n_lb == 0 && lb_in_arc.next.hop[0].pf == 0 && lb_in_arc.next.hop[0].drop == 0 &&
+	    !ss_trace_active()) {
 		rte_node_next_stream_move(graph, node, lb_in_arc.next.hop[0].edge);
 		return nb;
 	}

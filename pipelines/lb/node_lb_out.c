@@ -147,7 +147,9 @@ static uint16_t lb_out_process(struct rte_graph *graph, struct rte_node *node, v
 	uint16_t n = 0;
 	uint64_t tsc;
 
-	if (st->n_lb == 0 && h->pf == 0 && h->drop == 0) {
+	/* nothing to balance: the burst moves whole (recorded through the
+	 * dispatch while a trace runs: the next node's trace probe runs there) */
+	if (st->n_lb == 0 && h->pf == 0 && h->drop == 0 && !ss_trace_active()) {
 		rte_node_next_stream_move(graph, node, h->edge);
 		return nb;
 	}
