@@ -10,6 +10,7 @@
  * The flow fast path delivers known inbound flows without the arc, so
  * lb_in_fast_skip keeps it off for the ENIs of a VNET with an LB.
  */
+#include <rte_cycles.h>
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
 
@@ -35,7 +36,8 @@ static struct ss_arc_feature lb_in_arc = {
 };
 SS_ARC_FEATURE_REGISTER(lb_in_arc);
 
-static void lb_in_one(unsigned int worker, const struct ss_lb_state *st, struct rte_mbuf *m)
+static void lb_in_one(unsigned int worker, const struct ss_lb_state *st, struct rte_mbuf *m,
+		      uint64_t tsc)
 {
 	struct ss_meta *meta = ss_meta(m);
 	struct ss_layer *l = (struct ss_layer *)(uintptr_t)ss_overlay_tenant(meta);
@@ -67,6 +69,8 @@ static void lb_in_one(unsigned int worker, const struct ss_lb_state *st, struct 
 	s = ss_lb_sess_find_rev(&k);
 	if (s == NULL)
 		return;
+	/* replies keep the session alive too (a server pushing over UDP) */
+	ss_lb_sess_touch(s, tsc);
 	ss_lb_rewrite(f, l, fam, false, s->vip, s->vport);
 	ss_lb_count(worker, s->slot, l->l3_len);
 }
@@ -77,6 +81,7 @@ static uint16_t lb_in_process(struct rte_graph *graph, struct rte_node *node, vo
 	const struct ss_lb_state *st = ss_lb_state_get();
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 	unsigned int worker;
+	uint64_t tsc;
 
 	/* nothing to balance: the burst moves whole (recorded through the
 	 * dispatch while a trace runs: policy_in's trace probe runs there) */
@@ -86,10 +91,11 @@ static uint16_t lb_in_process(struct rte_graph *graph, struct rte_node *node, vo
 		return nb;
 	}
 	worker = ss_node_worker(node)->index;
+	tsc = rte_get_tsc_cycles();
 	for (uint16_t i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 
-		lb_in_one(worker, st, m);
+		lb_in_one(worker, st, m, tsc);
 		next[i] = ss_arc_edge(&lb_in_arc.next, m, ss_meta(m)->hdr.outer.flags);
 	}
 	ss_node_dispatch(graph, node, objs, nb, next);
