@@ -378,3 +378,41 @@ def test_same_table_after_restart(tmp_path):
         assert after == before
     finally:
         t.stop()
+
+
+def test_ipv6_dnat_and_reverse_snat(tmp_path):
+    """An IPv6 VIP: the destination rewritten with the UDP checksum over the
+    IPv6 pseudo-header updated, and the reply's source restored."""
+    from scapy.all import IPv6
+    from test_overlay_fixtures import M7
+    vip6, vm6, be6 = "fd10::100", "fd10::2", "fd10::5"     # fd10::5: PA 100.64.1.5, mac M7
+    ops = world() + [op("lb.add", name="v6", vnet="v1", vip=vip6, protocol="udp", port=53,
+                        backend_port=5353, table_size=251, backends=[{"ip": be6}])]
+    t = Taps(tmp_path, ops).start()
+    try:
+        def build(i):
+            return frame(Ether(src=VM1, dst=SW_MAC) / IPv6(src=vm6, dst=vip6)
+                         / UDP(sport=7000, dport=53) / Raw(tag(i)))
+        for _ in range(3):
+            p, o = t.out(build)
+            assert o is not None, t.drops()
+            want = Ether(bytes(p))
+            want.dst = M7
+            want[IPv6].dst = be6
+            want[UDP].dport = 5353
+            del want[UDP].chksum
+            check_encap(o, "fabric0", bytes(p), Encap("fabric0", N1, UL4, "100.64.1.5", 1000,
+                                                        inner=bytes(Ether(bytes(want)))))
+        t.n += 1
+        reply = Ether(src=M7, dst=VM1) / IPv6(src=be6, dst=vm6) / UDP(
+            sport=5353, dport=7000) / Raw(tag(t.n))
+        t.send("fabric0", vxlan_in("100.64.1.5", VIP4, 1000, reply))
+        got = t.expect("host0", t.n)
+        assert got is not None, t.drops()
+        want = Ether(bytes(reply))
+        want[IPv6].src = vip6
+        want[UDP].sport = 53
+        del want[UDP].chksum
+        assert bytes(got) == bytes(Ether(bytes(want)))
+    finally:
+        t.stop()
