@@ -36,10 +36,11 @@
 
 #include "dataplane/worker-t.h"
 #include "pipelines/lb/lb_maglev.h"
+#include "pipelines/lb/lb_types.h"
 
 #define SS_LB_NODE_OUT "lb_out"
 #define SS_LB_NODE_IN "lb_in"
-#define SS_LB_SLOTS 4096            /* backends of all LBs together */
+#define SS_LB_SLOTS SS_LB_MAX_BACKENDS   /* one per backend (lb.backend's capacity) */
 #define SS_LB_SESSIONS (1u << 18)   /* connections tracked at once */
 
 struct ss_lb_be {

@@ -462,7 +462,7 @@ int ss_lb_prepare(struct ss_ctl *ctl, const struct ss_change *changes, size_t n,
 	}
 	if (rc != 0) {
 		if (rc == -ENOSPC)
-			snprintf(err, errlen, "lb: more than %d backends in all LBs", SS_LB_SLOTS);
+			snprintf(err, errlen, "lb: more than %d backends in all LBs", (int)SS_LB_SLOTS);
 		else
 			snprintf(err, errlen, "lb: cannot build the tables: %s", strerror(-rc));
 		ss_lb_abort();

@@ -94,38 +94,17 @@ static const struct ss_field backend_fields[] = {
 	  .dflt_s = "active", SS_REC(struct ss_lb_backend_rec, state) },
 };
 
-struct backend_count {
-	const char *lb;
-	const char *ip;
-	unsigned int n;
-};
-
-static int count_one(void *arg, const json_t *obj)
-{
-	struct backend_count *c = arg;
-
-	if (strcmp(json_string_value(json_object_get(obj, "lb")), c->lb) == 0 &&
-	    strcmp(json_string_value(json_object_get(obj, "ip")), c->ip) != 0)
-		c->n++;
-	return 0;
-}
-
 static int backend_check(struct ss_ctl *ctl, json_t *obj, struct ss_err *err)
 {
 	const char *lb = json_string_value(json_object_get(obj, "lb"));
-	struct backend_count c = { lb, json_string_value(json_object_get(obj, "ip")), 0 };
+	const char *ip = json_string_value(json_object_get(obj, "ip"));
 	const json_t *l = ss_ctl_store_get(ctl, "lb", lb);
-	int fam = ss_obj_family(obj, "ip");
 
 	/* the lb exists: references are checked before this check */
-	if (l != NULL && ss_obj_family(l, "vip") != fam)
+	if (l != NULL && ss_obj_family(l, "vip") != ss_obj_family(obj, "ip"))
 		return ss_err_set(err, SS_RPC_INVALID_PARAMS, "ip",
-				  "ip: %s is not of the family of lb %s's vip %s", c.ip, lb,
+				  "ip: %s is not of the family of lb %s's vip %s", ip, lb,
 				  json_string_value(json_object_get(l, "vip")));
-	ss_ctl_store_foreach(ctl, "lb.backend", count_one, &c);
-	if (c.n >= SS_LB_MAX_BACKENDS)
-		return ss_err_set(err, SS_ERR_CAPACITY, "ip", "lb %s has %u backends already, the most "
-				  "an lb can have", lb, c.n);
 	return 0;
 }
 
@@ -135,6 +114,8 @@ struct ss_type ss_type_lb_backend = {
 	.methods = SS_TM_SET,
 	.filter = "lb",
 	.check = backend_check,
+	/* counter slots (lb.h): a backend's table index fits 16 bits anyway */
+	.capacity = SS_LB_MAX_BACKENDS,
 };
 
 /* ---- lb.config ----------------------------------------------------------------------------- */

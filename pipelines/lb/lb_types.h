@@ -18,7 +18,7 @@
 
 #define SS_LB_DEFAULT_TABLE_SIZE 65537
 #define SS_LB_MAX_TABLE_SIZE 1048573     /* a prime */
-#define SS_LB_MAX_BACKENDS 1024          /* per LB */
+#define SS_LB_MAX_BACKENDS 4096          /* of all LBs together (1004 beyond) */
 #define SS_LB_MAX_WEIGHT 1000000
 
 enum ss_lb_proto { SS_LB_TCP = 0, SS_LB_UDP };
