@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -163,14 +164,41 @@ static int one_backend(void *arg, const json_t *obj)
 	return json_array_append_new(b->list, o) == 0 ? 0 : -ENOMEM;
 }
 
+/* Backends by address: families apart, then numerically. */
+static int by_ip(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "ip"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "ip"));
+	uint8_t ax[17] = { 0 }, ay[17] = { 0 };
+
+	ax[0] = strchr(x, ':') != NULL;
+	ay[0] = strchr(y, ':') != NULL;
+	inet_pton(ax[0] ? AF_INET6 : AF_INET, x, ax + 1);
+	inet_pton(ay[0] ? AF_INET6 : AF_INET, y, ay + 1);
+	return memcmp(ax, ay, sizeof(ax));
+}
+
 static void lb_decorate(void *ctx, struct ss_ctl *ctl, const json_t *obj, json_t *out)
 {
 	struct backends b = { json_string_value(json_object_get(obj, "name")), json_array() };
+	size_t n;
+	json_t **v;
 
 	(void)ctx;
 	if (b.list == NULL)
 		return;
 	ss_ctl_store_foreach(ctl, "lb.backend", one_backend, &b);
+	n = json_array_size(b.list);
+	v = malloc((n + 1) * sizeof(*v));
+	if (v != NULL) {
+		for (size_t i = 0; i < n; i++)
+			v[i] = json_incref(json_array_get(b.list, i));
+		qsort(v, n, sizeof(*v), by_ip);
+		json_array_clear(b.list);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(b.list, v[i]);
+		free(v);
+	}
 	json_object_set_new(out, "backends", b.list);
 }
 
