@@ -206,6 +206,9 @@ int ss_lb_report(const char *lb, const char *ip, double rps, double eps, double 
  * last_report_age_ms); false when the backend is not in the committed
  * state. */
 bool ss_lb_backend_runtime(const char *lb, const char *ip, struct json_t *out);
+/* health.get: a finding `lb_no_backend` (object "lb NAME") per LB without
+ * an active backend. */
+void ss_lb_findings(struct json_t *findings);
 /* stats.get scope lb: {lb: {backend ip: {connections, packets, bytes}}}. */
 struct json_t *ss_lb_stats(void);
 void ss_lb_stats_clear(void);

@@ -19,6 +19,7 @@
 
 #include "dataplane/config.h"
 #include "dataplane/feature.h"
+#include "dataplane/health.h"
 #include "dataplane/prometheus.h"
 #include "pipelines/lb/lb.h"
 #include "pipelines/lb/lb_types.h"
@@ -223,6 +224,12 @@ static void lb_stats_clear(void *ctx)
 	ss_lb_stats_clear();
 }
 
+static void lb_health(void *ctx, json_t *findings)
+{
+	(void)ctx;
+	ss_lb_findings(findings);
+}
+
 /* ---- the feature ---------------------------------------------------------------------- */
 
 static void lb_fini(void)
@@ -251,7 +258,8 @@ static int lb_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 	    ss_ctl_register_method(ctl, "lb.report", m_report, NULL) != 0 ||
 	    ss_ctl_register_decorator(ctl, "lb", lb_decorate, NULL) != 0 ||
 	    ss_ctl_register_decorator(ctl, "lb.backend", backend_decorate, NULL) != 0 ||
-	    ss_prom_scope_labels("lb", (const char *const[]){ "lb", "backend", NULL }) != 0) {
+	    ss_prom_scope_labels("lb", (const char *const[]){ "lb", "backend", NULL }) != 0 ||
+	    ss_health_add_source(lb_health, NULL) != 0) {
 		lb_fini();
 		snprintf(err, errlen, "cannot register the lb table, stats and methods");
 		return -1;

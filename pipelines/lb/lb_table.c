@@ -690,6 +690,29 @@ bool ss_lb_backend_runtime(const char *lb, const char *ip, json_t *out)
 	return true;
 }
 
+void ss_lb_findings(json_t *findings)
+{
+	for (uint32_t i = 0; g.cur != NULL && i < g.cur->n; i++) {
+		const struct mlb *l = &g.cur->lb[i];
+		uint32_t active = 0, draining = 0;
+		char msg[256], obj[SS_REC_NAME + 4];
+
+		for (uint32_t b = 0; b < l->nb; b++) {
+			active += l->be[b].state == SS_LB_ACTIVE;
+			draining += l->be[b].state == SS_LB_DRAINING;
+		}
+		if (active > 0)
+			continue;
+		snprintf(obj, sizeof(obj), "lb %s", l->rec.name);
+		snprintf(msg, sizeof(msg), "lb %s has no active backend (%u backends, %u draining): "
+			 "new connections to its VIP are dropped (lb_no_backend)", l->rec.name, l->nb,
+			 draining);
+		json_array_append_new(findings, json_pack("{s:s, s:s, s:s}", "finding",
+							  "lb_no_backend", "object", obj, "message",
+							  msg));
+	}
+}
+
 json_t *ss_lb_stats(void)
 {
 	json_t *res = json_object();

@@ -215,6 +215,8 @@ def test_draining_down_and_no_backend(lb):
         rpc.call("lb.backend.set", {"lb": "web", "ip": ip, "state": "draining"})
     t.dropped(lambda i: tcp_from_vm(i, 44000, flags="S"), "lb_no_backend")
     assert backend_of(t, 42000) == first
+    found = [f for f in rpc.call("health.get")["findings"] if f["finding"] == "lb_no_backend"]
+    assert [f["object"] for f in found] == ["lb web"], found
     # down: the connection's flow and session go; its next packet picks again
     def flow_42000():
         return [f for f in rpc.call("flow.list", {"eni": "e1"})["flows"]
