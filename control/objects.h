@@ -41,6 +41,7 @@ struct ss_scalar {
 	const char *s;               /* SS_VT_STRING */
 	size_t len;
 	long long i;                 /* SS_VT_INT */
+	double r;                    /* SS_VT_REAL */
 	int b;                       /* SS_VT_BOOL */
 };
 

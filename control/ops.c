@@ -188,9 +188,31 @@ for_entries(struct ss_ctl *ctl, int type, json_t *params, struct ss_buf *text,
 int
 ss_op_add(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 {
+	const struct ss_type *t = ss_types[type];
 	struct ss_buf text;
 	int rc;
 
+	/* a parent given with its children (SS_TM_ADD_CHILDREN: lb.add {...,
+	 * backends}): created with exactly those, as <type>.replace does; an
+	 * existing parent is not a new one (its children change one by one) */
+	if ((t->methods & SS_TM_ADD_CHILDREN) && json_is_object(params) &&
+	    json_object_get(params, t->replace_list) != NULL) {
+		const json_t *name = json_object_get(params, t->schema.f[0].name);
+
+		if (json_is_string(name) &&
+		    ss_store_find(&ss_core(ctl)->store, type, json_string_value(name),
+				  json_string_length(name)) != NULL) {
+			if (ss_core(ctl)->bootstrapping) {
+				ss_ctl_log(ctl, LOG_NOTICE, "bootstrap: %s %s exists: kept as committed",
+					   t->name, json_string_value(name));
+				return 0;
+			}
+			return ss_err_set(err, SS_ERR_EXISTS, t->schema.f[0].name,
+					  "%s %s exists (change its %s with their own methods)",
+					  t->name, json_string_value(name), t->replace_list);
+		}
+		return ss_op_replace(ctl, type, params, err);
+	}
 	ss_buf_init(&text);
 	rc = for_entries(ctl, type, params, &text, add_one, err);
 	ss_buf_free(&text);
@@ -350,6 +372,34 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 		for (i = 0; i < t->schema.n; i++)
 			if ((t->schema.f[i].flags & SS_FF_KEY) && nkeys++ == 0)
 				kname = t->schema.f[i].name;
+		if (nkeys > 1) {
+			/* several key fields (lb.backend: lb and ip): the key as
+			 * delete forms it, from a normalised copy */
+			json_t *k = json_object();
+			char key[SS_KEY_MAX];
+
+			for (i = 0; k != NULL && i < t->schema.n; i++) {
+				json_t *v = json_object_get(params, t->schema.f[i].name);
+
+				if ((t->schema.f[i].flags & SS_FF_KEY) && v != NULL &&
+				    json_object_set_new(k, t->schema.f[i].name, json_deep_copy(v)) < 0) {
+					json_decref(k);
+					k = NULL;
+				}
+			}
+			if (k == NULL)
+				return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+			rc = ss_schema_check(&t->schema, k, SS_CHECK_KEY, err) < 0 ||
+			     key_of(type, k, key, err) < 0 ? -1 : 0;
+			json_decref(k);
+			if (rc < 0)
+				return -1;
+			n = ss_store_find(&core->store, type, key, strlen(key));
+			if (n == NULL)
+				return ss_err_set(err, SS_ERR_NOT_FOUND, t->schema.f[nkeys - 1].name,
+						  "%s %s not found", t->name, key);
+			goto found;
+		}
 		if (nkeys != 1)
 			kname = "name";
 		name = json_object_get(params, kname);
@@ -362,6 +412,7 @@ ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err)
 			return ss_err_set(err, SS_ERR_NOT_FOUND, kname, "%s %s not found", t->name,
 					  json_string_value(name));
 	}
+found:
 	if (n != NULL) {
 		json_t *cur = ss_node_value(n);
 

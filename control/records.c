@@ -241,6 +241,11 @@ dec_field(const struct ss_field *f, const json_t *v, char *rec, struct ss_arena 
 	case SS_F_BOOL:
 		*(bool *)dst = json_is_true(v);
 		return 0;
+	case SS_F_REAL:
+		if (f->size != sizeof(double))
+			return -EINVAL;
+		*(double *)dst = json_number_value(v);
+		return 0;
 	case SS_F_ENUM:
 		if (f->size >= SS_REC_NAME) {          /* as text */
 			if (json_string_length(v) >= f->size)

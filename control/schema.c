@@ -25,6 +25,7 @@ kind_what(const struct ss_field *f)
 	case SS_F_UINT: return "an integer";
 	case SS_F_VLAN: return "an integer";
 	case SS_F_BOOL: return "a boolean";
+	case SS_F_REAL: return "a number";
 	case SS_F_ENUM: return "a string";
 	case SS_F_OBJ: return "an object";
 	default: return "an array";
@@ -136,6 +137,17 @@ ss_check_scalar(const struct ss_field *f, const struct ss_scalar *v, char canon[
 		if (v->t != SS_VT_BOOL)
 			break;
 		return 0;
+	case SS_F_REAL: {
+		double r = v->t == SS_VT_INT ? (double)v->i : v->r;
+
+		if (v->t != SS_VT_INT && v->t != SS_VT_REAL)
+			break;
+		if (!(r >= (double)f->min && r <= (double)f->max))
+			return ss_err_set(err, SS_RPC_INVALID_PARAMS, f->name,
+					  "%s: %g is out of range %lld..%lld", f->name, r,
+					  (long long)f->min, (long long)f->max);
+		return 0;
+	}
 	default:
 		return ss_err_set(err, SS_RPC_INTERNAL, f->name, "%s is not a scalar field", f->name);
 	}
@@ -266,6 +278,7 @@ check_value(const struct ss_field *f, json_t *v, json_t **repl, int *drop,
 	case SS_F_ENUM:
 	case SS_F_UINT:
 	case SS_F_VLAN:
+	case SS_F_REAL:
 	case SS_F_BOOL: {
 		struct ss_scalar sv = { .t = SS_VT_OBJECT };
 		char canon[SS_PREFIX_STRLEN];
@@ -277,6 +290,9 @@ check_value(const struct ss_field *f, json_t *v, json_t **repl, int *drop,
 		} else if (json_is_integer(v)) {
 			sv.t = SS_VT_INT;
 			sv.i = json_integer_value(v);
+		} else if (json_is_real(v)) {
+			sv.t = SS_VT_REAL;
+			sv.r = json_real_value(v);
 		} else if (json_is_boolean(v)) {
 			sv.t = SS_VT_BOOL;
 		}
@@ -351,6 +367,8 @@ check_obj(const struct ss_schema *s, json_t *obj, enum ss_check_mode mode,
 
 			if (f->kind == SS_F_BOOL)
 				d = json_boolean(f->dflt_i);
+			else if (f->kind == SS_F_REAL)
+				d = json_real(f->dflt_r);
 			else if (f->dflt_s != NULL)
 				d = json_string(f->dflt_s);
 			else

@@ -252,6 +252,7 @@ seal_type(struct ss_type *t, char *err, size_t errlen)
 			 * passes the extension's check as it has none of its
 			 * fields) */
 			if (x->schema.f[i].ref != NULL || x->schema.f[i].kind >= SS_F_NAMES ||
+			    x->schema.f[i].kind == SS_F_REAL ||
 			    x->check != NULL) {
 				if (t->nb_raw_stop < sizeof(t->raw_stop) / sizeof(t->raw_stop[0]))
 					t->raw_stop[t->nb_raw_stop++] = fn;
@@ -273,7 +274,7 @@ seal_type(struct ss_type *t, char *err, size_t errlen)
 		return rc;
 	for (i = 0; i < SS_NODE_IDX; i++)
 		t->idx[i] = i < t->nidx ? t->id * SS_NODE_IDX + (int)i : -1;
-	if (t->methods & SS_TM_REPLACE) {
+	if (t->methods & (SS_TM_REPLACE | SS_TM_ADD_CHILDREN)) {
 		const struct ss_type *c = t->replace_child ? find_reg(t->replace_child) : NULL;
 
 		if (c == NULL || t->replace_list == NULL || c->schema.n == 0 ||
@@ -374,7 +375,7 @@ ss_type_by_name(const char *name, size_t len)
 static const char *const kind_names[SS_F_KIND_COUNT] = {
 	[SS_F_NAME] = "name", [SS_F_IP] = "ip", [SS_F_IP4] = "ip4", [SS_F_IP6] = "ip6",
 	[SS_F_PREFIX] = "prefix", [SS_F_MAC] = "mac", [SS_F_UINT] = "uint", [SS_F_VLAN] = "vlan",
-	[SS_F_BOOL] = "bool", [SS_F_ENUM] = "enum", [SS_F_NAMES] = "names",
+	[SS_F_BOOL] = "bool", [SS_F_ENUM] = "enum", [SS_F_REAL] = "real", [SS_F_NAMES] = "names",
 	[SS_F_PREFIXES] = "prefixes", [SS_F_PORTS] = "ports", [SS_F_PROTOS] = "protocols",
 	[SS_F_OBJ] = "object", [SS_F_OBJS] = "objects",
 };
@@ -398,6 +399,8 @@ describe_field(const struct ss_field *f)
 	if (f->flags & SS_FF_DFLT) {
 		if (f->kind == SS_F_BOOL)
 			json_object_set_new(d, "default", json_boolean(f->dflt_i));
+		else if (f->kind == SS_F_REAL)
+			json_object_set_new(d, "default", json_real(f->dflt_r));
 		else if (f->dflt_s != NULL)
 			json_object_set_new(d, "default", json_string(f->dflt_s));
 		else
@@ -411,7 +414,7 @@ describe_field(const struct ss_field *f)
 			json_array_append_new(e, json_string(f->enums[i]));
 		json_object_set_new(d, "values", e);
 	}
-	if (f->kind == SS_F_UINT || f->kind == SS_F_VLAN) {
+	if (f->kind == SS_F_UINT || f->kind == SS_F_VLAN || f->kind == SS_F_REAL) {
 		json_object_set_new(d, "min", json_integer((json_int_t)f->min));
 		json_object_set_new(d, "max", json_integer((json_int_t)f->max));
 	}

@@ -43,6 +43,7 @@
  *   UINT, VLAN          uint8_t / uint16_t / uint32_t / uint64_t (by size)
  *   BOOL                bool
  *   ENUM                its index in enums[], uint8_t / uint16_t / uint32_t
+ *   REAL                double
  *   OBJ                 the nested record (schema `sub`, its own offsets)
  *   NAMES, PREFIXES, PORTS, PROTOS, OBJS
  *                       SS_REC_LIST(): inline array of `max` elements plus
@@ -96,6 +97,7 @@ enum ss_fkind {
 	SS_F_VLAN,       /* 1..4094; 0 means untagged: the field is dropped */
 	SS_F_BOOL,
 	SS_F_ENUM,       /* one of enums[] */
+	SS_F_REAL,       /* a number (integer or not) in [min, max] (lb.config) */
 	SS_F_NAMES,      /* list of names, at most max, no duplicates */
 	SS_F_PREFIXES,   /* list of prefixes, at most max */
 	SS_F_PORTS,      /* list of ports / "a-b" ranges, at most max */
@@ -147,6 +149,7 @@ struct ss_field {
 	const char *const *enums;    /* ENUM: NULL-terminated values */
 	const char *dflt_s;          /* SS_FF_DFLT: default of ENUM/string kinds */
 	int64_t dflt_i;              /* SS_FF_DFLT: default of UINT/BOOL */
+	double dflt_r;               /* SS_FF_DFLT: default of REAL */
 	const struct ss_schema *sub; /* OBJ/OBJS */
 	/* typed hand-over: where the value goes in the record (SS_REC*) */
 	uint16_t off;                /* offset in the record */
@@ -203,6 +206,10 @@ ss_rec_has(const void *rec, const struct ss_schema *s, unsigned i)
 #define SS_TM_SET 0x2            /* <type>.set: change some fields */
 #define SS_TM_REPLACE 0x4        /* <type>.replace: the object and its whole
 				  * set of children (replace_child/_list) */
+#define SS_TM_ADD_CHILDREN 0x8   /* <type>.add takes its children too: with
+				  * replace_list given, the object and exactly
+				  * those children (replace_child), as replace
+				  * creates them (lb.add {..., backends}) */
 
 struct ss_type_ext;
 

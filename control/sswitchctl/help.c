@@ -196,9 +196,45 @@ static const struct obj_help objects[] = {
 	  "exporter's counters (ipfix_records_dropped: lost to a full ring).",
 	  "sswitchctl ipfix set collector=10.0.0.9:4739 active_timeout_s=30\n"
 	  "sswitchctl ipfix get" },
+	{ "lb", "", "add delete get list report config",
+	  "L4 load balancers (docs/lb.md): a VIP of a VNET spread over backends by a\n"
+	  "weighted Maglev table, weights from the backends' ORCA load reports\n"
+	  "(gRPC weighted round robin, gRFC A58); every connection stays on its\n"
+	  "backend. `lb list` / `lb get` show per backend: weight, effective_weight,\n"
+	  "entries (of the table), connections, packets, bytes, last_report_age_ms.",
+	  "name           1-63 of A-Z a-z 0-9 _ . : - (the key)\n"
+	  "vnet           VNET name: its ENIs' packets to the VIP are balanced\n"
+	  "vip            IPv4 or IPv6 address\n"
+	  "protocol       \"tcp\" or \"udp\"\n"
+	  "port           1-65535, the VIP's port\n"
+	  "backend_port   1-65535, the backends' port (default: port)\n"
+	  "table_size     a prime, default 65537 (at least ~200 per backend)\n"
+	  "backends       add: list of {ip, weight, state} (see lb backend)\n"
+	  "report:  lb, ip, rps_fractional, eps, cpu_utilization,\n"
+	  "         application_utilization (an ORCA load report; \"used\": false\n"
+	  "         when rps or utilization <= 0)\n"
+	  "config:  error_utilization_penalty (1.0), blackout_period_ms (10000),\n"
+	  "         weight_expiration_ms (180000), weight_update_period_ms (1000);\n"
+	  "         only the fields given change; without params it shows them",
+	  "sswitchctl lb add name=web vnet=v1 vip=10.0.9.100 protocol=tcp port=80 \\\n"
+	  "        backend_port=8080 'backends=[{\"ip\":\"10.0.5.1\"},{\"ip\":\"10.0.5.2\",\"weight\":2}]'\n"
+	  "sswitchctl lb report lb=web ip=10.0.5.1 rps_fractional=120 cpu_utilization=0.6\n"
+	  "sswitchctl lb get name=web" },
+	{ "lb backend", "lb_backend lb-backend", "add set delete list",
+	  "One backend of a load balancer.",
+	  "lb             the lb's name (the key with ip)\n"
+	  "ip             the backend's address, of the VIP's family\n"
+	  "weight         1-1000000, default 1: multiplies its reported weight\n"
+	  "state          \"active\" (default), \"draining\" (keeps its connections,\n"
+	  "               gets no new ones) or \"down\" (gets nothing; its\n"
+	  "               connections are removed)\n"
+	  "`lb backend set` changes only the fields given.\n"
+	  "list filter: lb",
+	  "sswitchctl lb backend add lb=web ip=10.0.5.3 weight=4\n"
+	  "sswitchctl lb backend set lb=web ip=10.0.5.3 state=draining" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
-	  "workers, eni, acl, rdma, flows, rate_limit, privatelink, trace, bfd,\n"
+	  "workers, eni, acl, rdma, flows, rate_limit, privatelink, lb, trace, bfd,\n"
 	  "ipfix, control or all (default); a daemon with more features serves\n"
 	  "more (the error for an unknown scope lists them). Drop reasons that\n"
 	  "never fired are hidden unless --all. --watch refreshes every --interval\n"
@@ -438,6 +474,9 @@ static void print_field(FILE *out, const json_t *f, int indent)
 		snprintf(what, sizeof(what), "unicast MAC (aa:bb:cc:dd:ee:ff)");
 	else if (strcmp(kind, "uint") == 0 || strcmp(kind, "vlan") == 0)
 		snprintf(what, sizeof(what), "integer %lld-%lld", (long long)ival(f, "min"),
+			 (long long)ival(f, "max"));
+	else if (strcmp(kind, "real") == 0)
+		snprintf(what, sizeof(what), "number %lld-%lld", (long long)ival(f, "min"),
 			 (long long)ival(f, "max"));
 	else if (strcmp(kind, "bool") == 0)
 		snprintf(what, sizeof(what), "boolean");

@@ -109,6 +109,10 @@ void ss_ct_sweep(struct ss_ct *ct, uint64_t now, uint32_t budget, unsigned int r
 uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni, bool (*keep)(void *arg,
 		     const struct ss_ct_entry *e), void *arg, unsigned int row);
 
+/* Remove the live flow of key `k` (canonical, ss_ct_key_make), if any;
+ * true when this call removed it (counted as flushed). Control thread. */
+bool ss_ct_remove_key(struct ss_ct *ct, const struct ss_ct_key *k, unsigned int row);
+
 /* A live flow as flow.list reports it: the initiator's view. */
 struct ss_ct_flow_info {
 	uint32_t eni;

@@ -463,6 +463,24 @@ uint32_t ss_ct_flush(struct ss_ct *ct, uint32_t eni,
 	return n;
 }
 
+/* Added for the load balancer (pipelines/lb: a backend set down or deleted
+ * takes its connections' flows along, SPEC 3.9). */
+bool ss_ct_remove_key(struct ss_ct *ct, const struct ss_ct_key *k, unsigned int row)
+{
+	int32_t pos = rte_hash_lookup(ct->flows.h, k);
+	struct ss_ct_entry *e;
+
+	if (pos < 0)
+		return false;
+	row = ss_ct_row(ct, row);
+	e = ss_ct_entry_at(ct, (uint32_t)pos);
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SS_CT_LIVE ||
+	    !ss_ct_flow_remove_seq(ct, (uint32_t)pos, row, __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE)))
+		return false;
+	ct->cnt[row].flushed++;
+	return true;
+}
+
 /* ---- list, migrate -------------------------------------------------------------- */
 
 uint32_t ss_ct_list(const struct ss_ct *ct, uint32_t eni, uint32_t limit, uint64_t now,

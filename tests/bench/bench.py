@@ -36,6 +36,7 @@ DEFAULT_CASES = [
     ("outbound", 1024, 1), ("outbound", 1000000, 1), ("privatelink", 1024, 1),
     ("inbound", 1024, 1), ("inbound", 1000000, 1),
     ("l2", 1024, 1), ("rdma", 1024, 1), ("outbound_acl", 1024, 1), ("cps", 1024, 1),
+    ("lb", 1024, 1),
     ("outbound", 1024, 2), ("inbound", 1024, 2),
 ]
 

@@ -323,6 +323,43 @@ def scen_cps(tmp, nflows, live=1000000, conns=4096, enis=16):
     return ports, boot, pcap
 
 
+def scen_lb(tmp, nflows, backends=64, enis=16):
+    """Outbound to a load-balanced VIP (SPEC 6 `lb`, docs/lb.md): UDP from 16
+    ENIs to 10.0.9.100:53, a 64-backend weighted Maglev VIP (weights 1..4,
+    table 65537): per packet the session lookup (a hit: the flows are
+    replayed), the DNAT with incremental checksums, the flow's cached
+    transform toward the backend's PA (the flow fast path is off for an
+    LB's VNET: docs/lb.md "Flow cache and fast path"). Flow i: ENI i % 16,
+    source port 1024 + i / 16."""
+    from scapy.all import Ether, IP, UDP, Raw
+    boot = _overlay_underlay()
+    boot.append({"method": "route.add", "params": {"group": "rg", "prefix": "10.0.0.0/16",
+                                                   "action": "vnet"}})
+    boot.append({"method": "mapping.add", "params": {"entries": [
+        {"vnet": "bench", "ip": "10.0.2.%d" % (k + 1), "underlay_ip": "100.64.1.%d" % (k + 1),
+         "mac": "02:00:00:0d:00:%02x" % k} for k in range(backends)]}})
+    for k in range(enis):
+        boot.append({"method": "eni.add", "params": {"name": "e%d" % k, "mac": "02:00:00:01:00:%02x" % k,
+                                                     "vnet": "bench", "port": "host0", "route_group": "rg"}})
+    boot.append({"method": "lb.add", "params": {
+        "name": "vip", "vnet": "bench", "vip": "10.0.9.100", "protocol": "udp", "port": 53,
+        "backends": [{"ip": "10.0.2.%d" % (k + 1), "weight": 1 + k % 4} for k in range(backends)]}})
+    frames = []
+    per = (nflows + enis - 1) // enis
+    for k in range(enis):
+        t = bytes(pad(Ether(src="02:00:00:01:00:%02x" % k, dst="02:00:00:00:ff:ff")
+                      / IP(src="10.15.255.%d" % (k + 1), dst="10.0.9.100")
+                      / UDP(sport=1024, dport=53, chksum=0) / Raw(b"q" * 18)))
+        frames.append(list(_frames(t, [34], [(1024 + j,) for j in range(per)])))
+    # interleaved: flow i is ENI i % 16
+    pcap = os.path.join(tmp, "lb.pcap")
+    pcapgen.write_pcap(pcap, [frames[i % enis][i // enis] for i in range(nflows)])
+    ports = [Port("host0", "host", kind="raw", extra="net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap),
+             Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa",
+                  extra="net_null0,no-rx=1")]
+    return ports, boot, pcap
+
+
 SCENARIOS = {
     "outbound": (scen_outbound, "host -> ENI -> route (100k) -> mapping (1M) -> VXLAN encap, ECMP"),
     "privatelink": (scen_privatelink, "outbound to 64 private endpoints: NAT46 + VXLAN encap "
@@ -333,6 +370,8 @@ SCENARIOS = {
     "outbound_acl": (scen_outbound_acl, "outbound with a 3-stage 1000-rule ACL per ENI (flow hits skip it)"),
     "cps": (scen_cps, "new TCP connections (SYN: 3 ACL stages + flow insert, RST: remove), "
                       "1M live flows; connections/s = Mpps / 2"),
+    "lb": (scen_lb, "outbound to a 64-backend weighted Maglev VIP: session hit, DNAT, "
+                    "flow-cached encap toward the backend"),
 }
 
 

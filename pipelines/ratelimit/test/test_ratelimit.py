@@ -114,9 +114,14 @@ def test_drops_named_and_attributed_to_the_node(result):
 def test_on_the_outbound_arc_between_policy_and_routing(result):
     dot = result["graph"]
     assert '"policy_out"->"rate_limit"' in dot
-    # routing comes next (Private Link's pl_out may sit in between)
-    assert ('"rate_limit"->"route_out"' in dot or
-            ('"rate_limit"->"pl_out"' in dot and '"pl_out"->"route_out"' in dot))
+    # routing comes next (the load balancer's lb_out and Private Link's
+    # pl_out may sit in between, in that order)
+    hop, path = "rate_limit", []
+    for nxt in ("lb_out", "pl_out", "route_out"):
+        if '"%s"->"%s"' % (hop, nxt) in dot:
+            path.append(nxt)
+            hop = nxt
+    assert path and path[-1] == "route_out", path
     assert '"policy_out"->"route_out"' not in dot
 
 

@@ -176,10 +176,10 @@ test_tables_protocol(void **state)
 	char *before, *after;
 
 	(void)state;
-	/* restore publishes the whole state (three settings singletons) */
+	/* restore publishes the whole state (four settings singletons) */
 	assert_string_equal(trace, "prepare(a) prepare(b) commit(a) commit(b) rcu reclaim(a) reclaim(b) ");
-	assert_int_equal(a.nchanges, 3);
-	assert_string_equal(a.changes, "flow.config:A;rdma.config:A;ipfix:A;");
+	assert_int_equal(a.nchanges, 4);
+	assert_string_equal(a.changes, "flow.config:A;rdma.config:A;ipfix:A;lb.config:A;");
 
 	trace[0] = '\0';
 	OK(ctl, "txn", "{\"ops\":[{\"method\":\"vnet.add\",\"params\":{\"name\":\"v1\",\"vni\":100}},"
@@ -258,8 +258,9 @@ test_restore_publishes_all(void **state)
 	}
 	ctl = ctl_with_tables(&a, &b, path);
 	/* dependency order: settings, vnet, then mappings */
-	assert_int_equal(a.nchanges, 6);
-	assert_string_equal(a.changes, "flow.config:A;rdma.config:A;ipfix:A;vnet:A;mapping:A;mapping:A;");
+	assert_int_equal(a.nchanges, 7);
+	assert_string_equal(a.changes,
+			    "flow.config:A;rdma.config:A;ipfix:A;lb.config:A;vnet:A;mapping:A;mapping:A;");
 	ss_ctl_destroy(ctl);
 	t_rmdir(dir);
 	free(dir);
