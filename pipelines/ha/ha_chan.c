@@ -142,6 +142,7 @@ static void conn_close(const char *why)
 static void reject(const char *why)
 {
 	g.cnt.rejected++;
+	HA_LOG(WARNING, "connection with %s refused: %s\n", g.conf.peer, why);
 	conn_close(why);
 }
 

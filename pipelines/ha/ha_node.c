@@ -25,6 +25,7 @@
 #include "pipelines/drop/drop.h"
 #include "pipelines/ha/ha.h"
 #include "pipelines/overlay/overlay.h"
+#include "pipelines/trace/trace.h"
 
 enum { HA_NEXT_DROP = 0 };
 
@@ -63,7 +64,10 @@ static __rte_always_inline uint16_t ha_process(struct rte_graph *graph, struct r
 	struct ss_worker *w;
 	uint64_t rx = 0;
 
-	if (likely(!ss_ct_create_held()) && arc->hop[0].pf == 0 && arc->hop[0].drop == 0) {
+	/* (a traced burst goes through ss_node_dispatch: the trace probes the
+	 * policy node there) */
+	if (likely(!ss_ct_create_held()) && arc->hop[0].pf == 0 && arc->hop[0].drop == 0 &&
+	    !ss_trace_active()) {
 		rte_node_next_stream_move(graph, node, arc->hop[0].edge);
 		return nb;
 	}
