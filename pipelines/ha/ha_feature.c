@@ -270,7 +270,7 @@ static int ha_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 		return -1;
 	}
 	ss_ct_create_hold(ss_ha.conf.role == SS_HA_ROLE_STANDBY);
-	ss_ct_sync_set(&ss_ha.hook);
+	ss_ct_sync_set(ss_ha.conf.role == SS_HA_ROLE_ACTIVE ? &ss_ha.hook : NULL);
 	return 0;
 }
 
