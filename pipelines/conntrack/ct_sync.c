@@ -78,8 +78,12 @@ int ss_ct_sync_install(struct ss_ct *ct, const struct ss_ct_key *k,
 	int32_t pos = rte_hash_lookup(ct->flows.h, k);
 
 	if (pos < 0) {
-		if (__atomic_load_n(&ct->nb_flows, __ATOMIC_RELAXED) >=
-		    (int64_t)__atomic_load_n(&ct->conf.max_flows, __ATOMIC_RELAXED))
+		int64_t nb = __atomic_load_n(&ct->nb_flows, __ATOMIC_RELAXED);
+
+		/* a full cuckoo hash refuses an insert only after a long
+		 * search: the table's own capacity is the bound too */
+		if (nb >= (int64_t)__atomic_load_n(&ct->conf.max_flows, __ATOMIC_RELAXED) ||
+		    nb >= (int64_t)ct->capacity)
 			return -ENOSPC;
 		pos = rte_hash_add_key(ct->flows.h, k);
 		if (pos < 0)

@@ -565,11 +565,35 @@ static int handle(const struct ss_ha_msg *m, uint64_t now)
 	return 0;
 }
 
+/* A standby installs no faster than its flow table grows: conntrack grows
+ * the table (its own poll, before this one) once it is half full, so this
+ * turn stops reading at three quarters while growth is possible; the rest
+ * waits in the socket (TCP pushes back on the active). Bounded: a table
+ * that does not grow (memory) is not waited for past HOLD_TURNS turns. */
+#define HOLD_TURNS 200
+
+static bool install_room(int round)
+{
+	static unsigned int held;
+	const struct ss_ct *ct = ss_ct_current();
+
+	if (g.conf.role != SS_HA_ROLE_STANDBY || ct == NULL ||
+	    (uint64_t)ct->capacity >= (uint64_t)ct->conf.max_flows * 5 / 4 ||
+	    __atomic_load_n(&ct->nb_flows, __ATOMIC_RELAXED) < (int64_t)ct->capacity / 4 * 3) {
+		if (round == 0)
+			held = 0;
+		return true;
+	}
+	if (round == 0)
+		held++;
+	return held > HOLD_TURNS;
+}
+
 static void read_in(uint64_t now)
 {
 	struct ha_conn *c = &g.c;
 
-	for (int rounds = 0; rounds < 64 && c->fd >= 0; rounds++) {
+	for (int rounds = 0; rounds < 64 && c->fd >= 0 && install_room(rounds); rounds++) {
 		ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, MSG_DONTWAIT);
 		size_t off = 0;
 
@@ -764,7 +788,9 @@ void ss_ha_chan_poll(void)
 	if (c->fd >= 0 && !c->connecting) {
 		if (now - c->last_rx > timeout) {
 			conn_close("peer silent past peer_timeout_ms");
-		} else if (c->rx_seq != c->ack_sent || now - c->last_tx > timeout / 4) {
+		} else if ((c->outbound || c->hello_rcvd) &&
+			   (c->rx_seq != c->ack_sent || now - c->last_tx > timeout / 4)) {
+			/* (the acceptor speaks after the connector's HELLO) */
 			send_heartbeat();
 		}
 		flush_out();
