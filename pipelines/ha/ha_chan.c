@@ -126,7 +126,7 @@ static void conn_close(const char *why)
 
 	if (c->fd < 0)
 		return;
-	HA_LOG(NOTICE, "connection to peer %s closed: %s\n", g.conf.peer, why);
+	HA_LOG(WARNING, "connection to peer %s closed: %s\n", g.conf.peer, why);
 	close(c->fd);
 	c->fd = -1;
 	c->connecting = false;
@@ -250,13 +250,17 @@ static void pend_ack(uint32_t ack, uint64_t now)
 		if ((int32_t)(ack - p->seq) < 0)
 			break;
 		g.lag_tsc = now - p->tsc;
+		g.lag_at = now;
 		g.pend_head++;
 	}
 }
 
+/* The lag of the newest acknowledged event, for a second after its ack
+ * (once everything is acknowledged and nothing new happens, there is no
+ * lag), or the age of the oldest unacknowledged event if that is more. */
 uint64_t ss_ha_lag_ms(void)
 {
-	uint64_t lag = g.lag_tsc, now = rte_rdtsc();
+	uint64_t now = rte_rdtsc(), lag = now - g.lag_at < g.hz ? g.lag_tsc : 0;
 
 	if (g.c.fd >= 0 && g.pend_head != g.pend_tail) {
 		uint64_t oldest = now - g.pend[g.pend_head % HA_PEND_MAX].tsc;

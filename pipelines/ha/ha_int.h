@@ -83,6 +83,7 @@ struct ha_state {
 	struct ha_pending *pend;       /* FIFO of HA_PEND_MAX */
 	uint32_t pend_head, pend_tail;
 	uint64_t lag_tsc;              /* last measured: event to its ack */
+	uint64_t lag_at;               /* tsc of that measurement */
 	/* events from conntrack */
 	struct rte_ring *ring;
 	struct ss_ct_sync hook;
