@@ -790,7 +790,11 @@ void ss_ha_chan_poll(void)
 	    g.bulk != HA_BULK_IDLE && out_pending() < OUT_HIGH)
 		walk_step(now);
 	if (c->fd >= 0 && !c->connecting) {
-		if (now - c->last_rx > timeout) {
+		/* a standby that stops answering only costs a resync when the
+		 * active gives up on it: the active allows it four timeouts (a
+		 * standby's control thread may stall while its flow table grows);
+		 * a standby gives up on its active after one (auto_failover) */
+		if (now - c->last_rx > (g.conf.role == SS_HA_ROLE_ACTIVE ? 4 * timeout : timeout)) {
 			conn_close("peer silent past peer_timeout_ms");
 		} else if ((c->outbound || c->hello_rcvd) &&
 			   (c->rx_seq != c->ack_sent || now - c->last_tx > timeout / 4)) {
