@@ -69,7 +69,7 @@ def free_port():
 
 def ha_conf(role, listen, peer, extra=""):
     return ('ha = { role = "%s"; listen = "127.0.0.1:%d"; peer = "127.0.0.1:%d"; '
-            'peer_timeout_ms = 1000; %s };\nflows = { idle_timeout_ms = 600000; };\n'
+            'peer_timeout_ms = 3000; %s };\nflows = { idle_timeout_ms = 600000; };\n'
             % (role, listen, peer, extra))
 
 
@@ -102,6 +102,9 @@ class Switch:
         return self
 
     def stop(self):
+        """SIGTERM; the daemon must exit 0 (Daemon.stop raises otherwise)."""
+        if self.d.proc is None:
+            return
         self.sock.close()
         self.rpc.close()
         self.d.stop()
@@ -181,11 +184,8 @@ def pair(tmp_path_factory):
     a = Switch(str(tmp / "a"), "active", pa, pb, pcap=pcap).start()
     a.listen = pa
     yield a, b
-    for sw in (a, b):
-        try:
-            sw.stop()
-        except Exception:  # noqa: BLE001 - already stopped by a test
-            pass
+    a.stop()
+    b.stop()
 
 
 def test_sync_on_connect(pair):
@@ -199,7 +199,9 @@ def test_sync_on_connect(pair):
     assert ha_a["role"] == "active" and ha_b["role"] == "standby"
     assert ha_a["peer_state"] == "connected" and ha_b["peer_state"] == "connected"
     assert ha_a["sent"] >= NFLOWS and ha_b["received"] >= NFLOWS
-    assert ha_a["rejected"] == 0 and ha_b["rejected"] == 4
+    # (a reconnection of the active while the standby still holds the old
+    # connection is refused too: >= on a loaded machine)
+    assert ha_a["rejected"] == 0 and ha_b["rejected"] >= 4
     assert ha_b["synced_flows"] == NFLOWS
 
 
