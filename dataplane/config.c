@@ -542,6 +542,60 @@ static int load_ipfix(struct cctx *c, const config_setting_t *root, struct ss_co
 	return 0;
 }
 
+/* ha = { role = "active" | "standby"; listen = "IP:PORT"; peer = "IP:PORT";
+ * auto_failover = false; peer_timeout_ms = 1000; } (SPEC 3.11, docs/ha.md):
+ * role, listen and peer are required; the addresses are checked for their
+ * shape here and parsed by the HA feature. */
+static int ha_addr(struct cctx *c, const config_setting_t *g, const char *key, char **out)
+{
+	const char *v = NULL, *colon;
+	char *end;
+	long port;
+
+	if (get_str(c, g, "ha.", key, true, &v))
+		return -1;
+	colon = strrchr(v, ':');
+	port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (colon == NULL || colon == v || *end != '\0' || port < 1 || port > 65535 ||
+	    strlen(v) > 63)
+		return fail(c, at(g, key), key[0] == 'l' ? "ha.listen" : "ha.peer",
+			    "\"%s\" is not IP:PORT (e.g. 192.0.2.1:7700, [2001:db8::1]:7700)", v);
+	*out = strdup(v);
+	return 0;
+}
+
+static int load_ha(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
+{
+	static const char *const keys[] = { "role", "listen", "peer", "auto_failover",
+					    "peer_timeout_ms", NULL };
+	const config_setting_t *g, *af;
+	const char *role = NULL;
+
+	cfg->ha_peer_timeout_ms = 1000;
+	if (get_group(c, root, "ha", false, &g))
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_keys(c, g, "ha.", keys) || get_str(c, g, "ha.", "role", true, &role))
+		return -1;
+	if (strcmp(role, "active") == 0)
+		cfg->ha_role = 1;
+	else if (strcmp(role, "standby") == 0)
+		cfg->ha_role = 2;
+	else
+		return fail(c, at(g, "role"), "ha.role", "\"%s\" is not active or standby", role);
+	af = config_setting_get_member(g, "auto_failover");
+	if (af != NULL) {
+		if (config_setting_type(af) != CONFIG_TYPE_BOOL)
+			return fail(c, af, "ha.auto_failover", "must be true or false");
+		cfg->ha_auto_failover = config_setting_get_bool(af) != 0;
+	}
+	if (get_uint(c, g, "ha.", "peer_timeout_ms", 10, 600000, false, &cfg->ha_peer_timeout_ms) ||
+	    ha_addr(c, g, "listen", &cfg->ha_listen) || ha_addr(c, g, "peer", &cfg->ha_peer))
+		return -1;
+	return 0;
+}
+
 static int load_bootstrap(struct cctx *c, const config_setting_t *root, struct ss_config *cfg)
 {
 	const char *b = NULL;
@@ -567,7 +621,7 @@ int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t er
 	static const char *const keys[] = { "eal", "lcores", "ports", "control", "flows",
 					    "tables", "telemetry", "bootstrap", "mbufs",
 					    "stats_interval_s", "rdma",
-					    "ipfix",
+					    "ipfix", "ha",
 					    NULL };
 	struct cctx c = { .file = path, .err = err, .errlen = errlen };
 	config_t lc;
@@ -594,7 +648,7 @@ int ss_config_load(const char *path, struct ss_config *cfg, char *err, size_t er
 	    load_control(&c, root, cfg) || load_flows(&c, root, cfg) ||
 	    load_tables(&c, root, cfg) || load_rdma(&c, root, cfg) ||
 	    load_telemetry(&c, root, cfg) ||
-	    load_ipfix(&c, root, cfg) ||
+	    load_ipfix(&c, root, cfg) || load_ha(&c, root, cfg) ||
 	    load_bootstrap(&c, root, cfg) ||
 	    get_uint(&c, root, "", "mbufs", 1024, 64u * 1024 * 1024, false, &cfg->mbufs) ||
 	    get_uint(&c, root, "", "stats_interval_s", 0, 3600, false, &interval))
@@ -622,6 +676,8 @@ void ss_config_free(struct ss_config *cfg)
 	free(cfg->bootstrap);
 	free(cfg->prometheus);
 	free(cfg->ipfix_collector);
+	free(cfg->ha_listen);
+	free(cfg->ha_peer);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

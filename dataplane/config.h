@@ -67,6 +67,12 @@ struct ss_config {
 	uint32_t ipfix_observation_domain;
 	uint32_t ipfix_active_timeout_s;
 	uint32_t ipfix_template_refresh_s;
+	/* ha (SPEC 3.11, pipelines/ha): ha_role 0 = no section */
+	uint8_t ha_role;             /* 1 active, 2 standby (enum ss_ha_role) */
+	char *ha_listen;             /* "IP:PORT" */
+	char *ha_peer;
+	bool ha_auto_failover;
+	uint32_t ha_peer_timeout_ms;
 	/* telemetry */
 	char *prometheus;            /* "addr:port" or NULL */
 	unsigned int stats_interval_s;

@@ -232,10 +232,20 @@ static const struct obj_help objects[] = {
 	  "list filter: lb",
 	  "sswitchctl lb backend add lb=web ip=10.0.5.3 weight=4\n"
 	  "sswitchctl lb backend set lb=web ip=10.0.5.3 state=draining" },
+	{ "ha", "", "get set",
+	  "HA pair: this switch's role, the flow sync channel to its peer and\n"
+	  "failover (docs/ha.md). The channel itself is configured in sswitchd.conf\n"
+	  "(ha = { role; listen; peer; auto_failover; peer_timeout_ms; }).",
+	  "role           active | standby (`ha set`: the controller's failover)\n"
+	  "`ha get` shows role, peer_state (connected|connecting|down), bulk_sync\n"
+	  "(idle|running|done), synced_flows, sync_lag_ms (flow event to the peer's\n"
+	  "ack), sent, received, rejected, ha_standby_rx and the other counters.",
+	  "sswitchctl ha get\n"
+	  "sswitchctl ha set role=active" },
 	{ "stats", "", "[SCOPE] | clear [SCOPE]",
 	  "Counters (method stats.get / stats.clear). SCOPE: ports, drops, nodes,\n"
 	  "workers, eni, acl, rdma, flows, rate_limit, privatelink, lb, trace, bfd,\n"
-	  "ipfix, control or all (default); a daemon with more features serves\n"
+	  "ipfix, ha, control or all (default); a daemon with more features serves\n"
 	  "more (the error for an unknown scope lists them). Drop reasons that\n"
 	  "never fired are hidden unless --all. --watch refreshes every --interval\n"
 	  "seconds with rates (packets/s and bits/s per port, packets/s per drop\n"

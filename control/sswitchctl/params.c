@@ -33,6 +33,7 @@ const char *const ss_known_methods[] = {
 	"rdma.config",
 	"rdma.qp.list",
 	"ipfix.set", "ipfix.get",
+	"ha.get", "ha.set",
 	"stats.get", "stats.clear",
 	"capture.start", "capture.stop", "capture.list",
 	"pipeline.graph",

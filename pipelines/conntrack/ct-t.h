@@ -210,4 +210,37 @@ struct ss_ct {
 /* Verdicts of ss_ct_policy_burst. */
 enum ss_ct_verdict { SS_CT_PASS = 0, SS_CT_DROP_ACL, SS_CT_DROP_FRAG };
 
+/* ---- HA flow events (pipelines/ha, docs/ha.md) ---------------------------------
+ * While an HA channel is configured, every flow pair's creation, TCP state
+ * change (a side's first FIN) and removal is put on the channel's ring,
+ * by whichever thread made it (workers, the control thread's sweep and
+ * flush), without waiting: a full ring counts `dropped` and the channel
+ * answers with a bulk resync. */
+enum ss_ct_event_type { SS_CT_EV_CREATE = 1, SS_CT_EV_UPDATE, SS_CT_EV_REMOVE };
+
+struct ss_ct_event {
+	struct ss_ct_key key;
+	uint64_t tsc;        /* when it happened (rte_rdtsc: one clock for every core) */
+	uint8_t type;        /* enum ss_ct_event_type */
+	uint8_t init_dir;
+	uint8_t init_side;
+	uint8_t tcp;         /* SS_CT_FIN_A | SS_CT_FIN_B | SS_CT_SYN_SEEN */
+	uint32_t pad;
+};
+
+struct ss_ct_sync {
+	struct rte_ring *ring;   /* multi-producer, of struct ss_ct_event */
+	uint64_t dropped;        /* atomic: events refused by the full ring */
+	uint64_t enqueued;       /* atomic */
+};
+
+/* A flow's state as the HA channel reads and installs it (ss_ct_sync_*). */
+struct ss_ct_flow_state {
+	uint32_t eni;
+	uint8_t init_dir, init_side, tcp;
+	uint64_t last_seen;  /* ticks */
+	uint64_t fin_at;     /* ticks, 0: no FIN from both sides */
+	uint32_t acl_gen;
+};
+
 #endif

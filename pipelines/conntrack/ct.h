@@ -182,4 +182,38 @@ void ss_ct_policy_burst_ref(struct ss_ct *ct, const struct ss_acl_state *acl,
 			    unsigned int worker, unsigned int dir, const struct ss_ct_pkt *p,
 			    uint32_t n, uint64_t now, uint8_t *verdict, struct ss_ct_ref *ref);
 
+/* ---- HA (pipelines/ha, docs/ha.md): flow events, installing synced flows ---------- */
+
+/* The published flow table (ct_feature.c; NULL before the first commit). */
+struct ss_ct *ss_ct_current(void);
+
+/* Install `s` (NULL: none) as the sink of every table's flow events.
+ * Control thread; `s` and its ring outlive every worker walk that may have
+ * read the previous value (keep them for the process's lifetime). */
+void ss_ct_sync_set(struct ss_ct_sync *s);
+struct ss_ct_sync *ss_ct_sync_get(void);
+/* A standby creates no flow: while held, the policy stage opens no new
+ * flow (a packet it would open one for passes untracked; the HA stage in
+ * front of it has already dropped such packets on a standby). */
+void ss_ct_create_hold(bool hold);
+bool ss_ct_create_held(void);
+/* Install (or refresh) the flow `k` with the state `st` (control thread):
+ * a new flow gets it whole; a live one takes the later last_seen, the
+ * union of the TCP bits and a FIN time it lacked. 0, -ENOSPC (max_flows,
+ * or the table), -EBUSY (the key is being created or removed). */
+int ss_ct_sync_install(struct ss_ct *ct, const struct ss_ct_key *k,
+		       const struct ss_ct_flow_state *st);
+/* Remove the live flow `k` (control thread). 0, or -ENOENT. */
+int ss_ct_sync_remove(struct ss_ct *ct, const struct ss_ct_key *k);
+/* Visit the live flows at positions *cursor.. (at most `budget`
+ * positions), calling fn with each flow's key and state; *cursor moves on.
+ * Returns true once the last position was visited. */
+bool ss_ct_sync_walk(const struct ss_ct *ct, uint32_t *cursor, uint32_t budget,
+		     void (*fn)(void *arg, const struct ss_ct_key *k,
+				const struct ss_ct_flow_state *st),
+		     void *arg);
+/* live[i] = 1 when keys[i] has a live flow, for n <= 64 keys (workers). */
+void ss_ct_live_bulk(const struct ss_ct *ct, const struct ss_ct_key **keys, uint32_t n,
+		     uint8_t *live);
+
 #endif

@@ -95,4 +95,21 @@ static inline unsigned int ss_ct_row(const struct ss_ct *ct, unsigned int worker
 	return worker < ct->nb_workers ? worker : ct->nb_workers;
 }
 
+/* HA flow events (ct_sync.c): one call per event where it happens; a NULL
+ * check while no channel is configured. key NULL: read from the position
+ * (the caller owns the entry: it is creating it, or claimed it). */
+extern struct ss_ct_sync *ss_ct_sync_hook;
+extern bool ss_ct_no_create;
+void ss_ct_sync_emit(struct ss_ct_sync *s, struct ss_ct *ct, uint8_t type, uint32_t pos,
+		     const void *key);
+
+static inline void ss_ct_sync_note(struct ss_ct *ct, uint8_t type, uint32_t pos,
+				   const void *key)
+{
+	struct ss_ct_sync *s = __atomic_load_n(&ss_ct_sync_hook, __ATOMIC_ACQUIRE);
+
+	if (unlikely(s != NULL))
+		ss_ct_sync_emit(s, ct, type, pos, key);
+}
+
 #endif

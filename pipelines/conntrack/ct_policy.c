@@ -45,6 +45,8 @@ static int32_t flow_create(struct ss_ct *ct, unsigned int row, const struct ss_c
 	uint8_t exp = SS_CT_FREE;
 	int32_t pos;
 
+	if (unlikely(__atomic_load_n(&ss_ct_no_create, __ATOMIC_RELAXED)))
+		return -1;   /* HA standby (ct_sync.c) */
 	if (__atomic_load_n(&ct->nb_flows, __ATOMIC_RELAXED) >=
 	    (int64_t)__atomic_load_n(&ct->conf.max_flows, __ATOMIC_RELAXED)) {
 		c->table_full++;
@@ -77,6 +79,7 @@ static int32_t flow_create(struct ss_ct *ct, unsigned int row, const struct ss_c
 	__atomic_fetch_add(&ct->nb_flows, 1, __ATOMIC_RELAXED);
 	ss_ct_gauge_add(ct, row, e->eni, 1);
 	c->created++;
+	ss_ct_sync_note(ct, SS_CT_EV_CREATE, (uint32_t)pos, &in->key);
 	return pos;
 }
 
@@ -122,6 +125,8 @@ static void flow_update(struct ss_ct *ct, unsigned int row, uint32_t pos,
 
 		if ((old & both) != both && ((old | bit) & both) == both)
 			__atomic_store_n(&e->fin_at, now ? now : 1, __ATOMIC_RELAXED);
+		if (!(old & bit))
+			ss_ct_sync_note(ct, SS_CT_EV_UPDATE, pos, &in->key);
 	}
 }
 

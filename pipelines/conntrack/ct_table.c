@@ -323,6 +323,7 @@ bool ss_ct_flow_end(struct ss_ct *ct, uint32_t pos, unsigned int row, const void
 	if (x != NULL)
 		record_emit(ct, x, pos, e, key, reason, __atomic_load_n(&e->last_seen,
 									 __ATOMIC_RELAXED));
+	ss_ct_sync_note(ct, SS_CT_EV_REMOVE, pos, key);
 	lfh_finish(&ct->flows, pos, key, sig);
 	flow_removed(ct, e, row);
 	return true;
@@ -351,6 +352,7 @@ bool ss_ct_flow_end_seq(struct ss_ct *ct, uint32_t pos, unsigned int row, uint32
 	if (x != NULL)
 		record_emit(ct, x, pos, e, NULL, reason, __atomic_load_n(&e->last_seen,
 									  __ATOMIC_RELAXED));
+	ss_ct_sync_note(ct, SS_CT_EV_REMOVE, pos, NULL);
 	lfh_finish(&ct->flows, pos, NULL, 0);
 	flow_removed(ct, e, row);
 	return true;

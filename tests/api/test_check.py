@@ -190,6 +190,8 @@ def sample(key, tmp):
         "control.max_buffered_mb": "256", "control.snapshot_interval_s": "5",
         "ipfix.collector": '"127.0.0.1:4739"', "ipfix.observation_domain": "7",
         "ipfix.active_timeout_s": "60", "ipfix.template_refresh_s": "600",
+        "ha.role": '"standby"', "ha.listen": '"127.0.0.1:7700"', "ha.peer": '"127.0.0.1:7701"',
+        "ha.auto_failover": "true", "ha.peer_timeout_ms": "500",
     }
     if key.startswith("tables."):
         return "1000"
