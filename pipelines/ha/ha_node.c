@@ -49,6 +49,9 @@ static struct ss_arc_feature ha_in_arc = {
 	.arc = SS_ARC_INBOUND,
 	.node = SS_HA_NODE_IN,
 	.runs_before = { "policy_in" },
+	/* a load balancer's reply is looked up as conntrack knows it: with the
+	 * VIP restored as its source (lb_in) */
+	.runs_after = { "lb_in" },
 	.fast_skip = ha_fast_skip,
 };
 SS_ARC_FEATURE_REGISTER(ha_in_arc);
