@@ -112,6 +112,11 @@ struct ss_rpc_stream;
 int ss_rpc_stream_step(struct ss_ctl *ctl, struct ss_rpc_stream *st, struct ss_buf *out,
 		       size_t out_limit, uint64_t deadline_ns);
 void ss_rpc_stream_free(struct ss_rpc_stream *st);
+/* The bytes a stream, or a batch with the stream of its element, holds
+ * (0 for NULL): counted in the server's budget of buffered bytes. */
+size_t ss_rpc_stream_held(const struct ss_rpc_stream *st);
+struct ss_rpc_batch;
+size_t ss_rpc_batch_held(const struct ss_rpc_batch *b);
 /* rpc.c: handle one request line that is not a batch, appending its reply
  * line ('\n' included) to out; when the reply is streamed, only its head,
  * and *stream is set: step it to the end of the line. 0 for a

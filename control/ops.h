@@ -58,6 +58,8 @@ struct ss_state_cursor *ss_state_cursor_new(struct ss_ctl *ctl, bool sorted);
 int ss_state_cursor_step(struct ss_ctl *ctl, struct ss_state_cursor *c, struct ss_buf *b,
 			 size_t limit, uint64_t deadline_ns);
 void ss_state_cursor_free(struct ss_state_cursor *c);
+/* The bytes the cursor holds (its node pointers). */
+size_t ss_state_cursor_held(const struct ss_state_cursor *c);
 
 /* Transactions (txn.c) */
 #define SS_TXN_TABLES  0x1     /* run the tables' prepare/commit/reclaim */

@@ -455,6 +455,12 @@ ss_rpc_stream_step(struct ss_ctl *ctl, struct ss_rpc_stream *st, struct ss_buf *
 	return out->oom ? -1 : 1;
 }
 
+size_t
+ss_rpc_stream_held(const struct ss_rpc_stream *st)
+{
+	return st != NULL ? sizeof(*st) + ss_state_cursor_held(st->cur) : 0;
+}
+
 void
 ss_rpc_stream_free(struct ss_rpc_stream *st)
 {
@@ -616,6 +622,12 @@ ss_rpc_batch_new(const char *line, size_t len)
 	if (b != NULL)
 		b->off = i + 1;
 	return b;
+}
+
+size_t
+ss_rpc_batch_held(const struct ss_rpc_batch *b)
+{
+	return b != NULL ? sizeof(*b) + ss_rpc_stream_held(b->stream) : 0;
 }
 
 void

@@ -106,11 +106,13 @@ ss_conn_idle(const struct ss_conn *c)
 	       ss_conn_out_pending(c) == 0;
 }
 
-/* The bytes its buffers hold (max_buffered counts these). */
+/* The bytes its buffers hold (max_buffered counts these), a streamed
+ * reply's snapshot included. */
 static inline uint64_t
 ss_conn_held(const struct ss_conn *c)
 {
-	return c->in_cap + c->out.cap;
+	return c->in_cap + c->out.cap + ss_rpc_stream_held(c->stream) +
+	       ss_rpc_batch_held(c->batch);
 }
 
 /* server_limits.c: the connection a newcomer of `uid` (any uid with

@@ -51,6 +51,17 @@ ss_state_cursor_new(struct ss_ctl *ctl, bool sorted)
 	return c;
 }
 
+size_t
+ss_state_cursor_held(const struct ss_state_cursor *c)
+{
+	size_t n = sizeof(*c);
+	int t;
+
+	for (t = 0; t < SS_TYPES_MAX; t++)
+		n += c->n[t] * sizeof(c->v[t][0]);
+	return n;
+}
+
 void
 ss_state_cursor_free(struct ss_state_cursor *c)
 {
