@@ -21,6 +21,9 @@
  *   bit 3     two frames: bytes 1-2 the first one's length (big endian),
  *             the second one is received after it (a reply, the next
  *             fragment) on port bits 4-5
+ *   bit 6     a live trace (trace.start) records the frames, and
+ *             trace.stop formats what each node recorded (the features'
+ *             describers read the frames' bytes)
  * Frames are injected through an rx callback of the port's queue (the
  * worker's port_rx receives them as from the device) and counted on the
  * way out by a tx callback (the device then frees them).
@@ -411,6 +414,19 @@ fz_frame(uint16_t p, const uint8_t *d, size_t len)
 	ss_features_poll();
 }
 
+/* A control request that must succeed. */
+static void
+fz_call(const char *req, size_t len)
+{
+	char *r = ss_ctl_handle_line(ctl, req, len);
+
+	if (r == NULL || strstr(r, "\"result\"") == NULL) {
+		fprintf(stderr, "%.*s failed: %s\n", (int)len, req, r ? r : "no reply");
+		abort();
+	}
+	free(r);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -433,9 +449,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char flush[] = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"flow.flush\"}";
+	static const char trace_start[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"trace.start\",\"params\":{\"count\":4}}";
+	static const char trace_stop[] = "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"trace.stop\"}";
 	uint8_t b0;
 	size_t len;
-	char *r;
 
 	if (size < 1)
 		return 0;
@@ -452,17 +470,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size)
 			len = size;
 	}
+	if (b0 & 0x40)
+		fz_call(trace_start, sizeof(trace_start) - 1);
 	fz_frame((b0 & 3) % FZ_PORTS, data, len);
 	if (b0 & 4)
 		fz_frame((b0 & 3) % FZ_PORTS, data, len);
 	if (b0 & 8)
 		fz_frame(((b0 >> 4) & 3) % FZ_PORTS, data + len, size - len);
-	r = ss_ctl_handle_line(ctl, flush, sizeof(flush) - 1);
-	if (r == NULL || strstr(r, "\"result\"") == NULL) {
-		fprintf(stderr, "flow.flush failed: %s\n", r ? r : "no reply");
-		abort();
-	}
-	free(r);
+	if (b0 & 0x40)
+		fz_call(trace_stop, sizeof(trace_stop) - 1);
+	fz_call(flush, sizeof(flush) - 1);
 	ss_features_poll();
 	if (ss_bfd_rx_ring != NULL && rte_ring_count(ss_bfd_rx_ring) != 0) {
 		fprintf(stderr, "the control thread left punted frames\n");

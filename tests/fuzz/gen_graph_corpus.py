@@ -5,8 +5,8 @@ of each kind the topology of fuzz_graph.c handles, one input per file.
 
 An input is byte 0 (bits 0-1: ingress port 0 host0, 1 fabric0, 2 storage0;
 bit 2: the frame twice, the second meets flow_fast; bit 3: two frames,
-bytes 1-2 the first one's length, the second on port bits 4-5) and the
-frames. Addresses are fuzz_graph.c's topology.
+bytes 1-2 the first one's length, the second on port bits 4-5; bit 6: a
+live trace records them) and the frames. Addresses are fuzz_graph.c's topology.
 
 usage: tests/fuzz/gen_graph_corpus.py [DIR]   (default: the corpus folder;
 files are rewritten, others left alone)
@@ -36,13 +36,17 @@ BFD_PEER = "100.64.1.9"
 HOST, FABRIC, STORAGE = 0, 1, 2
 
 
-def one(port, frame, twice=False):
-    return bytes([port | (4 if twice else 0)]) + bytes(frame)
+TRACED = 0x40
 
 
-def two(port_a, a, port_b, b):
+def one(port, frame, twice=False, traced=False):
+    return bytes([port | (4 if twice else 0) | (TRACED if traced else 0)]) + bytes(frame)
+
+
+def two(port_a, a, port_b, b, traced=False):
     a = bytes(a)
-    return bytes([port_a | 8 | port_b << 4]) + struct.pack(">H", len(a)) + a + bytes(b)
+    return bytes([port_a | 8 | port_b << 4 | (TRACED if traced else 0)]) + \
+        struct.pack(">H", len(a)) + a + bytes(b)
 
 
 def roce(src, dst, dqpn, psn, smac=GPU_MAC, dmac=HOST0, opcode=4):
@@ -182,6 +186,13 @@ def corpus():
                                     / IP(src="100.64.1.99", dst=UL4, ttl=255)
                                     / UDP(sport=49153, dport=3784)
                                     / BFD(version=1, sta=1, my_discriminator=9))
+    # a live trace of each path (trace.stop formats every node's record)
+    for name in ("host-udp-out-and-reply", "host-privatelink", "host-roce-qp",
+                 "fabric-vxlan-appliance", "host-arp-gateway", "host-udp-acl-deny",
+                 "fabric-bfd", "host-tcp-out-twice"):
+        b = bytearray(out[name])
+        b[0] |= TRACED
+        out[name + "-traced"] = bytes(b)
     # the edges of parse
     out["host-runt"] = one(HOST, bytes(Ether(src=VM1, dst=SW_MAC, type=0x0800)))
     bad = bytearray(bytes(vm_udp(sport=1011)))
