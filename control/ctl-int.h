@@ -94,13 +94,35 @@ char *ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len);
  * line is not a batch (handle it with ss_rpc_handle()). step: handles
  * elements, appending the reply text to out, until out->len reaches
  * out_limit or CLOCK_MONOTONIC passes deadline_ns (0: call again), or the
- * batch is done (1: the reply, if any, ends with '\n'). The line must be
- * the same bytes at every step (it may move). */
+ * batch is done (1: the reply, if any, ends with '\n'); -1: a streamed
+ * element's reply is cut (out of memory). The line must be the same bytes
+ * at every step (it may move). */
 struct ss_rpc_batch;
 struct ss_rpc_batch *ss_rpc_batch_new(const char *line, size_t len);
 int ss_rpc_batch_step(struct ss_ctl *ctl, struct ss_rpc_batch *b, const char *line, size_t len,
 		      struct ss_buf *out, size_t out_limit, uint64_t deadline_ns);
 void ss_rpc_batch_free(struct ss_rpc_batch *b);
+/* rpc.c: a reply streamed in steps (state.get: rpc.c, "streamed
+ * replies"). step appends to out until out->len reaches out_limit or
+ * CLOCK_MONOTONIC passes deadline_ns (0: call again), or the reply is
+ * complete (1); -1: out of memory, the reply is cut (close the
+ * connection). A batch's element streams inside the batch (its step
+ * returns -1 the same way). */
+struct ss_rpc_stream;
+int ss_rpc_stream_step(struct ss_ctl *ctl, struct ss_rpc_stream *st, struct ss_buf *out,
+		       size_t out_limit, uint64_t deadline_ns);
+void ss_rpc_stream_free(struct ss_rpc_stream *st);
+/* The bytes a stream, or a batch with the stream of its element, holds
+ * (0 for NULL): counted in the server's budget of buffered bytes. */
+size_t ss_rpc_stream_held(const struct ss_rpc_stream *st);
+struct ss_rpc_batch;
+size_t ss_rpc_batch_held(const struct ss_rpc_batch *b);
+/* rpc.c: handle one request line that is not a batch, appending its reply
+ * line ('\n' included) to out; when the reply is streamed, only its head,
+ * and *stream is set: step it to the end of the line. 0 for a
+ * notification (nothing written), else 1. */
+int ss_rpc_handle_into(struct ss_ctl *ctl, const char *line, size_t len, struct ss_buf *out,
+		       struct ss_rpc_stream **stream);
 /* An error reply line for `id` (may be NULL: id null). */
 char *ss_rpc_error_line(const json_t *id, const struct ss_err *e);
 /* server.c: listen on conf's socket_path (group, request_timeout_ms), for

@@ -47,6 +47,19 @@ int ss_op_del_key(struct ss_ctl *ctl, int type, const char *key, struct ss_err *
  * (streaming to a file); it returns 0 or -errno. */
 int ss_state_dump_ops(struct ss_ctl *ctl, struct ss_buf *b, bool sorted,
 		      int (*flush)(void *arg, struct ss_buf *b), void *arg);
+/* The same in steps (state.get streamed while the client reads): new
+ * takes the state as it is now (NULL, errno ENOMEM); each step appends to
+ * b until b->len reaches limit or CLOCK_MONOTONIC passes deadline_ns (0:
+ * call again) or the array is complete (1); -ENOMEM. Commits may happen
+ * between steps: they do not show in what the cursor writes (the store is
+ * pinned until the cursor is freed, store.h). */
+struct ss_state_cursor;
+struct ss_state_cursor *ss_state_cursor_new(struct ss_ctl *ctl, bool sorted);
+int ss_state_cursor_step(struct ss_ctl *ctl, struct ss_state_cursor *c, struct ss_buf *b,
+			 size_t limit, uint64_t deadline_ns);
+void ss_state_cursor_free(struct ss_state_cursor *c);
+/* The bytes the cursor holds (its node pointers). */
+size_t ss_state_cursor_held(const struct ss_state_cursor *c);
 
 /* Transactions (txn.c) */
 #define SS_TXN_TABLES  0x1     /* run the tables' prepare/commit/reclaim */

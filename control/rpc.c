@@ -430,10 +430,75 @@ dispatch(struct ss_ctl *ctl, const char *method, json_t *params, const char *raw
 	return rc;
 }
 
-/* Handle one request object; appends its reply to out (not for
- * notifications). Returns 1 if a reply was written. */
+/* ---- streamed replies ----------------------------------------------------------
+ *
+ * state.get's reply grows with the state (1M mappings: ~110 MB). Where the
+ * caller can take a reply in steps (the server, a batch), the request
+ * writes the reply's head, then a stream writes the ops from a cursor
+ * (state.c) each time the caller has room, then the tail: the reply is
+ * never held whole, and it is the state when the request was taken.
+ */
+struct ss_rpc_stream {
+	struct ss_state_cursor *cur;
+	bool newline;                /* a line of its own: '\n' after the tail */
+};
+
+int
+ss_rpc_stream_step(struct ss_ctl *ctl, struct ss_rpc_stream *st, struct ss_buf *out,
+		   size_t out_limit, uint64_t deadline_ns)
+{
+	int rc = ss_state_cursor_step(ctl, st->cur, out, out_limit, deadline_ns);
+
+	if (rc <= 0)
+		return rc < 0 ? -1 : 0;
+	ss_buf_adds(out, st->newline ? "}}\n" : "}}");
+	return out->oom ? -1 : 1;
+}
+
+size_t
+ss_rpc_stream_held(const struct ss_rpc_stream *st)
+{
+	return st != NULL ? sizeof(*st) + ss_state_cursor_held(st->cur) : 0;
+}
+
+void
+ss_rpc_stream_free(struct ss_rpc_stream *st)
+{
+	if (st == NULL)
+		return;
+	ss_state_cursor_free(st->cur);
+	free(st);
+}
+
+/* state.get with the reply streamed: its head written, *stream set. 0, or
+ * -1 with err (nothing written). */
 static int
-handle_one(struct ss_ctl *ctl, json_t *req, const char *raw, size_t rawlen, struct ss_buf *out)
+stream_state(struct ss_ctl *ctl, const json_t *id, const json_t *params, struct ss_buf *out,
+	     struct ss_rpc_stream **stream, struct ss_err *err)
+{
+	static const char *const none[] = { NULL };
+	struct ss_rpc_stream *st;
+
+	if (check_keys(params, none, err) < 0)
+		return -1;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->cur = ss_state_cursor_new(ctl, true)) == NULL) {
+		free(st);
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
+	}
+	reply_head(out, id);
+	ss_buf_adds(out, ",\"result\":{\"ops\":");
+	*stream = st;
+	return 0;
+}
+
+/* Handle one request object; appends its reply to out (not for
+ * notifications). Returns 1 if a reply was written (or, with *stream set,
+ * begun: the caller steps the stream to its end). stream NULL: the reply
+ * is written whole. */
+static int
+handle_one(struct ss_ctl *ctl, json_t *req, const char *raw, size_t rawlen, struct ss_buf *out,
+	   struct ss_rpc_stream **stream)
 {
 	const json_t *id = NULL, *ver;
 	const char *method;
@@ -487,6 +552,16 @@ handle_one(struct ss_ctl *ctl, json_t *req, const char *raw, size_t rawlen, stru
 			goto reply_err;
 		}
 	}
+	if (stream != NULL && strcmp(method, "state.get") == 0) {
+		/* a read: as a notification it has nothing to do */
+		rc = notify ? 0 : stream_state(ctl, id, params, out, stream, &err);
+		json_decref(empty);
+		if (notify)
+			return 0;
+		if (rc < 0)
+			goto reply_err;
+		return 1;
+	}
 	ss_buf_init(&res);
 	rc = dispatch(ctl, method, params, raw, rawlen, &res, &err);
 	json_decref(empty);
@@ -530,6 +605,7 @@ struct ss_rpc_batch {
 	size_t n;                    /* elements seen in this pass */
 	int pass;                    /* 0: validating, 1: executing */
 	int replies;                 /* replies written */
+	struct ss_rpc_stream *stream;   /* the reply of element n, being written */
 };
 
 struct ss_rpc_batch *
@@ -548,9 +624,17 @@ ss_rpc_batch_new(const char *line, size_t len)
 	return b;
 }
 
+size_t
+ss_rpc_batch_held(const struct ss_rpc_batch *b)
+{
+	return b != NULL ? sizeof(*b) + ss_rpc_stream_held(b->stream) : 0;
+}
+
 void
 ss_rpc_batch_free(struct ss_rpc_batch *b)
 {
+	if (b != NULL)
+		ss_rpc_stream_free(b->stream);
 	free(b);
 }
 
@@ -637,6 +721,17 @@ ss_rpc_batch_step(struct ss_ctl *ctl, struct ss_rpc_batch *b, const char *line, 
 		json_t *req;
 		size_t mark = out->len;
 
+		if (b->stream != NULL) {
+			int rc = ss_rpc_stream_step(ctl, b->stream, out, out_limit, deadline_ns);
+
+			if (rc == 0)
+				return 0;
+			ss_rpc_stream_free(b->stream);
+			b->stream = NULL;
+			if (rc < 0)
+				return -1;
+			goto next;
+		}
 		/* validated: an element, then ',' or ']' */
 		req = ss_json_parse_at(line, len, &b->off, perr, sizeof(perr));
 		if (req == NULL) {
@@ -647,11 +742,14 @@ ss_rpc_batch_step(struct ss_ctl *ctl, struct ss_rpc_batch *b, const char *line, 
 			return 1;
 		}
 		ss_buf_addc(out, b->replies ? ',' : '[');
-		if (handle_one(ctl, req, NULL, 0, out))
+		if (handle_one(ctl, req, NULL, 0, out, &b->stream))
 			b->replies++;
 		else
 			out->len = mark;
 		json_decref(req);
+		if (b->stream != NULL)
+			continue;
+next:
 		b->n++;
 		batch_ws(line, len, &b->off);
 		if (line[b->off++] == ']') {
@@ -677,9 +775,16 @@ ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 
 	ss_buf_init(&out);
 	if (b != NULL) {
-		while (ss_rpc_batch_step(ctl, b, line, len, &out, SIZE_MAX, UINT64_MAX) == 0)
+		int rc;
+
+		while ((rc = ss_rpc_batch_step(ctl, b, line, len, &out, SIZE_MAX, UINT64_MAX)) == 0)
 			;
 		ss_rpc_batch_free(b);
+		if (rc < 0) {
+			out.len = 0;
+			out.oom = false;
+			batch_fail(&out, SS_RPC_INTERNAL, "out of memory");
+		}
 		if (out.len == 0) {
 			ss_buf_free(&out);
 			return NULL;
@@ -692,11 +797,39 @@ ss_rpc_handle(struct ss_ctl *ctl, const char *line, size_t len)
 	if (req == NULL) {
 		ss_err_set(&err, SS_RPC_PARSE_ERROR, NULL, "parse error: %s", perr);
 		reply_error(&out, NULL, &err);
-	} else if (handle_one(ctl, req, raw, rawlen, &out) == 0) {
+	} else if (handle_one(ctl, req, raw, rawlen, &out, NULL) == 0) {
 		json_decref(req);
 		ss_buf_free(&out);
 		return NULL;
 	}
 	json_decref(req);
 	return ss_buf_steal(&out);
+}
+
+int
+ss_rpc_handle_into(struct ss_ctl *ctl, const char *line, size_t len, struct ss_buf *out,
+		   struct ss_rpc_stream **stream)
+{
+	struct ss_err err;
+	char perr[160];
+	const char *raw;
+	size_t rawlen;
+	json_t *req;
+	int rc = 1;
+
+	*stream = NULL;
+	req = ss_json_parse_lazy(line, len, &raw, &rawlen, perr, sizeof(perr));
+	if (req == NULL) {
+		ss_err_init(&err);
+		ss_err_set(&err, SS_RPC_PARSE_ERROR, NULL, "parse error: %s", perr);
+		reply_error(out, NULL, &err);
+	} else {
+		rc = handle_one(ctl, req, raw, rawlen, out, stream);
+	}
+	json_decref(req);
+	if (*stream != NULL)
+		(*stream)->newline = true;
+	else if (rc)
+		ss_buf_addc(out, '\n');
+	return rc;
 }

@@ -57,6 +57,7 @@ struct ss_conn {
 	uint64_t nreq;               /* requests taken */
 	struct ss_rpc_batch *batch;  /* the line at in_off, in_len batch_len */
 	size_t batch_len;
+	struct ss_rpc_stream *stream;   /* a line's reply being written (state.get) */
 	uint32_t events;
 	bool work;                   /* stopped by its slice: lines or batch left */
 	bool eof;                    /* the peer shut its side: finish, then close */
@@ -101,14 +102,17 @@ ss_conn_out_pending(const struct ss_conn *c)
 static inline bool
 ss_conn_idle(const struct ss_conn *c)
 {
-	return !c->closing && !c->work && c->batch == NULL && ss_conn_out_pending(c) == 0;
+	return !c->closing && !c->work && c->batch == NULL && c->stream == NULL &&
+	       ss_conn_out_pending(c) == 0;
 }
 
-/* The bytes its buffers hold (max_buffered counts these). */
+/* The bytes its buffers hold (max_buffered counts these), a streamed
+ * reply's snapshot included. */
 static inline uint64_t
 ss_conn_held(const struct ss_conn *c)
 {
-	return c->in_cap + c->out.cap;
+	return c->in_cap + c->out.cap + ss_rpc_stream_held(c->stream) +
+	       ss_rpc_batch_held(c->batch);
 }
 
 /* server_limits.c: the connection a newcomer of `uid` (any uid with

@@ -8,9 +8,13 @@
  * --------------
  * - Peers are checked once with SO_PEERCRED: root, the daemon's own user,
  *   or a member of conf.group; others get one 1006 error line, closed.
- * - Input is split on '\n'; a line is handled by ss_rpc_handle(), a batch
- *   by ss_rpc_batch_step() in slices. A line (complete or partial) longer
- *   than SS_CTL_MAX_LINE gets -32600 "request too large", closed.
+ * - Input is split on '\n'; a line is handled by ss_rpc_handle_into(), a
+ *   batch by ss_rpc_batch_step() in slices. A line (complete or partial)
+ *   longer than SS_CTL_MAX_LINE gets -32600 "request too large", closed.
+ * - A reply that grows with the state (state.get, alone or in a batch) is
+ *   streamed (ss_rpc_stream_step): written in slices like a batch, under
+ *   the same output mark and deadlines, from the state as it was when the
+ *   request was taken; out of memory midway cuts it and closes.
  * - Output is queued per connection; the thread never blocks on a client.
  *   While more than SS_CTL_OUT_HIGH bytes wait, the connection's requests
  *   (and the rest of its batch) are not processed and it is not read:
@@ -109,6 +113,7 @@ reap(struct ss_server *s)
 		free(c->in);
 		ss_buf_free(&c->out);
 		ss_rpc_batch_free(c->batch);
+		ss_rpc_stream_free(c->stream);
 		free(c);
 	}
 }
@@ -130,7 +135,7 @@ conn_arm(struct ss_server *s, struct ss_conn *c)
 {
 	uint32_t ev = 0;
 
-	if (!c->closing && !c->eof && !c->work && c->batch == NULL &&
+	if (!c->closing && !c->eof && !c->work && c->batch == NULL && c->stream == NULL &&
 	    ss_conn_out_pending(c) <= SS_CTL_OUT_HIGH)
 		ev |= EPOLLIN;
 	if (ss_conn_out_pending(c) > 0)
@@ -204,6 +209,8 @@ conn_fail(struct ss_server *s, struct ss_conn *c, int code, const char *msg,
 	c->work = false;
 	ss_rpc_batch_free(c->batch);
 	c->batch = NULL;
+	ss_rpc_stream_free(c->stream);
+	c->stream = NULL;
 	free(c->in);
 	c->in = NULL;
 	c->in_off = c->in_len = c->in_cap = c->scanned = 0;
@@ -224,9 +231,21 @@ next_nl(struct ss_conn *c)
 	return nl;
 }
 
-/* Handle buffered lines and batch elements until `end_ns`, the output
- * mark or the end of the complete lines; then send. -1 if the connection
- * was closed. Sets c->work when stopped by the clock with work left. */
+/* A streamed reply cut (out of memory): what was queued goes, then the
+ * connection closes. */
+static void
+conn_cut(struct ss_ctl *ctl, struct ss_conn *c)
+{
+	ss_ctl_log(ctl, LOG_WARNING, "control socket: out of memory writing a reply (uid %d): "
+		   "closing the client", (int)c->uid);
+	c->closing = true;
+	c->close_reason = CL_ERROR;
+}
+
+/* Handle buffered lines, batch elements and streamed replies until
+ * `end_ns`, the output mark or the end of the complete lines; then send.
+ * -1 if the connection was closed. Sets c->work when stopped by the clock
+ * with work left. */
 static int
 conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 {
@@ -237,6 +256,22 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 		char *start, *nl;
 		size_t len;
 
+		if (c->stream != NULL) {
+			int rc = ss_rpc_stream_step(ctl, c->stream, &c->out,
+						    c->out_off + SS_CTL_OUT_HIGH, end_ns);
+
+			s->slices++;
+			if (rc == 0)
+				break;
+			ss_rpc_stream_free(c->stream);
+			c->stream = NULL;
+			if (rc < 0) {
+				conn_cut(ctl, c);
+				break;
+			}
+			c->last_active = ss_now_ms();
+			continue;
+		}
 		if (c->batch != NULL) {
 			int rc = ss_rpc_batch_step(ctl, c->batch, c->in + c->in_off, c->batch_len,
 						   &c->out, c->out_off + SS_CTL_OUT_HIGH, end_ns);
@@ -248,6 +283,10 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 			c->batch = NULL;
 			c->in_off += c->batch_len + 1;
 			c->last_active = ss_now_ms();
+			if (rc < 0) {
+				conn_cut(ctl, c);
+				break;
+			}
 			continue;
 		}
 		start = c->in + c->in_off;
@@ -283,7 +322,7 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 			continue;
 		}
 		c->in_off += len + 1;
-		queue_line(c, ss_rpc_handle(ctl, start, len));
+		ss_rpc_handle_into(ctl, start, len, &c->out, &c->stream);
 	}
 	/* compact the buffer (a batch's line moves with it) */
 	if (c->in_off > 0) {
@@ -298,7 +337,8 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 		c->in_cap = 0;
 		c->scanned = 0;
 	}
-	if (c->eof && c->batch == NULL && !c->closing && (c->in_len == 0 || next_nl(c) == NULL)) {
+	if (c->eof && c->batch == NULL && c->stream == NULL && !c->closing &&
+	    (c->in_len == 0 || next_nl(c) == NULL)) {
 		/* the peer is done sending and everything complete is
 		 * answered: drop a partial line, close after the replies */
 		c->closing = true;
@@ -308,7 +348,8 @@ conn_work(struct ss_ctl *ctl, struct ss_conn *c, uint64_t end_ns)
 		return -1;
 	/* work left that only the output mark or the clock stopped */
 	if (!c->closing && ss_conn_out_pending(c) <= SS_CTL_OUT_HIGH)
-		c->work = c->batch != NULL || (c->in_len > 0 && next_nl(c) != NULL);
+		c->work = c->batch != NULL || c->stream != NULL ||
+			  (c->in_len > 0 && next_nl(c) != NULL);
 	conn_arm(s, c);
 	return 0;
 }
@@ -328,7 +369,7 @@ conn_read(struct ss_ctl *ctl, struct ss_conn *c)
 	struct ss_core *core = ss_core(ctl);
 	size_t budget = READ_BUDGET;
 
-	while (budget > 0 && !c->closing && !c->work && c->batch == NULL) {
+	while (budget > 0 && !c->closing && !c->work && c->batch == NULL && c->stream == NULL) {
 		ssize_t n;
 
 		if (ss_conn_out_pending(c) > SS_CTL_OUT_HIGH)
@@ -656,7 +697,7 @@ conn_deadline(const struct ss_server *s, struct ss_conn *c, enum ss_close *why)
 		*why = c->closing ? c->close_reason : CL_NOT_READING;
 		return c->last_tx + 3ull * s->timeout_ms;
 	}
-	if (c->work || c->batch != NULL || c->closing)
+	if (c->work || c->batch != NULL || c->stream != NULL || c->closing)
 		return UINT64_MAX;
 	if (c->in_len > c->in_off) {
 		*why = CL_REQUEST_TIMEOUT;   /* only a partial line is left */
@@ -800,7 +841,7 @@ poll_round(struct ss_ctl *ctl, int timeout_ms)
 				continue;
 			/* resume what the output mark stopped */
 			if (!c->work && ss_conn_out_pending(c) <= SS_CTL_OUT_HIGH &&
-			    (c->batch != NULL || c->eof || c->in_len > 0) &&
+			    (c->batch != NULL || c->stream != NULL || c->eof || c->in_len > 0) &&
 			    conn_work(ctl, c, slice_end(s)) < 0)
 				continue;
 		}

@@ -107,6 +107,11 @@ struct ss_store {
 	struct ss_hmap map[SS_TYPES_MAX];    /* by type id */
 	struct ss_hmap idx[SS_IDX_MAX];
 	struct ss_log log;
+	/* ss_store_pin(): while a reader holds node pointers across commits
+	 * (a streamed state.get), the nodes commits remove wait here, chained
+	 * by their h.next, until the last pin goes */
+	uint32_t pins;
+	struct ss_hent *deferred;
 };
 
 static inline char *

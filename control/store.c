@@ -637,6 +637,43 @@ ss_store_rollback(struct ss_store *s)
 	s->log.n = 0;
 }
 
+/* A node a commit removed (unlinked: its h.next is free): freed now, or
+ * by the last unpin. */
+static void
+release_node(struct ss_store *s, struct ss_node *n)
+{
+	if (s->pins == 0) {
+		ss_node_free(s, n);
+		return;
+	}
+	n->h.next = s->deferred;
+	s->deferred = &n->h;
+}
+
+static void
+free_deferred(struct ss_store *s)
+{
+	while (s->deferred != NULL) {
+		struct ss_hent *e = s->deferred;
+
+		s->deferred = e->next;
+		ss_node_free(s, ss_dl_entry(e, struct ss_node, h));
+	}
+}
+
+void
+ss_store_pin(struct ss_store *s)
+{
+	s->pins++;
+}
+
+void
+ss_store_unpin(struct ss_store *s)
+{
+	if (s->pins > 0 && --s->pins == 0)
+		free_deferred(s);
+}
+
 void
 ss_store_release(struct ss_store *s)
 {
@@ -646,9 +683,9 @@ ss_store_release(struct ss_store *s)
 		struct ss_log_ent *e = &s->log.v[i];
 
 		if (e->kind == SS_LOG_UNLINK)
-			ss_node_free(s, e->node);
+			release_node(s, e->node);
 		else if (e->kind == SS_LOG_REPLACE)
-			ss_node_free(s, e->old);
+			release_node(s, e->old);
 		json_decref(e->obj);
 		json_decref(e->old_obj);
 	}
@@ -726,6 +763,7 @@ ss_store_fini(struct ss_store *s)
 	}
 	for (i = 0; i < SS_IDX_MAX; i++)
 		ss_hmap_free(&s->idx[i]);
+	free_deferred(s);
 	free(s->log.v);
 	pool_fini(&s->pool);
 	memset(s, 0, sizeof(*s));

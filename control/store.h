@@ -68,6 +68,14 @@ void ss_store_rollback(struct ss_store *s);
 /* Keep the changes: free the nodes they removed, release the log. */
 void ss_store_release(struct ss_store *s);
 
+/* Pins: a node is never changed once linked (a change replaces it), so a
+ * reader that collected node pointers (ss_store_nodes) sees a consistent
+ * state as long as none is freed. While the store is pinned, the nodes
+ * commits remove (ss_store_release) stay allocated; the last unpin frees
+ * them. What a pin costs is the nodes removed while it is held. */
+void ss_store_pin(struct ss_store *s);
+void ss_store_unpin(struct ss_store *s);
+
 /* Nodes of a type, sorted by key when `sorted`. *out is malloc'd. */
 int ss_store_nodes(struct ss_store *s, int type, bool sorted, struct ss_node ***out,
 		   size_t *n);

@@ -14,7 +14,8 @@
  *         what it wrote); else it closes and reconnects
  * Checks: the server never crashes or leaks (ASan), every byte it sends is
  * part of a line that is valid JSON with "jsonrpc":"2.0", and after the
- * script a fresh client is answered. A server per input: the store's
+ * script a fresh client is answered: its state.get, streamed by the
+ * server, is the very bytes of the reply built whole (ss_ctl_handle_line). A server per input: the store's
  * mmap'ed pools hide pointers from LeakSanitizer, so a control plane
  * that outlived an input would look like leaks.
  */
@@ -41,9 +42,10 @@ static char sock_path[108];
 
 struct cli {
 	int fd;
-	char buf[1 << 16];           /* the reply line being received */
+	char buf[1 << 18];           /* the reply line being received */
 	size_t len;
 	bool overflow;               /* a line longer than buf: not checked */
+	size_t last;                 /* length of the last complete line (in buf) */
 };
 
 static void
@@ -120,6 +122,7 @@ cli_read(struct cli *c)
 			if (tmp[i] == '\n') {
 				if (!c->overflow)
 					check_line(c->buf, c->len);
+				c->last = c->overflow ? 0 : c->len;
 				c->len = 0;
 				c->overflow = false;
 				lines++;
@@ -204,8 +207,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* and it still serves a new one */
 	{
-		static const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"system.info\"}\n";
-		struct cli fresh = { .fd = -1 };
+		static const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"state.get\"}\n";
+		static struct cli fresh = { .fd = -1 };
+		char *whole;
 		int got = 0;
 
 		cli_reset(&fresh);
@@ -220,7 +224,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "server does not answer a new client\n");
 			abort();
 		}
+		whole = fz_state_get(ctl);
+		if (got != 1 || fresh.last != strlen(whole) || memcmp(fresh.buf, whole, fresh.last)) {
+			fprintf(stderr, "streamed state.get differs from the whole reply:\n%.*s\n%s\n",
+				(int)fresh.last, fresh.buf, whole);
+			abort();
+		}
+		free(whole);
 		close(fresh.fd);
+		fresh.fd = -1;
 	}
 	for (k = 0; k < 2; k++) {
 		close(cl[k].fd);
