@@ -277,10 +277,9 @@ static bool flow_msg(struct ss_ha_flow *f, const struct ss_ct_key *k, uint32_t e
 		     uint8_t init_dir, uint8_t init_side, uint8_t tcp, uint64_t idle_ticks,
 		     uint64_t fin_age_ticks, bool fin)
 {
-	const struct ss_acl_state *acl = ss_acl_current();
-	const char *name = acl != NULL && eni < acl->nb_bind ? acl->bind_name[eni] : NULL;
+	const char *name = ss_ha_eni_name(eni);
 
-	if (name == NULL || name[0] == '\0' || strlen(name) > SS_HA_NAME_MAX)
+	if (name == NULL)
 		return false;
 	memset(f, 0, sizeof(*f));
 	f->proto = k->proto;
@@ -321,6 +320,51 @@ static void send_event(const struct ss_ct_event *ev)
 		g.synced_flows--;
 }
 
+static void send_lb(const struct ss_ha_lb *l, uint8_t type, uint64_t tsc)
+{
+	uint8_t *b = out_slot();
+	uint32_t seq;
+
+	if (b == NULL)
+		return;
+	seq = next_seq();
+	out_put(ss_ha_encode_lb(b, type, seq, g.c.rx_seq, l));
+	if (tsc != 0)
+		pend_push(seq, tsc);
+}
+
+/* The flow just sent has an LB session: it follows (bulk, refresh). */
+static void send_lb_for_flow(const struct ss_ct_key *k, uint32_t eni, uint8_t init_side,
+			     bool count)
+{
+	struct ss_ha_lb l;
+
+	if (!ss_ha_lb_for_flow(&l, k, eni, init_side))
+		return;
+	send_lb(&l, SS_HA_LB_SESS, 0);
+	if (count)
+		g.lb_sessions++;
+}
+
+static void send_lb_event(const struct ss_lb_event *ev)
+{
+	struct ss_ha_lb l;
+
+	if (!ss_ha_lb_from_event(&l, ev))
+		return;
+	send_lb(&l, ev->type == SS_LB_EV_REMOVE ? SS_HA_LB_SESS_DEL : SS_HA_LB_SESS, ev->tsc);
+	if (ev->type == SS_LB_EV_OPEN)
+		g.lb_sessions++;
+	else if (g.lb_sessions > 0)
+		g.lb_sessions--;
+}
+
+uint64_t ss_ha_events_dropped(void)
+{
+	return __atomic_load_n(&g.hook.dropped, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&g.lb_hook.dropped, __ATOMIC_RELAXED);
+}
+
 static void bulk_begin(void)
 {
 	uint8_t *b = out_slot();
@@ -337,6 +381,7 @@ static void bulk_begin(void)
 	g.refresh = false;
 	g.bulk_sent = 0;
 	g.synced_flows = 0;
+	g.lb_sessions = 0;
 	g.cnt.bulk_syncs++;
 	g.pass_start = rte_rdtsc();
 }
@@ -366,6 +411,7 @@ static void walk_one(void *arg, const struct ss_ct_key *k, const struct ss_ct_fl
 		g.bulk_sent++;
 		g.synced_flows++;
 	}
+	send_lb_for_flow(k, st->eni, st->init_side, !g.refresh);
 }
 
 /* The bulk sync, then refresh passes: a slice of the table per turn. */
@@ -403,7 +449,8 @@ static void walk_step(uint64_t now)
 	} else {
 		budget = WALK_BUDGET;
 	}
-	budget = RTE_MIN(budget, (uint32_t)((OUT_CAP - out_pending()) / SS_HA_MSG_MAX));
+	/* a flow and its LB session: two messages each at most */
+	budget = RTE_MIN(budget, (uint32_t)((OUT_CAP - out_pending()) / (2 * SS_HA_MSG_MAX)));
 	if (budget == 0)
 		return;
 	if (!ss_ct_sync_walk(ct, &g.cursor, budget, walk_one, &wa) || g.refresh)
@@ -426,9 +473,10 @@ static void walk_step(uint64_t now)
 static void events_step(void)
 {
 	struct ss_ct_event ev[EV_BURST];
+	struct ss_lb_event lev[EV_BURST];
 	bool send = g.conf.role == SS_HA_ROLE_ACTIVE && g.c.fd >= 0 && g.c.hello_rcvd &&
 		    g.bulk != HA_BULK_IDLE;
-	uint64_t dropped = __atomic_load_n(&g.hook.dropped, __ATOMIC_RELAXED);
+	uint64_t dropped = ss_ha_events_dropped();
 	unsigned int n, total = 0;
 
 	while (total < EV_BUDGET && (!send || out_pending() < OUT_HIGH) &&
@@ -437,6 +485,15 @@ static void events_step(void)
 		total += n;
 		for (unsigned int i = 0; send && i < n; i++)
 			send_event(&ev[i]);
+	}
+	/* LB sessions after the flows they belong to (a session opens after
+	 * its flow, on the same worker) */
+	while (g.lb_ring != NULL && total < 2 * EV_BUDGET && (!send || out_pending() < OUT_HIGH) &&
+	       (n = rte_ring_sc_dequeue_burst_elem(g.lb_ring, lev, sizeof(lev[0]), EV_BURST,
+						   NULL)) > 0) {
+		total += n;
+		for (unsigned int i = 0; send && i < n; i++)
+			send_lb_event(&lev[i]);
 	}
 	if (dropped != g.seen_dropped) {
 		g.seen_dropped = dropped;
@@ -553,7 +610,9 @@ static int handle(const struct ss_ha_msg *m, uint64_t now)
 		 * switch holds and the active no longer has must go */
 		if (ct != NULL)
 			ss_ct_flush(ct, UINT32_MAX, NULL, NULL, ct->nb_workers);
+		ss_lb_sess_flush();
 		g.synced_flows = 0;
+		g.lb_sessions = 0;
 		g.bulk = HA_BULK_RUNNING;
 		g.cnt.bulk_syncs++;
 		break;
@@ -561,6 +620,10 @@ static int handle(const struct ss_ha_msg *m, uint64_t now)
 	case SS_HA_BULK_END:
 		g.bulk = HA_BULK_DONE;
 		HA_LOG(INFO, "bulk sync from %s: %u flows\n", g.conf.peer, m->u.flows);
+		break;
+	case SS_HA_LB_SESS:
+	case SS_HA_LB_SESS_DEL:
+		ss_ha_lb_apply(m);
 		break;
 	default:
 		apply_flow(m);
@@ -764,12 +827,14 @@ void ss_ha_chan_set_role(uint8_t role)
 	g.conf.role = role;
 	g.bulk = HA_BULK_IDLE;
 	g.synced_flows = 0;
+	g.lb_sessions = 0;
 	g.next_try = 0;
 	g.backoff_ms = BACKOFF_MIN_MS;
 	/* a standby opens no flow (the HA stage drops what no flow covers)
 	 * and queues no event: only an active has something to send */
 	ss_ct_create_hold(role == SS_HA_ROLE_STANDBY);
 	ss_ct_sync_set(role == SS_HA_ROLE_ACTIVE ? &g.hook : NULL);
+	ss_lb_sync_set(role == SS_HA_ROLE_ACTIVE && g.lb_ring != NULL ? &g.lb_hook : NULL);
 	HA_LOG(NOTICE, "role %s\n", role == SS_HA_ROLE_ACTIVE ? "active" : "standby");
 }
 

@@ -50,7 +50,7 @@ static const char *bulk_name(uint8_t b)
 static void counters_now(struct ha_counters *c)
 {
 	*c = ss_ha.cnt;
-	c->events_dropped = __atomic_load_n(&ss_ha.hook.dropped, __ATOMIC_RELAXED);
+	c->events_dropped = ss_ha_events_dropped();
 	c->standby_rx = 0;
 	for (unsigned int w = 0; w < SS_MAX_WORKERS; w++)
 		c->standby_rx += __atomic_load_n(&ss_ha_wcnt[w].standby_rx, __ATOMIC_RELAXED);
@@ -65,14 +65,17 @@ static json_t *status_json(void)
 
 	counters_now(&c);
 	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:I}",
+			 "s:I, s:I, s:I, s:I}",
 			 "role", ss_ha.conf.on ? role_name(ss_ha.conf.role) : "none",
 			 "peer_state", peer_name(ss_ha.peer_state),
 			 "bulk_sync", bulk_name(ss_ha.bulk),
 			 "synced_flows", (json_int_t)(ss_ha.synced_flows > 0 ? ss_ha.synced_flows : 0),
+			 "synced_lb_sessions",
+			 (json_int_t)(ss_ha.lb_sessions > 0 ? ss_ha.lb_sessions : 0),
 			 "sync_lag_ms", (json_int_t)ss_ha_lag_ms(),
 			 "sent", D(sent), "received", D(received), "rejected", D(rejected),
 			 "ha_standby_rx", D(standby_rx), "unknown_eni", D(unknown_eni),
+			 "unknown_lb", D(unknown_lb),
 			 "install_failed", D(install_failed), "events_dropped", D(events_dropped),
 			 "resyncs", D(resyncs), "bulk_syncs", D(bulk_syncs),
 			 "failovers", D(failovers));
@@ -206,11 +209,15 @@ static uint64_t ha_poll_in_us(void)
 static void ha_fini(void)
 {
 	ss_ct_sync_set(NULL);
+	ss_lb_sync_set(NULL);
 	ss_ct_create_hold(false);
 	ss_ha_chan_close();
 	rte_ring_free(ss_ha.ring);
 	ss_ha.ring = NULL;
 	ss_ha.hook.ring = NULL;
+	rte_ring_free(ss_ha.lb_ring);
+	ss_ha.lb_ring = NULL;
+	ss_ha.lb_hook.ring = NULL;
 	ss_ha.conf.on = false;
 }
 
@@ -265,18 +272,28 @@ static int ha_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 		return -1;
 	}
 	ss_ha.hook.ring = ss_ha.ring;
+	ss_ha.lb_ring = rte_ring_create_elem("ss_ha_lb", sizeof(struct ss_lb_event), RING_SIZE,
+					     SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (ss_ha.lb_ring == NULL) {
+		snprintf(err, errlen, "ha: cannot create the LB session event ring of %u events: %s",
+			 RING_SIZE, rte_strerror(rte_errno));
+		ha_fini();
+		return -1;
+	}
+	ss_ha.lb_hook.ring = ss_ha.lb_ring;
 	if (ss_ha_chan_open(err, errlen) != 0) {
 		ha_fini();
 		return -1;
 	}
 	ss_ct_create_hold(ss_ha.conf.role == SS_HA_ROLE_STANDBY);
 	ss_ct_sync_set(ss_ha.conf.role == SS_HA_ROLE_ACTIVE ? &ss_ha.hook : NULL);
+	ss_lb_sync_set(ss_ha.conf.role == SS_HA_ROLE_ACTIVE ? &ss_ha.lb_hook : NULL);
 	return 0;
 }
 
 static struct ss_feature ha = {
 	.name = "ha",
-	.depends_on = SS_FEATURE_DEPS("overlay", "acl", "conntrack"),
+	.depends_on = SS_FEATURE_DEPS("overlay", "acl", "conntrack", "lb"),
 	.init = ha_init,
 	.fini = ha_fini,
 	.poll = ha_poll,

@@ -12,6 +12,7 @@
 
 #include "pipelines/conntrack/ct-t.h"
 #include "pipelines/ha/ha_msg.h"
+#include "pipelines/lb/lb.h"
 
 enum ha_peer_state { HA_PEER_DOWN = 0, HA_PEER_CONNECTING, HA_PEER_CONNECTED };
 enum ha_bulk_state { HA_BULK_IDLE = 0, HA_BULK_RUNNING, HA_BULK_DONE };
@@ -29,7 +30,8 @@ struct ha_conf {
 struct ha_counters {
 	uint64_t sent, received;       /* messages */
 	uint64_t rejected;             /* connections closed: stranger, version, malformed */
-	uint64_t unknown_eni;          /* flow messages for an ENI this switch lacks */
+	uint64_t unknown_eni;          /* flow / LB messages for an ENI this switch lacks */
+	uint64_t unknown_lb;           /* LB sessions of an LB or backend this switch lacks */
 	uint64_t install_failed;       /* flows the table refused (capacity) */
 	uint64_t resyncs;              /* bulk syncs after the event ring overflowed */
 	uint64_t bulk_syncs;           /* bulk syncs started (active) or received (standby) */
@@ -79,6 +81,7 @@ struct ha_state {
 	uint32_t bulk_sent;
 	uint64_t seen_dropped;         /* hook.dropped at the last look */
 	int64_t synced_flows;          /* active: flows sent minus removals; standby: installed */
+	int64_t lb_sessions;           /* active: LB sessions sent; standby: installed */
 	/* lag */
 	struct ha_pending *pend;       /* FIFO of HA_PEND_MAX */
 	uint32_t pend_head, pend_tail;
@@ -87,6 +90,9 @@ struct ha_state {
 	/* events from conntrack */
 	struct rte_ring *ring;
 	struct ss_ct_sync hook;
+	/* events from the load balancer (struct ss_lb_event) */
+	struct rte_ring *lb_ring;
+	struct ss_lb_sync lb_hook;
 	struct ha_counters cnt, base;
 	uint64_t hz;
 };
@@ -102,6 +108,19 @@ uint64_t ss_ha_chan_poll_in_us(void);
 void ss_ha_chan_set_role(uint8_t role);
 void ss_ha_chan_close(void);
 uint64_t ss_ha_lag_ms(void);
+/* events refused by the full rings (conntrack's and the LB's) */
+uint64_t ss_ha_events_dropped(void);
 int ss_ha_parse_addr(const char *s, struct sockaddr_storage *sa, socklen_t *len);
+
+/* ha_lb.c */
+const char *ss_ha_eni_name(uint32_t eni);
+/* The LB_SESS of an LB event; false when its ENI or LB has no name. */
+bool ss_ha_lb_from_event(struct ss_ha_lb *l, const struct ss_lb_event *ev);
+/* The LB_SESS of the live LB session of flow k (ENI eni, opened by side
+ * init_side); false when it has none. */
+bool ss_ha_lb_for_flow(struct ss_ha_lb *l, const struct ss_ct_key *k, uint32_t eni,
+		       uint8_t init_side);
+/* A standby applies LB_SESS / LB_SESS_DEL. */
+void ss_ha_lb_apply(const struct ss_ha_msg *m);
 
 #endif

@@ -88,6 +88,31 @@ size_t ss_ha_encode_flow(uint8_t *buf, uint8_t type, uint32_t seq, uint32_t ack,
 	return hdr(buf, SS_HA_HDR_LEN + SS_HA_FLOW_FIXED + nl, type, seq, ack);
 }
 
+size_t ss_ha_encode_lb(uint8_t *buf, uint8_t type, uint32_t seq, uint32_t ack,
+		       const struct ss_ha_lb *l)
+{
+	uint8_t *b = buf + SS_HA_HDR_LEN;
+	size_t ll = strnlen(l->lb, SS_HA_NAME_MAX), el = strnlen(l->eni, SS_HA_NAME_MAX);
+
+	b[0] = l->proto;
+	b[1] = l->v6 ? 6 : 4;
+	b[2] = (uint8_t)ll;
+	b[3] = (uint8_t)el;
+	put16(b + 4, l->sport);
+	put16(b + 6, l->dport);
+	memcpy(b + 8, l->src, 16);
+	memcpy(b + 24, l->vip, 16);
+	memcpy(b + 40, l->backend, 16);
+	if (!l->v6) {
+		memset(b + 12, 0, 12);
+		memset(b + 28, 0, 12);
+		memset(b + 44, 0, 12);
+	}
+	memcpy(b + SS_HA_LB_FIXED, l->lb, ll);
+	memcpy(b + SS_HA_LB_FIXED + ll, l->eni, el);
+	return hdr(buf, SS_HA_HDR_LEN + SS_HA_LB_FIXED + ll + el, type, seq, ack);
+}
+
 static int bad(const char **why, const char *reason)
 {
 	*why = reason;
@@ -139,6 +164,43 @@ static int decode_flow(const uint8_t *b, size_t blen, struct ss_ha_flow *f, cons
 	memcpy(f->b, b + 36, 16);
 	memcpy(f->eni, b + SS_HA_FLOW_FIXED, nl);
 	f->eni[nl] = '\0';
+	return 0;
+}
+
+static int decode_lb(const uint8_t *b, size_t blen, struct ss_ha_lb *l, const char **why)
+{
+	uint8_t ll, el;
+
+	if (blen < SS_HA_LB_FIXED)
+		return bad(why, "LB session body shorter than its fixed part");
+	ll = b[2];
+	el = b[3];
+	if (ll == 0 || ll > SS_HA_NAME_MAX)
+		return bad(why, "LB name length not 1..63");
+	if (el == 0 || el > SS_HA_NAME_MAX)
+		return bad(why, "ENI name length not 1..63");
+	if (blen != (size_t)SS_HA_LB_FIXED + ll + el)
+		return bad(why, "LB session body length does not match its names");
+	if (b[0] != 6 && b[0] != 17)
+		return bad(why, "LB session protocol not TCP or UDP");
+	if (b[1] != 4 && b[1] != 6)
+		return bad(why, "address family not 4 or 6");
+	if (b[1] == 4 && (!all_zero(b + 12, 12) || !all_zero(b + 28, 12) || !all_zero(b + 44, 12)))
+		return bad(why, "IPv4 address with bytes past the fourth");
+	if (memchr(b + SS_HA_LB_FIXED, 0, (size_t)ll + el) != NULL)
+		return bad(why, "NUL in the LB or ENI name");
+	memset(l, 0, sizeof(*l));
+	l->proto = b[0];
+	l->v6 = b[1] == 6;
+	l->sport = get16(b + 4);
+	l->dport = get16(b + 6);
+	memcpy(l->src, b + 8, 16);
+	memcpy(l->vip, b + 24, 16);
+	memcpy(l->backend, b + 40, 16);
+	memcpy(l->lb, b + SS_HA_LB_FIXED, ll);
+	l->lb[ll] = '\0';
+	memcpy(l->eni, b + SS_HA_LB_FIXED + ll, el);
+	l->eni[el] = '\0';
 	return 0;
 }
 
@@ -200,6 +262,14 @@ int ss_ha_msg_decode(const uint8_t *buf, size_t n, struct ss_ha_msg *m, const ch
 		if (rc != 0)
 			return rc;
 		break;
+	case SS_HA_LB_SESS:
+	case SS_HA_LB_SESS_DEL:
+		if (m->h.seq == 0)
+			return bad(why, "LB_SESS: no sequence number");
+		rc = decode_lb(b, blen, &m->u.lb, why);
+		if (rc != 0)
+			return rc;
+		break;
 	default:
 		return bad(why, "unknown message type");
 	}
@@ -215,6 +285,7 @@ const char *ss_ha_type_name(uint8_t type)
 		[SS_HA_HELLO] = "hello", [SS_HA_HEARTBEAT] = "heartbeat",
 		[SS_HA_BULK_BEGIN] = "bulk_begin", [SS_HA_FLOW] = "flow",
 		[SS_HA_FLOW_DEL] = "flow_del", [SS_HA_BULK_END] = "bulk_end",
+		[SS_HA_LB_SESS] = "lb_sess", [SS_HA_LB_SESS_DEL] = "lb_sess_del",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "unknown";

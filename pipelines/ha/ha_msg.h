@@ -17,7 +17,8 @@
  *                     order from the other side (cumulative acknowledgement)
  *
  * Bodies: HELLO {u8 role, u8 pad[3]}, HEARTBEAT {}, BULK_BEGIN and
- * BULK_END {u32 flows}, FLOW and FLOW_DEL {struct ss_ha_flow, below}.
+ * BULK_END {u32 flows}, FLOW and FLOW_DEL {struct ss_ha_flow, below},
+ * LB_SESS and LB_SESS_DEL {struct ss_ha_lb, below}.
  * ss_ha_msg_decode() accepts exactly these and nothing else: a reader that
  * gets an error closes the connection (the stream has no resynchronisation
  * point).
@@ -28,11 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SS_HA_VERSION 1
+#define SS_HA_VERSION 2           /* 2: LB_SESS, LB_SESS_DEL */
 #define SS_HA_HDR_LEN 16
 #define SS_HA_NAME_MAX 63          /* an ENI name's bytes (control: SS_REC_NAME - 1) */
 #define SS_HA_FLOW_FIXED 52        /* FLOW body without the ENI name */
-#define SS_HA_MSG_MAX (SS_HA_HDR_LEN + SS_HA_FLOW_FIXED + SS_HA_NAME_MAX)
+#define SS_HA_LB_FIXED 56          /* LB_SESS body without the two names */
+#define SS_HA_MSG_MAX (SS_HA_HDR_LEN + SS_HA_LB_FIXED + 2 * SS_HA_NAME_MAX)
 
 enum ss_ha_type {
 	SS_HA_HELLO = 1,       /* first message each way: the sender's role */
@@ -41,10 +43,12 @@ enum ss_ha_type {
 	SS_HA_FLOW = 4,        /* active: install or update one flow pair */
 	SS_HA_FLOW_DEL = 5,    /* active: remove one flow pair */
 	SS_HA_BULK_END = 6,    /* active: every flow of the table was sent */
-	/* 16..31 are reserved for per-feature state attached to a flow (the
-	 * load balancer's backend, Private Link's translation): each feature
-	 * gets its own type, decoded by its own function; an older peer
-	 * refuses them as unknown types, so adding one bumps SS_HA_VERSION. */
+	/* 16..31 are reserved for per-feature state attached to a flow: each
+	 * feature gets its own type, decoded by its own function; an older
+	 * peer refuses them as unknown types, so adding one bumps
+	 * SS_HA_VERSION. Private Link needs none (docs/ha.md). */
+	SS_HA_LB_SESS = 16,    /* active: install one LB session (connection -> backend) */
+	SS_HA_LB_SESS_DEL = 17,  /* active: remove one LB session */
 };
 
 enum ss_ha_role { SS_HA_ROLE_ACTIVE = 1, SS_HA_ROLE_STANDBY = 2 };
@@ -75,6 +79,25 @@ struct ss_ha_flow {
 	char eni[SS_HA_NAME_MAX + 1];   /* NUL-terminated */
 };
 
+/* An LB session as the channel carries it (SPEC 3.9, 3.11: a connection
+ * keeps its backend across a failover). Body layout (56 bytes + names):
+ *    0 u8 proto   1 u8 family (4, 6)   2 u8 lb_len   3 u8 eni_len
+ *    4 u16 sport (the VM's)   6 u16 dport (the VIP's port)
+ *    8 src[16] (the VM)   24 vip[16]   40 backend[16] (the backend's ip;
+ *    IPv4: the first 4 bytes of each, the rest 0)
+ *   56 the LB's name (lb_len bytes, 1..63, no NUL), then the ENI's name
+ *      (eni_len bytes, 1..63, no NUL)
+ * The connection as the VM sent it (its source, the VIP as destination):
+ * the session's forward key; the standby derives the reverse one. */
+struct ss_ha_lb {
+	uint8_t proto;
+	uint8_t v6;
+	uint16_t sport, dport;     /* host order */
+	uint8_t src[16], vip[16], backend[16];
+	char lb[SS_HA_NAME_MAX + 1];    /* NUL-terminated */
+	char eni[SS_HA_NAME_MAX + 1];   /* NUL-terminated */
+};
+
 struct ss_ha_hdr {
 	uint32_t len;
 	uint8_t version;
@@ -90,6 +113,7 @@ struct ss_ha_msg {
 		uint8_t role;          /* HELLO: enum ss_ha_role */
 		uint32_t flows;        /* BULK_BEGIN, BULK_END */
 		struct ss_ha_flow flow;  /* FLOW, FLOW_DEL */
+		struct ss_ha_lb lb;      /* LB_SESS, LB_SESS_DEL */
 	} u;
 };
 
@@ -105,6 +129,9 @@ size_t ss_ha_encode_bulk(uint8_t *buf, uint8_t type, uint32_t seq, uint32_t ack,
 			 uint32_t flows);
 size_t ss_ha_encode_flow(uint8_t *buf, uint8_t type, uint32_t seq, uint32_t ack,
 			 const struct ss_ha_flow *f);
+/* LB_SESS or LB_SESS_DEL; both names must be 1..63 bytes. */
+size_t ss_ha_encode_lb(uint8_t *buf, uint8_t type, uint32_t seq, uint32_t ack,
+		       const struct ss_ha_lb *l);
 
 /* The first message of buf[0..n): its length (> 0) with *m filled when it is
  * whole and valid; 0 when more bytes are needed to tell; SS_HA_E_VERSION

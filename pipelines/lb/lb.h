@@ -164,6 +164,43 @@ uint32_t ss_lb_sess_sweep(uint64_t now, uint32_t budget,
 /* Live sessions. */
 uint32_t ss_lb_sess_count(void);
 
+/* ---- HA sync of sessions (lb_sess.c, lb_table.c; docs/ha.md) ------------------- */
+
+/* A session opened (by a worker) or removed (by the control thread), put on
+ * the HA channel's ring without waiting: a full ring counts `dropped` and
+ * the channel answers with a bulk resync (as conntrack's flow events). */
+enum ss_lb_event_type { SS_LB_EV_OPEN = 1, SS_LB_EV_REMOVE };
+
+struct ss_lb_event {
+	struct ss_lb_skey key;         /* the forward key (rev 0) */
+	uint8_t bip[16];               /* the backend */
+	uint64_t tsc;                  /* when (rte_rdtsc) */
+	uint8_t type;                  /* enum ss_lb_event_type */
+	uint8_t pad[7];
+};
+
+struct ss_lb_sync {
+	struct rte_ring *ring;         /* multi-producer, of struct ss_lb_event */
+	uint64_t dropped;              /* atomic */
+	uint64_t enqueued;             /* atomic */
+};
+
+/* The hook (NULL: no events; the HA channel sets it on its active). */
+void ss_lb_sync_set(struct ss_lb_sync *s);
+/* Control thread: remove the session of forward key k (and its reverse
+ * key); 0 or -ENOENT. */
+int ss_lb_sess_remove(const struct ss_lb_skey *k);
+/* Control thread: remove every session (a standby's bulk sync starts). */
+uint32_t ss_lb_sess_flush(void);
+/* Control thread: the name of the LB a session with forward key k belongs
+ * to (the LB of k's ENI's VNET with k's destination as VIP), NULL if none. */
+const char *ss_lb_sess_lb_name(const struct ss_lb_skey *k);
+/* Control thread (a standby): install the session k (rev 0) of LB `lb`
+ * toward backend `bip`, replacing one toward another backend. 0, or
+ * -ENOENT (no LB of that name, or not the LB of k's ENI and VIP), -ESRCH
+ * (no such backend in that LB here), -ENOSPC / -EBUSY (the table refused). */
+int ss_lb_sess_import(const char *lb, const struct ss_lb_skey *k, const uint8_t *bip);
+
 /* ---- counters ------------------------------------------------------------------- */
 
 struct ss_lb_ctr {

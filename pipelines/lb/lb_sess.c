@@ -7,10 +7,12 @@
 #include <stdio.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring_elem.h>
 
 #include "pipelines/lb/lb.h"
 
@@ -22,6 +24,31 @@ static struct {
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t cursor;               /* sweep */
 } g;
+
+static struct ss_lb_sync *sync_hook;   /* ctlplane: rw, dataplane: ro */
+
+void ss_lb_sync_set(struct ss_lb_sync *s)
+{
+	__atomic_store_n(&sync_hook, s, __ATOMIC_RELEASE);
+}
+
+static void sync_note(uint8_t type, const struct ss_lb_skey *k, const uint8_t *bip, uint64_t tsc)
+{
+	struct ss_lb_sync *s = __atomic_load_n(&sync_hook, __ATOMIC_ACQUIRE);
+	struct ss_lb_event ev;
+
+	if (likely(s == NULL))
+		return;
+	memcpy(&ev.key, k, sizeof(ev.key));
+	memcpy(ev.bip, bip, 16);
+	ev.tsc = tsc;
+	ev.type = type;
+	memset(ev.pad, 0, sizeof(ev.pad));
+	if (rte_ring_mp_enqueue_elem(s->ring, &ev, sizeof(ev)) != 0)
+		__atomic_fetch_add(&s->dropped, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&s->enqueued, 1, __ATOMIC_RELAXED);
+}
 
 /* Positions whose keys were deleted, handed back after a grace period. */
 struct held {
@@ -193,7 +220,56 @@ const struct ss_lb_sess *ss_lb_sess_open(const struct ss_lb_skey *k, const struc
 	s->rpos = rpos >= 0 ? rpos : -1;
 	__atomic_store_n(&s->state, SS_LB_S_LIVE, __ATOMIC_RELEASE);
 	*opened = true;
+	sync_note(SS_LB_EV_OPEN, k, be->ip, rte_rdtsc());
 	return s;
+}
+
+/* The keys of the DEAD session at pos deleted (the removal noted to the
+ * HA hook), its positions handed back after a grace period. */
+static void unlink_dead(uint32_t pos)
+{
+	struct ss_lb_sess *s = &g.sess[pos];
+	struct held h = { (int32_t)pos, -1 };
+	void *kp;
+
+	if (rte_hash_get_key_with_position(g.fwd, (int32_t)pos, &kp) == 0) {
+		sync_note(SS_LB_EV_REMOVE, kp, s->bip, rte_rdtsc());
+		rte_hash_del_key(g.fwd, kp);
+	}
+	if (s->rpos >= 0 && rte_hash_get_key_with_position(g.rev, s->rpos, &kp) == 0) {
+		rte_hash_del_key(g.rev, kp);
+		h.rpos = s->rpos;
+	}
+	if (g.dq == NULL)
+		release(&h);     /* no concurrent reader (tests) */
+	else
+		/* cannot fail: room for every position, each queued once */
+		rte_rcu_qsbr_dq_enqueue(g.dq, &h);
+}
+
+int ss_lb_sess_remove(const struct ss_lb_skey *k)
+{
+	int32_t pos = g.fwd != NULL ? rte_hash_lookup(g.fwd, k) : -ENOENT;
+	uint8_t exp = SS_LB_S_LIVE;
+
+	if (pos < 0 || !__atomic_compare_exchange_n(&g.sess[pos].state, &exp, SS_LB_S_DEAD, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return -ENOENT;
+	unlink_dead((uint32_t)pos);
+	return 0;
+}
+
+static bool drop_all(void *arg, const struct ss_lb_sess *s, uint64_t idle)
+{
+	(void)arg;
+	(void)s;
+	(void)idle;
+	return true;
+}
+
+uint32_t ss_lb_sess_flush(void)
+{
+	return ss_lb_sess_sweep(0, UINT32_MAX, drop_all, NULL, NULL);
 }
 
 uint32_t ss_lb_sess_sweep(uint64_t now, uint32_t budget,
@@ -213,7 +289,6 @@ uint32_t ss_lb_sess_sweep(uint64_t now, uint32_t budget,
 		struct ss_lb_sess *s = &g.sess[pos];
 		uint64_t seen = __atomic_load_n(&s->last_seen, __ATOMIC_RELAXED);
 		uint8_t exp = SS_LB_S_LIVE;
-		struct held h = { (int32_t)pos, -1 };
 		void *kp;
 
 		g.cursor = pos + 1 == g.nb_pos ? 0 : pos + 1;
@@ -224,20 +299,10 @@ uint32_t ss_lb_sess_sweep(uint64_t now, uint32_t budget,
 		if (!__atomic_compare_exchange_n(&s->state, &exp, SS_LB_S_DEAD, false,
 						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			continue;
-		if (rte_hash_get_key_with_position(g.fwd, (int32_t)pos, &kp) == 0) {
-			if (on_removed != NULL)
-				on_removed(arg, kp, s);
-			rte_hash_del_key(g.fwd, kp);
-		}
-		if (s->rpos >= 0 && rte_hash_get_key_with_position(g.rev, s->rpos, &kp) == 0) {
-			rte_hash_del_key(g.rev, kp);
-			h.rpos = s->rpos;
-		}
-		if (g.dq == NULL)
-			release(&h);     /* no concurrent reader (tests) */
-		else
-			/* cannot fail: room for every position, each queued once */
-			rte_rcu_qsbr_dq_enqueue(g.dq, &h);
+		if (rte_hash_get_key_with_position(g.fwd, (int32_t)pos, &kp) == 0 &&
+		    on_removed != NULL)
+			on_removed(arg, kp, s);
+		unlink_dead(pos);
 		removed++;
 	}
 	return removed;

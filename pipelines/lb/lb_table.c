@@ -73,6 +73,7 @@ struct model {
 	uint32_t n, cap;
 	struct mlb *lb;
 	uint8_t *eni_on;
+	int *eni_vnet;                 /* [ENI index]: its VNET's index (when eni_on) */
 };
 
 struct retired {
@@ -114,6 +115,7 @@ static void model_free(struct model *m)
 		free(m->lb[i].be);
 	free(m->lb);
 	free(m->eni_on);
+	free(m->eni_vnet);
 	free(m);
 }
 
@@ -239,6 +241,7 @@ static int eni_on(void *arg, const void *rec)
 	for (uint32_t i = 0; i < m->n; i++)
 		if (strcmp(m->lb[i].rec.vnet, e->vnet) == 0) {
 			m->eni_on[idx] = 1;
+			m->eni_vnet[idx] = m->lb[i].vnet;
 			break;
 		}
 	return 0;
@@ -425,7 +428,8 @@ int ss_lb_prepare(struct ss_ctl *ctl, const struct ss_change *changes, size_t n,
 	c = ss_ctl_store_rec(ctl, &ss_type_lb_config, "");
 	f = ss_ctl_store_rec(ctl, &ss_type_flow_config, "");
 	m = calloc(1, sizeof(*m));
-	if (c == NULL || f == NULL || m == NULL || (m->eni_on = calloc(g.n_eni, 1)) == NULL) {
+	if (c == NULL || f == NULL || m == NULL || (m->eni_on = calloc(g.n_eni, 1)) == NULL ||
+	    (m->eni_vnet = calloc(g.n_eni, sizeof(int))) == NULL) {
 		free(m);
 		snprintf(err, errlen, "lb: out of memory");
 		return -ENOMEM;
@@ -541,6 +545,60 @@ static void sweep(uint32_t budget)
 	};
 
 	ss_lb_sess_sweep(rte_get_tsc_cycles(), budget, sweep_drop, sweep_removed, &a);
+}
+
+/* ---- HA sync of sessions ----------------------------------------------------------- */
+
+/* The published LB index of k's LB (the committed model and the published
+ * state list the LBs in the same order), -1 if none. */
+static int sess_lb(const struct ss_lb_skey *k)
+{
+	const struct ss_lb_state *st = ss_lb_state_get();
+	const struct ss_lb_vip *v;
+
+	if (!g.sessions || g.cur == NULL || st->n_lb != g.cur->n || k->eni >= g.n_eni ||
+	    !g.cur->eni_on[k->eni])
+		return -1;
+	v = ss_lb_find(st, (uint16_t)g.cur->eni_vnet[k->eni], k->fam, k->dst, k->proto,
+		       k->dport);
+	return v != NULL ? (int)(v - st->lb) : -1;
+}
+
+const char *ss_lb_sess_lb_name(const struct ss_lb_skey *k)
+{
+	int i = sess_lb(k);
+
+	return i >= 0 ? g.cur->lb[i].rec.name : NULL;
+}
+
+int ss_lb_sess_import(const char *lb, const struct ss_lb_skey *k, const uint8_t *bip)
+{
+	const struct ss_lb_state *st = ss_lb_state_get();
+	int i = sess_lb(k);
+	const struct ss_lb_vip *v;
+	const struct ss_lb_sess *s;
+	bool opened;
+
+	if (i < 0 || strcmp(g.cur->lb[i].rec.name, lb) != 0)
+		return -ENOENT;
+	v = &st->lb[i];
+	for (uint32_t b = 0; b < v->nb; b++) {
+		if (memcmp(v->be[b].ip, bip, 16) != 0)
+			continue;
+		s = ss_lb_sess_find(k);
+		if (s != NULL && memcmp(s->bip, bip, 16) == 0) {
+			ss_lb_sess_touch(s, rte_get_tsc_cycles());
+			return 0;
+		}
+		/* the active's backend wins over this switch's own pick */
+		if (s != NULL)
+			ss_lb_sess_remove(k);
+		s = ss_lb_sess_open(k, v, &v->be[b], rte_get_tsc_cycles(), &opened);
+		if (s == NULL)
+			return ss_lb_sess_count() >= SS_LB_SESSIONS ? -ENOSPC : -EBUSY;
+		return memcmp(s->bip, bip, 16) == 0 ? 0 : -EBUSY;
+	}
+	return -ESRCH;
 }
 
 void ss_lb_reclaim(void)

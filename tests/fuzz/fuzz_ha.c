@@ -26,6 +26,9 @@ static size_t reencode(const struct ss_ha_msg *m, uint8_t *out)
 	case SS_HA_FLOW:
 	case SS_HA_FLOW_DEL:
 		return ss_ha_encode_flow(out, m->h.type, m->h.seq, m->h.ack, &m->u.flow);
+	case SS_HA_LB_SESS:
+	case SS_HA_LB_SESS_DEL:
+		return ss_ha_encode_lb(out, m->h.type, m->h.seq, m->h.ack, &m->u.lb);
 	default:
 		abort();   /* the decoder accepted a type it does not know */
 	}
