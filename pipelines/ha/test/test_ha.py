@@ -145,7 +145,7 @@ def t1_frame(sport, dst="10.0.0.7"):
                  IP(src="10.15.254.1", dst=dst) / UDP(sport=sport, dport=80) / (b"x" * 18))
 
 
-def hdr(length, version=1, typ=1, seq=0, ack=0):
+def hdr(length, version=2, typ=1, seq=0, ack=0):
     return struct.pack("!IBBHII", length, version, typ, 0, seq, ack)
 
 
@@ -177,7 +177,7 @@ def pair(tmp_path_factory):
     # bad input on the standby's port before the active exists: garbage, a
     # wrong version, a stranger; each closes its connection and counts
     r = rejected_after(b, 0, b"GET / HTTP/1.0\r\n\r\n")
-    r = rejected_after(b, r, hdr(20, version=2) + b"\x01\x00\x00\x00")
+    r = rejected_after(b, r, hdr(20, version=1) + b"\x01\x00\x00\x00")
     r = rejected_after(b, r, hdr(16, typ=2) + hdr(16, typ=2, seq=0))   # no HELLO first
     r = rejected_after(b, r, None, src="127.0.0.2")
     assert r == 4
