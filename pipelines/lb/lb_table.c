@@ -430,7 +430,7 @@ int ss_lb_prepare(struct ss_ctl *ctl, const struct ss_change *changes, size_t n,
 	m = calloc(1, sizeof(*m));
 	if (c == NULL || f == NULL || m == NULL || (m->eni_on = calloc(g.n_eni, 1)) == NULL ||
 	    (m->eni_vnet = calloc(g.n_eni, sizeof(int))) == NULL) {
-		free(m);
+		model_free(m);
 		snprintf(err, errlen, "lb: out of memory");
 		return -ENOMEM;
 	}
