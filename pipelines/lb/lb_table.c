@@ -585,18 +585,24 @@ int ss_lb_sess_import(const char *lb, const struct ss_lb_skey *k, const uint8_t 
 	for (uint32_t b = 0; b < v->nb; b++) {
 		if (memcmp(v->be[b].ip, bip, 16) != 0)
 			continue;
-		s = ss_lb_sess_find(k);
-		if (s != NULL && memcmp(s->bip, bip, 16) == 0) {
-			ss_lb_sess_touch(s, rte_get_tsc_cycles());
-			return 0;
+		/* twice: a worker may open its own pick between the removal
+		 * and the open (a packet of the synced flow) */
+		for (int tries = 0; tries < 2; tries++) {
+			s = ss_lb_sess_find(k);
+			if (s != NULL && memcmp(s->bip, bip, 16) == 0) {
+				ss_lb_sess_touch(s, rte_get_tsc_cycles());
+				return 0;
+			}
+			/* the active's backend wins over this switch's own pick */
+			if (s != NULL)
+				ss_lb_sess_remove(k);
+			s = ss_lb_sess_open(k, v, &v->be[b], rte_get_tsc_cycles(), &opened);
+			if (s == NULL)
+				return ss_lb_sess_count() >= SS_LB_SESSIONS ? -ENOSPC : -EBUSY;
+			if (memcmp(s->bip, bip, 16) == 0)
+				return 0;
 		}
-		/* the active's backend wins over this switch's own pick */
-		if (s != NULL)
-			ss_lb_sess_remove(k);
-		s = ss_lb_sess_open(k, v, &v->be[b], rte_get_tsc_cycles(), &opened);
-		if (s == NULL)
-			return ss_lb_sess_count() >= SS_LB_SESSIONS ? -ENOSPC : -EBUSY;
-		return memcmp(s->bip, bip, 16) == 0 ? 0 : -EBUSY;
+		return -EBUSY;
 	}
 	return -ESRCH;
 }
