@@ -154,6 +154,10 @@ static json_t *ha_stats_get(void *ctx)
 	json_object_del(o, "role");
 	json_object_del(o, "peer_state");
 	json_object_del(o, "bulk_sync");
+	/* the scope keeps its documented shape (and Prometheus families,
+	 * docs/operations.md): the LB session counters are ha.get's */
+	json_object_del(o, "synced_lb_sessions");
+	json_object_del(o, "unknown_lb");
 	return o;
 }
 
