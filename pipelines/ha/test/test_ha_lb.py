@@ -8,7 +8,8 @@ standby connects (bulk sync) and after (incremental) keep 10.0.0.5 on the
 standby, as a standby and after `ha.set role=active`; connections new to the
 standby go to its own pick (the control: the sync, not the tables, kept the
 backend). A backend removed on the active takes its sessions off the
-standby (LB_SESS_DEL). An LB the standby lacks is counted (`unknown_lb`).
+standby (LB_SESS_DEL). A backend or an LB the standby lacks is counted
+(`unknown_lb`) and skipped.
 """
 import os
 import socket
@@ -178,6 +179,25 @@ def test_lb_session_removal_and_unknown_lb(tmp_path):
         a.call("lb.backend.delete", {"lb": "dns", "ip": B1})
         wait(lambda: b.ha()["synced_lb_sessions"] == 0, 10, "the sessions removed on the standby")
         assert b.ha()["rejected"] == 0
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_lb_unknown_to_the_standby(tmp_path):
+    """The standby's LB on that VIP has another name: every session is
+    counted `unknown_lb` and skipped; the flows are synced all the same."""
+    pa, pb = free_port(), free_port()
+    b = Switch(str(tmp_path / "b"), "standby", pb, pa, [{"ip": B1}], lb="other").start()
+    a = Switch(str(tmp_path / "a"), "active", pa, pb, [{"ip": B1}]).start()
+    try:
+        wait(lambda: b.ha()["bulk_sync"] == "done", 30, "the bulk sync")
+        for p in range(7000, 7010):
+            a.send(p)
+        wait(lambda: b.ha()["synced_flows"] == 10, 10, "the flows on the standby")
+        wait(lambda: b.ha()["unknown_lb"] >= 10, 10, "unknown_lb")
+        h = b.ha()
+        assert h["synced_lb_sessions"] == 0 and h["rejected"] == 0 and h["install_failed"] == 0
     finally:
         a.stop()
         b.stop()
