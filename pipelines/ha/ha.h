@@ -5,6 +5,7 @@
  *   ha_msg.[ch]   the channel's messages (no DPDK: unit tests, fuzzer)
  *   ha_chan.c     the channel: sockets, sequence numbers and acks, bulk and
  *                 incremental sync, the standby's installs (control thread)
+ *   ha_lb.c       the load balancer's sessions on the channel (control thread)
  *   ha_node.c     ha_out / ha_in: the standby's stage in front of the
  *                 policy nodes (workers)
  *   ha_feature.c  config, ha.get / ha.set, stats, health, the poll
