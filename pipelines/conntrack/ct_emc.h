@@ -45,6 +45,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/worker-t.h"
+#include "pipelines/acl/acl-t.h"
 #include "pipelines/conntrack/ct-t.h"
 #include "pipelines/conntrack/ct_xform.h"
 
@@ -65,15 +66,30 @@ struct ss_emc_key {
 };
 _Static_assert(sizeof(struct ss_emc_key) == 24, "emc key");
 
+/* An entry forwards (deny 0: the flow at pos of table ct, its transform)
+ * or drops (deny 1: a cached acl_deny verdict, ss_emc_deny_fill). */
 struct ss_emc_ent {
 	struct ss_emc_key key;
 	uint32_t sig;              /* key hash, 0: empty */
 	uint32_t eni;
-	uint32_t pos;              /* flow position in ct */
-	uint32_t owner;            /* ss_ct_xform_owner() of the flow side */
-	const struct ss_ct *ct;    /* the flow table pos belongs to */
-	uint8_t pad[16];
+	union {
+		struct {
+			uint32_t pos;      /* flow position in ct */
+			uint32_t owner;    /* ss_ct_xform_owner() of the flow side */
+		};
+		struct {
+			uint32_t acl_gen;  /* deny: the ENI's ACL generation classified at */
+			uint32_t gen;      /* deny: overlay generation of the ENI resolution */
+		};
+	};
+	const struct ss_ct *ct;    /* the flow table pos belongs to; deny: NULL */
+	uint8_t deny;
+	/* deny: rank + 1 of the rule that decided each ACL stage, 0: none
+	 * (ss_acl_decided, 24 bits: ranks < SS_ACL_MAX_EXPANDED) */
+	uint8_t rule[SS_ACL_MAX_STAGES][3];
 } __rte_cache_aligned;
+_Static_assert(sizeof(struct ss_emc_ent) == 64, "emc entry: one cache line");
+_Static_assert(SS_ACL_MAX_EXPANDED < (1u << 24), "emc deny rule ranks: 24 bits");
 
 /* The ENI of a host-port source (ingress port, tag, source MAC), as
  * overlay_host resolved it at overlay generation `gen`: lets the fast path
@@ -99,6 +115,7 @@ struct ss_emc {
 	uint64_t fills;            /* entries written */
 	struct ss_emc_ent ent[SS_EMC_ENTRIES];
 	uint64_t table_hits;       /* of hits: found in the flow table, not in ent[] */
+	uint64_t deny_hits;        /* packets dropped acl_deny by a cached deny */
 	/* inbound has no flow-table fallback: with far more flows than
 	 * entries almost every probe misses and every full-path packet
 	 * evicts another flow, for nothing. Out of each SS_EMC_IN_WINDOW
@@ -397,6 +414,7 @@ static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t l
 	e->pos = pos;
 	e->owner = owner;
 	e->ct = ct;
+	e->deny = 0;
 	emc->fills++;
 	{
 		struct ss_emc_eni *n = &emc->eni[ss_emc_eni_slot(&k)];
@@ -410,6 +428,50 @@ static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t l
 			n->gen = gen;
 		}
 	}
+}
+
+/* policy_out dropped packet `d` (the frame as received on host port
+ * `port`, of ENI `eni` as overlay_host resolved it at overlay generation
+ * `gen`) acl_deny as a packet of no flow, classified at the ENI's ACL
+ * generation `acl_gen` by the rules *dec: remember the verdict for the
+ * key's next packets (flow_fast drops them while both generations hold
+ * and the flow table has no flow for them). */
+static inline void ss_emc_deny_fill(unsigned int worker, const uint8_t *d, uint32_t len,
+				    uint16_t port, uint32_t eni, uint32_t acl_gen, uint32_t gen,
+				    const struct ss_acl_decided *dec)
+{
+	struct ss_emc *emc = ss_emc_of[worker];
+	struct ss_emc_key k;
+	struct ss_emc_ent *e;
+	uint32_t sig;
+
+	if (emc == NULL || !ss_emc_key_of(d, len, port, &k))
+		return;
+	sig = ss_emc_hash(&k);
+	e = ss_emc_find(emc, &k, sig);
+	if (e == NULL)
+		e = ss_emc_victim(emc, sig);
+	e->key = k;
+	e->sig = sig;
+	e->eni = eni;
+	e->acl_gen = acl_gen;
+	e->gen = gen;
+	e->ct = NULL;
+	e->deny = 1;
+	for (unsigned int s = 0; s < SS_ACL_MAX_STAGES; s++) {
+		e->rule[s][0] = (uint8_t)(dec->rule[s] >> 16);
+		e->rule[s][1] = (uint8_t)(dec->rule[s] >> 8);
+		e->rule[s][2] = (uint8_t)dec->rule[s];
+	}
+	emc->fills++;
+}
+
+/* The rules a deny entry recorded. */
+static inline void ss_emc_deny_rules(const struct ss_emc_ent *e, struct ss_acl_decided *dec)
+{
+	for (unsigned int s = 0; s < SS_ACL_MAX_STAGES; s++)
+		dec->rule[s] = (uint32_t)e->rule[s][0] << 16 | (uint32_t)e->rule[s][1] << 8 |
+			       e->rule[s][2];
 }
 
 /* The same, for the flow whose transform slot is `slot` in the table

@@ -72,7 +72,8 @@ struct fast_dir {
 static struct {
 	bool checked;
 	struct fast_dir out, in;   /* host ports (outbound), fabric ports (inbound) */
-} fast;
+	rte_node_t policy_out;     /* the node a cached deny's drop is counted under */
+} fast = { .policy_out = RTE_NODE_ID_INVALID };
 
 struct fast_ctx {
 	struct ss_worker *w;       /* ss_node_ctx */
@@ -111,6 +112,7 @@ static void flow_fast_arcs(void)
 	/* VXLAN packets to the VIP: features filtered on SS_PF_VXLAN meet them */
 	collect(&fast.in, SS_ARC_INGRESS_FABRIC, OVL_NODE_FABRIC, SS_PF_VXLAN);
 	collect(&fast.in, SS_ARC_INBOUND, "policy_in", SS_PF_VXLAN);
+	fast.policy_out = rte_node_from_name("policy_out");
 }
 
 /* Whether every feature the fast path leaves out may be left out for
@@ -179,6 +181,7 @@ struct burst {
 	uint32_t gen;
 	uint64_t now;
 	uint64_t slow;             /* key buckets a packet of took the full path */
+	uint64_t deny[(RTE_GRAPH_BURST_SIZE + 63) / 64]; /* packets dropped by a cached deny */
 	struct skip_memo sk_out, sk_in;
 	/* outbound packets the exact-match table missed, to look up in the
 	 * flow table in bulk */
@@ -190,6 +193,8 @@ struct burst {
 		uint32_t eni;
 		uint16_t idx;      /* in the burst */
 		uint8_t side;
+		uint8_t deny;      /* a cached deny: dropped unless the key has a flow */
+		struct ss_acl_decided dec; /* deny: the rules that decided */
 	} t[RTE_GRAPH_BURST_SIZE];
 };
 
@@ -230,10 +235,60 @@ static inline uint8_t table_pending(struct burst *b, const struct ss_emc_key *k,
 	p->sig = sig;
 	p->eni = n->eni;
 	p->idx = idx;
+	p->deny = 0;
 	p->side = ss_ct_key_make(&p->ck, n->eni, k->proto, 0, d + k->l3_off + 12,
 				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
 				 rte_be_to_cpu_16(k->dport));
 	return FAST_NEXT_PENDING;
+}
+
+/* A packet whose key holds a cached deny (ss_emc_deny_fill): when the
+ * ENI resolution (overlay generation) and the ENI's ACL generation are
+ * those it was classified at and every left-out feature may be left out,
+ * it goes to the bulk flow-table lookup (table_resolve): the full path
+ * drops it so only while no flow covers its key. */
+static inline uint8_t deny_pending(struct burst *b, const struct ss_emc_ent *ent,
+				   const struct ss_emc_key *k, uint32_t sig, const uint8_t *d,
+				   uint16_t idx)
+{
+	struct pending *p;
+
+	if (ent->gen != b->gen || ent->acl_gen != ss_acl_eni_gen(b->acl, ent->eni) ||
+	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->k = *k;
+	p->sig = sig;
+	p->eni = ent->eni;
+	p->idx = idx;
+	p->deny = 1;
+	ss_emc_deny_rules(ent, &p->dec);
+	p->side = ss_ct_key_make(&p->ck, ent->eni, k->proto, 0, d + k->l3_off + 12,
+				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
+				 rte_be_to_cpu_16(k->dport));
+	return FAST_NEXT_PENDING;
+}
+
+/* A cached deny taken: what the full path counts for the packet (parse:
+ * the port's bytes; overlay_host: the ENI's rx; policy_out: the ENI's
+ * acl_drops, the deciding rules' hits), dropped acl_deny; the drop is
+ * counted under policy_out (fast_process). */
+static inline uint8_t deny_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+				 const struct pending *p)
+{
+	struct ss_meta *meta = fast_meta(m, pi, p->eni);
+	unsigned int wi = b->w->index;
+
+	b->w->port[pi].rx_bytes += m->pkt_len;
+	ovl_eni_rx(wi, p->eni, m->pkt_len);
+	ss_overlay_eni_acl_drop(wi, p->eni);
+	ss_acl_count_decided(b->acl, wi, p->eni, ss_acl_slot(SS_ACL_OUT, 0), &p->dec);
+	meta->drop = SS_DROP_ACL_DENY;
+	b->deny[p->idx / 64] |= 1ull << (p->idx % 64);
+	b->emc->deny_hits++;
+	return FAST_NEXT_DROP;
 }
 
 /* A host-port packet: its flow's outbound transform, or the full path. */
@@ -255,6 +310,8 @@ static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_
 	ent = ss_emc_find(b->emc, &k, sig);
 	if (ent == NULL)
 		return table_pending(b, &k, sig, d, idx);
+	if (ent->deny)
+		return deny_pending(b, ent, &k, sig, d, idx);
 	if (ent->ct != b->ct || !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x) ||
 	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
 		b->slow |= bit;
@@ -385,6 +442,15 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			uint32_t owner;
 
 			next[p->idx] = FAST_NEXT_PARSE;
+			if (p->deny) {
+				/* no flow for the key (not even one being set up or
+				 * removed): policy_out would classify it, as before */
+				if ((b->slow & bit) || pos[j] >= 0)
+					b->slow |= bit;
+				else
+					next[p->idx] = deny_apply(b, m, ss_ports.by_eth_id[m->port], p);
+				continue;
+			}
 			if ((b->slow & bit) || pos[j] < 0) {
 				b->slow |= bit;
 				continue;
@@ -413,6 +479,7 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			ent->pos = (uint32_t)pos[j];
 			ent->owner = owner;
 			ent->ct = b->ct;
+			ent->deny = 0;
 		}
 	}
 }
@@ -429,6 +496,7 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 	b.emc = ctx->emc;
 	b.nt = 0;
 	b.slow = 0;
+	memset(b.deny, 0, sizeof(b.deny));
 
 	/* before the walk's first table lookup: what this walk resolves is
 	 * stamped with it (ss_ovl_walk_gen) */
@@ -468,6 +536,12 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 		hits += next[i] == FAST_NEXT_TX;
 	b.emc->hits += hits;
 	ss_node_dispatch(graph, node, objs, nb, next);
+	/* a cached deny is policy_out's drop: counted under it, as on the
+	 * full path (ss_node_dispatch stamped flow_fast) */
+	for (i = 0; i < RTE_DIM(b.deny); i++)
+		for (uint64_t bits = b.deny[i]; bits != 0; bits &= bits - 1)
+			ss_meta(objs[i * 64 + (unsigned int)__builtin_ctzll(bits)])->drop_node =
+				(uint16_t)fast.policy_out;
 	return nb;
 }
 

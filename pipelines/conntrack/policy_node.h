@@ -16,7 +16,9 @@
  * SS_OVL_F_CACHED (route_out applies it), any other packet of a flow that
  * existed before it is marked SS_OVL_F_FILL (vxlan_encap fills the slot);
  * the packet that opens a flow is not marked. Appliance-mode
- * packets (SS_OVL_F_REENCAP) are not cached.
+ * packets (SS_OVL_F_REENCAP) are not cached. A host-port packet of no flow
+ * that the ACL stages deny is remembered as a cached deny
+ * (ss_emc_deny_fill): flow_fast drops the key's next packets.
  *
  * Edges: 0 = drop (static); the arc's, added by ss_arcs_finalize before the
  * graphs exist.
@@ -28,6 +30,7 @@
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
 
+#include "dataplane/port-t.h"
 #include "pipelines/acl/acl.h"
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
@@ -90,6 +93,17 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 		if (v[i] == SS_CT_DROP_ACL) {
 			meta->drop = SS_DROP_ACL_DENY;
 			ss_overlay_eni_acl_drop(w->index, meta->eni);
+			/* a packet of no flow from a host port: the flow fast path
+			 * drops the key's next packets itself (ct_emc.h) */
+			if (dir == SS_ACL_OUT && cache && ref[i].deny &&
+			    !(meta->ovl_flags & SS_OVL_F_REENCAP) &&
+			    ss_ports.ports[meta->in_port].role == SS_ROLE_HOST)
+				ss_emc_deny_fill(w->index,
+						 rte_pktmbuf_mtod((struct rte_mbuf *)objs[i],
+								  const uint8_t *),
+						 rte_pktmbuf_data_len((struct rte_mbuf *)objs[i]),
+						 meta->in_port, meta->eni, ref[i].acl_gen, gen,
+						 &ref[i].dec);
 		} else {
 			meta->drop = SS_DROP_FRAG_NO_FIRST;
 		}
