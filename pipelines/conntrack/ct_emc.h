@@ -253,8 +253,16 @@ struct ss_emc_in_ent {
 	uint32_t gen;              /* overlay generation the delivery was resolved at */
 	uint16_t out_port;         /* the ENI's host port */
 	uint16_t vlan;             /* tag to push, 0: none */
-	const struct ss_ct *ct;
+	const struct ss_ct *ct;    /* deny: NULL */
+	/* deny 1: a cached acl_deny verdict (ss_emc_in_deny_fill), classified
+	 * at the ENI's ACL generation acl_gen by the rules dec, the ENI
+	 * resolved (VIP, VNI, ENI, PA validation) at overlay generation gen;
+	 * pos, owner, out_port, vlan unused */
+	uint8_t deny;
+	uint32_t acl_gen;
+	struct ss_acl_decided dec;
 } __rte_aligned(128);
+_Static_assert(sizeof(struct ss_emc_in_ent) == 128, "emc inbound entry: two cache lines");
 
 /* ECN of the decapsulated packet (RFC 6040) equals the inner one: the
  * full path would not rewrite the tenant header nor drop it. */
@@ -537,6 +545,44 @@ static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_
 	e->out_port = out_port;
 	e->vlan = vlan;
 	e->ct = ct;
+	e->deny = 0;
+	emc->fills++;
+}
+
+/* policy_in dropped packet `d` (the VXLAN frame as received on fabric
+ * port `port`, to ENI `eni` as overlay_fabric and inbound_route resolved
+ * and validated it at overlay generation `gen`) acl_deny as a packet of no
+ * flow, classified at the ENI's ACL generation `acl_gen` by the rules
+ * *dec: remember the verdict for the key's next packets. */
+static inline void ss_emc_in_deny_fill(unsigned int worker, const uint8_t *d, uint32_t len,
+				       uint16_t port, const uint8_t port_mac[6], uint32_t eni,
+				       uint32_t acl_gen, uint32_t gen,
+				       const struct ss_acl_decided *dec)
+{
+	struct ss_emc *emc = ss_emc_of[worker];
+	struct ss_emc_in_key k;
+	struct ss_emc_in_ent *e;
+	uint32_t sig;
+
+	if (emc == NULL || emc->in == NULL || emc->in_off != 0 ||
+	    !ss_emc_in_key_of(d, len, port, port_mac, &k))
+		return;
+	sig = ss_emc_in_hash(&k);
+	e = ss_emc_in_find(emc, &k, sig);
+	if (e == NULL) {
+		struct ss_emc_in_ent *a = &emc->in[ss_emc_way(sig, 0)];
+		struct ss_emc_in_ent *b = &emc->in[ss_emc_way(sig, 1)];
+
+		e = a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
+	}
+	e->key = k;
+	e->sig = sig;
+	e->eni = eni;
+	e->gen = gen;
+	e->ct = NULL;
+	e->deny = 1;
+	e->acl_gen = acl_gen;
+	e->dec = *dec;
 	emc->fills++;
 }
 

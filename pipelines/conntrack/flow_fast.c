@@ -12,9 +12,9 @@
  *                         would.
  *
  * For a hit it does what the full path would: the port's received bytes
- * (parse), the ENI's packet and byte counters (overlay_host/_fabric,
- * vxlan_decap), the flow's activity (policy_out/in), the per-worker cache
- * counters. What it checks, per packet, before it takes one:
+ * (parse), the ENI's packet and byte counters (outbound: rx, overlay_host;
+ * inbound: tx, vxlan_decap), the flow's activity (policy_out/in), the
+ * per-worker cache counters. What it checks, per packet, before it takes one:
  *   - the key matches an entry of this worker's table;
  *   - the entry's flow table is the one published, its flow live, of the
  *     same incarnation and side, not closing (FIN seen), not expired, and
@@ -29,6 +29,18 @@
  * with it (ss_ovl_walk_gen). Once a packet of a burst took the full path,
  * later packets of the burst in the same key bucket take it too: a flow's
  * packets leave in order.
+ *
+ * Cached deny (ct_emc.h, ss_emc_deny_fill / ss_emc_in_deny_fill): an entry
+ * may instead say that policy_out (policy_in) dropped the key `acl_deny` as
+ * a packet of no flow. While the overlay generation (the ENI resolution,
+ * inbound also VIP and PA validation) and the ENI's ACL generation are
+ * those it was classified at, every fast_skip holds and the flow table,
+ * looked up in bulk at the end of the burst, has no entry for the key (a
+ * flow opened from the other side passes the packet on the full path),
+ * the packet is dropped here `acl_deny` with the full path's counters:
+ * port bytes, outbound the ENI's rx, the ENI's acl_drops, the hits of the
+ * rules that decided each stage, and the drop under node policy_out
+ * (policy_in), stamped after ss_node_dispatch.
  *
  * While a live packet trace is armed (trace.start: it picks packets at
  * parse) every packet goes on to parse (ss_trace_live_armed).
@@ -72,8 +84,9 @@ struct fast_dir {
 static struct {
 	bool checked;
 	struct fast_dir out, in;   /* host ports (outbound), fabric ports (inbound) */
-	rte_node_t policy_out;     /* the node a cached deny's drop is counted under */
-} fast = { .policy_out = RTE_NODE_ID_INVALID };
+	rte_node_t policy[2];      /* [enum ss_acl_dir]: the node a cached deny's
+				    * drop is counted under */
+} fast = { .policy = { RTE_NODE_ID_INVALID, RTE_NODE_ID_INVALID } };
 
 struct fast_ctx {
 	struct ss_worker *w;       /* ss_node_ctx */
@@ -112,7 +125,8 @@ static void flow_fast_arcs(void)
 	/* VXLAN packets to the VIP: features filtered on SS_PF_VXLAN meet them */
 	collect(&fast.in, SS_ARC_INGRESS_FABRIC, OVL_NODE_FABRIC, SS_PF_VXLAN);
 	collect(&fast.in, SS_ARC_INBOUND, "policy_in", SS_PF_VXLAN);
-	fast.policy_out = rte_node_from_name("policy_out");
+	fast.policy[SS_ACL_OUT] = rte_node_from_name("policy_out");
+	fast.policy[SS_ACL_IN] = rte_node_from_name("policy_in");
 }
 
 /* Whether every feature the fast path leaves out may be left out for
@@ -181,7 +195,8 @@ struct burst {
 	uint32_t gen;
 	uint64_t now;
 	uint64_t slow;             /* key buckets a packet of took the full path */
-	uint64_t deny[(RTE_GRAPH_BURST_SIZE + 63) / 64]; /* packets dropped by a cached deny */
+	/* packets dropped by a cached deny, [SS_ACL_OUT]: outbound, [SS_ACL_IN] */
+	uint64_t deny[2][(RTE_GRAPH_BURST_SIZE + 63) / 64];
 	struct skip_memo sk_out, sk_in;
 	/* outbound packets the exact-match table missed, to look up in the
 	 * flow table in bulk */
@@ -194,6 +209,7 @@ struct burst {
 		uint16_t idx;      /* in the burst */
 		uint8_t side;
 		uint8_t deny;      /* a cached deny: dropped unless the key has a flow */
+		uint8_t dir;       /* deny: enum ss_acl_dir of the packet */
 		struct ss_acl_decided dec; /* deny: the rules that decided */
 	} t[RTE_GRAPH_BURST_SIZE];
 };
@@ -264,6 +280,7 @@ static inline uint8_t deny_pending(struct burst *b, const struct ss_emc_ent *ent
 	p->eni = ent->eni;
 	p->idx = idx;
 	p->deny = 1;
+	p->dir = SS_ACL_OUT;
 	ss_emc_deny_rules(ent, &p->dec);
 	p->side = ss_ct_key_make(&p->ck, ent->eni, k->proto, 0, d + k->l3_off + 12,
 				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
@@ -272,9 +289,9 @@ static inline uint8_t deny_pending(struct burst *b, const struct ss_emc_ent *ent
 }
 
 /* A cached deny taken: what the full path counts for the packet (parse:
- * the port's bytes; overlay_host: the ENI's rx; policy_out: the ENI's
- * acl_drops, the deciding rules' hits), dropped acl_deny; the drop is
- * counted under policy_out (fast_process). */
+ * the port's bytes; outbound, overlay_host: the ENI's rx; policy_out/in:
+ * the ENI's acl_drops, the deciding rules' hits), dropped acl_deny; the
+ * drop is counted under the policy node (fast_process). */
 static inline uint8_t deny_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
 				 const struct pending *p)
 {
@@ -282,11 +299,14 @@ static inline uint8_t deny_apply(struct burst *b, struct rte_mbuf *m, uint16_t p
 	unsigned int wi = b->w->index;
 
 	b->w->port[pi].rx_bytes += m->pkt_len;
-	ovl_eni_rx(wi, p->eni, m->pkt_len);
+	if (p->dir == SS_ACL_OUT)
+		ovl_eni_rx(wi, p->eni, m->pkt_len);
+	else
+		b->emc->in_hits++;
 	ss_overlay_eni_acl_drop(wi, p->eni);
-	ss_acl_count_decided(b->acl, wi, p->eni, ss_acl_slot(SS_ACL_OUT, 0), &p->dec);
+	ss_acl_count_decided(b->acl, wi, p->eni, ss_acl_slot(p->dir, 0), &p->dec);
 	meta->drop = SS_DROP_ACL_DENY;
-	b->deny[p->idx / 64] |= 1ull << (p->idx % 64);
+	b->deny[p->dir][p->idx / 64] |= 1ull << (p->idx % 64);
 	b->emc->deny_hits++;
 	return FAST_NEXT_DROP;
 }
@@ -346,8 +366,33 @@ static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi
 	return FAST_NEXT_TX;
 }
 
+/* An inbound packet whose key holds a cached deny: as deny_pending. */
+static inline uint8_t in_deny_pending(struct burst *b, const struct ss_emc_in_ent *ent,
+				      const uint8_t *d, uint32_t sig, uint16_t idx)
+{
+	const uint8_t *iip = d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN;
+	struct pending *p;
+
+	if (ent->gen != b->gen || ent->acl_gen != ss_acl_eni_gen(b->acl, ent->eni) ||
+	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->sig = sig;
+	p->eni = ent->eni;
+	p->idx = idx;
+	p->deny = 1;
+	p->dir = SS_ACL_IN;
+	p->dec = ent->dec;
+	p->side = ss_ct_key_make(&p->ck, ent->eni, iip[9], 0, iip + 12, iip + 16,
+				 ss_emc_rd16(iip + 20), ss_emc_rd16(iip + 22));
+	return FAST_NEXT_PENDING;
+}
+
 /* A fabric-port packet: decapsulated to its flow's ENI, or the full path. */
-static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi)
+static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
+			      uint16_t idx)
 {
 	struct ss_emc_in_key k;
 	struct ss_emc_in_ent *ent;
@@ -372,8 +417,13 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 	}
 	sig = ss_emc_in_hash(&k);
 	bit = 1ull << (sig & 63);
-	if ((b->slow & bit) || (ent = ss_emc_in_find(b->emc, &k, sig)) == NULL ||
-	    ent->ct != b->ct || ent->gen != b->gen ||
+	if ((b->slow & bit) || (ent = ss_emc_in_find(b->emc, &k, sig)) == NULL) {
+		b->slow |= bit;
+		return FAST_NEXT_PARSE;
+	}
+	if (ent->deny)
+		return in_deny_pending(b, ent, d, sig, idx);
+	if (ent->ct != b->ct || ent->gen != b->gen ||
 	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now) ||
 	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
 		b->slow |= bit;
@@ -383,7 +433,8 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 	ss_ct_count(ss_ct_entry_at(b->ct, ent->pos), (uint8_t)(ent->owner & 1),
 		    ss_emc_rd16(d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN + 2));
 	b->w->port[pi].rx_bytes += m->pkt_len;
-	ovl_eni_rx(b->w->index, ent->eni, m->pkt_len - SS_EMC_IN_HLEN);
+	/* the ENI's rx counts packets from its VM: the full inbound path
+	 * counts only tx (vxlan_decap) */
 	rte_pktmbuf_adj(m, SS_EMC_IN_HLEN);
 	if (ent->vlan) {
 		f = (uint8_t *)rte_pktmbuf_prepend(m, 4);
@@ -528,7 +579,7 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 		else if (ss_ports.ports[pi].role == SS_ROLE_HOST)
 			next[i] = fast_out(&b, m, d, pi, i);
 		else
-			next[i] = fast_in(&b, m, d, pi);
+			next[i] = fast_in(&b, m, d, pi, i);
 	}
 	if (b.nt > 0)
 		table_resolve(&b, objs, next);
@@ -536,12 +587,13 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 		hits += next[i] == FAST_NEXT_TX;
 	b.emc->hits += hits;
 	ss_node_dispatch(graph, node, objs, nb, next);
-	/* a cached deny is policy_out's drop: counted under it, as on the
-	 * full path (ss_node_dispatch stamped flow_fast) */
-	for (i = 0; i < RTE_DIM(b.deny); i++)
-		for (uint64_t bits = b.deny[i]; bits != 0; bits &= bits - 1)
-			ss_meta(objs[i * 64 + (unsigned int)__builtin_ctzll(bits)])->drop_node =
-				(uint16_t)fast.policy_out;
+	/* a cached deny is policy_out's (policy_in's) drop: counted under
+	 * it, as on the full path (ss_node_dispatch stamped flow_fast) */
+	for (unsigned int dir = 0; dir < 2; dir++)
+		for (i = 0; i < RTE_DIM(b.deny[dir]); i++)
+			for (uint64_t bits = b.deny[dir][i]; bits != 0; bits &= bits - 1)
+				ss_meta(objs[i * 64 + (unsigned int)__builtin_ctzll(bits)])
+					->drop_node = (uint16_t)fast.policy[dir];
 	return nb;
 }
 
