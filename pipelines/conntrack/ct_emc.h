@@ -105,6 +105,28 @@ struct ss_emc_eni {
 };
 
 #define SS_EMC_ENI_ENTRIES 256u
+
+/* Inbound, what the full path resolved for a VXLAN packet it delivered to
+ * a host-port ENI, keyed by what it resolved it from: fabric port, outer
+ * source (PA validation: the ENI's inbound route for it, or its VNET's
+ * PA tables), outer destination (the VIP), VNI (the VNET), tenant
+ * destination MAC (the ENI in the VNET); the ENI, its delivery (host port,
+ * tag), at overlay generation `gen`. Only delivered packets write it, so
+ * an entry also says "PA validation passed". Lets the fast path find an
+ * inbound flow the exact-match table does not hold in the flow table. */
+struct ss_emc_inres {
+	uint16_t port;
+	uint8_t dmac[6];
+	uint32_t vni;              /* VXLAN header word 2 as in the frame */
+	uint32_t osrc, odst;
+	uint32_t eni;              /* 0: empty */
+	uint32_t gen;
+	uint16_t out_port;
+	uint16_t vlan;
+};
+_Static_assert(sizeof(struct ss_emc_inres) == 32, "emc inbound resolution");
+
+#define SS_EMC_INRES_ENTRIES 4096u   /* per worker, direct-mapped: 128 KiB */
 #define SS_EMC_IN_WINDOW 65536u
 #define SS_EMC_IN_PAUSE (1u << 20)
 
@@ -114,17 +136,19 @@ struct ss_emc {
 	uint64_t hits;             /* packets forwarded by flow_fast */
 	uint64_t fills;            /* entries written */
 	struct ss_emc_ent ent[SS_EMC_ENTRIES];
-	uint64_t table_hits;       /* of hits: found in the flow table, not in ent[] */
+	uint64_t table_hits;       /* of hits: found in the flow table, not in ent[] / in[] */
 	uint64_t deny_hits;        /* packets dropped acl_deny by a cached deny */
-	/* inbound has no flow-table fallback: with far more flows than
-	 * entries almost every probe misses and every full-path packet
-	 * evicts another flow, for nothing. Out of each SS_EMC_IN_WINDOW
-	 * probes, fewer than 1/16 hits switch the inbound probe and fill off
+	/* inbound probes that mostly miss both the exact-match table and the
+	 * flow table (flows not yet delivered by the full path, e.g. a flood
+	 * of new connections) cost a probe and evict another flow, for
+	 * nothing. Out of each SS_EMC_IN_WINDOW probes, fewer than 1/16 hits
+	 * (exact-match or flow table) switch the inbound probe and fill off
 	 * for SS_EMC_IN_PAUSE packets (then it tries again). */
 	uint32_t in_probes, in_hits;
 	uint32_t in_off;           /* packets the inbound fast path still skips */
 	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
 	struct ss_emc_eni eni[SS_EMC_ENI_ENTRIES];
+	struct ss_emc_inres inres[SS_EMC_INRES_ENTRIES];
 };
 
 static inline uint32_t ss_emc_eni_slot(const struct ss_emc_key *k)
@@ -496,6 +520,35 @@ static inline void ss_emc_fill_slot(unsigned int worker, const uint8_t *d, uint3
 	ss_emc_fill(worker, d, len, port, eni, ct, (uint32_t)(x - ct->xf), owner, gen);
 }
 
+/* Where an inbound key not in the table goes (as ss_emc_victim). */
+static inline struct ss_emc_in_ent *ss_emc_in_victim(struct ss_emc *emc, uint32_t sig)
+{
+	struct ss_emc_in_ent *a = &emc->in[ss_emc_way(sig, 0)];
+	struct ss_emc_in_ent *b = &emc->in[ss_emc_way(sig, 1)];
+
+	return a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
+}
+
+/* The resolution slot of an inbound key (ss_emc_inres). */
+static inline struct ss_emc_inres *ss_emc_inres_of(struct ss_emc *emc,
+						   const struct ss_emc_in_key *k)
+{
+	uint64_t a, m = 0;
+	uint32_t h;
+
+	memcpy(&a, &k->osrc, 8);   /* osrc, odst */
+	memcpy(&m, k->dmac, 6);
+	h = rte_hash_crc_8byte(a, k->vni ^ k->port);
+	h = rte_hash_crc_8byte(m, h);
+	return &emc->inres[h & (SS_EMC_INRES_ENTRIES - 1)];
+}
+
+static inline bool ss_emc_inres_match(const struct ss_emc_inres *r, const struct ss_emc_in_key *k)
+{
+	return r->port == k->port && r->vni == k->vni && r->osrc == k->osrc &&
+	       r->odst == k->odst && memcmp(r->dmac, k->dmac, 6) == 0;
+}
+
 static inline struct ss_emc_in_ent *ss_emc_in_find(struct ss_emc *emc,
 						   const struct ss_emc_in_key *k, uint32_t sig)
 {
@@ -512,7 +565,8 @@ static inline struct ss_emc_in_ent *ss_emc_in_find(struct ss_emc *emc,
 /* vxlan_decap delivered packet `d` (the frame as received on fabric port
  * `port`) of the flow whose slot is `slot` (owner `owner`) to ENI `eni`
  * on host port `out_port` with tag `vlan`, from lookups made at overlay
- * generation `gen`: remember it for the flow's next packets. */
+ * generation `gen`: remember the resolution (ss_emc_inres) and the flow
+ * for its next packets. */
 static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_t len,
 				  uint16_t port, const uint8_t port_mac[6], uint32_t eni,
 				  const void *slot, uint32_t owner, uint32_t gen, uint16_t out_port,
@@ -523,19 +577,30 @@ static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_
 	const struct ss_ct_xform *x = slot;
 	struct ss_emc_in_key k;
 	struct ss_emc_in_ent *e;
+	struct ss_emc_inres *r;
 	uint32_t sig;
 
-	if (emc == NULL || emc->in_off != 0 || ct == NULL || x < ct->xf ||
-	    x >= ct->xf + ct->flows.nb_pos || !ss_emc_in_key_of(d, len, port, port_mac, &k))
+	if (emc == NULL || emc->in == NULL || !ss_emc_in_key_of(d, len, port, port_mac, &k))
+		return;
+	r = ss_emc_inres_of(emc, &k);
+	if (r->eni != eni || r->gen != gen || r->out_port != out_port || r->vlan != vlan ||
+	    !ss_emc_inres_match(r, &k)) {
+		r->port = k.port;
+		memcpy(r->dmac, k.dmac, 6);
+		r->vni = k.vni;
+		r->osrc = k.osrc;
+		r->odst = k.odst;
+		r->eni = eni;
+		r->gen = gen;
+		r->out_port = out_port;
+		r->vlan = vlan;
+	}
+	if (emc->in_off != 0 || ct == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos)
 		return;
 	sig = ss_emc_in_hash(&k);
 	e = ss_emc_in_find(emc, &k, sig);
-	if (e == NULL) {
-		struct ss_emc_in_ent *a = &emc->in[ss_emc_way(sig, 0)];
-		struct ss_emc_in_ent *b = &emc->in[ss_emc_way(sig, 1)];
-
-		e = a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
-	}
+	if (e == NULL)
+		e = ss_emc_in_victim(emc, sig);
 	e->key = k;
 	e->sig = sig;
 	e->eni = eni;
@@ -569,12 +634,8 @@ static inline void ss_emc_in_deny_fill(unsigned int worker, const uint8_t *d, ui
 		return;
 	sig = ss_emc_in_hash(&k);
 	e = ss_emc_in_find(emc, &k, sig);
-	if (e == NULL) {
-		struct ss_emc_in_ent *a = &emc->in[ss_emc_way(sig, 0)];
-		struct ss_emc_in_ent *b = &emc->in[ss_emc_way(sig, 1)];
-
-		e = a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
-	}
+	if (e == NULL)
+		e = ss_emc_in_victim(emc, sig);
 	e->key = k;
 	e->sig = sig;
 	e->eni = eni;

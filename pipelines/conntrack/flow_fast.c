@@ -198,18 +198,23 @@ struct burst {
 	/* packets dropped by a cached deny, [SS_ACL_OUT]: outbound, [SS_ACL_IN] */
 	uint64_t deny[2][(RTE_GRAPH_BURST_SIZE + 63) / 64];
 	struct skip_memo sk_out, sk_in;
-	/* outbound packets the exact-match table missed, to look up in the
-	 * flow table in bulk */
+	/* packets the exact-match table missed (or holds a cached deny for),
+	 * to look up in the flow table in bulk */
 	uint16_t nt;
 	struct pending {
-		struct ss_emc_key k;
+		union {
+			struct ss_emc_key k;     /* outbound */
+			struct ss_emc_in_key ik; /* inbound */
+		};
 		struct ss_ct_key ck;
 		uint32_t sig;
 		uint32_t eni;
 		uint16_t idx;      /* in the burst */
 		uint8_t side;
 		uint8_t deny;      /* a cached deny: dropped unless the key has a flow */
-		uint8_t dir;       /* deny: enum ss_acl_dir of the packet */
+		uint8_t dir;       /* enum ss_acl_dir of the packet */
+		uint16_t out_port; /* inbound: the ENI's delivery (ss_emc_inres) */
+		uint16_t vlan;
 		struct ss_acl_decided dec; /* deny: the rules that decided */
 	} t[RTE_GRAPH_BURST_SIZE];
 };
@@ -252,6 +257,7 @@ static inline uint8_t table_pending(struct burst *b, const struct ss_emc_key *k,
 	p->eni = n->eni;
 	p->idx = idx;
 	p->deny = 0;
+	p->dir = SS_ACL_OUT;
 	p->side = ss_ct_key_make(&p->ck, n->eni, k->proto, 0, d + k->l3_off + 12,
 				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
 				 rte_be_to_cpu_16(k->dport));
@@ -390,53 +396,22 @@ static inline uint8_t in_deny_pending(struct burst *b, const struct ss_emc_in_en
 	return FAST_NEXT_PENDING;
 }
 
-/* A fabric-port packet: decapsulated to its flow's ENI, or the full path. */
-static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
-			      uint16_t idx)
+/* An inbound hit: decapsulated and delivered to the ENI's host port
+ * (vxlan_decap's work). */
+static inline uint8_t in_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi, uint32_t eni,
+			       uint32_t pos, uint32_t owner, uint16_t out_port, uint16_t vlan)
 {
-	struct ss_emc_in_key k;
-	struct ss_emc_in_ent *ent;
-	struct ss_meta *meta;
-	uint64_t bit;
-	uint32_t sig;
+	struct ss_meta *meta = fast_meta(m, pi, eni);
 	uint8_t *f;
 
-	if (fast.in.off || b->emc->in == NULL)
-		return FAST_NEXT_PARSE;
-	if (unlikely(b->emc->in_off != 0)) {
-		b->emc->in_off--;   /* paused: misses are the rule (ct_emc.h) */
-		return FAST_NEXT_PARSE;
-	}
-	if (!ss_emc_in_key_of(d, rte_pktmbuf_data_len(m), pi, ss_ports.ports[pi].mac.addr_bytes,
-			      &k))
-		return FAST_NEXT_PARSE;
-	if (unlikely(++b->emc->in_probes == SS_EMC_IN_WINDOW)) {
-		if (b->emc->in_hits < SS_EMC_IN_WINDOW / 16)
-			b->emc->in_off = SS_EMC_IN_PAUSE;
-		b->emc->in_probes = b->emc->in_hits = 0;
-	}
-	sig = ss_emc_in_hash(&k);
-	bit = 1ull << (sig & 63);
-	if ((b->slow & bit) || (ent = ss_emc_in_find(b->emc, &k, sig)) == NULL) {
-		b->slow |= bit;
-		return FAST_NEXT_PARSE;
-	}
-	if (ent->deny)
-		return in_deny_pending(b, ent, d, sig, idx);
-	if (ent->ct != b->ct || ent->gen != b->gen ||
-	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now) ||
-	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
-		b->slow |= bit;
-		return FAST_NEXT_PARSE;
-	}
-	meta = fast_meta(m, pi, ent->eni);
-	ss_ct_count(ss_ct_entry_at(b->ct, ent->pos), (uint8_t)(ent->owner & 1),
-		    ss_emc_rd16(d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN + 2));
+	ss_ct_count(ss_ct_entry_at(b->ct, pos), (uint8_t)(owner & 1),
+		    ss_emc_rd16(rte_pktmbuf_mtod(m, const uint8_t *) + SS_EMC_IN_HLEN +
+				RTE_ETHER_HDR_LEN + 2));
 	b->w->port[pi].rx_bytes += m->pkt_len;
 	/* the ENI's rx counts packets from its VM: the full inbound path
 	 * counts only tx (vxlan_decap) */
 	rte_pktmbuf_adj(m, SS_EMC_IN_HLEN);
-	if (ent->vlan) {
+	if (vlan) {
 		f = (uint8_t *)rte_pktmbuf_prepend(m, 4);
 		if (unlikely(f == NULL)) {
 			meta->drop = SS_DROP_NO_MBUF;
@@ -454,14 +429,120 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 		}
 		f[12] = SS_ETHERTYPE_VLAN >> 8;
 		f[13] = SS_ETHERTYPE_VLAN & 0xff;
-		f[14] = (uint8_t)(ent->vlan >> 8);
-		f[15] = (uint8_t)ent->vlan;
+		f[14] = (uint8_t)(vlan >> 8);
+		f[15] = (uint8_t)vlan;
 	}
-	meta->out_port = ent->out_port;
-	ovl_eni_tx(b->w->index, ent->eni, m->pkt_len);
+	meta->out_port = out_port;
+	ovl_eni_tx(b->w->index, eni, m->pkt_len);
 	b->ws->cache_hits++;
 	b->emc->in_hits++;
 	return FAST_NEXT_TX;
+}
+
+/* An inbound packet the exact-match table does not hold: when the full
+ * path delivered a packet of the same (port, outer source, VIP, VNI,
+ * tenant destination MAC) at this overlay generation (ss_emc_inres: the
+ * ENI, PA validation passed, its delivery), its flow key goes to the bulk
+ * flow-table lookup at the end of the burst; else the full path. */
+static inline uint8_t in_table_pending(struct burst *b, const struct ss_emc_in_key *k,
+				       uint32_t sig, const uint8_t *d, uint16_t idx)
+{
+	const struct ss_emc_inres *r = ss_emc_inres_of(b->emc, k);
+	const uint8_t *iip = d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN;
+	struct pending *p;
+
+	if (r->eni == 0 || r->gen != b->gen || !ss_emc_inres_match(r, k)) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->ik = *k;
+	p->sig = sig;
+	p->eni = r->eni;
+	p->idx = idx;
+	p->deny = 0;
+	p->dir = SS_ACL_IN;
+	p->out_port = r->out_port;
+	p->vlan = r->vlan;
+	p->side = ss_ct_key_make(&p->ck, r->eni, iip[9], 0, iip + 12, iip + 16,
+				 ss_emc_rd16(iip + 20), ss_emc_rd16(iip + 22));
+	return FAST_NEXT_PENDING;
+}
+
+/* A fabric-port packet: decapsulated to its flow's ENI, or the full path. */
+static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
+			      uint16_t idx)
+{
+	struct ss_emc_in_key k;
+	struct ss_emc_in_ent *ent;
+	uint64_t bit;
+	uint32_t sig;
+
+	if (fast.in.off || b->emc->in == NULL)
+		return FAST_NEXT_PARSE;
+	if (unlikely(b->emc->in_off != 0)) {
+		b->emc->in_off--;   /* paused: misses are the rule (ct_emc.h) */
+		return FAST_NEXT_PARSE;
+	}
+	if (!ss_emc_in_key_of(d, rte_pktmbuf_data_len(m), pi, ss_ports.ports[pi].mac.addr_bytes,
+			      &k))
+		return FAST_NEXT_PARSE;
+	if (unlikely(++b->emc->in_probes == SS_EMC_IN_WINDOW)) {
+		if (b->emc->in_hits < SS_EMC_IN_WINDOW / 16)
+			b->emc->in_off = SS_EMC_IN_PAUSE;
+		b->emc->in_probes = b->emc->in_hits = 0;
+	}
+	sig = ss_emc_in_hash(&k);
+	bit = 1ull << (sig & 63);
+	if (b->slow & bit)
+		return FAST_NEXT_PARSE;
+	ent = ss_emc_in_find(b->emc, &k, sig);
+	if (ent == NULL)
+		return in_table_pending(b, &k, sig, d, idx);
+	if (ent->deny)
+		return in_deny_pending(b, ent, d, sig, idx);
+	if (ent->ct != b->ct || ent->gen != b->gen ||
+	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now) ||
+	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
+		b->slow |= bit;
+		return FAST_NEXT_PARSE;
+	}
+	return in_apply(b, m, pi, ent->eni, ent->pos, ent->owner, ent->out_port, ent->vlan);
+}
+
+/* An inbound packet's flow found in the flow table (table_resolve): taken
+ * as fast_in takes an entry, and remembered in the exact-match table. */
+static inline uint8_t in_table_hit(struct burst *b, struct rte_mbuf *m, const struct pending *p,
+				   uint32_t pos)
+{
+	struct ss_ct_entry *e = ss_ct_entry_at(b->ct, pos);
+	uint32_t owner = ss_ct_xform_owner(e->seq, p->side);
+	struct ss_emc_in_ent *ent;
+	uint8_t next;
+
+	/* the packet travels the way the flow says (policy_chunk) */
+	if ((e->init_dir == SS_ACL_IN) != (p->side == e->init_side) ||
+	    !flow_live(b->ct, b->acl, pos, owner, p->eni, b->now) ||
+	    !skippable(&fast.in, &b->sk_in, p->eni))
+		return FAST_NEXT_PENDING;
+	next = in_apply(b, m, ss_ports.by_eth_id[m->port], p->eni, pos, owner, p->out_port,
+			p->vlan);
+	b->emc->table_hits++;
+	ent = ss_emc_in_find(b->emc, &p->ik, p->sig);
+	if (ent == NULL)
+		ent = ss_emc_in_victim(b->emc, p->sig);
+	ent->key = p->ik;
+	ent->sig = p->sig;
+	ent->eni = p->eni;
+	ent->pos = pos;
+	ent->owner = owner;
+	ent->gen = b->gen;
+	ent->out_port = p->out_port;
+	ent->vlan = p->vlan;
+	ent->ct = b->ct;
+	ent->deny = 0;
+	b->emc->fills++;
+	return next;
 }
 
 /* The pending packets' flows, looked up in the flow table in bulk; a
@@ -504,6 +585,14 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			}
 			if ((b->slow & bit) || pos[j] < 0) {
 				b->slow |= bit;
+				continue;
+			}
+			if (p->dir == SS_ACL_IN) {
+				next[p->idx] = in_table_hit(b, m, p, (uint32_t)pos[j]);
+				if (next[p->idx] == FAST_NEXT_PENDING) {
+					next[p->idx] = FAST_NEXT_PARSE;
+					b->slow |= bit;
+				}
 				continue;
 			}
 			e = ss_ct_entry_at(b->ct, (uint32_t)pos[j]);
