@@ -545,8 +545,16 @@ static inline struct ss_emc_inres *ss_emc_inres_of(struct ss_emc *emc,
 
 static inline bool ss_emc_inres_match(const struct ss_emc_inres *r, const struct ss_emc_in_key *k)
 {
-	return r->port == k->port && r->vni == k->vni && r->osrc == k->osrc &&
-	       r->odst == k->odst && memcmp(r->dmac, k->dmac, 6) == 0;
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+
+	/* the MAC as two loads: a 6-byte memcmp is a libc call */
+	memcpy(&a4, r->dmac, 4);
+	memcpy(&b4, k->dmac, 4);
+	memcpy(&a2, r->dmac + 4, 2);
+	memcpy(&b2, k->dmac + 4, 2);
+	return ((r->port ^ k->port) | (r->vni ^ k->vni) | (r->osrc ^ k->osrc) |
+		(r->odst ^ k->odst) | (a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
 }
 
 static inline struct ss_emc_in_ent *ss_emc_in_find(struct ss_emc *emc,
