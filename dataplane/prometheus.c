@@ -201,6 +201,9 @@ static const struct fam_desc fams[] = {
 	{ "flows", "flow_fast_table_hits", "sswitch_flows_fast_table_hits_total", FAM_COUNTER,
 	  "Packets whose flow the fast path found in the flow table (not in its "
 	  "exact-match table)." },
+	{ "flows", "flow_fast_deny_hits", "sswitch_flows_fast_deny_hits_total", FAM_COUNTER,
+	  "Packets the fast path dropped acl_deny by a cached deny verdict (counted "
+	  "under policy_out)." },
 	{ "rdma", "policies/{policy}/packets", "sswitch_rdma_policy_packets_total", FAM_COUNTER,
 	  "RoCEv2 packets steered by the RDMA policy." },
 	{ "rdma", "policies/{policy}/bytes", "sswitch_rdma_policy_bytes_total", FAM_COUNTER,

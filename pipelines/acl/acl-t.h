@@ -139,4 +139,13 @@ struct ss_acl_req {
 	uint8_t dir;       /* enum ss_acl_dir */
 };
 
+/* The rules that decided a request, stage by stage: rank + 1 of the rule
+ * whose hit was counted in stage s of the request's binding, 0 when the
+ * stage counted none (not reached, or no rule matched). With the binding
+ * (same ENI generation: same groups) it names the hit counters the
+ * classification incremented (ss_acl_count_decided). */
+struct ss_acl_decided {
+	uint32_t rule[SS_ACL_MAX_STAGES];
+};
+
 #endif

@@ -59,6 +59,34 @@ uint64_t ss_acl_group_hits(const struct ss_acl_group *g, uint32_t rank);
 void ss_acl_classify_burst(const struct ss_acl_state *st, unsigned int worker,
 			   const struct ss_acl_req *req, uint32_t n, uint8_t *allow);
 
+/* The same, and dec[i]: the rules that decided request i (dec NULL: as
+ * ss_acl_classify_burst). */
+void ss_acl_classify_burst_dec(const struct ss_acl_state *st, unsigned int worker,
+			       const struct ss_acl_req *req, uint32_t n, uint8_t *allow,
+			       struct ss_acl_decided *dec);
+
+/* Count again, in row `worker`, the hits a classification of ENI `eni` in
+ * slot `slot` (ss_acl_slot) recorded in *dec, against the binding of `st`.
+ * The caller makes sure the ENI's generation in `st` is the one the
+ * classification saw (then the binding holds the same groups). */
+static inline void ss_acl_count_decided(const struct ss_acl_state *st, unsigned int worker,
+					uint32_t eni, unsigned int slot,
+					const struct ss_acl_decided *dec)
+{
+	const struct ss_acl_binding *b;
+
+	if (st == NULL || eni >= st->nb_bind || slot >= SS_ACL_SLOTS)
+		return;
+	b = &st->bind[eni];
+	for (unsigned int s = 0; s < b->nstages[slot] && s < SS_ACL_MAX_STAGES; s++) {
+		const struct ss_acl_group *g = b->stage[slot][s];
+		uint32_t r = dec->rule[s];
+
+		if (r != 0 && r <= g->nb_rules && worker < g->nb_workers)
+			g->hits[(size_t)worker * g->stride + r - 1]++;
+	}
+}
+
 static inline uint32_t ss_acl_eni_gen(const struct ss_acl_state *st, uint32_t eni)
 {
 	return st != NULL && eni < st->nb_bind ? st->bind[eni].gen : 0;

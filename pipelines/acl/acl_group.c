@@ -275,7 +275,8 @@ uint64_t ss_acl_group_hits(const struct ss_acl_group *g, uint32_t rank)
 enum { REM_NONE = 0, REM_ALLOW, REM_DENY };
 
 static void classify_chunk(const struct ss_acl_state *st, unsigned int worker,
-			   const struct ss_acl_req *req, uint32_t n, uint8_t *allow)
+			   const struct ss_acl_req *req, uint32_t n, uint8_t *allow,
+			   struct ss_acl_decided *dec)
 {
 	const struct ss_acl_binding *b[EVAL_BURST];
 	uint8_t slot[EVAL_BURST], done[EVAL_BURST], rem[EVAL_BURST];
@@ -293,6 +294,8 @@ static void classify_chunk(const struct ss_acl_state *st, unsigned int worker,
 		/* no stage bound for this direction and family: allow */
 		done[i] = b[i] == NULL || b[i]->nstages[slot[i]] == 0;
 		allow[i] = 1;
+		if (dec != NULL)
+			memset(&dec[i], 0, sizeof(dec[i]));
 		if (!done[i])
 			pend[npend++] = (uint16_t)i;
 	}
@@ -341,6 +344,8 @@ static void classify_chunk(const struct ss_acl_state *st, unsigned int worker,
 
 				if (likely(worker < g->nb_workers))
 					g->hits[(size_t)worker * g->stride + res[i] - 1]++;
+				if (dec != NULL)
+					dec[r].rule[s] = res[i];
 				if (a->terminating) {
 					done[r] = 1;
 					allow[r] = a->allow;
@@ -364,15 +369,24 @@ static void classify_chunk(const struct ss_acl_state *st, unsigned int worker,
 			allow[i] = rem[i] == REM_ALLOW;
 }
 
-void ss_acl_classify_burst(const struct ss_acl_state *st, unsigned int worker,
-			   const struct ss_acl_req *req, uint32_t n, uint8_t *allow)
+void ss_acl_classify_burst_dec(const struct ss_acl_state *st, unsigned int worker,
+			       const struct ss_acl_req *req, uint32_t n, uint8_t *allow,
+			       struct ss_acl_decided *dec)
 {
 	while (n > 0) {
 		uint32_t k = n > EVAL_BURST ? EVAL_BURST : n;
 
-		classify_chunk(st, worker, req, k, allow);
+		classify_chunk(st, worker, req, k, allow, dec);
 		req += k;
 		allow += k;
+		if (dec != NULL)
+			dec += k;
 		n -= k;
 	}
+}
+
+void ss_acl_classify_burst(const struct ss_acl_state *st, unsigned int worker,
+			   const struct ss_acl_req *req, uint32_t n, uint8_t *allow)
+{
+	ss_acl_classify_burst_dec(st, worker, req, n, allow, NULL);
 }

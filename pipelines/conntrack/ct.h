@@ -175,6 +175,13 @@ void ss_ct_policy_burst(struct ss_ct *ct, const struct ss_acl_state *acl, unsign
 struct ss_ct_ref {
 	int32_t pos;
 	uint32_t owner;
+	/* dropped acl_deny by the ACL stages as a packet of no flow (not a
+	 * revocation): deny is 1, acl_gen the ENI's ACL generation in the
+	 * state the classification read, dec the rules that decided (the flow
+	 * fast path caches such a verdict, ct_emc.h) */
+	uint8_t deny;
+	uint32_t acl_gen;
+	struct ss_acl_decided dec;
 };
 
 /* ss_ct_policy_burst, and ref[i] for every packet (ref NULL: as above). */

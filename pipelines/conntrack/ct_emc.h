@@ -45,6 +45,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/worker-t.h"
+#include "pipelines/acl/acl-t.h"
 #include "pipelines/conntrack/ct-t.h"
 #include "pipelines/conntrack/ct_xform.h"
 
@@ -65,15 +66,30 @@ struct ss_emc_key {
 };
 _Static_assert(sizeof(struct ss_emc_key) == 24, "emc key");
 
+/* An entry forwards (deny 0: the flow at pos of table ct, its transform)
+ * or drops (deny 1: a cached acl_deny verdict, ss_emc_deny_fill). */
 struct ss_emc_ent {
 	struct ss_emc_key key;
 	uint32_t sig;              /* key hash, 0: empty */
 	uint32_t eni;
-	uint32_t pos;              /* flow position in ct */
-	uint32_t owner;            /* ss_ct_xform_owner() of the flow side */
-	const struct ss_ct *ct;    /* the flow table pos belongs to */
-	uint8_t pad[16];
+	union {
+		struct {
+			uint32_t pos;      /* flow position in ct */
+			uint32_t owner;    /* ss_ct_xform_owner() of the flow side */
+		};
+		struct {
+			uint32_t acl_gen;  /* deny: the ENI's ACL generation classified at */
+			uint32_t gen;      /* deny: overlay generation of the ENI resolution */
+		};
+	};
+	const struct ss_ct *ct;    /* the flow table pos belongs to; deny: NULL */
+	uint8_t deny;
+	/* deny: rank + 1 of the rule that decided each ACL stage, 0: none
+	 * (ss_acl_decided, 24 bits: ranks < SS_ACL_MAX_EXPANDED) */
+	uint8_t rule[SS_ACL_MAX_STAGES][3];
 } __rte_cache_aligned;
+_Static_assert(sizeof(struct ss_emc_ent) == 64, "emc entry: one cache line");
+_Static_assert(SS_ACL_MAX_EXPANDED < (1u << 24), "emc deny rule ranks: 24 bits");
 
 /* The ENI of a host-port source (ingress port, tag, source MAC), as
  * overlay_host resolved it at overlay generation `gen`: lets the fast path
@@ -89,6 +105,28 @@ struct ss_emc_eni {
 };
 
 #define SS_EMC_ENI_ENTRIES 256u
+
+/* Inbound, what the full path resolved for a VXLAN packet it delivered to
+ * a host-port ENI, keyed by what it resolved it from: fabric port, outer
+ * source (PA validation: the ENI's inbound route for it, or its VNET's
+ * PA tables), outer destination (the VIP), VNI (the VNET), tenant
+ * destination MAC (the ENI in the VNET); the ENI, its delivery (host port,
+ * tag), at overlay generation `gen`. Only delivered packets write it, so
+ * an entry also says "PA validation passed". Lets the fast path find an
+ * inbound flow the exact-match table does not hold in the flow table. */
+struct ss_emc_inres {
+	uint16_t port;
+	uint8_t dmac[6];
+	uint32_t vni;              /* VXLAN header word 2 as in the frame */
+	uint32_t osrc, odst;
+	uint32_t eni;              /* 0: empty */
+	uint32_t gen;
+	uint16_t out_port;
+	uint16_t vlan;
+};
+_Static_assert(sizeof(struct ss_emc_inres) == 32, "emc inbound resolution");
+
+#define SS_EMC_INRES_ENTRIES 4096u   /* per worker, direct-mapped: 128 KiB */
 #define SS_EMC_IN_WINDOW 65536u
 #define SS_EMC_IN_PAUSE (1u << 20)
 
@@ -98,16 +136,19 @@ struct ss_emc {
 	uint64_t hits;             /* packets forwarded by flow_fast */
 	uint64_t fills;            /* entries written */
 	struct ss_emc_ent ent[SS_EMC_ENTRIES];
-	uint64_t table_hits;       /* of hits: found in the flow table, not in ent[] */
-	/* inbound has no flow-table fallback: with far more flows than
-	 * entries almost every probe misses and every full-path packet
-	 * evicts another flow, for nothing. Out of each SS_EMC_IN_WINDOW
-	 * probes, fewer than 1/16 hits switch the inbound probe and fill off
+	uint64_t table_hits;       /* of hits: found in the flow table, not in ent[] / in[] */
+	uint64_t deny_hits;        /* packets dropped acl_deny by a cached deny */
+	/* inbound probes that mostly miss both the exact-match table and the
+	 * flow table (flows not yet delivered by the full path, e.g. a flood
+	 * of new connections) cost a probe and evict another flow, for
+	 * nothing. Out of each SS_EMC_IN_WINDOW probes, fewer than 1/16 hits
+	 * (exact-match or flow table) switch the inbound probe and fill off
 	 * for SS_EMC_IN_PAUSE packets (then it tries again). */
 	uint32_t in_probes, in_hits;
 	uint32_t in_off;           /* packets the inbound fast path still skips */
 	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
 	struct ss_emc_eni eni[SS_EMC_ENI_ENTRIES];
+	struct ss_emc_inres inres[SS_EMC_INRES_ENTRIES];
 };
 
 static inline uint32_t ss_emc_eni_slot(const struct ss_emc_key *k)
@@ -236,8 +277,16 @@ struct ss_emc_in_ent {
 	uint32_t gen;              /* overlay generation the delivery was resolved at */
 	uint16_t out_port;         /* the ENI's host port */
 	uint16_t vlan;             /* tag to push, 0: none */
-	const struct ss_ct *ct;
+	const struct ss_ct *ct;    /* deny: NULL */
+	/* deny 1: a cached acl_deny verdict (ss_emc_in_deny_fill), classified
+	 * at the ENI's ACL generation acl_gen by the rules dec, the ENI
+	 * resolved (VIP, VNI, ENI, PA validation) at overlay generation gen;
+	 * pos, owner, out_port, vlan unused */
+	uint8_t deny;
+	uint32_t acl_gen;
+	struct ss_acl_decided dec;
 } __rte_aligned(128);
+_Static_assert(sizeof(struct ss_emc_in_ent) == 128, "emc inbound entry: two cache lines");
 
 /* ECN of the decapsulated packet (RFC 6040) equals the inner one: the
  * full path would not rewrite the tenant header nor drop it. */
@@ -397,6 +446,7 @@ static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t l
 	e->pos = pos;
 	e->owner = owner;
 	e->ct = ct;
+	e->deny = 0;
 	emc->fills++;
 	{
 		struct ss_emc_eni *n = &emc->eni[ss_emc_eni_slot(&k)];
@@ -412,6 +462,50 @@ static inline void ss_emc_fill(unsigned int worker, const uint8_t *d, uint32_t l
 	}
 }
 
+/* policy_out dropped packet `d` (the frame as received on host port
+ * `port`, of ENI `eni` as overlay_host resolved it at overlay generation
+ * `gen`) acl_deny as a packet of no flow, classified at the ENI's ACL
+ * generation `acl_gen` by the rules *dec: remember the verdict for the
+ * key's next packets (flow_fast drops them while both generations hold
+ * and the flow table has no flow for them). */
+static inline void ss_emc_deny_fill(unsigned int worker, const uint8_t *d, uint32_t len,
+				    uint16_t port, uint32_t eni, uint32_t acl_gen, uint32_t gen,
+				    const struct ss_acl_decided *dec)
+{
+	struct ss_emc *emc = ss_emc_of[worker];
+	struct ss_emc_key k;
+	struct ss_emc_ent *e;
+	uint32_t sig;
+
+	if (emc == NULL || !ss_emc_key_of(d, len, port, &k))
+		return;
+	sig = ss_emc_hash(&k);
+	e = ss_emc_find(emc, &k, sig);
+	if (e == NULL)
+		e = ss_emc_victim(emc, sig);
+	e->key = k;
+	e->sig = sig;
+	e->eni = eni;
+	e->acl_gen = acl_gen;
+	e->gen = gen;
+	e->ct = NULL;
+	e->deny = 1;
+	for (unsigned int s = 0; s < SS_ACL_MAX_STAGES; s++) {
+		e->rule[s][0] = (uint8_t)(dec->rule[s] >> 16);
+		e->rule[s][1] = (uint8_t)(dec->rule[s] >> 8);
+		e->rule[s][2] = (uint8_t)dec->rule[s];
+	}
+	emc->fills++;
+}
+
+/* The rules a deny entry recorded. */
+static inline void ss_emc_deny_rules(const struct ss_emc_ent *e, struct ss_acl_decided *dec)
+{
+	for (unsigned int s = 0; s < SS_ACL_MAX_STAGES; s++)
+		dec->rule[s] = (uint32_t)e->rule[s][0] << 16 | (uint32_t)e->rule[s][1] << 8 |
+			       e->rule[s][2];
+}
+
 /* The same, for the flow whose transform slot is `slot` in the table
  * published now (a slot of a table replaced since is not remembered). */
 static inline void ss_emc_fill_slot(unsigned int worker, const uint8_t *d, uint32_t len,
@@ -424,6 +518,43 @@ static inline void ss_emc_fill_slot(unsigned int worker, const uint8_t *d, uint3
 	if (ct == NULL || ss_emc_of[worker] == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos)
 		return;
 	ss_emc_fill(worker, d, len, port, eni, ct, (uint32_t)(x - ct->xf), owner, gen);
+}
+
+/* Where an inbound key not in the table goes (as ss_emc_victim). */
+static inline struct ss_emc_in_ent *ss_emc_in_victim(struct ss_emc *emc, uint32_t sig)
+{
+	struct ss_emc_in_ent *a = &emc->in[ss_emc_way(sig, 0)];
+	struct ss_emc_in_ent *b = &emc->in[ss_emc_way(sig, 1)];
+
+	return a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
+}
+
+/* The resolution slot of an inbound key (ss_emc_inres). */
+static inline struct ss_emc_inres *ss_emc_inres_of(struct ss_emc *emc,
+						   const struct ss_emc_in_key *k)
+{
+	uint64_t a, m = 0;
+	uint32_t h;
+
+	memcpy(&a, &k->osrc, 8);   /* osrc, odst */
+	memcpy(&m, k->dmac, 6);
+	h = rte_hash_crc_8byte(a, k->vni ^ k->port);
+	h = rte_hash_crc_8byte(m, h);
+	return &emc->inres[h & (SS_EMC_INRES_ENTRIES - 1)];
+}
+
+static inline bool ss_emc_inres_match(const struct ss_emc_inres *r, const struct ss_emc_in_key *k)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+
+	/* the MAC as two loads: a 6-byte memcmp is a libc call */
+	memcpy(&a4, r->dmac, 4);
+	memcpy(&b4, k->dmac, 4);
+	memcpy(&a2, r->dmac + 4, 2);
+	memcpy(&b2, k->dmac + 4, 2);
+	return ((r->port ^ k->port) | (r->vni ^ k->vni) | (r->osrc ^ k->osrc) |
+		(r->odst ^ k->odst) | (a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
 }
 
 static inline struct ss_emc_in_ent *ss_emc_in_find(struct ss_emc *emc,
@@ -442,7 +573,8 @@ static inline struct ss_emc_in_ent *ss_emc_in_find(struct ss_emc *emc,
 /* vxlan_decap delivered packet `d` (the frame as received on fabric port
  * `port`) of the flow whose slot is `slot` (owner `owner`) to ENI `eni`
  * on host port `out_port` with tag `vlan`, from lookups made at overlay
- * generation `gen`: remember it for the flow's next packets. */
+ * generation `gen`: remember the resolution (ss_emc_inres) and the flow
+ * for its next packets. */
 static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_t len,
 				  uint16_t port, const uint8_t port_mac[6], uint32_t eni,
 				  const void *slot, uint32_t owner, uint32_t gen, uint16_t out_port,
@@ -453,19 +585,30 @@ static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_
 	const struct ss_ct_xform *x = slot;
 	struct ss_emc_in_key k;
 	struct ss_emc_in_ent *e;
+	struct ss_emc_inres *r;
 	uint32_t sig;
 
-	if (emc == NULL || emc->in_off != 0 || ct == NULL || x < ct->xf ||
-	    x >= ct->xf + ct->flows.nb_pos || !ss_emc_in_key_of(d, len, port, port_mac, &k))
+	if (emc == NULL || emc->in == NULL || !ss_emc_in_key_of(d, len, port, port_mac, &k))
+		return;
+	r = ss_emc_inres_of(emc, &k);
+	if (r->eni != eni || r->gen != gen || r->out_port != out_port || r->vlan != vlan ||
+	    !ss_emc_inres_match(r, &k)) {
+		r->port = k.port;
+		memcpy(r->dmac, k.dmac, 6);
+		r->vni = k.vni;
+		r->osrc = k.osrc;
+		r->odst = k.odst;
+		r->eni = eni;
+		r->gen = gen;
+		r->out_port = out_port;
+		r->vlan = vlan;
+	}
+	if (emc->in_off != 0 || ct == NULL || x < ct->xf || x >= ct->xf + ct->flows.nb_pos)
 		return;
 	sig = ss_emc_in_hash(&k);
 	e = ss_emc_in_find(emc, &k, sig);
-	if (e == NULL) {
-		struct ss_emc_in_ent *a = &emc->in[ss_emc_way(sig, 0)];
-		struct ss_emc_in_ent *b = &emc->in[ss_emc_way(sig, 1)];
-
-		e = a->sig == 0 ? a : b->sig == 0 ? b : (sig & 0x10000) ? a : b;
-	}
+	if (e == NULL)
+		e = ss_emc_in_victim(emc, sig);
 	e->key = k;
 	e->sig = sig;
 	e->eni = eni;
@@ -475,6 +618,40 @@ static inline void ss_emc_in_fill(unsigned int worker, const uint8_t *d, uint32_
 	e->out_port = out_port;
 	e->vlan = vlan;
 	e->ct = ct;
+	e->deny = 0;
+	emc->fills++;
+}
+
+/* policy_in dropped packet `d` (the VXLAN frame as received on fabric
+ * port `port`, to ENI `eni` as overlay_fabric and inbound_route resolved
+ * and validated it at overlay generation `gen`) acl_deny as a packet of no
+ * flow, classified at the ENI's ACL generation `acl_gen` by the rules
+ * *dec: remember the verdict for the key's next packets. */
+static inline void ss_emc_in_deny_fill(unsigned int worker, const uint8_t *d, uint32_t len,
+				       uint16_t port, const uint8_t port_mac[6], uint32_t eni,
+				       uint32_t acl_gen, uint32_t gen,
+				       const struct ss_acl_decided *dec)
+{
+	struct ss_emc *emc = ss_emc_of[worker];
+	struct ss_emc_in_key k;
+	struct ss_emc_in_ent *e;
+	uint32_t sig;
+
+	if (emc == NULL || emc->in == NULL || emc->in_off != 0 ||
+	    !ss_emc_in_key_of(d, len, port, port_mac, &k))
+		return;
+	sig = ss_emc_in_hash(&k);
+	e = ss_emc_in_find(emc, &k, sig);
+	if (e == NULL)
+		e = ss_emc_in_victim(emc, sig);
+	e->key = k;
+	e->sig = sig;
+	e->eni = eni;
+	e->gen = gen;
+	e->ct = NULL;
+	e->deny = 1;
+	e->acl_gen = acl_gen;
+	e->dec = *dec;
 	emc->fills++;
 }
 

@@ -189,14 +189,17 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 	uint8_t act[CHUNK], ri[CHUNK], look[CHUNK], allow[CHUNK];
 	struct ss_acl_req req[CHUNK];
 	struct ss_acl_key rkey[CHUNK];
+	struct ss_acl_decided dec[CHUNK];
 	uint32_t i, nl = 0, nr = 0;
 
 	for (i = 0; i < n; i++) {
 		ss_ct_extract(&p[i], dir, &in[i]);
 		verdict[i] = SS_CT_PASS;
 		act[i] = A_DONE;
-		if (ref != NULL)
+		if (ref != NULL) {
 			ref[i].pos = -1;
+			ref[i].deny = 0;
+		}
 		if (in[i].kind == SS_CT_K_OTHER)
 			continue;
 		if (in[i].kind == SS_CT_K_NONFIRST && frag_follow(ct, c, &in[i], now) < 0) {
@@ -278,7 +281,7 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		ri[i] = (uint8_t)nr++;
 	}
 	if (nr > 0)
-		ss_acl_classify_burst(acl, worker, req, nr, allow);
+		ss_acl_classify_burst_dec(acl, worker, req, nr, allow, ref != NULL ? dec : NULL);
 
 	for (uint32_t j = 0; j < nl; j++) {
 		struct ss_ct_info *pi = &in[look[j]];
@@ -305,9 +308,14 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 			}
 			break;
 		case A_ACL:
-			if (!allow[ri[i]])
+			if (!allow[ri[i]]) {
 				verdict[i] = SS_CT_DROP_ACL;
-			else if (pi->can_create)
+				if (ref != NULL && pi->kind == SS_CT_K_NORMAL && !pi->first_frag) {
+					ref[i].deny = 1;
+					ref[i].acl_gen = ss_acl_eni_gen(acl, p[i].eni);
+					ref[i].dec = dec[ri[i]];
+				}
+			} else if (pi->can_create)
 				/* no flow-cache reference for the packet that opens
 				 * the flow: a connection's first packet (a SYN; in
 				 * a connection-rate flood, the only one) would pay
@@ -363,8 +371,10 @@ void ss_ct_policy_burst_ref(struct ss_ct *ct, const struct ss_acl_state *acl,
 			policy_chunk(ct, acl, worker, dir, p, k, now, verdict, ref);
 		} else {
 			acl_only_chunk(acl, worker, dir, p, k, verdict);
-			for (uint32_t i = 0; ref != NULL && i < k; i++)
+			for (uint32_t i = 0; ref != NULL && i < k; i++) {
 				ref[i].pos = -1;
+				ref[i].deny = 0;
+			}
 		}
 		p += k;
 		verdict += k;

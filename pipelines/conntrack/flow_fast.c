@@ -12,9 +12,9 @@
  *                         would.
  *
  * For a hit it does what the full path would: the port's received bytes
- * (parse), the ENI's packet and byte counters (overlay_host/_fabric,
- * vxlan_decap), the flow's activity (policy_out/in), the per-worker cache
- * counters. What it checks, per packet, before it takes one:
+ * (parse), the ENI's packet and byte counters (outbound: rx, overlay_host;
+ * inbound: tx, vxlan_decap), the flow's activity (policy_out/in), the
+ * per-worker cache counters. What it checks, per packet, before it takes one:
  *   - the key matches an entry of this worker's table;
  *   - the entry's flow table is the one published, its flow live, of the
  *     same incarnation and side, not closing (FIN seen), not expired, and
@@ -29,6 +29,18 @@
  * with it (ss_ovl_walk_gen). Once a packet of a burst took the full path,
  * later packets of the burst in the same key bucket take it too: a flow's
  * packets leave in order.
+ *
+ * Cached deny (ct_emc.h, ss_emc_deny_fill / ss_emc_in_deny_fill): an entry
+ * may instead say that policy_out (policy_in) dropped the key `acl_deny` as
+ * a packet of no flow. While the overlay generation (the ENI resolution,
+ * inbound also VIP and PA validation) and the ENI's ACL generation are
+ * those it was classified at, every fast_skip holds and the flow table,
+ * looked up in bulk at the end of the burst, has no entry for the key (a
+ * flow opened from the other side passes the packet on the full path),
+ * the packet is dropped here `acl_deny` with the full path's counters:
+ * port bytes, outbound the ENI's rx, the ENI's acl_drops, the hits of the
+ * rules that decided each stage, and the drop under node policy_out
+ * (policy_in), stamped after ss_node_dispatch.
  *
  * While a live packet trace is armed (trace.start: it picks packets at
  * parse) every packet goes on to parse (ss_trace_live_armed).
@@ -72,7 +84,9 @@ struct fast_dir {
 static struct {
 	bool checked;
 	struct fast_dir out, in;   /* host ports (outbound), fabric ports (inbound) */
-} fast;
+	rte_node_t policy[2];      /* [enum ss_acl_dir]: the node a cached deny's
+				    * drop is counted under */
+} fast = { .policy = { RTE_NODE_ID_INVALID, RTE_NODE_ID_INVALID } };
 
 struct fast_ctx {
 	struct ss_worker *w;       /* ss_node_ctx */
@@ -111,6 +125,8 @@ static void flow_fast_arcs(void)
 	/* VXLAN packets to the VIP: features filtered on SS_PF_VXLAN meet them */
 	collect(&fast.in, SS_ARC_INGRESS_FABRIC, OVL_NODE_FABRIC, SS_PF_VXLAN);
 	collect(&fast.in, SS_ARC_INBOUND, "policy_in", SS_PF_VXLAN);
+	fast.policy[SS_ACL_OUT] = rte_node_from_name("policy_out");
+	fast.policy[SS_ACL_IN] = rte_node_from_name("policy_in");
 }
 
 /* Whether every feature the fast path leaves out may be left out for
@@ -179,17 +195,27 @@ struct burst {
 	uint32_t gen;
 	uint64_t now;
 	uint64_t slow;             /* key buckets a packet of took the full path */
+	/* packets dropped by a cached deny, [SS_ACL_OUT]: outbound, [SS_ACL_IN] */
+	uint64_t deny[2][(RTE_GRAPH_BURST_SIZE + 63) / 64];
 	struct skip_memo sk_out, sk_in;
-	/* outbound packets the exact-match table missed, to look up in the
-	 * flow table in bulk */
+	/* packets the exact-match table missed (or holds a cached deny for),
+	 * to look up in the flow table in bulk */
 	uint16_t nt;
 	struct pending {
-		struct ss_emc_key k;
+		union {
+			struct ss_emc_key k;     /* outbound */
+			struct ss_emc_in_key ik; /* inbound */
+		};
 		struct ss_ct_key ck;
 		uint32_t sig;
 		uint32_t eni;
 		uint16_t idx;      /* in the burst */
 		uint8_t side;
+		uint8_t deny;      /* a cached deny: dropped unless the key has a flow */
+		uint8_t dir;       /* enum ss_acl_dir of the packet */
+		uint16_t out_port; /* inbound: the ENI's delivery (ss_emc_inres) */
+		uint16_t vlan;
+		struct ss_acl_decided dec; /* deny: the rules that decided */
 	} t[RTE_GRAPH_BURST_SIZE];
 };
 
@@ -230,10 +256,65 @@ static inline uint8_t table_pending(struct burst *b, const struct ss_emc_key *k,
 	p->sig = sig;
 	p->eni = n->eni;
 	p->idx = idx;
+	p->deny = 0;
+	p->dir = SS_ACL_OUT;
 	p->side = ss_ct_key_make(&p->ck, n->eni, k->proto, 0, d + k->l3_off + 12,
 				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
 				 rte_be_to_cpu_16(k->dport));
 	return FAST_NEXT_PENDING;
+}
+
+/* A packet whose key holds a cached deny (ss_emc_deny_fill): when the
+ * ENI resolution (overlay generation) and the ENI's ACL generation are
+ * those it was classified at and every left-out feature may be left out,
+ * it goes to the bulk flow-table lookup (table_resolve): the full path
+ * drops it so only while no flow covers its key. */
+static inline uint8_t deny_pending(struct burst *b, const struct ss_emc_ent *ent,
+				   const struct ss_emc_key *k, uint32_t sig, const uint8_t *d,
+				   uint16_t idx)
+{
+	struct pending *p;
+
+	if (ent->gen != b->gen || ent->acl_gen != ss_acl_eni_gen(b->acl, ent->eni) ||
+	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->k = *k;
+	p->sig = sig;
+	p->eni = ent->eni;
+	p->idx = idx;
+	p->deny = 1;
+	p->dir = SS_ACL_OUT;
+	ss_emc_deny_rules(ent, &p->dec);
+	p->side = ss_ct_key_make(&p->ck, ent->eni, k->proto, 0, d + k->l3_off + 12,
+				 d + k->l3_off + 16, rte_be_to_cpu_16(k->sport),
+				 rte_be_to_cpu_16(k->dport));
+	return FAST_NEXT_PENDING;
+}
+
+/* A cached deny taken: what the full path counts for the packet (parse:
+ * the port's bytes; outbound, overlay_host: the ENI's rx; policy_out/in:
+ * the ENI's acl_drops, the deciding rules' hits), dropped acl_deny; the
+ * drop is counted under the policy node (fast_process). */
+static inline uint8_t deny_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+				 const struct pending *p)
+{
+	struct ss_meta *meta = fast_meta(m, pi, p->eni);
+	unsigned int wi = b->w->index;
+
+	b->w->port[pi].rx_bytes += m->pkt_len;
+	if (p->dir == SS_ACL_OUT)
+		ovl_eni_rx(wi, p->eni, m->pkt_len);
+	else
+		b->emc->in_hits++;
+	ss_overlay_eni_acl_drop(wi, p->eni);
+	ss_acl_count_decided(b->acl, wi, p->eni, ss_acl_slot(p->dir, 0), &p->dec);
+	meta->drop = SS_DROP_ACL_DENY;
+	b->deny[p->dir][p->idx / 64] |= 1ull << (p->idx % 64);
+	b->emc->deny_hits++;
+	return FAST_NEXT_DROP;
 }
 
 /* A host-port packet: its flow's outbound transform, or the full path. */
@@ -255,6 +336,8 @@ static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_
 	ent = ss_emc_find(b->emc, &k, sig);
 	if (ent == NULL)
 		return table_pending(b, &k, sig, d, idx);
+	if (ent->deny)
+		return deny_pending(b, ent, &k, sig, d, idx);
 	if (ent->ct != b->ct || !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x) ||
 	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
 		b->slow |= bit;
@@ -289,46 +372,46 @@ static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi
 	return FAST_NEXT_TX;
 }
 
-/* A fabric-port packet: decapsulated to its flow's ENI, or the full path. */
-static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi)
+/* An inbound packet whose key holds a cached deny: as deny_pending. */
+static inline uint8_t in_deny_pending(struct burst *b, const struct ss_emc_in_ent *ent,
+				      const uint8_t *d, uint32_t sig, uint16_t idx)
 {
-	struct ss_emc_in_key k;
-	struct ss_emc_in_ent *ent;
-	struct ss_meta *meta;
-	uint64_t bit;
-	uint32_t sig;
+	const uint8_t *iip = d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN;
+	struct pending *p;
+
+	if (ent->gen != b->gen || ent->acl_gen != ss_acl_eni_gen(b->acl, ent->eni) ||
+	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->sig = sig;
+	p->eni = ent->eni;
+	p->idx = idx;
+	p->deny = 1;
+	p->dir = SS_ACL_IN;
+	p->dec = ent->dec;
+	p->side = ss_ct_key_make(&p->ck, ent->eni, iip[9], 0, iip + 12, iip + 16,
+				 ss_emc_rd16(iip + 20), ss_emc_rd16(iip + 22));
+	return FAST_NEXT_PENDING;
+}
+
+/* An inbound hit: decapsulated and delivered to the ENI's host port
+ * (vxlan_decap's work). */
+static inline uint8_t in_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi, uint32_t eni,
+			       uint32_t pos, uint32_t owner, uint16_t out_port, uint16_t vlan)
+{
+	struct ss_meta *meta = fast_meta(m, pi, eni);
 	uint8_t *f;
 
-	if (fast.in.off || b->emc->in == NULL)
-		return FAST_NEXT_PARSE;
-	if (unlikely(b->emc->in_off != 0)) {
-		b->emc->in_off--;   /* paused: misses are the rule (ct_emc.h) */
-		return FAST_NEXT_PARSE;
-	}
-	if (!ss_emc_in_key_of(d, rte_pktmbuf_data_len(m), pi, ss_ports.ports[pi].mac.addr_bytes,
-			      &k))
-		return FAST_NEXT_PARSE;
-	if (unlikely(++b->emc->in_probes == SS_EMC_IN_WINDOW)) {
-		if (b->emc->in_hits < SS_EMC_IN_WINDOW / 16)
-			b->emc->in_off = SS_EMC_IN_PAUSE;
-		b->emc->in_probes = b->emc->in_hits = 0;
-	}
-	sig = ss_emc_in_hash(&k);
-	bit = 1ull << (sig & 63);
-	if ((b->slow & bit) || (ent = ss_emc_in_find(b->emc, &k, sig)) == NULL ||
-	    ent->ct != b->ct || ent->gen != b->gen ||
-	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now) ||
-	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
-		b->slow |= bit;
-		return FAST_NEXT_PARSE;
-	}
-	meta = fast_meta(m, pi, ent->eni);
-	ss_ct_count(ss_ct_entry_at(b->ct, ent->pos), (uint8_t)(ent->owner & 1),
-		    ss_emc_rd16(d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN + 2));
+	ss_ct_count(ss_ct_entry_at(b->ct, pos), (uint8_t)(owner & 1),
+		    ss_emc_rd16(rte_pktmbuf_mtod(m, const uint8_t *) + SS_EMC_IN_HLEN +
+				RTE_ETHER_HDR_LEN + 2));
 	b->w->port[pi].rx_bytes += m->pkt_len;
-	ovl_eni_rx(b->w->index, ent->eni, m->pkt_len - SS_EMC_IN_HLEN);
+	/* the ENI's rx counts packets from its VM: the full inbound path
+	 * counts only tx (vxlan_decap) */
 	rte_pktmbuf_adj(m, SS_EMC_IN_HLEN);
-	if (ent->vlan) {
+	if (vlan) {
 		f = (uint8_t *)rte_pktmbuf_prepend(m, 4);
 		if (unlikely(f == NULL)) {
 			meta->drop = SS_DROP_NO_MBUF;
@@ -346,14 +429,120 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 		}
 		f[12] = SS_ETHERTYPE_VLAN >> 8;
 		f[13] = SS_ETHERTYPE_VLAN & 0xff;
-		f[14] = (uint8_t)(ent->vlan >> 8);
-		f[15] = (uint8_t)ent->vlan;
+		f[14] = (uint8_t)(vlan >> 8);
+		f[15] = (uint8_t)vlan;
 	}
-	meta->out_port = ent->out_port;
-	ovl_eni_tx(b->w->index, ent->eni, m->pkt_len);
+	meta->out_port = out_port;
+	ovl_eni_tx(b->w->index, eni, m->pkt_len);
 	b->ws->cache_hits++;
 	b->emc->in_hits++;
 	return FAST_NEXT_TX;
+}
+
+/* An inbound packet the exact-match table does not hold: when the full
+ * path delivered a packet of the same (port, outer source, VIP, VNI,
+ * tenant destination MAC) at this overlay generation (ss_emc_inres: the
+ * ENI, PA validation passed, its delivery), its flow key goes to the bulk
+ * flow-table lookup at the end of the burst; else the full path. */
+static inline uint8_t in_table_pending(struct burst *b, const struct ss_emc_in_key *k,
+				       uint32_t sig, const uint8_t *d, uint16_t idx)
+{
+	const struct ss_emc_inres *r = ss_emc_inres_of(b->emc, k);
+	const uint8_t *iip = d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN;
+	struct pending *p;
+
+	if (r->eni == 0 || r->gen != b->gen || !ss_emc_inres_match(r, k)) {
+		b->slow |= 1ull << (sig & 63);
+		return FAST_NEXT_PARSE;
+	}
+	p = &b->t[b->nt++];
+	p->ik = *k;
+	p->sig = sig;
+	p->eni = r->eni;
+	p->idx = idx;
+	p->deny = 0;
+	p->dir = SS_ACL_IN;
+	p->out_port = r->out_port;
+	p->vlan = r->vlan;
+	p->side = ss_ct_key_make(&p->ck, r->eni, iip[9], 0, iip + 12, iip + 16,
+				 ss_emc_rd16(iip + 20), ss_emc_rd16(iip + 22));
+	return FAST_NEXT_PENDING;
+}
+
+/* A fabric-port packet: decapsulated to its flow's ENI, or the full path. */
+static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
+			      uint16_t idx)
+{
+	struct ss_emc_in_key k;
+	struct ss_emc_in_ent *ent;
+	uint64_t bit;
+	uint32_t sig;
+
+	if (fast.in.off || b->emc->in == NULL)
+		return FAST_NEXT_PARSE;
+	if (unlikely(b->emc->in_off != 0)) {
+		b->emc->in_off--;   /* paused: misses are the rule (ct_emc.h) */
+		return FAST_NEXT_PARSE;
+	}
+	if (!ss_emc_in_key_of(d, rte_pktmbuf_data_len(m), pi, ss_ports.ports[pi].mac.addr_bytes,
+			      &k))
+		return FAST_NEXT_PARSE;
+	if (unlikely(++b->emc->in_probes == SS_EMC_IN_WINDOW)) {
+		if (b->emc->in_hits < SS_EMC_IN_WINDOW / 16)
+			b->emc->in_off = SS_EMC_IN_PAUSE;
+		b->emc->in_probes = b->emc->in_hits = 0;
+	}
+	sig = ss_emc_in_hash(&k);
+	bit = 1ull << (sig & 63);
+	if (b->slow & bit)
+		return FAST_NEXT_PARSE;
+	ent = ss_emc_in_find(b->emc, &k, sig);
+	if (ent == NULL)
+		return in_table_pending(b, &k, sig, d, idx);
+	if (ent->deny)
+		return in_deny_pending(b, ent, d, sig, idx);
+	if (ent->ct != b->ct || ent->gen != b->gen ||
+	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now) ||
+	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
+		b->slow |= bit;
+		return FAST_NEXT_PARSE;
+	}
+	return in_apply(b, m, pi, ent->eni, ent->pos, ent->owner, ent->out_port, ent->vlan);
+}
+
+/* An inbound packet's flow found in the flow table (table_resolve): taken
+ * as fast_in takes an entry, and remembered in the exact-match table. */
+static inline uint8_t in_table_hit(struct burst *b, struct rte_mbuf *m, const struct pending *p,
+				   uint32_t pos)
+{
+	struct ss_ct_entry *e = ss_ct_entry_at(b->ct, pos);
+	uint32_t owner = ss_ct_xform_owner(e->seq, p->side);
+	struct ss_emc_in_ent *ent;
+	uint8_t next;
+
+	/* the packet travels the way the flow says (policy_chunk) */
+	if ((e->init_dir == SS_ACL_IN) != (p->side == e->init_side) ||
+	    !flow_live(b->ct, b->acl, pos, owner, p->eni, b->now) ||
+	    !skippable(&fast.in, &b->sk_in, p->eni))
+		return FAST_NEXT_PENDING;
+	next = in_apply(b, m, ss_ports.by_eth_id[m->port], p->eni, pos, owner, p->out_port,
+			p->vlan);
+	b->emc->table_hits++;
+	ent = ss_emc_in_find(b->emc, &p->ik, p->sig);
+	if (ent == NULL)
+		ent = ss_emc_in_victim(b->emc, p->sig);
+	ent->key = p->ik;
+	ent->sig = p->sig;
+	ent->eni = p->eni;
+	ent->pos = pos;
+	ent->owner = owner;
+	ent->gen = b->gen;
+	ent->out_port = p->out_port;
+	ent->vlan = p->vlan;
+	ent->ct = b->ct;
+	ent->deny = 0;
+	b->emc->fills++;
+	return next;
 }
 
 /* The pending packets' flows, looked up in the flow table in bulk; a
@@ -385,8 +574,25 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			uint32_t owner;
 
 			next[p->idx] = FAST_NEXT_PARSE;
+			if (p->deny) {
+				/* no flow for the key (not even one being set up or
+				 * removed): policy_out would classify it, as before */
+				if ((b->slow & bit) || pos[j] >= 0)
+					b->slow |= bit;
+				else
+					next[p->idx] = deny_apply(b, m, ss_ports.by_eth_id[m->port], p);
+				continue;
+			}
 			if ((b->slow & bit) || pos[j] < 0) {
 				b->slow |= bit;
+				continue;
+			}
+			if (p->dir == SS_ACL_IN) {
+				next[p->idx] = in_table_hit(b, m, p, (uint32_t)pos[j]);
+				if (next[p->idx] == FAST_NEXT_PENDING) {
+					next[p->idx] = FAST_NEXT_PARSE;
+					b->slow |= bit;
+				}
 				continue;
 			}
 			e = ss_ct_entry_at(b->ct, (uint32_t)pos[j]);
@@ -413,6 +619,7 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			ent->pos = (uint32_t)pos[j];
 			ent->owner = owner;
 			ent->ct = b->ct;
+			ent->deny = 0;
 		}
 	}
 }
@@ -429,6 +636,7 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 	b.emc = ctx->emc;
 	b.nt = 0;
 	b.slow = 0;
+	memset(b.deny, 0, sizeof(b.deny));
 
 	/* before the walk's first table lookup: what this walk resolves is
 	 * stamped with it (ss_ovl_walk_gen) */
@@ -460,7 +668,7 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 		else if (ss_ports.ports[pi].role == SS_ROLE_HOST)
 			next[i] = fast_out(&b, m, d, pi, i);
 		else
-			next[i] = fast_in(&b, m, d, pi);
+			next[i] = fast_in(&b, m, d, pi, i);
 	}
 	if (b.nt > 0)
 		table_resolve(&b, objs, next);
@@ -468,6 +676,13 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 		hits += next[i] == FAST_NEXT_TX;
 	b.emc->hits += hits;
 	ss_node_dispatch(graph, node, objs, nb, next);
+	/* a cached deny is policy_out's (policy_in's) drop: counted under
+	 * it, as on the full path (ss_node_dispatch stamped flow_fast) */
+	for (unsigned int dir = 0; dir < 2; dir++)
+		for (i = 0; i < RTE_DIM(b.deny[dir]); i++)
+			for (uint64_t bits = b.deny[dir][i]; bits != 0; bits &= bits - 1)
+				ss_meta(objs[i * 64 + (unsigned int)__builtin_ctzll(bits)])
+					->drop_node = (uint16_t)fast.policy[dir];
 	return nb;
 }
 

@@ -16,7 +16,10 @@
  * SS_OVL_F_CACHED (route_out applies it), any other packet of a flow that
  * existed before it is marked SS_OVL_F_FILL (vxlan_encap fills the slot);
  * the packet that opens a flow is not marked. Appliance-mode
- * packets (SS_OVL_F_REENCAP) are not cached.
+ * packets (SS_OVL_F_REENCAP) are not cached. A packet of no flow that the
+ * ACL stages deny (a host-port packet outbound, a VXLAN packet inbound) is
+ * remembered as a cached deny (deny_fill): flow_fast drops the key's next
+ * packets.
  *
  * Edges: 0 = drop (static); the arc's, added by ss_arcs_finalize before the
  * graphs exist.
@@ -28,6 +31,7 @@
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
 
+#include "dataplane/port-t.h"
 #include "pipelines/acl/acl.h"
 #include "pipelines/common/arc.h"
 #include "pipelines/common/node.h"
@@ -39,6 +43,24 @@
 #include "pipelines/overlay/ovl_pkt.h"
 
 enum { SS_POLICY_NEXT_DROP = 0 };
+
+/* A packet of no flow the ACL stages denied: the flow fast path drops the
+ * key's next packets itself (ct_emc.h), outbound from a host port, inbound
+ * (VXLAN, still encapsulated here) from a fabric port. */
+static inline void deny_fill(unsigned int wi, struct rte_mbuf *m, const struct ss_meta *meta,
+			     unsigned int dir, uint32_t acl_gen, uint32_t gen,
+			     const struct ss_acl_decided *dec)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct ss_port *port = &ss_ports.ports[meta->in_port];
+
+	if (dir == SS_ACL_OUT && port->role == SS_ROLE_HOST)
+		ss_emc_deny_fill(wi, d, rte_pktmbuf_data_len(m), meta->in_port, meta->eni, acl_gen,
+				 gen, dec);
+	else if (dir == SS_ACL_IN && port->role == SS_ROLE_FABRIC)
+		ss_emc_in_deny_fill(wi, d, rte_pktmbuf_data_len(m), meta->in_port,
+				    port->mac.addr_bytes, meta->eni, acl_gen, gen, dec);
+}
 
 static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 						      struct rte_node *node, void **objs,
@@ -90,6 +112,11 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 		if (v[i] == SS_CT_DROP_ACL) {
 			meta->drop = SS_DROP_ACL_DENY;
 			ss_overlay_eni_acl_drop(w->index, meta->eni);
+			/* a packet of no flow from a host port: the flow fast path
+			 * drops the key's next packets itself (ct_emc.h) */
+			if (cache && ref[i].deny && !(meta->ovl_flags & SS_OVL_F_REENCAP))
+				deny_fill(w->index, objs[i], meta, dir, ref[i].acl_gen, gen,
+					  &ref[i].dec);
 		} else {
 			meta->drop = SS_DROP_FRAG_NO_FIRST;
 		}

@@ -335,6 +335,67 @@ static void test_counters(void **state)
 	tu_store_free(&s);
 }
 
+/* ss_acl_classify_burst_dec names the rule that decided each stage (the
+ * flow fast path's cached deny stores them), and ss_acl_count_decided
+ * counts exactly the hits the classification counted. */
+static void test_decided_rules(void **state)
+{
+	static const char *const s1[] = {
+		"{\"priority\": 5, \"action\": \"allow\", \"terminating\": false}",
+		"{\"priority\": 9, \"action\": \"deny\", \"dst_ports\": [99]}", NULL };
+	static const char *const s2[] = {
+		"{\"priority\": 1, \"action\": \"deny\", \"dst_ports\": [80]}",
+		"{\"priority\": 2, \"action\": \"allow\"}", NULL };
+	static const char *const g[] = { "ds1", "ds2", NULL };
+	struct ss_acl_table *t = ss_acl_table_create();
+	struct ss_acl_key k80 = key4(17, "1.1.1.1", 1, "2.2.2.2", 80);
+	struct ss_acl_key k81 = key4(17, "1.1.1.1", 1, "2.2.2.2", 81);
+	struct ss_acl_req req[2] = { { .key = &k80, .eni = 0, .dir = SS_ACL_OUT },
+				     { .key = &k81, .eni = 0, .dir = SS_ACL_OUT } };
+	struct ss_acl_decided dec[2];
+	struct tu_store s;
+	uint8_t allow[2];
+	json_t *st;
+	char err[256];
+
+	(void)state;
+	tu_store_init(&s);
+	ss_acl_table_set_workers(t, 2);
+	add_group(&s, "ds1", "ipv4", s1);
+	add_group(&s, "ds2", "ipv4", s2);
+	tu_eni(&s, "e", 0, g, NULL, NULL, NULL);
+	assert_int_equal(tu_publish(t, &s, &any_change, 1, err, sizeof(err)), 0);
+	memset(dec, 0xee, sizeof(dec));
+	ss_acl_classify_burst_dec(ss_acl_table_state(t), 1, req, 2, allow, dec);
+	assert_int_equal(allow[0], 0);
+	assert_int_equal(allow[1], 1);
+	/* ranks + 1 in ascending priority: ds1 5 -> 1; ds2 1 -> 1, 2 -> 2 */
+	assert_int_equal(dec[0].rule[0], 1);
+	assert_int_equal(dec[0].rule[1], 1);
+	assert_int_equal(dec[1].rule[0], 1);
+	assert_int_equal(dec[1].rule[1], 2);
+	for (int i = 2; i < SS_ACL_MAX_STAGES; i++)
+		assert_int_equal(dec[0].rule[i], 0);
+	/* counted again (worker 0): the same rules, once more each */
+	ss_acl_count_decided(ss_acl_table_state(t), 0, 0, ss_acl_slot(SS_ACL_OUT, 0), &dec[0]);
+	st = ss_acl_table_stats(t);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "ds1"), "5")), 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "ds1"), "9")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "ds2"), "1")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "ds2"), "2")), 1);
+	json_decref(st);
+	/* no decided rule in a stage (no match): nothing counted there */
+	memset(&dec[1], 0, sizeof(dec[1]));
+	ss_acl_count_decided(ss_acl_table_state(t), 0, 0, ss_acl_slot(SS_ACL_OUT, 0), &dec[1]);
+	/* an ENI the state does not bind: nothing */
+	ss_acl_count_decided(ss_acl_table_state(t), 0, 7, ss_acl_slot(SS_ACL_OUT, 0), &dec[0]);
+	st = ss_acl_table_stats(t);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "ds1"), "5")), 3);
+	json_decref(st);
+	ss_acl_table_destroy(t);
+	tu_store_free(&s);
+}
+
 static void test_errors(void **state)
 {
 	struct ss_acl_table *t = ss_acl_table_create();
@@ -437,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_match_fields),
 		cmocka_unit_test(test_generations),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_decided_rules),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_abort),
 	};
