@@ -50,6 +50,10 @@ _Static_assert(sizeof(struct ss_meta) <= 128, "struct ss_meta outgrew two cache 
 #define SS_OVL_F_FASTIN 0x20   /* inbound: policy_in passed it by its flow (ovl_slot: the
 				* flow's position, ovl_owner, ovl_gen): vxlan_decap may
 				* hand the flow to the fast path (ct_emc.h) */
+#define SS_OVL_F_NOFAST 0x40   /* a stage rewrote the tenant packet on the way in
+				* (Private Link's NAT64, pl_in): the frame as received
+				* is not what the policy stage saw, so neither a flow
+				* nor a deny is cached for it */
 
 /* a whole number of cache lines, so the packet data stays cache-aligned */
 #define SS_META_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct ss_meta), RTE_CACHE_LINE_SIZE)

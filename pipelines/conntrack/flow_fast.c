@@ -338,8 +338,11 @@ static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_
 		return table_pending(b, &k, sig, d, idx);
 	if (ent->deny)
 		return deny_pending(b, ent, &k, sig, d, idx);
-	if (ent->ct != b->ct || !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x) ||
-	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
+	/* the ENI's features first (memoised per burst): an ENI whose
+	 * packets a feature must see (a load balancer's VNET) is not worth
+	 * the flow and transform checks */
+	if (ent->ct != b->ct || !skippable(&fast.out, &b->sk_out, ent->eni) ||
+	    !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x)) {
 		b->slow |= bit;
 		return FAST_NEXT_PARSE;
 	}
@@ -501,9 +504,8 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 		return in_table_pending(b, &k, sig, d, idx);
 	if (ent->deny)
 		return in_deny_pending(b, ent, d, sig, idx);
-	if (ent->ct != b->ct || ent->gen != b->gen ||
-	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now) ||
-	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
+	if (ent->ct != b->ct || ent->gen != b->gen || !skippable(&fast.in, &b->sk_in, ent->eni) ||
+	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now)) {
 		b->slow |= bit;
 		return FAST_NEXT_PARSE;
 	}

@@ -16,7 +16,8 @@
  * SS_OVL_F_CACHED (route_out applies it), any other packet of a flow that
  * existed before it is marked SS_OVL_F_FILL (vxlan_encap fills the slot);
  * the packet that opens a flow is not marked. Appliance-mode
- * packets (SS_OVL_F_REENCAP) are not cached. A packet of no flow that the
+ * packets (SS_OVL_F_REENCAP) and packets a stage rewrote on the way in
+ * (SS_OVL_F_NOFAST: Private Link replies) are not cached. A packet of no flow that the
  * ACL stages deny (a host-port packet outbound, a VXLAN packet inbound) is
  * remembered as a cached deny (deny_fill): flow_fast drops the key's next
  * packets.
@@ -92,7 +93,8 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 		struct ss_meta *meta = ss_meta(objs[i]);
 
 		if (likely(v[i] == SS_CT_PASS)) {
-			if (cache && ref[i].pos >= 0 && !(meta->ovl_flags & SS_OVL_F_REENCAP)) {
+			if (cache && ref[i].pos >= 0 &&
+			    !(meta->ovl_flags & (SS_OVL_F_REENCAP | SS_OVL_F_NOFAST))) {
 				struct ss_ct_xform *x = &ct->xf[ref[i].pos];
 
 				meta->ovl_slot = x;
@@ -114,7 +116,8 @@ static __rte_always_inline uint16_t ss_policy_process(struct rte_graph *graph,
 			ss_overlay_eni_acl_drop(w->index, meta->eni);
 			/* a packet of no flow from a host port: the flow fast path
 			 * drops the key's next packets itself (ct_emc.h) */
-			if (cache && ref[i].deny && !(meta->ovl_flags & SS_OVL_F_REENCAP))
+			if (cache && ref[i].deny &&
+			    !(meta->ovl_flags & (SS_OVL_F_REENCAP | SS_OVL_F_NOFAST)))
 				deny_fill(w->index, objs[i], meta, dir, ref[i].acl_gen, gen,
 					  &ref[i].dec);
 		} else {

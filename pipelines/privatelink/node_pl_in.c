@@ -170,7 +170,8 @@ static uint8_t pl_reply(const struct pl_in_burst *b, struct rte_mbuf *m, struct 
 	meta->eni = eni;
 	meta->vnet = pe->vnet;
 	meta->ovl_dir = SS_OVL_DIR_INBOUND;
-	meta->ovl_flags = SS_OVL_F_INNER;
+	/* translated in place: no fast-path entry may be learnt from it */
+	meta->ovl_flags = SS_OVL_F_INNER | SS_OVL_F_NOFAST;
 	meta->flow_hash = ovl_flow_hash(f, &meta->hdr.inner);
 	len = m->pkt_len - meta->hdr.inner.l2_off + (pe->vlan ? 4u : 0u);
 	ss_pl_count(b->wi, eni, len);
