@@ -87,8 +87,8 @@ struct ss_emc_ent {
 	/* deny: rank + 1 of the rule that decided each ACL stage, 0: none
 	 * (ss_acl_decided, 24 bits: ranks < SS_ACL_MAX_EXPANDED) */
 	uint8_t rule[SS_ACL_MAX_STAGES][3];
-} __rte_cache_aligned;
-_Static_assert(sizeof(struct ss_emc_ent) == 64, "emc entry: one cache line");
+} __rte_aligned(64);   /* 64 bytes also where a cache line is 128 (arm64 generic) */
+_Static_assert(sizeof(struct ss_emc_ent) == 64, "emc entry: 64 bytes");
 _Static_assert(SS_ACL_MAX_EXPANDED < (1u << 24), "emc deny rule ranks: 24 bits");
 
 /* The ENI of a host-port source (ingress port, tag, source MAC), as
