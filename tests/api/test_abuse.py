@@ -263,8 +263,11 @@ def test_non_reading_clients_of_a_huge_batch(make_daemon, tmp_path_factory):
           f"not reading {st['closed_not_reading']}, request timeout {st['closed_request_timeout']}")
     if not sanitized(pid):
         assert delta_mb < budget_mb + 64
-    # measured before the budget closes anyone: over it by a round's reads
-    assert st["buffered_bytes_peak"] <= (budget_mb + 32) << 20
+    # measured before the budget closes anyone: over it by what one round
+    # can add before the check — each of the 30 connections reads up to
+    # READ_BUDGET (1 MiB, server.c) and the reply written in the same slice
+    # may pass the 4 MiB output mark once (ci-run2 of 2026-12-03: 288.1 MiB)
+    assert st["buffered_bytes_peak"] <= (budget_mb + 30 * 1 + 4) << 20
     # each closed by a limit: over the budget, replies unread, or (a loaded
     # machine reading 156 MB) its request not complete within 1 s; on a
     # slow build (ASan) some are still being served, their batch not yet
