@@ -60,7 +60,7 @@ struct ss_ct_key {
 	uint8_t b[16];
 	uint16_t pa, pb;   /* host order; ICMP echo: requester id, responder 0 */
 	uint32_t pad1;
-};
+} __rte_aligned(8);   /* rte_hash reads keys in 8-byte words (rte_hash_crc) */
 
 /* ss_ct_entry.tcp */
 #define SS_CT_FIN_A 0x01   /* endpoint a sent a FIN */

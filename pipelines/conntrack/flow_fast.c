@@ -206,7 +206,8 @@ struct burst {
 			struct ss_emc_key k;     /* outbound */
 			struct ss_emc_in_key ik; /* inbound */
 		};
-		struct ss_ct_key ck;
+		/* rte_hash reads the key in 8-byte words (rte_hash_crc) */
+		struct ss_ct_key ck __rte_aligned(8);
 		uint32_t sig;
 		uint32_t eni;
 		uint16_t idx;      /* in the burst */

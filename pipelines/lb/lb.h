@@ -111,7 +111,7 @@ struct ss_lb_skey {
 	uint16_t sport, dport;         /* host order */
 	uint8_t src[16], dst[16];
 	uint32_t pad1;
-};
+} __rte_aligned(8);   /* rte_hash reads keys in 8-byte words */
 _Static_assert(sizeof(struct ss_lb_skey) == 48, "session key size");
 
 enum ss_lb_sstate { SS_LB_S_FREE = 0, SS_LB_S_INIT, SS_LB_S_LIVE, SS_LB_S_DEAD };
