@@ -247,8 +247,10 @@ static inline uint8_t table_pending(struct burst *b, const struct ss_emc_key *k,
 	const struct ss_emc_eni *n = &b->emc->eni[ss_emc_eni_slot(k)];
 	struct pending *p;
 
+	/* an ENI whose packets a feature must see (fast_skip false: a load
+	 * balancer's VNET) is not worth the flow-table lookup */
 	if (n->eni == 0 || n->gen != b->gen || n->port != k->port || n->tci != k->tci ||
-	    memcmp(n->smac, k->smac, 6) != 0) {
+	    memcmp(n->smac, k->smac, 6) != 0 || !skippable(&fast.out, &b->sk_out, n->eni)) {
 		b->slow |= 1ull << (sig & 63);
 		return FAST_NEXT_PARSE;
 	}
@@ -455,7 +457,8 @@ static inline uint8_t in_table_pending(struct burst *b, const struct ss_emc_in_k
 	const uint8_t *iip = d + SS_EMC_IN_HLEN + RTE_ETHER_HDR_LEN;
 	struct pending *p;
 
-	if (r->eni == 0 || r->gen != b->gen || !ss_emc_inres_match(r, k)) {
+	if (r->eni == 0 || r->gen != b->gen || !ss_emc_inres_match(r, k) ||
+	    !skippable(&fast.in, &b->sk_in, r->eni)) {
 		b->slow |= 1ull << (sig & 63);
 		return FAST_NEXT_PARSE;
 	}
