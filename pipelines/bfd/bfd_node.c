@@ -29,18 +29,14 @@ enum { PUNT_NEXT_DROP = 0 };
 
 /* The flow fast path takes only VXLAN (UDP 4789) to a VIP on fabric ports:
  * never a BFD packet (UDP 3784/4784) nor an ARP reply or neighbour
- * advertisement, so the punt node has nothing to do with what it takes. */
-static bool punt_fast_skip(uint32_t eni)
-{
-	RTE_SET_USED(eni);
-	return true;
-}
+ * advertisement, so the punt node has nothing to do with what it takes
+ * (fast_skip = ss_arc_skip_always). */
 
 static struct ss_arc_feature punt_arc = {
 	.arc = SS_ARC_INGRESS_FABRIC,
 	.node = SS_BFD_PUNT_NODE,
 	.runs_before = { "overlay_fabric" },
-	.fast_skip = punt_fast_skip,
+	.fast_skip = ss_arc_skip_always,
 };
 SS_ARC_FEATURE_REGISTER(punt_arc);
 

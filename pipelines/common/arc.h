@@ -99,13 +99,36 @@ struct ss_arc_feature {
 	 * TCP/UDP packet would meet on an arc the fast path stands in for
 	 * (ingress.host, outbound) says here whether it may be left out for
 	 * a packet of ENI `eni` (true: it would hand the packet on unchanged,
-	 * e.g. the rate limiter of an ENI without a limit). Called per packet
-	 * on a worker; NULL: never, so the fast path stays off. */
+	 * e.g. the rate limiter of an ENI without a limit). Called on a
+	 * worker; each worker remembers the answer per ENI until the feature
+	 * calls ss_arc_fast_skip_changed() (so a feature whose answer can
+	 * change must call it after publishing the state the answer reads).
+	 * ss_arc_skip_always: the feature never meets such a packet (never
+	 * called). NULL: never, so the fast path stays off. */
 	bool (*fast_skip)(uint32_t eni);
 	/* set by ss_arcs_finalize: where this node sends packets it hands on */
 	struct ss_arc_next next;
 	struct ss_arc_feature *link;  /* registry */
 };
+
+/* fast_skip of a feature the fast path may always leave out. */
+bool ss_arc_skip_always(uint32_t eni);
+
+/* Bumped by ss_arc_fast_skip_changed(): a worker's remembered fast_skip
+ * answers are valid while it holds (read once per burst). */
+extern uint64_t ss_arc_skip_epoch;
+
+/* A feature's fast_skip answers may have changed (control thread, after
+ * the new state is published): workers ask again from their next burst. */
+static inline void ss_arc_fast_skip_changed(void)
+{
+	__atomic_fetch_add(&ss_arc_skip_epoch, 1, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t ss_arc_fast_skip_epoch(void)
+{
+	return __atomic_load_n(&ss_arc_skip_epoch, __ATOMIC_ACQUIRE);
+}
 
 void ss_arc_register(struct ss_arc *arc);
 void ss_arc_feature_register(struct ss_arc_feature *f);

@@ -132,6 +132,15 @@ _Static_assert(sizeof(struct ss_emc_inres) == 32, "emc inbound resolution");
 
 struct ss_emc_in_ent;
 
+/* flow_fast's memo of the arc features' fast_skip answers for an ENI
+ * (pipelines/common/arc.h), valid while epoch is ss_arc_skip_epoch. */
+#define SS_EMC_SKIP_ENTRIES 1024u
+struct ss_emc_skip {
+	uint32_t eni;
+	uint32_t ok;
+	uint64_t epoch;            /* 0: empty (the epoch starts at 1) */
+};
+
 struct ss_emc {
 	uint64_t hits;             /* packets forwarded by flow_fast */
 	uint64_t fills;            /* entries written */
@@ -149,6 +158,7 @@ struct ss_emc {
 	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
 	struct ss_emc_eni eni[SS_EMC_ENI_ENTRIES];
 	struct ss_emc_inres inres[SS_EMC_INRES_ENTRIES];
+	struct ss_emc_skip skip[2][SS_EMC_SKIP_ENTRIES];   /* [0] outbound, [1] inbound */
 };
 
 static inline uint32_t ss_emc_eni_slot(const struct ss_emc_key *k)

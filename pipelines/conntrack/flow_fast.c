@@ -105,6 +105,8 @@ static void collect(struct fast_dir *fd, const char *arc, const char *stand_in, 
 	for (unsigned int i = 0; i < n && i < RTE_DIM(f); i++) {
 		if (strcmp(f[i]->node, stand_in) == 0 || (f[i]->pf & ~(SS_PF_L4 | extra_pf)) != 0)
 			continue;
+		if (f[i]->fast_skip == ss_arc_skip_always)
+			continue;
 		if (f[i]->fast_skip == NULL || fd->nb_skip == FAST_MAX_SKIPS) {
 			fd->off = true;
 			RTE_LOG(NOTICE, USER1, "flow fast path off: %s on arc %s must see every packet\n",
@@ -130,30 +132,28 @@ static void flow_fast_arcs(void)
 }
 
 /* Whether every feature the fast path leaves out may be left out for
- * `eni`; answers are kept for the burst, a few ENIs at a time. */
-#define SKIP_MEMO 8
-
-struct skip_memo {
-	uint32_t eni[SKIP_MEMO];   /* UINT32_MAX: none */
-	bool ok[SKIP_MEMO];
-};
-
-static inline bool skippable(const struct fast_dir *fd, struct skip_memo *sk, uint32_t eni)
+ * `eni`: asked once and remembered per ENI (a direct-mapped memo in the
+ * worker's ss_emc) until a feature says its answers changed (the epoch,
+ * read once per burst: see ss_arc_feature.fast_skip). */
+static inline bool skippable(const struct fast_dir *fd, struct ss_emc_skip *memo, uint64_t epoch,
+			     uint32_t eni)
 {
-	unsigned int s = eni & (SKIP_MEMO - 1);
+	struct ss_emc_skip *s = &memo[eni & (SS_EMC_SKIP_ENTRIES - 1)];
+	bool ok = true;
 
 	if (likely(fd->nb_skip == 0))
 		return true;
-	if (sk->eni[s] == eni)
-		return sk->ok[s];
-	sk->eni[s] = eni;
-	sk->ok[s] = true;
+	if (likely(s->epoch == epoch && s->eni == eni))
+		return s->ok;
 	for (unsigned int i = 0; i < fd->nb_skip; i++)
 		if (!fd->skip[i](eni)) {
-			sk->ok[s] = false;
+			ok = false;
 			break;
 		}
-	return sk->ok[s];
+	s->eni = eni;
+	s->ok = ok;
+	s->epoch = epoch;
+	return ok;
 }
 
 /* The flow at pos still what it was when the entry was written (owner),
@@ -197,7 +197,8 @@ struct burst {
 	uint64_t slow;             /* key buckets a packet of took the full path */
 	/* packets dropped by a cached deny, [SS_ACL_OUT]: outbound, [SS_ACL_IN] */
 	uint64_t deny[2][(RTE_GRAPH_BURST_SIZE + 63) / 64];
-	struct skip_memo sk_out, sk_in;
+	struct ss_emc_skip *sk_out, *sk_in;  /* the worker's fast_skip memos */
+	uint64_t skip_epoch;
 	/* packets the exact-match table missed (or holds a cached deny for),
 	 * to look up in the flow table in bulk */
 	uint16_t nt;
@@ -233,9 +234,10 @@ static inline struct ss_meta *fast_meta(struct rte_mbuf *m, uint16_t pi, uint32_
 	return meta;
 }
 
-static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
-				const struct ss_emc_key *k, uint32_t eni,
-				const struct ss_ct_xform *x, uint32_t pos, uint32_t owner);
+static __rte_always_inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+					     const struct ss_emc_key *k, uint32_t eni,
+					     const struct ss_ct_xform *x, uint32_t pos,
+					     uint32_t owner);
 
 /* An outbound packet the exact-match table does not hold: when its
  * source's ENI is known at this generation, its flow key goes to the bulk
@@ -250,7 +252,7 @@ static inline uint8_t table_pending(struct burst *b, const struct ss_emc_key *k,
 	/* an ENI whose packets a feature must see (fast_skip false: a load
 	 * balancer's VNET) is not worth the flow-table lookup */
 	if (n->eni == 0 || n->gen != b->gen || n->port != k->port || n->tci != k->tci ||
-	    memcmp(n->smac, k->smac, 6) != 0 || !skippable(&fast.out, &b->sk_out, n->eni)) {
+	    memcmp(n->smac, k->smac, 6) != 0 || !skippable(&fast.out, b->sk_out, b->skip_epoch, n->eni)) {
 		b->slow |= 1ull << (sig & 63);
 		return FAST_NEXT_PARSE;
 	}
@@ -279,7 +281,7 @@ static inline uint8_t deny_pending(struct burst *b, const struct ss_emc_ent *ent
 	struct pending *p;
 
 	if (ent->gen != b->gen || ent->acl_gen != ss_acl_eni_gen(b->acl, ent->eni) ||
-	    !skippable(&fast.out, &b->sk_out, ent->eni)) {
+	    !skippable(&fast.out, b->sk_out, b->skip_epoch, ent->eni)) {
 		b->slow |= 1ull << (sig & 63);
 		return FAST_NEXT_PARSE;
 	}
@@ -344,7 +346,7 @@ static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_
 	/* the ENI's features first (memoised per burst): an ENI whose
 	 * packets a feature must see (a load balancer's VNET) is not worth
 	 * the flow and transform checks */
-	if (ent->ct != b->ct || !skippable(&fast.out, &b->sk_out, ent->eni) ||
+	if (ent->ct != b->ct || !skippable(&fast.out, b->sk_out, b->skip_epoch, ent->eni) ||
 	    !flow_ok(b->ct, b->acl, ent, b->gen, b->now, &x)) {
 		b->slow |= bit;
 		return FAST_NEXT_PARSE;
@@ -353,9 +355,10 @@ static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_
 }
 
 /* An outbound hit: the transform applied (route_out's work). */
-static inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
-				const struct ss_emc_key *k, uint32_t eni, const struct ss_ct_xform *x,
-				uint32_t pos, uint32_t owner)
+static __rte_always_inline uint8_t out_apply(struct burst *b, struct rte_mbuf *m, uint16_t pi,
+					     const struct ss_emc_key *k, uint32_t eni,
+					     const struct ss_ct_xform *x, uint32_t pos,
+					     uint32_t owner)
 {
 	struct ss_meta *meta = fast_meta(m, pi, eni);
 	struct ss_layer l;
@@ -386,7 +389,7 @@ static inline uint8_t in_deny_pending(struct burst *b, const struct ss_emc_in_en
 	struct pending *p;
 
 	if (ent->gen != b->gen || ent->acl_gen != ss_acl_eni_gen(b->acl, ent->eni) ||
-	    !skippable(&fast.in, &b->sk_in, ent->eni)) {
+	    !skippable(&fast.in, b->sk_in, b->skip_epoch, ent->eni)) {
 		b->slow |= 1ull << (sig & 63);
 		return FAST_NEXT_PARSE;
 	}
@@ -458,7 +461,7 @@ static inline uint8_t in_table_pending(struct burst *b, const struct ss_emc_in_k
 	struct pending *p;
 
 	if (r->eni == 0 || r->gen != b->gen || !ss_emc_inres_match(r, k) ||
-	    !skippable(&fast.in, &b->sk_in, r->eni)) {
+	    !skippable(&fast.in, b->sk_in, b->skip_epoch, r->eni)) {
 		b->slow |= 1ull << (sig & 63);
 		return FAST_NEXT_PARSE;
 	}
@@ -508,7 +511,7 @@ static inline uint8_t fast_in(struct burst *b, struct rte_mbuf *m, const uint8_t
 		return in_table_pending(b, &k, sig, d, idx);
 	if (ent->deny)
 		return in_deny_pending(b, ent, d, sig, idx);
-	if (ent->ct != b->ct || ent->gen != b->gen || !skippable(&fast.in, &b->sk_in, ent->eni) ||
+	if (ent->ct != b->ct || ent->gen != b->gen || !skippable(&fast.in, b->sk_in, b->skip_epoch, ent->eni) ||
 	    !flow_live(b->ct, b->acl, ent->pos, ent->owner, ent->eni, b->now)) {
 		b->slow |= bit;
 		return FAST_NEXT_PARSE;
@@ -529,7 +532,7 @@ static inline uint8_t in_table_hit(struct burst *b, struct rte_mbuf *m, const st
 	/* the packet travels the way the flow says (policy_chunk) */
 	if ((e->init_dir == SS_ACL_IN) != (p->side == e->init_side) ||
 	    !flow_live(b->ct, b->acl, pos, owner, p->eni, b->now) ||
-	    !skippable(&fast.in, &b->sk_in, p->eni))
+	    !skippable(&fast.in, b->sk_in, b->skip_epoch, p->eni))
 		return FAST_NEXT_PENDING;
 	next = in_apply(b, m, ss_ports.by_eth_id[m->port], p->eni, pos, owner, p->out_port,
 			p->vlan);
@@ -607,7 +610,7 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			if ((e->init_dir == SS_ACL_OUT) != (p->side == e->init_side) ||
 			    !flow_live(b->ct, b->acl, (uint32_t)pos[j], owner, p->eni, b->now) ||
 			    !ss_ct_xform_read(&b->ct->xf[pos[j]], &x) || !x.valid || x.gen != b->gen ||
-			    x.owner != owner || !skippable(&fast.out, &b->sk_out, p->eni)) {
+			    x.owner != owner || !skippable(&fast.out, b->sk_out, b->skip_epoch, p->eni)) {
 				b->slow |= bit;
 				continue;
 			}
@@ -636,7 +639,8 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 	struct fast_ctx *ctx = (struct fast_ctx *)node->ctx;
 	struct burst b;   /* not zeroed whole: the pending list is large */
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
-	uint16_t i, hits = 0;
+	uint16_t i, hits = 0, eth_id = UINT16_MAX, pi = 0;
+	bool host = false;
 
 	b.w = ctx->w;
 	b.emc = ctx->emc;
@@ -660,18 +664,24 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 	}
 	b.acl = ss_acl_current();
 	b.now = rte_rdtsc();
-	memset(b.sk_out.eni, 0xff, sizeof(b.sk_out.eni));
-	memset(b.sk_in.eni, 0xff, sizeof(b.sk_in.eni));
+	b.sk_out = b.emc->skip[0];
+	b.sk_in = b.emc->skip[1];
+	b.skip_epoch = ss_arc_fast_skip_epoch();
 	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint16_t pi = ss_ports.by_eth_id[m->port];
 
+		/* a burst mostly comes from one port: its role looked up once */
+		if (unlikely(m->port != eth_id)) {
+			eth_id = m->port;
+			pi = ss_ports.by_eth_id[eth_id];
+			host = ss_ports.ports[pi].role == SS_ROLE_HOST;
+		}
 		if (i + 2 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod((struct rte_mbuf *)objs[i + 2], void *));
 		if (unlikely(m->nb_segs != 1))
 			next[i] = FAST_NEXT_PARSE;
-		else if (ss_ports.ports[pi].role == SS_ROLE_HOST)
+		else if (host)
 			next[i] = fast_out(&b, m, d, pi, i);
 		else
 			next[i] = fast_in(&b, m, d, pi, i);

@@ -832,7 +832,7 @@ void ss_ha_chan_set_role(uint8_t role)
 	g.backoff_ms = BACKOFF_MIN_MS;
 	/* a standby opens no flow (the HA stage drops what no flow covers)
 	 * and queues no event: only an active has something to send */
-	ss_ct_create_hold(role == SS_HA_ROLE_STANDBY);
+	ss_ha_hold_creates(role == SS_HA_ROLE_STANDBY);
 	ss_ct_sync_set(role == SS_HA_ROLE_ACTIVE ? &g.hook : NULL);
 	ss_lb_sync_set(role == SS_HA_ROLE_ACTIVE && g.lb_ring != NULL ? &g.lb_hook : NULL);
 	HA_LOG(NOTICE, "role %s\n", role == SS_HA_ROLE_ACTIVE ? "active" : "standby");

@@ -214,7 +214,7 @@ static void ha_fini(void)
 {
 	ss_ct_sync_set(NULL);
 	ss_lb_sync_set(NULL);
-	ss_ct_create_hold(false);
+	ss_ha_hold_creates(false);
 	ss_ha_chan_close();
 	rte_ring_free(ss_ha.ring);
 	ss_ha.ring = NULL;
@@ -289,7 +289,7 @@ static int ha_init(struct ss_ctl *ctl, const struct ss_config *cfg, char *err, s
 		ha_fini();
 		return -1;
 	}
-	ss_ct_create_hold(ss_ha.conf.role == SS_HA_ROLE_STANDBY);
+	ss_ha_hold_creates(ss_ha.conf.role == SS_HA_ROLE_STANDBY);
 	ss_ct_sync_set(ss_ha.conf.role == SS_HA_ROLE_ACTIVE ? &ss_ha.hook : NULL);
 	ss_lb_sync_set(ss_ha.conf.role == SS_HA_ROLE_ACTIVE ? &ss_ha.lb_hook : NULL);
 	return 0;

@@ -102,6 +102,10 @@ struct ha_state {
 extern struct ha_state ss_ha;
 
 /* ha_chan.c */
+/* The standby creates no flow of its own while hold (ss_ct_create_hold);
+ * ha_out/ha_in's fast_skip answer changes with it. Control thread. */
+void ss_ha_hold_creates(bool hold);
+
 int ss_ha_chan_open(char *err, size_t errlen);
 void ss_ha_chan_poll(void);
 uint64_t ss_ha_chan_poll_in_us(void);

@@ -24,6 +24,7 @@
 #include "pipelines/conntrack/ct.h"
 #include "pipelines/drop/drop.h"
 #include "pipelines/ha/ha.h"
+#include "pipelines/ha/ha_int.h"
 #include "pipelines/overlay/overlay.h"
 #include "pipelines/trace/trace.h"
 
@@ -35,6 +36,12 @@ static bool ha_fast_skip(uint32_t eni)
 {
 	(void)eni;
 	return !ss_ct_create_held();
+}
+
+void ss_ha_hold_creates(bool hold)
+{
+	ss_ct_create_hold(hold);
+	ss_arc_fast_skip_changed();
 }
 
 static struct ss_arc_feature ha_out_arc = {

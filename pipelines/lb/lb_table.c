@@ -36,6 +36,7 @@
 
 #include "control/ctl.h"
 #include "dataplane/worker.h"
+#include "pipelines/common/arc.h"
 #include "pipelines/conntrack/ct.h"
 #include "pipelines/conntrack/ct_emc.h"
 #include "pipelines/conntrack/ct_types.h"
@@ -506,6 +507,8 @@ void ss_lb_commit(void)
 	g.idle_ms = g.pidle_ms;
 	g.ostate = ss_lb_published;
 	__atomic_store_n(&ss_lb_published, g.pstate, __ATOMIC_RELEASE);
+	ss_arc_fast_skip_changed();   /* lb_*_fast_skip read eni_on (a weights-only
+				       * rebuild keeps it, and does not call this) */
 	g.pstate = NULL;
 	g.next_weights = now_ms() + g.conf.weight_update_period_ms;
 }

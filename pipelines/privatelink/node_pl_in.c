@@ -69,18 +69,14 @@ enum { PL_IN_NEXT_DROP = 0, PL_IN_NEXT_TX, PL_IN_NEXT_POLICY, PL_IN_NB_NEXT };
  * whose outer IPv4 total length and UDP length describe it
  * (ss_emc_in_key_of), and pl_in leaves the outer headers as they arrived,
  * counting the 20 bytes longer IPv6 packet. So replies always come here
- * (their inner frame is IPv6, which the fast path never takes either). */
-static bool pl_in_fast_skip(uint32_t eni)
-{
-	(void)eni;
-	return true;
-}
+ * (their inner frame is IPv6, which the fast path never takes either).
+ * Hence fast_skip = ss_arc_skip_always. */
 
 static struct ss_arc_feature pl_in_arc = {
 	.arc = SS_ARC_INGRESS_FABRIC,
 	.node = SS_PL_NODE_IN,
 	.runs_before = { OVL_NODE_FABRIC },
-	.fast_skip = pl_in_fast_skip,
+	.fast_skip = ss_arc_skip_always,
 };
 SS_ARC_FEATURE_REGISTER(pl_in_arc);
 

@@ -50,18 +50,14 @@ enum { PL_OUT_NEXT_DROP = 0, PL_OUT_NEXT_TX, PL_OUT_NB_NEXT };
  * committed in a transaction: the overlay's commit bumps the overlay
  * generation, and so does ss_pl_commit() after it publishes the new
  * endpoints, which invalidates every transform cached before (also one
- * filled between the two commits, from the old endpoints). */
-static bool pl_out_fast_skip(uint32_t eni)
-{
-	(void)eni;
-	return true;
-}
+ * filled between the two commits, from the old endpoints). Hence
+ * fast_skip = ss_arc_skip_always. */
 
 static struct ss_arc_feature pl_out_arc = {
 	.arc = SS_ARC_OUTBOUND,
 	.node = SS_PL_NODE_OUT,
 	.runs_after = { "policy_out", "rate_limit" },
-	.fast_skip = pl_out_fast_skip,
+	.fast_skip = ss_arc_skip_always,
 };
 SS_ARC_FEATURE_REGISTER(pl_out_arc);
 

@@ -13,6 +13,7 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "pipelines/common/arc.h"
 #include "pipelines/ratelimit/rl_int.h"
 
 struct ss_rl_state *ss_rl_published;
@@ -157,6 +158,7 @@ void ss_rl_commit(void)
 			ss_rl_new_baseline(i);
 	memcpy(ss_rl.conf, ss_rl.stage_conf, (size_t)ss_rl.n * sizeof(*ss_rl.conf));
 	__atomic_store_n(&ss_rl_published, ss_rl.next, __ATOMIC_RELEASE);
+	ss_arc_fast_skip_changed();   /* rl_fast_skip reads the published limits */
 	ss_rl.old = old;
 	ss_rl.next = NULL;
 	ss_rl.staging = false;

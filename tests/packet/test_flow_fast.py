@@ -6,7 +6,8 @@ flow_fast_fills) that packets really took the fast path before each check,
 that the frames it sends are the frames the full path builds, that every
 table change made while a flow is on the fast path shows on that flow's
 next packet (mapping moved, route withdrawn, ACL now denying, ENI down,
-ECMP member removed, rate limit set), that TCP SYN/FIN/RST never take it,
+ECMP member removed, rate limit set, a load balancer added to the VNET),
+that TCP SYN/FIN/RST never take it,
 and that two workers forward the same frames as one.
 """
 import os
@@ -132,6 +133,21 @@ def _mapping_private_link(t, rpc):
     assert inner[IPv6].dst == "1122:3344:5566:7788::303:301"
 
 
+def _lb_added(t, rpc):
+    """A load balancer in the ENI's VNET (any VIP): lb_out must see the
+    ENI's packets from then on (docs/lb.md), so the fast path, which
+    remembers per ENI that it may leave lb_out out, must ask again."""
+    rpc.call("lb.add", {"name": "web", "vnet": "v1", "vip": "10.0.9.100", "protocol": "tcp",
+                        "port": 80, "table_size": 251})
+    # several packets: the first after the change takes the full path in
+    # any case (the commit moved the overlay generation) and writes the
+    # flow's entries again; the later ones find those entries
+    for _ in range(5):
+        p, o = t.out(to_5)
+        check_encap(o, "fabric0", bytes(p), Encap("fabric0", N1, UL4, "100.64.1.5", 1000,
+                                                  inner_dst=M5))
+
+
 CHANGES = {
     "mapping_moved": _mapping_moved,
     "mapping_private_link": _mapping_private_link,
@@ -140,6 +156,7 @@ CHANGES = {
     "eni_down": _eni_down,
     "ecmp_member_removed": _ecmp_member_removed,
     "rate_limit_set": _rate_limit_set,
+    "lb_added": _lb_added,
 }
 
 
