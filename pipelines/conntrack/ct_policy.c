@@ -330,6 +330,8 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		if (pi->first_frag)
 			frag_record(ct, pi, now);
 	}
+	if (ss_ct_defer_open(ct, row))
+		ss_ct_defer_close(&ct->flows, row);
 }
 
 /* No flow table (never published: cannot happen once ports forward):
