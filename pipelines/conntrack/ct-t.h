@@ -21,8 +21,10 @@
  * another flow; `seq` (+1 per opening) tells, and a claim of the wrong
  * incarnation is given back (DEAD -> LIVE by its owner, the claimer). A
  * deleted key's position is handed back to the hash (and the entry reset to
- * FREE) only after an RCU grace period (rte_rcu_qsbr defer queue), so a
- * reader that found the position in the current walk never sees it reused.
+ * FREE) only after an RCU grace period (rte_rcu_qsbr defer queue; a
+ * worker's removals of one policy chunk as one entry, struct ss_ct_defer),
+ * so a reader that found the position in the current walk never sees it
+ * reused.
  * Readers treat anything but LIVE as absent. Other fields of a LIVE entry
  * are plain words updated with relaxed atomics (last_seen, the TCP bits,
  * the ACL generation): two workers may update them at once and any of their
