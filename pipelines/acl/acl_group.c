@@ -300,39 +300,24 @@ static void classify_chunk(const struct ss_acl_state *st, unsigned int worker,
 			pend[npend++] = (uint16_t)i;
 	}
 	for (unsigned int s = 0; s < SS_ACL_MAX_STAGES && npend > 0; s++) {
-		const struct ss_acl_group *g1 = NULL;
 		uint32_t left = 0;
-		bool mixed = false;
 
-		/* requests whose binding has a stage s; one group for them all
-		 * (ENIs bound to the same groups: the usual case) is classified
-		 * without sorting them by group */
-		for (i = 0; i < npend; i++) {
-			uint16_t r = pend[i];
-
-			if (b[r]->nstages[slot[r]] > s) {
-				const struct ss_acl_group *g = b[r]->stage[slot[r]][s];
-
-				pend[left] = r;
-				sel[left] = r;
-				data[left++] = (const uint8_t *)req[r].key;
-				mixed |= g1 != NULL && g != g1;
-				g1 = g1 != NULL ? g1 : g;
-			}
-		}
+		/* requests whose binding has a stage s */
+		for (i = 0; i < npend; i++)
+			if (b[pend[i]]->nstages[slot[pend[i]]] > s)
+				pend[left++] = pend[i];
 		npend = left;
 		/* one classify call per distinct group of this stage */
 		uint16_t q[EVAL_BURST], next[EVAL_BURST];
 		uint32_t npass = npend, nnext;
 
-		if (mixed)
-			memcpy(q, pend, npend * sizeof(q[0]));
+		memcpy(q, pend, npend * sizeof(q[0]));
 		while (npass > 0) {
-			const struct ss_acl_group *g = mixed ? b[q[0]]->stage[slot[q[0]]][s] : g1;
-			uint32_t k = mixed ? 0 : npass;
+			const struct ss_acl_group *g = b[q[0]]->stage[slot[q[0]]][s];
+			uint32_t k = 0;
 
 			nnext = 0;
-			for (i = 0; mixed && i < npass; i++) {
+			for (i = 0; i < npass; i++) {
 				uint16_t r = q[i];
 
 				if (b[r]->stage[slot[r]][s] == g) {
