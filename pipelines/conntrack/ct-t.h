@@ -21,8 +21,10 @@
  * another flow; `seq` (+1 per opening) tells, and a claim of the wrong
  * incarnation is given back (DEAD -> LIVE by its owner, the claimer). A
  * deleted key's position is handed back to the hash (and the entry reset to
- * FREE) only after an RCU grace period (rte_rcu_qsbr defer queue), so a
- * reader that found the position in the current walk never sees it reused.
+ * FREE) only after an RCU grace period (rte_rcu_qsbr defer queue; a
+ * worker's removals of one policy chunk as one entry, struct ss_ct_defer),
+ * so a reader that found the position in the current walk never sees it
+ * reused.
  * Readers treat anything but LIVE as absent. Other fields of a LIVE entry
  * are plain words updated with relaxed atomics (last_seen, the TCP bits,
  * the ACL generation): two workers may update them at once and any of their
@@ -137,7 +139,29 @@ struct ss_ct_lfh {
 	bool hold;                 /* being migrated: removed positions are not
 				    * reused (the table is freed whole after) */
 	uint32_t sweep;            /* control thread: next position to sweep */
+	struct ss_ct_defer *defer; /* flows with RCU: one per worker (nb_defer), else NULL */
+	unsigned int nb_defer;
 };
+
+/* A worker's removed flow positions, handed to the table's deferred queue
+ * as one entry per batch (ct_table.c) instead of one per removal. A batch
+ * is the worker's to fill until it is queued (`busy` from then until the
+ * queue gives its positions back, on whichever thread reclaims). */
+#define SS_CT_BATCH_POS 64         /* a policy chunk's packets */
+#define SS_CT_BATCHES 128          /* per worker */
+#define SS_CT_BATCH_BIT 0x80000000u /* a queue entry naming a batch, not a position */
+
+struct ss_ct_batch {
+	uint32_t busy;             /* atomic: queued, not given back yet */
+	uint32_t n;
+	uint32_t pos[SS_CT_BATCH_POS];
+};
+
+struct ss_ct_defer {
+	struct ss_ct_batch b[SS_CT_BATCHES];
+	uint32_t cur;              /* the batch being filled, or SS_CT_BATCHES: none */
+	uint32_t next;             /* the one to fill next */
+} __rte_cache_aligned;
 
 /* Non-first IPv4/IPv6 fragments follow their first fragment (SPEC 3.6):
  * (ENI, direction, addresses, protocol, fragment id) -> ports. */

@@ -76,6 +76,17 @@ static inline void ss_ct_count_first(struct ss_ct_entry *e, uint8_t side, uint16
  * has them) spare reading the key store and hashing again; key NULL: read
  * from the position. */
 bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32_t sig);
+/* Queue worker `row`'s open batch of removed flow positions (ct_table.c;
+ * one deferred-queue entry for the batch). A worker that ends flows with
+ * ss_ct_flow_end closes its batch before its next quiescent state
+ * (ct_policy.c: at the end of each chunk). */
+void ss_ct_defer_close(struct ss_ct_lfh *t, unsigned int row);
+
+static inline bool ss_ct_defer_open(const struct ss_ct *ct, unsigned int row)
+{
+	return row < ct->flows.nb_defer && ct->flows.defer[row].cur != SS_CT_BATCHES;
+}
+
 /* The same for a flow, with its gauge (row: the caller's). */
 bool ss_ct_flow_remove(struct ss_ct *ct, uint32_t pos, unsigned int row, const void *key,
 		       uint32_t sig);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 
 #include "pipelines/conntrack/ct.h"
@@ -209,9 +210,12 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		keys[nl] = in[i].kind == SS_CT_K_ICMP_ERR ? &in[i].emb : &in[i].key;
 		look[nl++] = (uint8_t)i;
 	}
-	/* one hash per key, reused by the insert or the removal */
+	/* one hash per key, reused by the insert or the removal: the table's
+	 * own function (ct_table.c: rte_hash_crc over the key, initial value
+	 * 0), inlined for the key's constant size rather than called through
+	 * rte_hash_hash */
 	for (uint32_t j = 0; j < nl; j++)
-		sig[j] = rte_hash_hash(ct->flows.h, keys[j]);
+		sig[j] = rte_hash_crc(keys[j], sizeof(struct ss_ct_key), 0);
 	if (nl > 0)
 		rte_hash_lookup_with_hash_bulk(ct->flows.h, keys, sig, nl, pos);
 	/* the entries live apart from the keys: fetch them all before use */
@@ -330,6 +334,8 @@ static void policy_chunk(struct ss_ct *ct, const struct ss_acl_state *acl, unsig
 		if (pi->first_frag)
 			frag_record(ct, pi, now);
 	}
+	if (ss_ct_defer_open(ct, row))
+		ss_ct_defer_close(&ct->flows, row);
 }
 
 /* No flow table (never published: cannot happen once ports forward):

@@ -35,10 +35,23 @@ static void lfh_free_cb(void *p, void *e, unsigned int n)
 	struct ss_ct_lfh *t = p;
 	const uint32_t *pos = e;
 
-	if (__atomic_load_n(&t->hold, __ATOMIC_ACQUIRE))
-		return;   /* being migrated: the whole table goes soon */
-	for (unsigned int i = 0; i < n; i++)
-		lfh_release(t, pos[i]);
+	bool hold = __atomic_load_n(&t->hold, __ATOMIC_ACQUIRE);
+
+	/* hold: being migrated, the whole table goes soon */
+	for (unsigned int i = 0; i < n; i++) {
+		struct ss_ct_batch *b;
+
+		if (!(pos[i] & SS_CT_BATCH_BIT)) {
+			if (!hold)
+				lfh_release(t, pos[i]);
+			continue;
+		}
+		b = &t->defer[(pos[i] & ~SS_CT_BATCH_BIT) / SS_CT_BATCHES]
+			     .b[(pos[i] & ~SS_CT_BATCH_BIT) % SS_CT_BATCHES];
+		for (uint32_t k = 0; !hold && k < b->n; k++)
+			lfh_release(t, b->pos[k]);
+		__atomic_store_n(&b->busy, 0, __ATOMIC_RELEASE);
+	}
 }
 
 static int lfh_init(struct ss_ct_lfh *t, const char *name, uint32_t entries, uint32_t key_len,
@@ -95,6 +108,7 @@ static void lfh_fini(struct ss_ct_lfh *t)
 	}
 	rte_hash_free(t->h);
 	rte_free(t->ent);
+	rte_free(t->defer);   /* after the reclaim: it gives batches back */
 	memset(t, 0, sizeof(*t));
 }
 
@@ -131,6 +145,66 @@ bool ss_ct_lfh_remove(struct ss_ct_lfh *t, uint32_t pos, const void *key, uint32
 		return false;
 	lfh_finish(t, pos, key, sig);
 	return true;
+}
+
+/* ---- a worker's removals, queued in batches -------------------------------------- */
+
+/* rte_rcu_qsbr_dq_enqueue per removal costs a grace-period token (a locked
+ * add on the shared counter), a multi-producer ring entry and, past its
+ * trigger, a reclaim attempt with two log calls: about 550 instructions
+ * for each flow a TCP RST ends. A worker's policy chunk collects the
+ * positions it removed in a batch and queues the batch as one entry
+ * (ss_ct_defer_close); lfh_free_cb gives its positions back. Without a
+ * free batch (all queued, not reclaimed yet) a position is queued alone. */
+static bool defer_push(struct ss_ct_lfh *t, unsigned int row, uint32_t pos)
+{
+	struct ss_ct_defer *d = &t->defer[row];
+	struct ss_ct_batch *b;
+
+	if (d->cur == SS_CT_BATCHES) {
+		b = &d->b[d->next];
+		if (__atomic_load_n(&b->busy, __ATOMIC_ACQUIRE))
+			return false;
+		d->cur = d->next;
+		d->next = (d->next + 1) % SS_CT_BATCHES;
+		b->n = 0;
+	}
+	b = &d->b[d->cur];
+	b->pos[b->n++] = pos;
+	if (b->n == SS_CT_BATCH_POS)
+		ss_ct_defer_close(t, row);
+	return true;
+}
+
+void ss_ct_defer_close(struct ss_ct_lfh *t, unsigned int row)
+{
+	struct ss_ct_defer *d = &t->defer[row];
+	uint32_t e = SS_CT_BATCH_BIT | (row * SS_CT_BATCHES + d->cur);
+
+	if (d->cur == SS_CT_BATCHES)
+		return;
+	__atomic_store_n(&d->b[d->cur].busy, 1, __ATOMIC_RELAXED);
+	d->cur = SS_CT_BATCHES;
+	/* after the keys' deletion: the token covers every reader that may
+	 * still hold one of the positions; cannot fail (room for every
+	 * position, each queued once, a batch holding at least one) */
+	rte_rcu_qsbr_dq_enqueue(t->dq, &e);
+}
+
+/* A flow's key and position after its claim: a worker's removal joins its
+ * open batch, any other goes on the deferred queue alone. */
+static void flow_finish(struct ss_ct *ct, uint32_t pos, const void *key, uint32_t sig,
+			unsigned int row)
+{
+	struct ss_ct_lfh *t = &ct->flows;
+
+	if (key == NULL || row >= t->nb_defer) {
+		lfh_finish(t, pos, key, sig);
+		return;
+	}
+	rte_hash_del_key_with_hash(t->h, key, sig);
+	if (!defer_push(t, row, pos))
+		rte_rcu_qsbr_dq_enqueue(t->dq, &pos);
 }
 
 /* ---- create / free -------------------------------------------------------------- */
@@ -172,6 +246,16 @@ struct ss_ct *ss_ct_create(const char *name, uint32_t capacity, uint32_t frag_ca
 	if (rc == 0)
 		ct->xf = rte_zmalloc("ss_ct_xform", (size_t)ct->flows.nb_pos * sizeof(*ct->xf),
 				     RTE_CACHE_LINE_SIZE);
+	if (rc == 0 && qsbr != NULL) {
+		ct->flows.defer = rte_zmalloc("ss_ct_defer",
+					      ct->nb_workers * sizeof(*ct->flows.defer),
+					      RTE_CACHE_LINE_SIZE);
+		if (ct->flows.defer == NULL)
+			rc = -ENOMEM;
+		for (unsigned int r = 0; rc == 0 && r < ct->nb_workers; r++)
+			ct->flows.defer[r].cur = SS_CT_BATCHES;
+		ct->flows.nb_defer = rc == 0 ? ct->nb_workers : 0;
+	}
 	if (rc != 0 || ct->own_gauge == NULL || ct->cnt == NULL || ct->xf == NULL) {
 		ss_ct_free(ct);
 		errno = rc ? -rc : ENOMEM;
@@ -324,7 +408,7 @@ bool ss_ct_flow_end(struct ss_ct *ct, uint32_t pos, unsigned int row, const void
 		record_emit(ct, x, pos, e, key, reason, __atomic_load_n(&e->last_seen,
 									 __ATOMIC_RELAXED));
 	ss_ct_sync_note(ct, SS_CT_EV_REMOVE, pos, key);
-	lfh_finish(&ct->flows, pos, key, sig);
+	flow_finish(ct, pos, key, sig, row);
 	flow_removed(ct, e, row);
 	return true;
 }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
 
 #include "tests/unit/acl/acl_test_util.h"
 #include "tests/unit/conntrack/ct_test_util.h"
@@ -589,10 +591,25 @@ static void test_keys(void **state)
 	assert_int_equal(sizeof(struct ss_ct_key), 48);
 }
 
+/* The policy stage hashes flow keys itself (rte_hash_crc inlined): the
+ * same signatures as the table's own hash function. */
+static void test_key_hash(void **state)
+{
+	struct fx *f = *state;
+	uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+	struct ss_ct_key k;
+
+	ss_ct_key_make(&k, 3, 6, 0, a, b, 1000, 80);
+	assert_int_equal(rte_hash_crc(&k, sizeof(k), 0), rte_hash_hash(f->ct->flows.h, &k));
+	ss_ct_key_make(&k, 5, 17, 1, a, b, 53, 4000);
+	assert_int_equal(rte_hash_crc(&k, sizeof(k), 0), rte_hash_hash(f->ct->flows.h, &k));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test_setup_teardown(test_key_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_handshake_and_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_ipv6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_rst, setup, teardown),
