@@ -48,6 +48,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -239,15 +240,17 @@ def check_pcap(path, flows, mappings):
 
 
 def flows_pcap(pcap_dir, flows, mappings):
-    """The flows pcap (reused when --pcap-dir already holds it); seconds spent."""
+    """The flows pcap (reused when --pcap-dir already holds it): (path,
+    seconds spent writing it or None when reused)."""
     path = os.path.join(pcap_dir, "scale-%d-flows-%d-mappings.pcap" % (flows, mappings))
-    t0 = time.time()
+    t0, spent = time.time(), None
     if not (os.path.exists(path) and os.path.getsize(path) == 24 + flows * REC):
         tmp = path + ".part"
         write_flows_pcap(tmp, flows, mappings)
         os.rename(tmp, path)
+        spent = time.time() - t0
     check_pcap(path, flows, mappings)
-    return path, time.time() - t0
+    return path, spent
 
 
 # filler: from a MAC no ENI has, dropped before conntrack
@@ -349,6 +352,17 @@ class Run:
         self.args, self.hp, self.tmp = args, hp, tmp
         self.rows = []          # (phase, seconds, rss, huge, note)
         self.d = self.rpc = self.feed = None
+        self.peak = (0, 0, 0)   # (rss + huge, rss, huge), sampled every 0.2 s
+        self.sampling = threading.Event()
+
+    def sampler(self):
+        while not self.sampling.wait(0.2):
+            try:
+                rss, huge = self.mem()
+            except (OSError, AttributeError):
+                return
+            if rss + huge > self.peak[0]:
+                self.peak = (rss + huge, rss, huge)
 
     def mem(self):
         return proc_mem(self.d.proc.pid)
@@ -416,9 +430,13 @@ class Run:
         except BaseException:
             self.d.kill()
             raise
+        th = threading.Thread(target=self.sampler, daemon=True)
+        th.start()
         try:
             self.phases(t0)
         finally:
+            self.sampling.set()
+            th.join()
             self.stop.set()
             self.feed.join(timeout=30)
             if self.rpc:
@@ -505,13 +523,15 @@ def report(run, args, hp, t_gen, elapsed):
         "%s, %s, **%s**. One sswitchd, one worker core; %d CA->PA mappings loaded through the "
         "control socket (mapping.add, %d a request, one in flight, state file %s), then %d "
         "distinct outbound UDP flows (16 ENIs, every mapping a destination) opened by traffic: "
-        "a pcap of one frame per flow (written by tests/bench/scale.py in %.0f s, or reused) fed "
+        "a pcap of one frame per flow (%s) fed "
         "through a FIFO into net_pcap, pass after pass until every flow is live, then once more "
         "for the forwarding figure; max_flows %d, idle timeout 24 h. Memory is the daemon's "
         "VmRSS plus its HugetlbPages after each phase. The whole run took %.0f s; load average "
         "(1 min) at the start and the end: %.1f, %.1f." % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.uname().machine, hp.label(),
-            args.mappings, args.batch, "on" if args.state_file else "off", args.flows, t_gen,
+            args.mappings, args.batch, "on" if args.state_file else "off", args.flows,
+            "written by tests/bench/scale.py in %.0f s" % t_gen if t_gen is not None else
+            "written by an earlier run of tests/bench/scale.py, --pcap-dir",
             args.max_flows, elapsed, args.load0, os.getloadavg()[0]), "",
         "| phase | time (s) | RSS (MB) | hugepages (MB) | |", "|---|---|---|---|---|"]
     for phase, sec, rss, huge, note in run.rows:
@@ -535,6 +555,9 @@ def report(run, args, hp, t_gen, elapsed):
         "waits on the FIFO's read: the feeder shares CPU 0 with the main lcore); %d of %d frames "
         "out of fabric0" % (r["final"]["count"], fwd["mpps"], fwd["cpp"], fwd["cpp_graph"], fwd["tx"],
                             args.flows),
+        "- peak memory: %.0f MB (RSS %.0f + hugepages %.0f, sampled every 0.2 s): the flow table's "
+        "last growth holds the old and the new table at once" % (
+            run.peak[0] / 2**20, run.peak[1] / 2**20, run.peak[2] / 2**20),
         "- drops over the run: %s (the feeder's filler frames, from a MAC no ENI has, while no "
         "pass is running)" % (", ".join("%s %d" % kv for kv in sorted(r["drops"].items())) or "none"),
         "",
@@ -585,8 +608,9 @@ def main():
         pcap_dir = args.pcap_dir or tmp
         os.makedirs(pcap_dir, exist_ok=True)
         pcap, t_gen = flows_pcap(pcap_dir, args.flows, args.mappings)
-        print("flows pcap: %s (%d frames, %.0f MB) in %.1f s" % (
-            pcap, args.flows, os.path.getsize(pcap) / 2**20, t_gen))
+        print("flows pcap: %s (%d frames, %.0f MB) %s" % (
+            pcap, args.flows, os.path.getsize(pcap) / 2**20,
+            "reused" if t_gen is None else "written in %.1f s" % t_gen))
         sys.stdout.flush()
         with SurplusHugepages(mem_estimate_mb(args.mappings, args.flows), force_off=args.no_huge) as hp:
             print("memory: %s" % hp.label())
