@@ -88,6 +88,15 @@ class SurplusHugepages(Hugepages):
             self.reason = "no 2 MB hugepage support in this kernel"
             return
         pages = (self.mb_needed + PAGE_MB - 1) // PAGE_MB
+        # never more than the machine can spare now: a surplus page the
+        # kernel cannot find is a failed allocation (a table that does not
+        # grow), not pressure on everything else running here
+        spare = (mem_available_mb() - self.leave_mb) // PAGE_MB
+        self.capped = spare < pages
+        pages = max(0, min(pages, spare))
+        if pages == 0:
+            self.reason = "MemAvailable leaves nothing beyond --leave-mb %d" % self.leave_mb
+            return
         path = os.path.join(SYSFS, "nr_overcommit_hugepages")
         try:
             self.orig = _read_int(path)
@@ -98,9 +107,15 @@ class SurplusHugepages(Hugepages):
             return
         super_reserve_mount(self)
         if self.used:
-            self.reason = "up to %d x 2 MB pages on demand (nr_overcommit_hugepages %d -> %d), " \
-                          "hugetlbfs at %s" % (pages, self.orig, self.orig + self.added, self.dir)
+            self.reason = "up to %d x 2 MB pages on demand%s (nr_overcommit_hugepages %d -> %d), " \
+                          "hugetlbfs at %s" % (pages, ", capped by MemAvailable" if self.capped else "",
+                                               self.orig, self.orig + self.added, self.dir)
             self.log("hugepages: %s" % self.reason)
+
+    def __init__(self, mb_needed, leave_mb, **kw):
+        super().__init__(mb_needed, **kw)
+        self.leave_mb = leave_mb
+        self.capped = False
 
     def _give_back(self):
         if self.orig is not None and self.added:
@@ -117,7 +132,10 @@ class SurplusHugepages(Hugepages):
         return ["--huge-dir", self.dir, "--huge-unlink"]
 
     def label(self):
-        return "2 MB hugepages on demand" if self.used else "no hugepages (--no-huge: %s)" % self.reason
+        if self.used:
+            return "2 MB hugepages on demand, at most %d MB%s" % (
+                self.added * PAGE_MB, " (capped by MemAvailable less %d MB)" % self.leave_mb if self.capped else "")
+        return "no hugepages (--no-huge: %s)" % self.reason
 
 
 def super_reserve_mount(hp):
@@ -137,6 +155,14 @@ def super_reserve_mount(hp):
             return
         hp.own_mount = True
     hp.used = True
+
+
+def mem_available_mb():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
+    return 0
 
 
 def proc_mem(pid):
@@ -583,6 +609,8 @@ def main():
                     help="passes of the pcap at most until every flow is live (1-%d)" % MAX_PASSES)
     ap.add_argument("--timeout", type=float, default=900, help="seconds a pass may take")
     ap.add_argument("--no-huge", action="store_true", help="run without hugepages even when root")
+    ap.add_argument("--leave-mb", type=int, default=3072,
+                    help="hugepages on demand: leave this much of MemAvailable to the rest of the machine")
     ap.add_argument("--write", help="write the results into this markdown file (docs/performance.md)")
     args = ap.parse_args()
     if args.mappings < 1 or args.flows < 1 or args.batch < 1:
@@ -612,7 +640,8 @@ def main():
             pcap, args.flows, os.path.getsize(pcap) / 2**20,
             "reused" if t_gen is None else "written in %.1f s" % t_gen))
         sys.stdout.flush()
-        with SurplusHugepages(mem_estimate_mb(args.mappings, args.flows), force_off=args.no_huge) as hp:
+        with SurplusHugepages(mem_estimate_mb(args.mappings, args.flows), args.leave_mb,
+                              force_off=args.no_huge) as hp:
             print("memory: %s" % hp.label())
             run = Run(args, hp, tmp)
             run.pcap = pcap
