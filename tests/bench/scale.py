@@ -77,6 +77,12 @@ class SurplusHugepages(Hugepages):
     for the run (given back afterwards); the process takes surplus pages as
     it allocates and returns them as it frees (DPDK dynamic memory mode)."""
 
+    def __init__(self, mb_needed, leave_mb, **kw):
+        super().__init__(mb_needed, **kw)
+        self.leave_mb = leave_mb
+        self.capped = False
+        self.allowed_mb = 0
+
     def _reserve(self):
         if self.force_off:
             self.reason = "--no-huge asked"
@@ -102,6 +108,7 @@ class SurplusHugepages(Hugepages):
             self.orig = _read_int(path)
             _write_int(path, self.orig + pages)
             self.added = _read_int(path) - self.orig
+            self.allowed_mb = self.added * PAGE_MB
         except OSError as e:
             self.reason = "cannot allow surplus hugepages: %s" % e
             return
@@ -111,11 +118,6 @@ class SurplusHugepages(Hugepages):
                           "hugetlbfs at %s" % (pages, ", capped by MemAvailable" if self.capped else "",
                                                self.orig, self.orig + self.added, self.dir)
             self.log("hugepages: %s" % self.reason)
-
-    def __init__(self, mb_needed, leave_mb, **kw):
-        super().__init__(mb_needed, **kw)
-        self.leave_mb = leave_mb
-        self.capped = False
 
     def _give_back(self):
         if self.orig is not None and self.added:
@@ -134,7 +136,7 @@ class SurplusHugepages(Hugepages):
     def label(self):
         if self.used:
             return "2 MB hugepages on demand, at most %d MB%s" % (
-                self.added * PAGE_MB, " (capped by MemAvailable less %d MB)" % self.leave_mb if self.capped else "")
+                self.allowed_mb, " (capped by MemAvailable less %d MB)" % self.leave_mb if self.capped else "")
         return "no hugepages (--no-huge: %s)" % self.reason
 
 
