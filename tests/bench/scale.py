@@ -13,11 +13,13 @@ daemon's memory (VmRSS and HugetlbPages of /proc/PID/status) after each:
    built while the daemon applies the last);
 3. flows: the pcap of F outbound frames with F distinct inner 5-tuples
    (written once by a direct writer, --pcap-dir keeps it for the next run)
-   goes through the FIFO once: every frame opens a flow; then stats.get
-   `flows` must show F live flows;
-4. forwarding: the same pcap a second time, every frame now a flow of the
-   F-flow table: Mpps and the worker's busy cycles per packet over the pass
-   (flows the first pass could not track, if any, are opened here).
+   goes through the FIFO: every frame opens a flow; then stats.get `flows`
+   must show F live flows
+   (flows that arrive while the table is being grown are forwarded untracked,
+   flow_table_full: passes are repeated, up to --fill-passes, until every
+   flow is live);
+4. forwarding: the pcap's first --window-frames frames again, every one a
+   flow of the F-flow table: Mpps and the worker's busy cycles per packet.
 
 Why a FIFO: net_pcap without infinite_rx reads its file once, from the
 moment the port starts; infinite_rx would keep all F frames in mbufs. Until
@@ -178,10 +180,37 @@ def proc_mem(pid):
     return out["VmRSS"], out["HugetlbPages"]
 
 
+# measured (make bench-scale, 2 MB hugepages): ~310 bytes per mapping,
+# 280-295 per flow-table position; with a margin
+EST_MAPPING, EST_POSITION, EST_BASE_MB = 330, 300, 256
+
+
+def flows_peak_mb(mappings, max_flows):
+    """Memory at the flow table's last growth: the table of max_flows + 25%
+    positions and the one it grew from (64k x 4^k) at once."""
+    cap = max_flows * 5 // 4
+    prev = 0
+    while 65536 * 4 ** (prev + 1) < cap:
+        prev += 1
+    prev_pos = 65536 * 4 ** prev if cap > 65536 else 0
+    return EST_BASE_MB + (mappings * EST_MAPPING + (max(cap, 65536) + prev_pos) * EST_POSITION) // (1 << 20)
+
+
+def fit_max_flows(allow_mb, mappings, flows):
+    """The largest max_flows (flows x k/256) whose peak fits allow_mb: a table
+    that cannot grow for want of memory fills its hash to the last slot, and
+    every further new flow then pays a failing cuckoo search; a max_flows that
+    fits stops new flows at the bound instead (flow_table_full)."""
+    for k in range(256, 0, -1):
+        f = flows * k // 256
+        if flows_peak_mb(mappings, f) <= allow_mb:
+            return f
+    return 0
+
+
 def mem_estimate_mb(mappings, flows):
-    """Upper bound of what the run allocates (the flow table's last growth
-    holds the old and the new table at once)."""
-    return 1024 + (mappings * 700 + flows * 700) // (1 << 20)
+    """What the run may allocate: the peak and room for the rest."""
+    return flows_peak_mb(mappings, flows) + 512
 
 
 # ---- frames -------------------------------------------------------------------
@@ -289,10 +318,10 @@ FILLER_BURST = 32
 F_SETPIPE_SZ = 1031   # linux/fcntl.h
 
 
-def feeder(fifo, pcap, go, stop, passes_done, filler_sent):
+def feeder(fifo, pcap, nframes, go, stop, passes_done, filler_sent):
     """The FIFO's writer (a process of its own, so the control client's
     JSON work never starves it): the pcap header, then filler bursts every
-    millisecond; each time `go` is set, the pcap once (sendfile), then filler
+    millisecond; each time `go` is set, the pcap's first `nframes.value` frames (sendfile), then filler
     again; EOF when `stop` is set. filler_sent[k] is the filler frames sent
     before pass k (the frames the port receives ahead of that pass)."""
     fd = os.open(fifo, os.O_RDWR)
@@ -311,7 +340,7 @@ def feeder(fifo, pcap, go, stop, passes_done, filler_sent):
                 go.clear()
                 filler_sent[passes_done.value] = sent
                 with open(pcap, "rb") as f:
-                    off, size = 24, os.fstat(f.fileno()).st_size
+                    off, size = 24, 24 + nframes.value * REC
                     while off < size:
                         off += os.sendfile(fd, f.fileno(), off, min(size - off, 1 << 24))
                 passes_done.value += 1
@@ -380,6 +409,7 @@ class Run:
         self.args, self.hp, self.tmp = args, hp, tmp
         self.rows = []          # (phase, seconds, rss, huge, note)
         self.d = self.rpc = self.feed = None
+        self.fed = []           # frames of each pass
         self.peak = (0, 0, 0)   # (rss + huge, rss, huge), sampled every 0.2 s
         self.sampling = threading.Event()
 
@@ -404,7 +434,14 @@ class Run:
         return rss + huge
 
     def flows_stats(self):
-        return self.rpc.call("stats.get", {"scope": "flows"})["flows"]
+        """A connection of its own: the server closes one idle for the
+        control section's idle timeout (60 s), shorter than a pass."""
+        rpc = self.d.rpc()
+        rpc.sock.settimeout(600)
+        try:
+            return rpc.call("stats.get", {"scope": "flows"})["flows"]
+        finally:
+            rpc.close()
 
     def host_rx(self):
         return self.d.stats()["ports"]["host0"]["rx_packets"]
@@ -417,7 +454,7 @@ class Run:
             if time.time() > deadline or not self.feed.is_alive():
                 raise TimeoutError("pass %d not fed in %d s" % (k, timeout))
             time.sleep(0.1)
-        want = self.filler[k] + (k + 1) * self.args.flows
+        want = self.filler[k] + sum(self.fed[:k + 1])
         while self.host_rx() < want:
             if time.time() > deadline:
                 raise TimeoutError("host0 received %d of %d frames" % (self.host_rx(), want))
@@ -441,8 +478,9 @@ class Run:
         self.go, self.stop = ctx.Event(), ctx.Event()
         self.passes = ctx.Value("i", 0)
         self.filler = ctx.Array("q", MAX_PASSES + 1)
-        self.feed = ctx.Process(target=feeder, args=(fifo, self.pcap, self.go, self.stop, self.passes,
-                                                     self.filler), daemon=True)
+        self.nframes = ctx.Value("q", a.nflows)
+        self.feed = ctx.Process(target=feeder, args=(fifo, self.pcap, self.nframes, self.go, self.stop,
+                                                     self.passes, self.filler), daemon=True)
         self.feed.start()
         ports = [Port("host0", "host", kind="raw", extra="net_pcap0,rx_pcap=%s" % fifo),
                  Port("fabric0", "fabric", kind="raw", mac="02:00:00:00:00:aa", extra="net_null0,no-rx=1")]
@@ -466,14 +504,20 @@ class Run:
             self.sampling.set()
             th.join()
             self.stop.set()
-            self.feed.join(timeout=30)
+            self.feed.join(timeout=5)
+            if self.feed.is_alive():
+                # in the middle of a pass: EOF now, so the worker's read returns
+                self.feed.terminate()
+                self.feed.join()
             if self.rpc:
                 self.rpc.close()
             self.d.stop(timeout=300)
 
-    def pass_(self, k):
-        """Pass k of the pcap: (seconds until every frame was received,
-        flows stats, per-pass counters)."""
+    def pass_(self, k, nframes):
+        """Pass k: the pcap's first nframes frames; (seconds until every
+        frame was received, flows stats, per-pass counters)."""
+        self.nframes.value = nframes
+        self.fed.append(nframes)
         st_a = self.d.stats()
         t0 = time.time()
         self.go.set()
@@ -487,7 +531,7 @@ class Run:
         na = st_a["nodes"]
         graph = sum(n["cycles"] - na.get(name, {"cycles": 0})["cycles"]
                     for name, n in st_b["nodes"].items() if name != "port_rx")
-        return t_rx - t0, fl, {"rx": rx, "tx": tx, "mpps": self.args.flows / (t_rx - t0) / 1e6,
+        return t_rx - t0, fl, {"rx": rx, "tx": tx, "mpps": nframes / (t_rx - t0) / 1e6,
                                "cpp": cyc / wpk if wpk else 0.0,
                                "cpp_graph": graph / wpk if wpk else 0.0}
 
@@ -510,14 +554,14 @@ class Run:
         t_fill, k, full0 = time.time(), 0, 0
         self.fill = []
         while True:
-            dt, fl, c = self.pass_(k)
+            dt, fl, c = self.pass_(k, a.nflows)
             self.fill.append((dt, fl, c))
             self.row("flows, pass %d" % (k + 1), dt,
                      "%d live flows (capacity %d), %.2f Mpps, flow_table_full +%d" % (
                          fl["count"], fl["capacity"], c["mpps"], fl["flow_table_full"] - full0))
             full0 = fl["flow_table_full"]
             k += 1
-            if fl["count"] >= a.flows or k >= a.fill_passes:
+            if fl["count"] >= a.nflows or k >= a.fill_passes:
                 break
             if k > 1 and fl["count"] == self.fill[-2][1]["count"]:
                 break   # no progress: the table cannot grow (memory) or is full
@@ -525,12 +569,13 @@ class Run:
                       "after %d pass%s" % (k, "es" if k > 1 else ""))
         self.fill_s = time.time() - t_fill
 
-        dt, fl, c = self.pass_(k)
+        nwin = min(a.nflows, a.window_frames)
+        dt, fl, c = self.pass_(k, nwin)
         self.fwd = c
-        self.row("forwarding (pass %d)" % (k + 1), dt,
+        self.row("forwarding (first %d frames again)" % nwin, dt,
                  "%.2f Mpps; worker %.0f busy cycles/pkt, %.0f without port_rx; %d of %d frames "
                  "out of fabric0; %d live flows" % (c["mpps"], c["cpp"], c["cpp_graph"], c["tx"],
-                                                    a.flows, fl["count"]))
+                                                    nwin, fl["count"]))
         st2 = self.d.stats()
         drops = {k_: v - st0["drops"].get(k_, 0) for k_, v in st2["drops"].items()
                  if v - st0["drops"].get(k_, 0)}
@@ -552,8 +597,8 @@ def report(run, args, hp, t_gen, elapsed):
         "control socket (mapping.add, %d a request, one in flight, state file %s), then %d "
         "distinct outbound UDP flows (16 ENIs, every mapping a destination) opened by traffic: "
         "a pcap of one frame per flow (%s) fed "
-        "through a FIFO into net_pcap, pass after pass until every flow is live, then once more "
-        "for the forwarding figure; max_flows %d, idle timeout 24 h. Memory is the daemon's "
+        "through a FIFO into net_pcap, pass after pass until every flow is live, then its first "
+        "frames again for the forwarding figure; max_flows %d, idle timeout 24 h. Memory is the daemon's "
         "VmRSS plus its HugetlbPages after each phase. The whole run took %.0f s; load average "
         "(1 min) at the start and the end: %.1f, %.1f." % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.uname().machine, hp.label(),
@@ -572,17 +617,22 @@ def report(run, args, hp, t_gen, elapsed):
         "%d live flows); %.0f per position of the flow table (capacity %d = max_flows + 25%%: key "
         "slot, entry, flow-cache slot, hash bucket, free-slot ring, defer-queue slot)" % (
             per_flow, live["count"], per_pos, live["capacity"]),
+        "- **capped by memory**: max_flows %d would need about %d MB at the flow table's last growth; "
+        "%d MB of hugepages could be lent to the run (MemAvailable less --leave-mb), so max_flows was "
+        "%d and as many flows were fed" % (
+            args.capped_from, flows_peak_mb(args.mappings, args.capped_from), hp.allowed_mb,
+            args.max_flows) if args.capped_from else None,
         "- **live flows: %d of %d** after %d pass%s (%.0f s); the first pass opened %d in %.1f s "
         "(%.2fM flows/s including the table's growths; flow_table_full %d: flows that arrived while "
         "the table was being grown, forwarded untracked and opened by the next pass)" % (
-            live["count"], args.flows, len(run.fill), "es" if len(run.fill) > 1 else "", run.fill_s,
+            live["count"], args.nflows, len(run.fill), "es" if len(run.fill) > 1 else "", run.fill_s,
             first[1]["count"], first[0], first[1]["count"] / first[0] / 1e6,
             first[1]["flow_table_full"]),
-        "- forwarding with %d live flows (every frame a flow hit): %.2f Mpps; the worker's busy "
+        "- forwarding with %d live flows (the first %d frames again, every one a flow hit): %.2f Mpps; the worker's busy "
         "cycles per packet %.0f, %.0f without port_rx (port_rx includes the time the worker "
         "waits on the FIFO's read: the feeder shares CPU 0 with the main lcore); %d of %d frames "
-        "out of fabric0" % (r["final"]["count"], fwd["mpps"], fwd["cpp"], fwd["cpp_graph"], fwd["tx"],
-                            args.flows),
+        "out of fabric0" % (r["final"]["count"], min(args.nflows, args.window_frames), fwd["mpps"], fwd["cpp"], fwd["cpp_graph"], fwd["tx"],
+                            min(args.nflows, args.window_frames)),
         "- peak memory: %.0f MB (RSS %.0f + hugepages %.0f, sampled every 0.2 s): the flow table's "
         "last growth holds the old and the new table at once" % (
             run.peak[0] / 2**20, run.peak[1] / 2**20, run.peak[2] / 2**20),
@@ -591,7 +641,7 @@ def report(run, args, hp, t_gen, elapsed):
         "",
         "Re-run: `make bench-scale` (options: `/usr/bin/python3 tests/bench/scale.py --help`; "
         "`SCALE_ARGS=\"--mappings 100000 --flows 200000\"` for a quick run)."]
-    text = "\n".join(lines)
+    text = "\n".join(x for x in lines if x is not None)
     print("\n" + text)
     if args.write:
         replace_block(args.write, BEGIN, END, text)
@@ -609,6 +659,8 @@ def main():
                                        "directory, removed afterwards)")
     ap.add_argument("--fill-passes", type=int, default=3,
                     help="passes of the pcap at most until every flow is live (1-%d)" % MAX_PASSES)
+    ap.add_argument("--window-frames", type=int, default=4194304,
+                    help="frames of the forwarding pass (the pcap's first ones; default 4M)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds a pass may take")
     ap.add_argument("--no-huge", action="store_true", help="run without hugepages even when root")
     ap.add_argument("--leave-mb", type=int, default=3072,
@@ -626,6 +678,7 @@ def main():
     if args.mappings > (240 << 16):
         ap.error("--mappings: at most %d (10.16.0.0 - 10.255.255.255)" % (240 << 16))
     args.max_flows = args.max_flows or args.flows
+    args.capped_from = None
     args.load0 = os.getloadavg()[0]
     os.environ["SSWITCH_BUILD"] = args.build
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -645,6 +698,18 @@ def main():
         with SurplusHugepages(mem_estimate_mb(args.mappings, args.flows), args.leave_mb,
                               force_off=args.no_huge) as hp:
             print("memory: %s" % hp.label())
+            if hp.used:
+                fit = fit_max_flows(hp.allowed_mb, args.mappings, args.max_flows)
+                if fit < args.max_flows:
+                    print("memory: max_flows %d needs about %d MB at the table's last growth, %d MB "
+                          "allowed: max_flows %d and as many flows" % (
+                              args.max_flows, flows_peak_mb(args.mappings, args.max_flows),
+                              hp.allowed_mb, fit))
+                    args.capped_from = args.max_flows
+                    args.max_flows = fit
+            args.nflows = min(args.flows, args.max_flows)
+            if args.nflows < 1:
+                raise SystemExit("scale: no memory for the flow table")
             run = Run(args, hp, tmp)
             run.pcap = pcap
             run.run()
