@@ -594,7 +594,7 @@ def report(run, args, hp, t_gen, elapsed):
     lines = [
         "## Latest `make bench-scale`", "",
         "%s, %s, **%s**. One sswitchd, one worker core; %d CA->PA mappings loaded through the "
-        "control socket (mapping.add, %d a request, one in flight, state file %s), then %d "
+        "control socket (mapping.add, %d a request, one in flight, state file %s), then %s "
         "distinct outbound UDP flows (16 ENIs, every mapping a destination) opened by traffic: "
         "a pcap of one frame per flow (%s) fed "
         "through a FIFO into net_pcap, pass after pass until every flow is live, then its first "
@@ -602,7 +602,8 @@ def report(run, args, hp, t_gen, elapsed):
         "VmRSS plus its HugetlbPages after each phase. The whole run took %.0f s; load average "
         "(1 min) at the start and the end: %.1f, %.1f." % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.uname().machine, hp.label(),
-            args.mappings, args.batch, "on" if args.state_file else "off", args.flows,
+            args.mappings, args.batch, "on" if args.state_file else "off",
+            "%d" % args.nflows if args.nflows == args.flows else "%d (of %d asked)" % (args.nflows, args.flows),
             "written by tests/bench/scale.py in %.0f s" % t_gen if t_gen is not None else
             "written by an earlier run of tests/bench/scale.py, --pcap-dir",
             args.max_flows, elapsed, args.load0, os.getloadavg()[0]), "",
