@@ -180,14 +180,16 @@ def proc_mem(pid):
     return out["VmRSS"], out["HugetlbPages"]
 
 
-# measured (make bench-scale, 2 MB hugepages): ~310 bytes per mapping,
-# 280-295 per flow-table position; with a margin
-EST_MAPPING, EST_POSITION, EST_BASE_MB = 330, 300, 256
+# DPDK memory (hugepages), measured by make bench-scale: 131 bytes per
+# mapping in the data plane's tables (the control plane's store, ~180 more,
+# is malloc: RSS), 280-294 per flow-table position, 182 MB at start; with a
+# margin
+EST_MAPPING, EST_POSITION, EST_BASE_MB = 140, 300, 256
 
 
 def flows_peak_mb(mappings, max_flows):
-    """Memory at the flow table's last growth: the table of max_flows + 25%
-    positions and the one it grew from (64k x 4^k) at once."""
+    """DPDK memory at the flow table's last growth: the table of max_flows +
+    25% positions and the one it grew from (64k x 4^k) at once."""
     cap = max_flows * 5 // 4
     prev = 0
     while 65536 * 4 ** (prev + 1) < cap:
@@ -664,8 +666,9 @@ def main():
                     help="frames of the forwarding pass (the pcap's first ones; default 4M)")
     ap.add_argument("--timeout", type=float, default=900, help="seconds a pass may take")
     ap.add_argument("--no-huge", action="store_true", help="run without hugepages even when root")
-    ap.add_argument("--leave-mb", type=int, default=3072,
-                    help="hugepages on demand: leave this much of MemAvailable to the rest of the machine")
+    ap.add_argument("--leave-mb", type=int, default=2048,
+                    help="hugepages on demand: leave this much of MemAvailable to the daemon's own "
+                         "malloc (the store: ~180 bytes a mapping) and the rest of the machine")
     ap.add_argument("--write", help="write the results into this markdown file (docs/performance.md)")
     args = ap.parse_args()
     if args.mappings < 1 or args.flows < 1 or args.batch < 1:
