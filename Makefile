@@ -6,6 +6,7 @@
 #                fuzz smoke, packaging (man, completion, unit, lintian, .deb install)
 #   make bench   benchmark scenarios, writes docs/performance.md
 #   make bench-peers  sswitchd vs OVS-DPDK vs testpmd on the same frames (root)
+#   make bench-scale  8M mappings and 32M flows in one sswitchd: memory per mapping and per flow
 #   make fuzz    longer fuzzing runs (FUZZ_SECONDS, default 300 each)
 #   make cross-arm64  aarch64 build (sswitchd, sswitchctl, unit tests) in build-arm64
 #   make install      meson install (PREFIX, DESTDIR)
@@ -161,6 +162,12 @@ bench-peers: build
 		rc=$$?; if [ -n "$$norc" ]; then rm -f /usr/sbin/policy-rc.d; fi; [ $$rc = 0 ] || exit $$rc; \
 	fi
 	$(PY) tests/bench/peers.py --build $(BUILD) --write docs/performance.md $(PEERS_ARGS)
+
+# 8M mappings and 32M flows in one process (not part of make test; about 10
+# minutes, ~20 GB at its peak). SCALE_ARGS: tests/bench/scale.py --help
+.PHONY: bench-scale
+bench-scale: build
+	$(PY) tests/bench/scale.py --build $(BUILD) --write docs/performance.md $(SCALE_ARGS)
 
 fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run_smoke.sh

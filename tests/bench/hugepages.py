@@ -48,6 +48,14 @@ def _hugetlbfs_2m():
     return None
 
 
+def _persistent():
+    """The persistent pool: sysfs nr_hugepages counts surplus pages too (those
+    another process took on demand, e.g. make bench-scale); writing it back
+    plus our share would turn them into persistent pages that stay reserved
+    after that process frees them."""
+    return _read_int(os.path.join(SYSFS, "nr_hugepages")) - _read_int(os.path.join(SYSFS, "surplus_hugepages"))
+
+
 class Hugepages:
     def __init__(self, mb_needed, force_off=False, log=print):
         self.mb_needed = mb_needed
@@ -93,9 +101,9 @@ class Hugepages:
             return
         pages = (self.mb_needed + PAGE_MB - 1) // PAGE_MB
         try:
-            self.orig = _read_int(os.path.join(SYSFS, "nr_hugepages"))
+            self.orig = _persistent()
             _write_int(os.path.join(SYSFS, "nr_hugepages"), self.orig + pages)
-            self.added = _read_int(os.path.join(SYSFS, "nr_hugepages")) - self.orig
+            self.added = _persistent() - self.orig
             got = _read_int(os.path.join(SYSFS, "free_hugepages"))
         except OSError as e:
             self.reason = "cannot reserve hugepages: %s" % e
@@ -127,7 +135,7 @@ class Hugepages:
         if self.orig is not None and self.added:
             path = os.path.join(SYSFS, "nr_hugepages")
             try:
-                _write_int(path, max(0, _read_int(path) - self.added))
+                _write_int(path, max(0, _persistent() - self.added))
             except OSError as e:
                 self.log("hugepages: cannot give back %d pages: %s" % (self.added, e))
             self.added = 0
