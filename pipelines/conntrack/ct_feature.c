@@ -64,6 +64,8 @@ static struct {
 	uint32_t *flush, nflush;          /* ENI indexes to flush at reclaim */
 	uint32_t *pflush, npflush, cap_pflush;
 	uint64_t last_sweep;
+	uint64_t grow_after;             /* TSC: no growth attempt before (backoff) */
+	uint32_t grow_backoff_ms;        /* after a failed growth; 0: none failed */
 } g;
 
 struct ss_ct *ss_ct_current(void)
@@ -208,14 +210,23 @@ static void ct_reclaim(void *ctx)
 
 /* ---- growth, sweep ------------------------------------------------------------- */
 
+#define GROW_BACKOFF_MIN_MS 1000u
+#define GROW_BACKOFF_MAX_MS 60000u
+
 /* The table is half full and max_flows allows more: move to one four
  * times larger (up to max_flows plus a quarter: a cuckoo hash is not filled
- * to the last slot). */
-static void ct_grow(struct ss_ct *old)
+ * to the last slot), or twice as large when that much memory is not there.
+ * When neither can be allocated, new connections beyond this table's
+ * capacity are counted flow_table_full and the growth is tried again after
+ * a backoff (1 s doubling up to 60 s): allocating and freeing gigabytes at
+ * every poll would starve the control thread. */
+static void ct_grow(struct ss_ct *old, uint64_t now, uint64_t hz)
 {
 	uint64_t want = (uint64_t)old->capacity * 4, top = (uint64_t)g.conf.max_flows * 5 / 4;
-	struct ss_ct *ct;
+	struct ss_ct *ct = NULL;
 
+	if (now < g.grow_after)
+		return;
 	if (want > top)
 		want = top;
 	if (want > UINT32_MAX / 2)
@@ -223,11 +234,19 @@ static void ct_grow(struct ss_ct *old)
 	if (want <= old->capacity)
 		return;
 	ct = table_new((uint32_t)want);
+	if (ct == NULL && want > (uint64_t)old->capacity * 2)
+		ct = table_new(old->capacity * 2);
 	if (ct == NULL) {
-		/* no memory: new connections beyond this table's capacity are
-		 * counted flow_table_full; retried at the next poll */
+		g.grow_backoff_ms = g.grow_backoff_ms == 0 ? GROW_BACKOFF_MIN_MS
+			: RTE_MIN(g.grow_backoff_ms * 2, GROW_BACKOFF_MAX_MS);
+		g.grow_after = now + hz * g.grow_backoff_ms / 1000;
+		RTE_LOG(WARNING, USER1, "conntrack: no memory to grow the flow table beyond %u flows "
+			"(%" PRIu64 " wanted); new flows beyond it are counted flow_table_full; "
+			"next attempt in %u ms\n", old->capacity, want, g.grow_backoff_ms);
 		return;
 	}
+	g.grow_backoff_ms = 0;
+	g.grow_after = 0;
 	ss_ct_configure(ct, g.conf.max_flows, g.conf.idle_ms, g.conf.fin_ms);
 	ss_ct_migrate(ct, old);
 	__atomic_store_n(&g.cur, ct, __ATOMIC_RELEASE);
@@ -247,7 +266,7 @@ static void ct_poll(void)
 		return;
 	if (__atomic_load_n(&ct->nb_flows, __ATOMIC_RELAXED) > ct->capacity / 2 &&
 	    ct->capacity < (uint64_t)g.conf.max_flows * 5 / 4) {
-		ct_grow(ct);
+		ct_grow(ct, now, hz);
 		ct = g.cur;
 	}
 	uint64_t dt = now - g.last_sweep;
