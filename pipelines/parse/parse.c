@@ -21,6 +21,8 @@
 
 #define IPV6_MAX_EXT_HDRS 8
 
+#define parse_likely(x) __builtin_expect(!!(x), 1)
+
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -220,7 +222,60 @@ static int parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 	}
 }
 
-int ss_parse_layer(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
+/* The shape nearly every frame has: untagged Ethernet, IPv4 without
+ * options, not a fragment, TCP or UDP, well formed. Checked and filled in
+ * one straight line; returns 1 with `l` exactly as ss_parse_layer_full would
+ * leave it, or 0 (l undefined) to let ss_parse_layer_full decide, errors
+ * included. Every check below is one of parse_ipv4's and parse_l4's. */
+static inline int layer_fast(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
+{
+	if (off > len || len - off < 14 + 20 || rd16(p + off + 12) != SS_ETHERTYPE_IPV4)
+		return 0;
+	const uint8_t *ip = p + off + 14;
+	uint32_t tot = rd16(ip + 2);
+	uint8_t proto = ip[9];
+
+	/* version 4, IHL 5, not a fragment, room for the L4 header checked
+	 * below; the checksum last (RFC 1812 5.2.2) */
+	if (ip[0] != 0x45 || tot > len - off - 14 || (rd16(ip + 6) & 0x3fff) != 0 ||
+	    ipv4_hdr_csum(ip, 20) != 0xffff)
+		return 0;
+	const uint8_t *l4 = ip + 20;
+	uint32_t avail = tot - 20; /* used once tot >= 28 */
+
+	/* the L4 header is read only once tot (within the frame) covers it */
+	if (proto == IPPROTO_UDP_) {
+		if (tot < 20 + 8)
+			return 0;
+		uint32_t ulen = rd16(l4 + 4);
+		if (ulen < 8 || ulen > avail)
+			return 0;
+	} else if (proto == IPPROTO_TCP_) {
+		if (tot < 20 + 20)
+			return 0;
+		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > avail)
+			return 0;
+	} else {
+		return 0;
+	}
+	*l = (struct ss_layer){
+		.l2_off = (uint16_t)off,
+		.l3_off = (uint16_t)(off + 14),
+		.l4_off = (uint16_t)(off + 14 + 20),
+		.l3_len = (uint16_t)tot,
+		.ethertype = SS_ETHERTYPE_IPV4,
+		.sport = rd16(l4),
+		.dport = rd16(l4 + 2),
+		.l3 = SS_L3_IPV4,
+		.proto = proto,
+		.flags = SS_PF_L4,
+	};
+	return 1;
+}
+
+/* Any layer, every check (see layer_fast for the common one). */
+int ss_parse_layer_full(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->l2_off = (uint16_t)off;
@@ -293,18 +348,31 @@ static int parse_bth(const uint8_t *p, uint32_t off, uint32_t end, struct ss_bth
 	return 0;
 }
 
+int ss_parse_layer(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
+{
+	if (parse_likely(layer_fast(p, len, off, l)))
+		return 0;
+	return ss_parse_layer_full(p, len, off, l);
+}
+
 int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth)
 {
 	struct ss_layer *o = &out->outer;
-	int rc = ss_parse_layer(p, len, 0, o);
+	int rc;
 
 	out->vni = 0;
 	out->vxlan_flags = 0;
-	if (rc != 0 || !(o->flags & SS_PF_L4) || o->proto != IPPROTO_UDP_)
-		return rc;
-	/* a first fragment does not hold the whole datagram: no VXLAN/RoCE */
-	if (o->flags & SS_PF_FRAG)
-		return 0;
+	if (parse_likely(layer_fast(p, len, 0, o))) {
+		if (o->proto != IPPROTO_UDP_)
+			return 0;
+	} else {
+		rc = ss_parse_layer_full(p, len, 0, o);
+		if (rc != 0 || !(o->flags & SS_PF_L4) || o->proto != IPPROTO_UDP_)
+			return rc;
+		/* a first fragment does not hold the whole datagram: no VXLAN/RoCE */
+		if (o->flags & SS_PF_FRAG)
+			return 0;
+	}
 
 	uint32_t payload = o->l4_off + 8u;
 	uint32_t end = o->l4_off + rd16(p + o->l4_off + 4); /* UDP length, checked */
@@ -316,7 +384,9 @@ int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bt
 		out->vni = rd24(p + payload + 4);
 		o->flags |= SS_PF_VXLAN;
 		/* the inner frame ends where the UDP datagram ends */
-		return ss_parse_layer(p, end, payload + 8, &out->inner);
+		if (parse_likely(layer_fast(p, end, payload + 8, &out->inner)))
+			return 0;
+		return ss_parse_layer_full(p, end, payload + 8, &out->inner);
 	}
 	if (o->dport == SS_UDP_PORT_ROCEV2) {
 		struct ss_bth tmp;

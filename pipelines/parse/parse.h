@@ -75,8 +75,14 @@ struct ss_parsed {
  * malformed. `bth` may be NULL when the caller does not want it. */
 int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth);
 
-/* Parse one Ethernet layer starting at `off` (used for the inner frame). */
+/* Parse one Ethernet layer starting at `off` (used for the inner frame).
+ * Untagged IPv4 TCP/UDP without options takes a straight-line path; any
+ * other frame, and any frame that path does not accept, is parsed by
+ * ss_parse_layer_full, with the same result (tests/unit/test_parse_fast.c). */
 int ss_parse_layer(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l);
+
+/* The same with every check taken one by one: the reference. */
+int ss_parse_layer_full(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l);
 
 /* Internet checksum (RFC 1071) of `len` bytes, folded, not complemented. */
 uint16_t ss_csum_raw(const void *buf, uint32_t len, uint32_t sum);
