@@ -47,25 +47,6 @@ uint16_t ss_csum_raw(const void *buf, uint32_t len, uint32_t sum)
 	return (uint16_t)sum;
 }
 
-/* Ones' complement sum of an IPv4 header (ihl is a multiple of 4), in
- * 32-bit native-order words: the sum is byte-order independent, and the
- * result is 0xffff exactly when the checksum verifies (RFC 1071). */
-static inline uint16_t ipv4_hdr_csum(const uint8_t *ip, uint32_t ihl)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < ihl; i += 4) {
-		uint32_t w;
-		memcpy(&w, ip + i, 4);
-		sum += w;
-	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* L4 header at `off`, the IP payload ending at `end`. */
 static int parse_l4(const uint8_t *p, uint32_t off, uint32_t end, struct ss_layer *l)
 {
@@ -136,7 +117,7 @@ static int parse_ipv4(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 	if (tot > len - off)
 		return SS_DROP_PARSE_TRUNCATED;
 	/* RFC 1812 5.2.2: a router verifies the header checksum */
-	if (ipv4_hdr_csum(ip, ihl) != 0xffff)
+	if (ss_parse_ipv4_csum(ip, ihl) != 0xffff)
 		return SS_DROP_IP_CHECKSUM_BAD;
 	l->l3 = SS_L3_IPV4;
 	l->l3_len = (uint16_t)tot;
@@ -222,58 +203,6 @@ static int parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 	}
 }
 
-/* The shape nearly every frame has: untagged Ethernet, IPv4 without
- * options, not a fragment, TCP or UDP, well formed. Checked and filled in
- * one straight line; returns 1 with `l` exactly as ss_parse_layer_full would
- * leave it, or 0 (l undefined) to let ss_parse_layer_full decide, errors
- * included. Every check below is one of parse_ipv4's and parse_l4's. */
-static inline int layer_fast(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
-{
-	if (off > len || len - off < 14 + 20 || rd16(p + off + 12) != SS_ETHERTYPE_IPV4)
-		return 0;
-	const uint8_t *ip = p + off + 14;
-	uint32_t tot = rd16(ip + 2);
-	uint8_t proto = ip[9];
-
-	/* version 4, IHL 5, not a fragment, room for the L4 header checked
-	 * below; the checksum last (RFC 1812 5.2.2) */
-	if (ip[0] != 0x45 || tot > len - off - 14 || (rd16(ip + 6) & 0x3fff) != 0 ||
-	    ipv4_hdr_csum(ip, 20) != 0xffff)
-		return 0;
-	const uint8_t *l4 = ip + 20;
-	uint32_t avail = tot - 20; /* used once tot >= 28 */
-
-	/* the L4 header is read only once tot (within the frame) covers it */
-	if (proto == IPPROTO_UDP_) {
-		if (tot < 20 + 8)
-			return 0;
-		uint32_t ulen = rd16(l4 + 4);
-		if (ulen < 8 || ulen > avail)
-			return 0;
-	} else if (proto == IPPROTO_TCP_) {
-		if (tot < 20 + 20)
-			return 0;
-		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || doff > avail)
-			return 0;
-	} else {
-		return 0;
-	}
-	*l = (struct ss_layer){
-		.l2_off = (uint16_t)off,
-		.l3_off = (uint16_t)(off + 14),
-		.l4_off = (uint16_t)(off + 14 + 20),
-		.l3_len = (uint16_t)tot,
-		.ethertype = SS_ETHERTYPE_IPV4,
-		.sport = rd16(l4),
-		.dport = rd16(l4 + 2),
-		.l3 = SS_L3_IPV4,
-		.proto = proto,
-		.flags = SS_PF_L4,
-	};
-	return 1;
-}
-
 /* Any layer, every check (see layer_fast for the common one). */
 int ss_parse_layer_full(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
 {
@@ -350,32 +279,18 @@ static int parse_bth(const uint8_t *p, uint32_t off, uint32_t end, struct ss_bth
 
 int ss_parse_layer(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
 {
-	if (parse_likely(layer_fast(p, len, off, l)))
+	if (parse_likely(ss_parse_layer_fast(p, len, off, l)))
 		return 0;
 	return ss_parse_layer_full(p, len, off, l);
 }
 
-int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth)
+/* After a valid outer UDP header (not a fragment): VXLAN or RoCEv2. */
+int ss_parse_tunnel(const uint8_t *p, struct ss_parsed *out, struct ss_bth *bth)
 {
 	struct ss_layer *o = &out->outer;
-	int rc;
-
-	out->vni = 0;
-	out->vxlan_flags = 0;
-	if (parse_likely(layer_fast(p, len, 0, o))) {
-		if (o->proto != IPPROTO_UDP_)
-			return 0;
-	} else {
-		rc = ss_parse_layer_full(p, len, 0, o);
-		if (rc != 0 || !(o->flags & SS_PF_L4) || o->proto != IPPROTO_UDP_)
-			return rc;
-		/* a first fragment does not hold the whole datagram: no VXLAN/RoCE */
-		if (o->flags & SS_PF_FRAG)
-			return 0;
-	}
-
 	uint32_t payload = o->l4_off + 8u;
 	uint32_t end = o->l4_off + rd16(p + o->l4_off + 4); /* UDP length, checked */
+	int rc;
 
 	if (o->dport == SS_UDP_PORT_VXLAN) {
 		if (end - payload < 8)
@@ -384,7 +299,7 @@ int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bt
 		out->vni = rd24(p + payload + 4);
 		o->flags |= SS_PF_VXLAN;
 		/* the inner frame ends where the UDP datagram ends */
-		if (parse_likely(layer_fast(p, end, payload + 8, &out->inner)))
+		if (parse_likely(ss_parse_layer_fast(p, end, payload + 8, &out->inner)))
 			return 0;
 		return ss_parse_layer_full(p, end, payload + 8, &out->inner);
 	}
@@ -396,4 +311,24 @@ int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bt
 		return rc;
 	}
 	return 0;
+}
+
+int ss_parse_full(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth)
+{
+	struct ss_layer *o = &out->outer;
+	int rc = ss_parse_layer_full(p, len, 0, o);
+
+	out->vni = 0;
+	out->vxlan_flags = 0;
+	if (rc != 0 || !(o->flags & SS_PF_L4) || o->proto != IPPROTO_UDP_)
+		return rc;
+	/* a first fragment does not hold the whole datagram: no VXLAN/RoCE */
+	if (o->flags & SS_PF_FRAG)
+		return 0;
+	return ss_parse_tunnel(p, out, bth);
+}
+
+int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth)
+{
+	return ss_parse_inline(p, len, out, bth);
 }

@@ -72,7 +72,7 @@ static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
 		return PARSE_NEXT_DROP;
 	}
 	data = rte_pktmbuf_mtod(m, const uint8_t *);
-	rc = ss_parse(data, rte_pktmbuf_data_len(m), &meta->hdr, &meta->bth);
+	rc = ss_parse_inline(data, rte_pktmbuf_data_len(m), &meta->hdr, &meta->bth);
 	if (unlikely(rc != 0)) {
 		meta->drop = (uint8_t)rc;
 		return PARSE_NEXT_DROP;

@@ -5,7 +5,8 @@
  * fast path takes (untagged IPv4 TCP/UDP) and 300k random mutations of
  * them, ss_parse_layer must return the same verdict and, when it parses,
  * the same struct ss_layer byte for byte, at the frame start and at an
- * offset (the VXLAN inner frame). Each buffer is exactly sized, so the
+ * offset (the VXLAN inner frame); ss_parse against ss_parse_full on whole
+ * frames (plain UDP, VXLAN, RoCEv2 ports, TCP). Each buffer is exactly sized, so the
  * sanitizer build catches a read past it. The seed is printed;
  * SS_PARSE_SEED=<n> replays a run.
  */
@@ -57,6 +58,26 @@ static int compare(const uint8_t *frame, uint32_t len, uint32_t off, uint64_t it
 	memset(&b, 0x5a, sizeof(b));
 	ra = ss_parse_layer(len ? x : x + 1, len, off, &a);
 	rb = ss_parse_layer_full(len ? x : x + 1, len, off, &b);
+	if (off == 0) {
+		/* the whole frame: ss_parse (inline path) against ss_parse_full */
+		struct ss_parsed pa, pb;
+		struct ss_bth ba, bb;
+		int qa, qb;
+
+		memset(&pa, 0xa5, sizeof(pa));
+		memset(&pb, 0xa5, sizeof(pb));
+		memset(&ba, 0xa5, sizeof(ba));
+		memset(&bb, 0xa5, sizeof(bb));
+		qa = ss_parse(len ? x : x + 1, len, &pa, &ba);
+		qb = ss_parse_full(len ? x : x + 1, len, &pb, &bb);
+		if (qa != qb || (qa == 0 && (memcmp(&pa, &pb, sizeof(pa)) != 0 ||
+					     memcmp(&ba, &bb, sizeof(ba)) != 0))) {
+			free(x);
+			fail_msg("iteration %llu (len %u): ss_parse %s, ss_parse_full %s",
+				 (unsigned long long)it, len, ss_drop_name((unsigned int)qa),
+				 ss_drop_name((unsigned int)qb));
+		}
+	}
 	free(x);
 	if (ra != rb)
 		fail_msg("iteration %llu (len %u, off %u): fast path %s, reference %s",
@@ -78,7 +99,8 @@ static void build(struct pb *p, uint32_t lead, uint8_t proto, uint32_t payload)
 	if (proto == P_TCP)
 		pb_tcp(p, 1234, 80, rnd_below(2) * 4);
 	else
-		pb_udp(p, 1024, 53);
+		/* plain, VXLAN or RoCEv2 (the payload as their header) */
+		pb_udp(p, 1024, (uint16_t[]){ 53, SS_UDP_PORT_VXLAN, SS_UDP_PORT_ROCEV2 }[rnd_below(3)]);
 	pb_payload(p, payload);
 	pb_finish(p);
 }
@@ -114,7 +136,7 @@ static void test_fast_mutations(void **state)
 	rng_state = seed ? seed : 1;
 	for (uint64_t it = 0; it < iters; it++) {
 		uint32_t lead = rnd_below(2) * 16;
-		build(&p, lead, rnd_below(2) ? P_TCP : P_UDP, rnd_below(24));
+		build(&p, lead, rnd_below(2) ? P_TCP : P_UDP, rnd_below(64));
 		uint32_t len = p.len, ip = lead + 14, hot = ip + 40 < len ? ip + 40 : len;
 
 		memcpy(buf, p.b, p.len);
