@@ -255,25 +255,37 @@ static inline int bth_has_aeth(uint8_t opcode)
 	}
 }
 
+static inline uint32_t rd32(const uint8_t *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return __builtin_bswap32(w);
+}
+
 static int parse_bth(const uint8_t *p, uint32_t off, uint32_t end, struct ss_bth *b)
 {
 	if (end - off < 12)
 		return SS_DROP_PARSE_TRUNCATED;
 	const uint8_t *h = p + off;
-	b->opcode = h[0];
-	b->flags = h[1];
-	b->pkey = rd16(h + 2);
-	b->dqp = rd24(h + 5);
-	b->ack_req = h[8] >> 7;
-	b->psn = rd24(h + 9);
-	b->has_aeth = 0;
-	b->aeth_syndrome = 0;
-	if (bth_has_aeth(b->opcode)) {
-		if (end - off < 16)
-			return SS_DROP_PARSE_TRUNCATED;
-		b->has_aeth = 1;
-		b->aeth_syndrome = h[12];
-	}
+	/* three big-endian words: opcode, flags, P_Key | reserved, DestQP |
+	 * AckReq, reserved, PSN */
+	uint32_t w0 = rd32(h), w1 = rd32(h + 4), w2 = rd32(h + 8);
+	uint8_t opcode = (uint8_t)(w0 >> 24);
+	uint8_t aeth = (uint8_t)bth_has_aeth(opcode);
+
+	if (aeth && end - off < 16)
+		return SS_DROP_PARSE_TRUNCATED;
+	*b = (struct ss_bth){
+		.opcode = opcode,
+		.flags = (uint8_t)(w0 >> 16),
+		.pkey = (uint16_t)w0,
+		.dqp = w1 & 0xffffff,
+		.psn = w2 & 0xffffff,
+		.ack_req = (uint8_t)(w2 >> 31),
+		.aeth_syndrome = aeth ? h[12] : 0,
+		.has_aeth = aeth,
+	};
 	return 0;
 }
 
