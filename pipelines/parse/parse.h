@@ -120,6 +120,28 @@ static inline uint16_t ss_parse_ipv4_csum(const uint8_t *ip, uint32_t ihl)
  * one straight line; returns 1 with `l` exactly as ss_parse_layer_full would
  * leave it, or 0 (l undefined) to let ss_parse_layer_full decide, errors
  * included. Every check below is one of parse_ipv4's and parse_l4's. */
+/* ss_parse_ipv4_csum of a 20-byte header: two 64-bit words and a 32-bit
+ * one, with end-around carries (RFC 1071 2.(C): any word size sums to
+ * the same 16-bit result). 0xffff exactly when the checksum verifies. */
+static inline uint16_t ss_parse_ipv4_csum20(const uint8_t *ip)
+{
+	uint64_t a, b, s, t;
+	uint32_t c;
+
+	memcpy(&a, ip, 8);
+	memcpy(&b, ip + 8, 8);
+	memcpy(&c, ip + 16, 4);
+	s = a + b;
+	s += s < a;
+	t = s + c;
+	t += t < s;
+	t = (t & 0xffffffff) + (t >> 32);
+	t = (t & 0xffffffff) + (t >> 32);
+	t = (t & 0xffff) + (t >> 16);
+	t = (t & 0xffff) + (t >> 16);
+	return (uint16_t)t;
+}
+
 static inline int ss_parse_layer_fast(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
 {
 	if (off > len || len - off < 14 + 20 || ss_parse_rd16(p + off + 12) != SS_ETHERTYPE_IPV4)
@@ -131,7 +153,7 @@ static inline int ss_parse_layer_fast(const uint8_t *p, uint32_t len, uint32_t o
 	/* version 4, IHL 5, not a fragment, room for the L4 header checked
 	 * below; the checksum last (RFC 1812 5.2.2) */
 	if (ip[0] != 0x45 || tot > len - off - 14 || (ss_parse_rd16(ip + 6) & 0x3fff) != 0 ||
-	    ss_parse_ipv4_csum(ip, 20) != 0xffff)
+	    ss_parse_ipv4_csum20(ip) != 0xffff)
 		return 0;
 	const uint8_t *l4 = ip + 20;
 	uint32_t avail = tot - 20; /* used once tot >= 28 */
