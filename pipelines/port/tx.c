@@ -50,6 +50,12 @@ static inline uint32_t l3_len(const struct rte_mbuf *m)
 	return m->pkt_len > l2 ? m->pkt_len - l2 : 0;
 }
 
+/* The slot of a packet: its egress port and class. */
+static inline uint16_t tx_slot_of(const struct ss_meta *meta)
+{
+	return (uint16_t)(meta->out_port * 2 + (meta->tx_class & 1));
+}
+
 static inline uint16_t tx_queue(const struct ss_port *p, const struct ss_worker *w, uint8_t cls)
 {
 	if (cls == SS_TX_LOSSLESS && p->lossless_lane)
@@ -83,10 +89,14 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 	struct ss_worker *w = ctx->w;
 	struct tx_state *st = ctx->st;
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
-	uint16_t keep = 0;
-	uint16_t first_slot = UINT16_MAX;
+	uint16_t keep = 0, first_slot;
 	uint64_t bytes = 0;
 	bool same = true;
+
+	if (unlikely(nb_objs == 0))
+		return 0;
+	/* the queue the burst goes to when every packet goes to the same */
+	first_slot = tx_slot_of(ss_meta(pkts[0]));
 
 	/* pass 1: MTU, and whether the whole burst shares one queue. A frame
 	 * no longer than MTU + 14 fits whatever its tags (its L3 length is at
@@ -102,11 +112,7 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 			same = false;
 			continue;
 		}
-		uint16_t slot = (uint16_t)(meta->out_port * 2 + (meta->tx_class & 1));
-		if (first_slot == UINT16_MAX)
-			first_slot = slot;
-		else if (slot != first_slot)
-			same = false;
+		same &= tx_slot_of(meta) == first_slot;
 		bytes += m->pkt_len;
 		pkts[keep++] = m;
 	}
@@ -120,8 +126,7 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 	}
 	/* pass 2: sort into per-queue slots, then one burst per queue */
 	for (uint16_t i = 0; i < keep; i++) {
-		struct ss_meta *meta = ss_meta(pkts[i]);
-		uint16_t slot = (uint16_t)(meta->out_port * 2 + (meta->tx_class & 1));
+		uint16_t slot = tx_slot_of(ss_meta(pkts[i]));
 		struct tx_slot *s = &st->slot[slot];
 
 		if (s->n == 0) {
