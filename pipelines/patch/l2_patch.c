@@ -11,17 +11,9 @@ enum { PATCH_NEXT_TX = 0 };
 static uint16_t patch_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			      uint16_t nb_objs)
 {
-	/* a burst is mostly one port's: its peer is looked up once */
-	uint16_t in = UINT16_MAX, peer = SS_PORT_NONE;
-
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct ss_meta *meta = ss_meta(objs[i]);
-
-		if (unlikely(meta->in_port != in)) {
-			in = meta->in_port;
-			peer = ss_ports.ports[in].peer;
-		}
-		meta->out_port = peer;
+		meta->out_port = ss_ports.ports[meta->in_port].peer;
 	}
 	rte_node_next_stream_move(graph, node, PATCH_NEXT_TX);
 	return nb_objs;
