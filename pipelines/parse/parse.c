@@ -21,6 +21,8 @@
 
 #define IPV6_MAX_EXT_HDRS 8
 
+#define parse_likely(x) __builtin_expect(!!(x), 1)
+
 static inline uint16_t rd16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -42,25 +44,6 @@ uint16_t ss_csum_raw(const void *buf, uint32_t len, uint32_t sum)
 		sum += (uint32_t)b[len - 1] << 8;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* Ones' complement sum of an IPv4 header (ihl is a multiple of 4), in
- * 32-bit native-order words: the sum is byte-order independent, and the
- * result is 0xffff exactly when the checksum verifies (RFC 1071). */
-static inline uint16_t ipv4_hdr_csum(const uint8_t *ip, uint32_t ihl)
-{
-	uint64_t sum = 0;
-
-	for (uint32_t i = 0; i < ihl; i += 4) {
-		uint32_t w;
-		memcpy(&w, ip + i, 4);
-		sum += w;
-	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
 }
 
@@ -134,7 +117,7 @@ static int parse_ipv4(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 	if (tot > len - off)
 		return SS_DROP_PARSE_TRUNCATED;
 	/* RFC 1812 5.2.2: a router verifies the header checksum */
-	if (ipv4_hdr_csum(ip, ihl) != 0xffff)
+	if (ss_parse_ipv4_csum(ip, ihl) != 0xffff)
 		return SS_DROP_IP_CHECKSUM_BAD;
 	l->l3 = SS_L3_IPV4;
 	l->l3_len = (uint16_t)tot;
@@ -220,7 +203,8 @@ static int parse_ipv6(const uint8_t *p, uint32_t len, uint32_t off, struct ss_la
 	}
 }
 
-int ss_parse_layer(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
+/* Any layer, every check (see layer_fast for the common one). */
+int ss_parse_layer_full(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->l2_off = (uint16_t)off;
@@ -271,43 +255,54 @@ static inline int bth_has_aeth(uint8_t opcode)
 	}
 }
 
+static inline uint32_t rd32(const uint8_t *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return __builtin_bswap32(w);
+}
+
 static int parse_bth(const uint8_t *p, uint32_t off, uint32_t end, struct ss_bth *b)
 {
 	if (end - off < 12)
 		return SS_DROP_PARSE_TRUNCATED;
 	const uint8_t *h = p + off;
-	b->opcode = h[0];
-	b->flags = h[1];
-	b->pkey = rd16(h + 2);
-	b->dqp = rd24(h + 5);
-	b->ack_req = h[8] >> 7;
-	b->psn = rd24(h + 9);
-	b->has_aeth = 0;
-	b->aeth_syndrome = 0;
-	if (bth_has_aeth(b->opcode)) {
-		if (end - off < 16)
-			return SS_DROP_PARSE_TRUNCATED;
-		b->has_aeth = 1;
-		b->aeth_syndrome = h[12];
-	}
+	/* three big-endian words: opcode, flags, P_Key | reserved, DestQP |
+	 * AckReq, reserved, PSN */
+	uint32_t w0 = rd32(h), w1 = rd32(h + 4), w2 = rd32(h + 8);
+	uint8_t opcode = (uint8_t)(w0 >> 24);
+	uint8_t aeth = (uint8_t)bth_has_aeth(opcode);
+
+	if (aeth && end - off < 16)
+		return SS_DROP_PARSE_TRUNCATED;
+	*b = (struct ss_bth){
+		.opcode = opcode,
+		.flags = (uint8_t)(w0 >> 16),
+		.pkey = (uint16_t)w0,
+		.dqp = w1 & 0xffffff,
+		.psn = w2 & 0xffffff,
+		.ack_req = (uint8_t)(w2 >> 31),
+		.aeth_syndrome = aeth ? h[12] : 0,
+		.has_aeth = aeth,
+	};
 	return 0;
 }
 
-int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth)
+int ss_parse_layer(const uint8_t *p, uint32_t len, uint32_t off, struct ss_layer *l)
+{
+	if (parse_likely(ss_parse_layer_fast(p, len, off, l)))
+		return 0;
+	return ss_parse_layer_full(p, len, off, l);
+}
+
+/* After a valid outer UDP header (not a fragment): VXLAN or RoCEv2. */
+int ss_parse_tunnel(const uint8_t *p, struct ss_parsed *out, struct ss_bth *bth)
 {
 	struct ss_layer *o = &out->outer;
-	int rc = ss_parse_layer(p, len, 0, o);
-
-	out->vni = 0;
-	out->vxlan_flags = 0;
-	if (rc != 0 || !(o->flags & SS_PF_L4) || o->proto != IPPROTO_UDP_)
-		return rc;
-	/* a first fragment does not hold the whole datagram: no VXLAN/RoCE */
-	if (o->flags & SS_PF_FRAG)
-		return 0;
-
 	uint32_t payload = o->l4_off + 8u;
 	uint32_t end = o->l4_off + rd16(p + o->l4_off + 4); /* UDP length, checked */
+	int rc;
 
 	if (o->dport == SS_UDP_PORT_VXLAN) {
 		if (end - payload < 8)
@@ -316,7 +311,9 @@ int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bt
 		out->vni = rd24(p + payload + 4);
 		o->flags |= SS_PF_VXLAN;
 		/* the inner frame ends where the UDP datagram ends */
-		return ss_parse_layer(p, end, payload + 8, &out->inner);
+		if (parse_likely(ss_parse_layer_fast(p, end, payload + 8, &out->inner)))
+			return 0;
+		return ss_parse_layer_full(p, end, payload + 8, &out->inner);
 	}
 	if (o->dport == SS_UDP_PORT_ROCEV2) {
 		struct ss_bth tmp;
@@ -326,4 +323,24 @@ int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bt
 		return rc;
 	}
 	return 0;
+}
+
+int ss_parse_full(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth)
+{
+	struct ss_layer *o = &out->outer;
+	int rc = ss_parse_layer_full(p, len, 0, o);
+
+	out->vni = 0;
+	out->vxlan_flags = 0;
+	if (rc != 0 || !(o->flags & SS_PF_L4) || o->proto != IPPROTO_UDP_)
+		return rc;
+	/* a first fragment does not hold the whole datagram: no VXLAN/RoCE */
+	if (o->flags & SS_PF_FRAG)
+		return 0;
+	return ss_parse_tunnel(p, out, bth);
+}
+
+int ss_parse(const uint8_t *p, uint32_t len, struct ss_parsed *out, struct ss_bth *bth)
+{
+	return ss_parse_inline(p, len, out, bth);
 }

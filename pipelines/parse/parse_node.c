@@ -51,19 +51,45 @@ static inline uint8_t ingress_next(const struct ss_port *port, struct rte_mbuf *
 	return ss_arc_edge(role_arc[port->role], m, meta->hdr.outer.flags);
 }
 
-static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
+/* A run of packets of one ingress port within a burst: the port is looked
+ * up once and its received bytes are added once (run_end). */
+struct run {
+	uint16_t eth_id;
+	uint16_t pi;
+	const struct ss_port *port;
+	uint64_t bytes;
+};
+
+static inline void run_end(struct ss_worker *w, const struct run *r)
+{
+	if (r->bytes != 0)
+		w->port[r->pi].rx_bytes += r->bytes;
+}
+
+static inline void run_start(struct ss_worker *w, struct run *r, uint16_t eth_id)
+{
+	run_end(w, r);
+	r->eth_id = eth_id;
+	r->pi = ss_ports.by_eth_id[eth_id];
+	r->port = &ss_ports.ports[r->pi];
+	r->bytes = 0;
+}
+
+static inline uint8_t parse_one(struct ss_worker *w, struct run *r, struct rte_mbuf *m)
 {
 	struct ss_meta *meta = ss_meta(m);
-	uint16_t pi = ss_ports.by_eth_id[m->port];
-	const struct ss_port *port = &ss_ports.ports[pi];
 	const uint8_t *data;
 	int rc;
 
-	meta->in_port = pi;
+	if (unlikely(m->port != r->eth_id))
+		run_start(w, r, m->port);
+	/* adjacent fields: the compiler merges these stores */
+	meta->in_port = r->pi;
+	meta->out_port = SS_PORT_NONE;  /* set by the stage that picks the egress */
 	meta->drop = SS_DROP_NONE;
-	meta->drop_node = UINT16_MAX;   /* stamped by whoever drops it */
 	meta->tx_class = SS_TX_DEFAULT;
-	w->port[pi].rx_bytes += m->pkt_len;
+	meta->drop_node = UINT16_MAX;   /* stamped by whoever drops it */
+	r->bytes += m->pkt_len;
 
 	/* the mbuf data room holds the largest frame a port accepts; a chained
 	 * frame is linearised so every stage sees one contiguous buffer */
@@ -72,20 +98,20 @@ static inline uint8_t parse_one(struct ss_worker *w, struct rte_mbuf *m)
 		return PARSE_NEXT_DROP;
 	}
 	data = rte_pktmbuf_mtod(m, const uint8_t *);
-	rc = ss_parse(data, rte_pktmbuf_data_len(m), &meta->hdr, &meta->bth);
+	rc = ss_parse_inline(data, rte_pktmbuf_data_len(m), &meta->hdr, &meta->bth);
 	if (unlikely(rc != 0)) {
 		meta->drop = (uint8_t)rc;
 		return PARSE_NEXT_DROP;
 	}
-	if (port->role != SS_ROLE_HOST) {
+	if (r->port->role != SS_ROLE_HOST) {
 		const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)data;
 		if (rte_is_unicast_ether_addr(&eth->dst_addr) &&
-		    !rte_is_same_ether_addr(&eth->dst_addr, &port->mac)) {
+		    !rte_is_same_ether_addr(&eth->dst_addr, &r->port->mac)) {
 			meta->drop = SS_DROP_DMAC_MISMATCH;
 			return PARSE_NEXT_DROP;
 		}
 	}
-	return ingress_next(port, m, meta);
+	return ingress_next(r->port, m, meta);
 }
 
 static uint16_t parse_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -93,6 +119,7 @@ static uint16_t parse_process(struct rte_graph *graph, struct rte_node *node, vo
 {
 	struct ss_worker *w = ss_node_worker(node);
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	struct run r = { .eth_id = UINT16_MAX };
 	uint16_t i;
 
 	for (i = 0; i + 4 <= nb_objs; i += 4) {
@@ -102,13 +129,14 @@ static uint16_t parse_process(struct rte_graph *graph, struct rte_node *node, vo
 				rte_prefetch0(rte_mbuf_to_priv((struct rte_mbuf *)objs[i + k]));
 			}
 		}
-		next[i] = parse_one(w, objs[i]);
-		next[i + 1] = parse_one(w, objs[i + 1]);
-		next[i + 2] = parse_one(w, objs[i + 2]);
-		next[i + 3] = parse_one(w, objs[i + 3]);
+		next[i] = parse_one(w, &r, objs[i]);
+		next[i + 1] = parse_one(w, &r, objs[i + 1]);
+		next[i + 2] = parse_one(w, &r, objs[i + 2]);
+		next[i + 3] = parse_one(w, &r, objs[i + 3]);
 	}
 	for (; i < nb_objs; i++)
-		next[i] = parse_one(w, objs[i]);
+		next[i] = parse_one(w, &r, objs[i]);
+	run_end(w, &r);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

@@ -18,6 +18,7 @@ enum { TX_NEXT_DROP = 0 };
 
 struct tx_slot {
 	uint16_t n;
+	uint64_t bytes; /* of pkts[0 .. n) */
 	struct rte_mbuf *pkts[RTE_GRAPH_BURST_SIZE];
 };
 
@@ -49,6 +50,12 @@ static inline uint32_t l3_len(const struct rte_mbuf *m)
 	return m->pkt_len > l2 ? m->pkt_len - l2 : 0;
 }
 
+/* The slot of a packet: its egress port and class. */
+static inline uint16_t tx_slot_of(const struct ss_meta *meta)
+{
+	return (uint16_t)(meta->out_port * 2 + (meta->tx_class & 1));
+}
+
 static inline uint16_t tx_queue(const struct ss_port *p, const struct ss_worker *w, uint8_t cls)
 {
 	if (cls == SS_TX_LOSSLESS && p->lossless_lane)
@@ -56,23 +63,23 @@ static inline uint16_t tx_queue(const struct ss_port *p, const struct ss_worker 
 	return (uint16_t)w->index;
 }
 
+/* `bytes`: the frame lengths of pkts[0 .. n), summed while they were
+ * sorted (the device owns what it took, so the sum is taken before). */
 static void tx_flush(struct rte_graph *graph, struct rte_node *node, struct ss_worker *w,
-		     uint16_t pi, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+		     uint16_t pi, uint16_t q, struct rte_mbuf **pkts, uint16_t n, uint64_t bytes)
 {
 	const struct ss_port *p = &ss_ports.ports[pi];
 
 	/* before the burst: the device owns the mbufs once it took them */
 	ss_capture_tx(pi, pkts, n);
 	uint16_t sent = rte_eth_tx_burst(p->eth_id, q, pkts, n);
-	uint64_t bytes = 0;
 
-	for (uint16_t i = 0; i < sent; i++)
-		bytes += pkts[i]->pkt_len;
-	w->port[pi].tx_packets += sent;
-	w->port[pi].tx_bytes += bytes;
 	for (uint16_t i = sent; i < n; i++) {
+		bytes -= pkts[i]->pkt_len;
 		ss_node_enqueue_drop(graph, node, pkts[i], SS_DROP_TX_FULL);
 	}
+	w->port[pi].tx_packets += sent;
+	w->port[pi].tx_bytes += bytes;
 }
 
 static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -82,26 +89,31 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 	struct ss_worker *w = ctx->w;
 	struct tx_state *st = ctx->st;
 	struct rte_mbuf **pkts = (struct rte_mbuf **)objs;
-	uint16_t keep = 0;
-	uint16_t first_slot = UINT16_MAX;
+	uint16_t keep = 0, first_slot;
+	uint64_t bytes = 0;
 	bool same = true;
 
-	/* pass 1: MTU, and whether the whole burst shares one queue */
+	if (unlikely(nb_objs == 0))
+		return 0;
+	/* the queue the burst goes to when every packet goes to the same */
+	first_slot = tx_slot_of(ss_meta(pkts[0]));
+
+	/* pass 1: MTU, and whether the whole burst shares one queue. A frame
+	 * no longer than MTU + 14 fits whatever its tags (its L3 length is at
+	 * most pkt_len - 14): only a longer one is looked at. */
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct ss_meta *meta = ss_meta(m);
 		const struct ss_port *p = &ss_ports.ports[meta->out_port];
 
-		if (unlikely(l3_len(m) > p->mtu)) {
+		if (unlikely(m->pkt_len > (uint32_t)p->mtu + RTE_ETHER_HDR_LEN) &&
+		    l3_len(m) > p->mtu) {
 			ss_node_enqueue_drop(graph, node, m, SS_DROP_MTU_EXCEEDED);
 			same = false;
 			continue;
 		}
-		uint16_t slot = (uint16_t)(meta->out_port * 2 + (meta->tx_class & 1));
-		if (first_slot == UINT16_MAX)
-			first_slot = slot;
-		else if (slot != first_slot)
-			same = false;
+		same &= tx_slot_of(meta) == first_slot;
+		bytes += m->pkt_len;
 		pkts[keep++] = m;
 	}
 	if (keep == 0)
@@ -109,17 +121,19 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 	if (same) {
 		uint16_t pi = first_slot / 2;
 		tx_flush(graph, node, w, pi, tx_queue(&ss_ports.ports[pi], w, first_slot & 1), pkts,
-			 keep);
+			 keep, bytes);
 		return nb_objs;
 	}
 	/* pass 2: sort into per-queue slots, then one burst per queue */
 	for (uint16_t i = 0; i < keep; i++) {
-		struct ss_meta *meta = ss_meta(pkts[i]);
-		uint16_t slot = (uint16_t)(meta->out_port * 2 + (meta->tx_class & 1));
+		uint16_t slot = tx_slot_of(ss_meta(pkts[i]));
 		struct tx_slot *s = &st->slot[slot];
 
-		if (s->n == 0)
+		if (s->n == 0) {
 			st->used[st->nb_used++] = (uint8_t)slot;
+			s->bytes = 0;
+		}
+		s->bytes += pkts[i]->pkt_len;
 		s->pkts[s->n++] = pkts[i];
 	}
 	for (uint16_t k = 0; k < st->nb_used; k++) {
@@ -128,7 +142,7 @@ static uint16_t tx_process(struct rte_graph *graph, struct rte_node *node, void 
 		uint16_t pi = slot / 2;
 
 		tx_flush(graph, node, w, pi, tx_queue(&ss_ports.ports[pi], w, slot & 1), s->pkts,
-			 s->n);
+			 s->n, s->bytes);
 		s->n = 0;
 	}
 	st->nb_used = 0;

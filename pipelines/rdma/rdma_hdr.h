@@ -87,18 +87,9 @@ static inline uint8_t ss_ip_ecn(const uint8_t *ip, bool v4)
 	return v4 ? (ip[1] & 3) : ((ip[1] >> 4) & 3);
 }
 
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word m -> m'. */
-static inline uint16_t ss_csum_update16(uint16_t hc, uint16_t old, uint16_t new_)
-{
-	uint32_t s = (uint16_t)~hc + (uint32_t)(uint16_t)~old + new_;
-
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* IPv4: DSCP := dscp (ECN kept), TTL - 1, header checksum updated
- * incrementally. The caller checked TTL > 1. */
+ * incrementally (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for a 16-bit
+ * word m -> m'). The caller checked TTL > 1. */
 static inline void ss_rdma_rewrite_ip4(uint8_t *ip, uint8_t dscp)
 {
 	uint16_t w0 = (uint16_t)(ip[0] << 8 | ip[1]);
@@ -107,8 +98,14 @@ static inline void ss_rdma_rewrite_ip4(uint8_t *ip, uint8_t dscp)
 
 	ip[1] = (uint8_t)(dscp << 2 | (ip[1] & 3));
 	ip[8] = (uint8_t)(ip[8] - 1);
-	hc = ss_csum_update16(hc, w0, (uint16_t)(ip[0] << 8 | ip[1]));
-	hc = ss_csum_update16(hc, w4, (uint16_t)(ip[8] << 8 | ip[9]));
+	/* eqn. 3 for both changed words in one sum (ones' complement
+	 * addition is associative: the same as two updates in a row) */
+	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~w0 + (uint16_t)(ip[0] << 8 | ip[1]) +
+		     (uint16_t)~w4 + (uint16_t)(ip[8] << 8 | ip[9]);
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	hc = (uint16_t)~s;
 	ip[10] = (uint8_t)(hc >> 8);
 	ip[11] = (uint8_t)hc;
 }
