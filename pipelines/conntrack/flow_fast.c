@@ -322,18 +322,18 @@ static inline uint8_t deny_apply(struct burst *b, struct rte_mbuf *m, uint16_t p
 	return FAST_NEXT_DROP;
 }
 
-/* A host-port packet: its flow's outbound transform, or the full path. */
-static inline uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
-				uint16_t idx)
+/* A host-port packet with key *kp (ss_emc_key_of, in the caller's loop:
+ * a frame the fast path never takes costs no call): its flow's outbound
+ * transform, or the full path. */
+static uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_t *d, uint16_t pi,
+			uint16_t idx, const struct ss_emc_key *kp)
 {
-	struct ss_emc_key k;
+	const struct ss_emc_key k = *kp;
 	struct ss_emc_ent *ent;
 	struct ss_ct_xform x;
 	uint64_t bit;
 	uint32_t sig;
 
-	if (fast.out.off || !ss_emc_key_of(d, rte_pktmbuf_data_len(m), pi, &k))
-		return FAST_NEXT_PARSE;
 	sig = ss_emc_hash(&k);
 	bit = 1ull << (sig & 63);
 	if (b->slow & bit)
@@ -681,8 +681,12 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 			rte_prefetch0(rte_pktmbuf_mtod((struct rte_mbuf *)objs[i + 2], void *));
 		if (unlikely(m->nb_segs != 1))
 			next[i] = FAST_NEXT_PARSE;
-		else if (host)
-			next[i] = fast_out(&b, m, d, pi, i);
+		else if (host) {
+			struct ss_emc_key k;
+
+			next[i] = !fast.out.off && ss_emc_key_of(d, rte_pktmbuf_data_len(m), pi, &k)
+				  ? fast_out(&b, m, d, pi, i, &k) : FAST_NEXT_PARSE;
+		}
 		else
 			next[i] = fast_in(&b, m, d, pi, i);
 	}
