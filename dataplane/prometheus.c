@@ -204,6 +204,9 @@ static const struct fam_desc fams[] = {
 	{ "flows", "flow_fast_deny_hits", "sswitch_flows_fast_deny_hits_total", FAM_COUNTER,
 	  "Packets the fast path dropped acl_deny by a cached deny verdict (counted "
 	  "under policy_out)." },
+	{ "flows", "flow_fast_emc_bypassed", "sswitch_flows_fast_emc_bypassed_total", FAM_COUNTER,
+	  "Outbound packets the fast path looked up in the flow table without probing its "
+	  "exact-match table (far more live flows than its entries)." },
 	{ "rdma", "policies/{policy}/packets", "sswitch_rdma_policy_packets_total", FAM_COUNTER,
 	  "RoCEv2 packets steered by the RDMA policy." },
 	{ "rdma", "policies/{policy}/bytes", "sswitch_rdma_policy_bytes_total", FAM_COUNTER,

@@ -129,6 +129,12 @@ _Static_assert(sizeof(struct ss_emc_inres) == 32, "emc inbound resolution");
 #define SS_EMC_INRES_ENTRIES 4096u   /* per worker, direct-mapped: 128 KiB */
 #define SS_EMC_IN_WINDOW 65536u
 #define SS_EMC_IN_PAUSE (1u << 20)
+/* outbound: out of SS_EMC_OUT_WINDOW probes, fewer than 1/16 found in the
+ * exact-match table (far more live flows than its entries) turn the probe
+ * and the fill off for SS_EMC_OUT_BYPASS packets: they go straight to the
+ * bulk flow-table lookup */
+#define SS_EMC_OUT_WINDOW 65536u
+#define SS_EMC_OUT_BYPASS (1u << 20)
 
 struct ss_emc_in_ent;
 
@@ -155,6 +161,12 @@ struct ss_emc {
 	 * for SS_EMC_IN_PAUSE packets (then it tries again). */
 	uint32_t in_probes, in_hits;
 	uint32_t in_off;           /* packets the inbound fast path still skips */
+	/* outbound: the same idea for a table too small for the live flows
+	 * (SS_EMC_OUT_WINDOW): probes cost two cache misses and fills evict
+	 * the flows the next probes look for */
+	uint32_t out_probes, out_found;
+	uint32_t out_bypass;       /* packets that still go straight to the flow table */
+	uint64_t bypassed;         /* packets that did (flow_fast_emc_bypassed) */
 	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
 	struct ss_emc_eni eni[SS_EMC_ENI_ENTRIES];
 	struct ss_emc_inres inres[SS_EMC_INRES_ENTRIES];

@@ -47,6 +47,7 @@
 /* flows scope: the flow cache and fast path counters */
 struct cache_counters {
 	uint64_t hits, fills, fast_hits, fast_fills, fast_table_hits, fast_deny_hits;
+	uint64_t fast_emc_bypassed;
 };
 
 static struct {
@@ -432,6 +433,7 @@ static void cache_counters(struct cache_counters *c)
 			c->fast_fills += __atomic_load_n(&emc->fills, __ATOMIC_RELAXED);
 			c->fast_table_hits += __atomic_load_n(&emc->table_hits, __ATOMIC_RELAXED);
 			c->fast_deny_hits += __atomic_load_n(&emc->deny_hits, __ATOMIC_RELAXED);
+			c->fast_emc_bypassed += __atomic_load_n(&emc->bypassed, __ATOMIC_RELAXED);
 		}
 	}
 }
@@ -470,6 +472,9 @@ static json_t *flows_stats_get(void *ctx)
 	json_object_set_new(o, "flow_fast_deny_hits",
 			    json_integer((json_int_t)(cc.fast_deny_hits -
 						      g.clear_cache.fast_deny_hits)));
+	json_object_set_new(o, "flow_fast_emc_bypassed",
+			    json_integer((json_int_t)(cc.fast_emc_bypassed -
+						      g.clear_cache.fast_emc_bypassed)));
 	return o;
 }
 

@@ -338,9 +338,21 @@ static uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_t *d, u
 	bit = 1ull << (sig & 63);
 	if (b->slow & bit)
 		return FAST_NEXT_PARSE;
+	if (unlikely(b->emc->out_bypass != 0)) {
+		/* far more flows than entries (ct_emc.h): the flow table */
+		b->emc->out_bypass--;
+		b->emc->bypassed++;
+		return table_pending(b, &k, sig, d, idx);
+	}
+	if (unlikely(++b->emc->out_probes == SS_EMC_OUT_WINDOW)) {
+		if (b->emc->out_found < SS_EMC_OUT_WINDOW / 16)
+			b->emc->out_bypass = SS_EMC_OUT_BYPASS;
+		b->emc->out_probes = b->emc->out_found = 0;
+	}
 	ent = ss_emc_find(b->emc, &k, sig);
 	if (ent == NULL)
 		return table_pending(b, &k, sig, d, idx);
+	b->emc->out_found++;
 	if (ent->deny)
 		return deny_pending(b, ent, &k, sig, d, idx);
 	/* the ENI's features first (memoised per burst): an ENI whose
@@ -617,6 +629,8 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			next[p->idx] = out_apply(b, m, ss_ports.by_eth_id[m->port], &p->k, p->eni, &x,
 						 (uint32_t)pos[j], owner);
 			b->emc->table_hits++;
+			if (b->emc->out_bypass != 0)
+				continue;   /* not filled while bypassed */
 			/* the exact-match table takes it (its own entry, or a way) */
 			ent = ss_emc_find(b->emc, &p->k, p->sig);
 			if (ent == NULL)
