@@ -14,7 +14,9 @@
 
 #include "pipelines/overlay/ovl_hash.h"
 
-enum { TAG_SET = 1, TAG_DEL = 2 };
+/* TAG_NEW: a set of a key known absent from the live table when staged
+ * (a later set or delete of it in the same transaction retags it) */
+enum { TAG_SET = 1, TAG_DEL = 2, TAG_NEW = 3 };
 
 #define OVL_HASH_MIN 64
 
@@ -91,7 +93,7 @@ int ovl_hash_get(const struct ovl_hash *h, const void *key, uint64_t *val, bool 
 	if (ovl_kmap_get(&h->stage, key, val, &tag)) {
 		if (staged)
 			*staged = true;
-		return tag == TAG_SET;
+		return tag != TAG_DEL;
 	}
 	if (staged)
 		*staged = false;
@@ -105,6 +107,11 @@ int ovl_hash_get(const struct ovl_hash *h, const void *key, uint64_t *val, bool 
 int ovl_hash_set(struct ovl_hash *h, const void *key, uint64_t val)
 {
 	return ovl_kmap_put(&h->stage, key, val, TAG_SET);
+}
+
+int ovl_hash_set_new(struct ovl_hash *h, const void *key, uint64_t val)
+{
+	return ovl_kmap_put(&h->stage, key, val, TAG_NEW);
 }
 
 int ovl_hash_del(struct ovl_hash *h, const void *key)
@@ -198,15 +205,19 @@ int ovl_hash_finalize(struct ovl_hash *h)
 	uint32_t pos = 0, adds = 0, dels = 0;
 	const void *key;
 	uint64_t val;
-	bool del;
+	uint8_t tag;
 
 	if (h->stage.n == 0)
 		return 0;
-	while (ovl_hash_staged_next(h, &pos, &key, &val, &del)) {
+	while (ovl_kmap_next(&h->stage, &pos, &key, &val, &tag)) {
+		if (tag == TAG_NEW) {
+			adds++;
+			continue;
+		}
 		int present = rte_hash_lookup(h->live, key) >= 0;
-		if (del && present)
+		if (tag == TAG_DEL && present)
 			dels++;
-		else if (!del && !present)
+		else if (tag != TAG_DEL && !present)
 			adds++;
 	}
 	h->count_after = h->count + adds - dels;
