@@ -850,6 +850,17 @@ ss_json_dump_str(struct ss_buf *b, const char *s, size_t len)
 	if (ss_buf_reserve(b, len + 2) < 0)
 		return;
 	b->p[b->len++] = '"';
+	/* most strings need no escape: copied in place (room reserved) */
+	while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	if (p == end) {
+		memcpy(b->p + b->len, s, len);
+		b->len += len;
+		b->p[b->len++] = '"';
+		b->p[b->len] = '\0';
+		return;
+	}
+	p = (const unsigned char *)s;
 	while (p < end) {
 		run = p;
 		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')

@@ -414,10 +414,11 @@ static const char *
 txt_end(const char *p, const char *end)
 {
 	if (*p == '"') {
-		for (p++; p < end && *p != '"'; p++)
-			if (*p == '\\')
-				p++;
-		return p < end ? p + 1 : end;
+		/* an escaped quote ends it early: txt_field() then finds the
+		 * backslash and leaves the object to the jansson decoder */
+		const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+
+		return q != NULL ? q + 1 : end;
 	}
 	while (p < end && *p != ',' && *p != ']')
 		p++;
