@@ -137,8 +137,16 @@ int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen)
 
 	if (r == NULL)
 		return ovl_err(-EINVAL, err, errlen, "mapping: no record");
-	vnet = r->vnet[0] ? (uint16_t)ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage, r->vnet)
-			  : 0;
+	if (r->vnet[0] != '\0' && strcmp(r->vnet, ss_ovl.map_vnet) == 0) {
+		vnet = ss_ovl.map_vnet_idx;
+	} else {
+		vnet = r->vnet[0] ? (uint16_t)ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage,
+							  r->vnet) : 0;
+		if (vnet != 0 && strlen(r->vnet) < sizeof(ss_ovl.map_vnet)) {
+			strcpy(ss_ovl.map_vnet, r->vnet);
+			ss_ovl.map_vnet_idx = vnet;
+		}
+	}
 	if (vnet == 0) {
 		char why[96];
 
