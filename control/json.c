@@ -666,8 +666,8 @@ jp_skip(struct jp *j, int depth)
 		return -1;
 	}
 	if (*j->p == '{') {
-		size_t mark = j->keys.len, n = 0, cap = 0;
-		struct key_ref *k = NULL;
+		size_t mark = j->keys.len, n = 0, cap = 16;
+		struct key_ref kst[16], *k = kst;   /* on the heap past 16 keys */
 		int rc = -1;
 
 		j->p++;
@@ -689,13 +689,17 @@ jp_skip(struct jp *j, int depth)
 			if (jp_string(j, &s, &len) < 0)
 				break;
 			if (n == cap) {
-				struct key_ref *nk = realloc(k, (cap = cap ? cap * 2 : 16) * sizeof(*k));
+				struct key_ref *nk = k == kst ? malloc(2 * cap * sizeof(*k))
+							     : realloc(k, 2 * cap * sizeof(*k));
 
 				if (nk == NULL) {
 					jp_fail(j, "out of memory");
 					break;
 				}
+				if (k == kst)
+					memcpy(nk, kst, sizeof(kst));
 				k = nk;
+				cap *= 2;
 			}
 			k[n].off = j->keys.len;
 			k[n].len = len;
@@ -737,7 +741,8 @@ jp_skip(struct jp *j, int depth)
 			jp_fail(j, "expected ',' or '}'");
 			break;
 		}
-		free(k);
+		if (k != kst)
+			free(k);
 		j->keys.len = mark;
 		return rc;
 	}
