@@ -316,6 +316,56 @@ ss_rec_decode(const struct ss_type *t, const json_t *obj, struct ss_arena *a, in
 
 /* ---- decoding the stored text ------------------------------------------------------ */
 
+/* A dotted quad as the store spells it (canonical: no leading zeros
+ * needed here, anything else is left to ss_parse_ip). 0 or -1. */
+static int
+txt_ip4(const char *s, size_t len, uint8_t out[4])
+{
+	const char *end = s + len;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = 0, nd = 0;
+
+		while (s < end && *s >= '0' && *s <= '9' && nd < 3) {
+			v = v * 10 + (unsigned)(*s++ - '0');
+			nd++;
+		}
+		if (nd == 0 || v > 255 || (i < 3 && (s >= end || *s++ != '.')))
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return s == end ? 0 : -1;
+}
+
+static int
+txt_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* aa:bb:cc:dd:ee:ff in lower case (the stored form). 0 or -1. */
+static int
+txt_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	int i;
+
+	if (len != 17)
+		return -1;
+	for (i = 0; i < 6; i++) {
+		int h = txt_hex(s[i * 3]), l = txt_hex(s[i * 3 + 1]);
+
+		if (h < 0 || l < 0 || (i < 5 && s[i * 3 + 2] != ':'))
+			return -1;
+		mac[i] = (uint8_t)(h << 4 | l);
+	}
+	return 0;
+}
+
 /* One scalar of the stored text (ss_schema_dump_compact: our own output,
  * no spaces): a string without escapes, an integer, true or false. 1 when
  * decoded, 0 when the field's kind or the value's form is not one this
@@ -345,8 +395,13 @@ txt_field(const struct ss_field *f, const char *p, const char *e, char *rec)
 	case SS_F_IP6: {
 		struct ss_rec_ip *out = (struct ss_rec_ip *)dst;
 
-		if (*p != '"' || f->size != sizeof(*out) || ss_parse_ip(s, len, 0, &ip, canon, &why) < 0)
-			return *p != '"' ? 0 : -EINVAL;
+		if (*p != '"' || f->size != sizeof(*out))
+			return 0;
+		memset(ip.a, 0, sizeof(ip.a));
+		if (txt_ip4(s, len, ip.a) == 0)
+			ip.family = AF_INET;
+		else if (ss_parse_ip(s, len, 0, &ip, canon, &why) < 0)
+			return -EINVAL;
 		out->family = (uint8_t)ip.family;
 		memcpy(out->bytes, ip.a, sizeof(out->bytes));
 		return 1;
@@ -363,8 +418,11 @@ txt_field(const struct ss_field *f, const char *p, const char *e, char *rec)
 		return 1;
 	}
 	case SS_F_MAC:
-		if (*p != '"' || f->size != 6 || ss_parse_mac(s, len, 0, (uint8_t *)dst, canon, &why) < 0)
-			return *p != '"' ? 0 : -EINVAL;
+		if (*p != '"' || f->size != 6)
+			return 0;
+		if (txt_mac(s, len, (uint8_t *)dst) < 0 &&
+		    ss_parse_mac(s, len, 0, (uint8_t *)dst, canon, &why) < 0)
+			return -EINVAL;
 		return 1;
 	case SS_F_UINT:
 	case SS_F_VLAN: {
