@@ -240,6 +240,21 @@ put_utf8(struct ss_buf *b, unsigned cp)
 	ss_buf_add(b, u, n);
 }
 
+#define ONES8 0x0101010101010101ull
+#define HIGH8 0x8080808080808080ull
+
+/* Whether one of the 8 bytes of v is '"', '\\', below 0x20 or from 0x80 on
+ * (exact: the borrow of a byte that matches can only mark a byte above it,
+ * and then the word has a match anyway). */
+static inline int
+str_special8(uint64_t v)
+{
+	uint64_t q = v ^ (ONES8 * '"'), b = v ^ (ONES8 * '\\');
+
+	return ((v | ((v - ONES8 * 0x20) & ~v) | ((q - ONES8) & ~q) | ((b - ONES8) & ~b)) &
+		HIGH8) != 0;
+}
+
 /* Parse a string literal (j->p at the opening quote). On success *s / *len
  * point either into the input (no escapes) or into j->tmp. */
 static int
@@ -247,6 +262,16 @@ jp_string(struct jp *j, const char **s, size_t *len)
 {
 	const unsigned char *start = ++j->p, *p = start;
 
+	/* eight plain bytes at a time, then byte by byte from the word that
+	 * holds the end (or something the slow path handles) */
+	while (j->end - p >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		if (str_special8(v))
+			break;
+		p += 8;
+	}
 	while (p < j->end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
 		p++;
 	if (p < j->end && *p == '"') {
