@@ -36,6 +36,7 @@ struct val {
 struct walk {
 	const char *p;
 	const char *end;
+	uint64_t stop;               /* schema fields of t->raw_stop */
 	struct ss_buf tmp;           /* decoded strings (reused) */
 	struct ss_buf arena;         /* decoded strings of the current entry */
 	struct ss_buf text;          /* canonical text being built */
@@ -164,7 +165,7 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 	bool key_long = false;
 	uint32_t hash = 0;
 
-	memset(vals, 0, sizeof(vals));
+	memset(vals, 0, sc->n * sizeof(vals[0]));
 	w->arena.len = 0;
 	w->p++;   /* '{' */
 	ws(w);
@@ -187,6 +188,8 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 			return ss_err_set(err, SS_RPC_INVALID_PARAMS, kcopy, "unknown field \"%.64s\"",
 					  kcopy);
 		}
+		if ((w->stop >> (f - sc->f)) & 1)
+			return 1;   /* left to the general path */
 		v = &vals[f - sc->f];
 		ws(w);
 		w->p++;   /* ':' */
@@ -323,10 +326,24 @@ add_entry(struct ss_ctl *ctl, int type, struct walk *w, struct ss_err *err)
 	return ss_op_put_node(ctl, type, key, NULL, &w->text, NULL, err);
 }
 
+/* The fields of t's schema that a raw add leaves to the general path. */
+static uint64_t
+stop_fields(const struct ss_type *t)
+{
+	uint64_t m = 0;
+	unsigned i, j;
+
+	for (i = 0; i < t->schema.n && i < 64; i++)
+		for (j = 0; j < t->nb_raw_stop; j++)
+			if (strcmp(t->schema.f[i].name, t->raw_stop[j]) == 0)
+				m |= 1ull << i;
+	return m;
+}
+
 int
 ss_op_add_raw(struct ss_ctl *ctl, int type, const char *raw, size_t len, struct ss_err *err)
 {
-	struct walk w = { .p = raw, .end = raw + len };
+	struct walk w = { .p = raw, .end = raw + len, .stop = stop_fields(ss_types[type]) };
 	size_t i = 0;
 	int rc = 0;
 
@@ -343,9 +360,11 @@ ss_op_add_raw(struct ss_ctl *ctl, int type, const char *raw, size_t len, struct 
 			rc = ss_err_set(err, SS_RPC_INVALID_PARAMS, path, "%s: expected an object", path);
 			break;
 		}
-		if (add_entry(ctl, type, &w, err) < 0) {
+		rc = add_entry(ctl, type, &w, err);
+		if (rc > 0)
+			break;
+		if (rc < 0) {
 			ss_err_prefix(err, "entries[%zu]", i);
-			rc = -1;
 			break;
 		}
 		i++;

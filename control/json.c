@@ -240,6 +240,21 @@ put_utf8(struct ss_buf *b, unsigned cp)
 	ss_buf_add(b, u, n);
 }
 
+#define ONES8 0x0101010101010101ull
+#define HIGH8 0x8080808080808080ull
+
+/* Whether one of the 8 bytes of v is '"', '\\', below 0x20 or from 0x80 on
+ * (exact: the borrow of a byte that matches can only mark a byte above it,
+ * and then the word has a match anyway). */
+static inline int
+str_special8(uint64_t v)
+{
+	uint64_t q = v ^ (ONES8 * '"'), b = v ^ (ONES8 * '\\');
+
+	return ((v | ((v - ONES8 * 0x20) & ~v) | ((q - ONES8) & ~q) | ((b - ONES8) & ~b)) &
+		HIGH8) != 0;
+}
+
 /* Parse a string literal (j->p at the opening quote). On success *s / *len
  * point either into the input (no escapes) or into j->tmp. */
 static int
@@ -247,6 +262,16 @@ jp_string(struct jp *j, const char **s, size_t *len)
 {
 	const unsigned char *start = ++j->p, *p = start;
 
+	/* eight plain bytes at a time, then byte by byte from the word that
+	 * holds the end (or something the slow path handles) */
+	while (j->end - p >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		if (str_special8(v))
+			break;
+		p += 8;
+	}
 	while (p < j->end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
 		p++;
 	if (p < j->end && *p == '"') {
@@ -666,8 +691,8 @@ jp_skip(struct jp *j, int depth)
 		return -1;
 	}
 	if (*j->p == '{') {
-		size_t mark = j->keys.len, n = 0, cap = 0;
-		struct key_ref *k = NULL;
+		size_t mark = j->keys.len, n = 0, cap = 16;
+		struct key_ref kst[16], *k = kst;   /* on the heap past 16 keys */
 		int rc = -1;
 
 		j->p++;
@@ -689,13 +714,17 @@ jp_skip(struct jp *j, int depth)
 			if (jp_string(j, &s, &len) < 0)
 				break;
 			if (n == cap) {
-				struct key_ref *nk = realloc(k, (cap = cap ? cap * 2 : 16) * sizeof(*k));
+				struct key_ref *nk = k == kst ? malloc(2 * cap * sizeof(*k))
+							     : realloc(k, 2 * cap * sizeof(*k));
 
 				if (nk == NULL) {
 					jp_fail(j, "out of memory");
 					break;
 				}
+				if (k == kst)
+					memcpy(nk, kst, sizeof(kst));
 				k = nk;
+				cap *= 2;
 			}
 			k[n].off = j->keys.len;
 			k[n].len = len;
@@ -737,7 +766,8 @@ jp_skip(struct jp *j, int depth)
 			jp_fail(j, "expected ',' or '}'");
 			break;
 		}
-		free(k);
+		if (k != kst)
+			free(k);
 		j->keys.len = mark;
 		return rc;
 	}
@@ -850,6 +880,17 @@ ss_json_dump_str(struct ss_buf *b, const char *s, size_t len)
 	if (ss_buf_reserve(b, len + 2) < 0)
 		return;
 	b->p[b->len++] = '"';
+	/* most strings need no escape: copied in place (room reserved) */
+	while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	if (p == end) {
+		memcpy(b->p + b->len, s, len);
+		b->len += len;
+		b->p[b->len++] = '"';
+		b->p[b->len] = '\0';
+		return;
+	}
+	p = (const unsigned char *)s;
 	while (p < end) {
 		run = p;
 		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')

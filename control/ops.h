@@ -28,7 +28,10 @@ int ss_op_set(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
 int ss_op_replace(struct ss_ctl *ctl, int type, json_t *params, struct ss_err *err);
 
 /* bulk.c: <type>.add {"entries": RAW} for types with bulk_raw, reading the
- * entries straight from the request text (validated by ss_json_parse_lazy). */
+ * entries straight from the request text (validated by ss_json_parse_lazy).
+ * 0, -1 with err, or 1 when an entry names a field of t->raw_stop: the
+ * caller rolls the transaction back and takes the general path (whose
+ * answer for the entries before is the same). */
 int ss_op_add_raw(struct ss_ctl *ctl, int type, const char *raw, size_t len,
 		  struct ss_err *err);
 /* shared with bulk.c */

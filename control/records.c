@@ -314,6 +314,238 @@ ss_rec_decode(const struct ss_type *t, const json_t *obj, struct ss_arena *a, in
 	return rec;
 }
 
+/* ---- decoding the stored text ------------------------------------------------------ */
+
+/* A dotted quad as the store spells it (canonical: no leading zeros
+ * needed here, anything else is left to ss_parse_ip). 0 or -1. */
+static int
+txt_ip4(const char *s, size_t len, uint8_t out[4])
+{
+	const char *end = s + len;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = 0, nd = 0;
+
+		while (s < end && *s >= '0' && *s <= '9' && nd < 3) {
+			v = v * 10 + (unsigned)(*s++ - '0');
+			nd++;
+		}
+		if (nd == 0 || v > 255 || (i < 3 && (s >= end || *s++ != '.')))
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return s == end ? 0 : -1;
+}
+
+static int
+txt_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* aa:bb:cc:dd:ee:ff in lower case (the stored form). 0 or -1. */
+static int
+txt_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	int i;
+
+	if (len != 17)
+		return -1;
+	for (i = 0; i < 6; i++) {
+		int h = txt_hex(s[i * 3]), l = txt_hex(s[i * 3 + 1]);
+
+		if (h < 0 || l < 0 || (i < 5 && s[i * 3 + 2] != ':'))
+			return -1;
+		mac[i] = (uint8_t)(h << 4 | l);
+	}
+	return 0;
+}
+
+/* One scalar of the stored text (ss_schema_dump_compact: our own output,
+ * no spaces): a string without escapes, an integer, true or false. 1 when
+ * decoded, 0 when the field's kind or the value's form is not one this
+ * reader handles (the caller decodes the node's jansson value instead),
+ * -EINVAL when the value does not parse. */
+static int
+txt_field(const struct ss_field *f, const char *p, const char *e, char *rec)
+{
+	char *dst = rec + f->off;
+	const char *s = p + 1, *why;
+	size_t len = (size_t)(e - p) - 2;
+	char canon[SS_PREFIX_STRLEN];
+	struct ss_ip ip;
+	int plen, i;
+
+	if (*p == '"' && (e - p < 2 || e[-1] != '"' || memchr(s, '\\', len) != NULL))
+		return 0;
+	switch (f->kind) {
+	case SS_F_NAME:
+		if (*p != '"' || len >= f->size)
+			return *p != '"' ? 0 : -EINVAL;
+		memcpy(dst, s, len);
+		dst[len] = '\0';
+		return 1;
+	case SS_F_IP:
+	case SS_F_IP4:
+	case SS_F_IP6: {
+		struct ss_rec_ip *out = (struct ss_rec_ip *)dst;
+
+		if (*p != '"' || f->size != sizeof(*out))
+			return 0;
+		memset(ip.a, 0, sizeof(ip.a));
+		if (txt_ip4(s, len, ip.a) == 0)
+			ip.family = AF_INET;
+		else if (ss_parse_ip(s, len, 0, &ip, canon, &why) < 0)
+			return -EINVAL;
+		out->family = (uint8_t)ip.family;
+		memcpy(out->bytes, ip.a, sizeof(out->bytes));
+		return 1;
+	}
+	case SS_F_PREFIX: {
+		struct ss_rec_prefix *out = (struct ss_rec_prefix *)dst;
+
+		if (*p != '"' || f->size != sizeof(*out) ||
+		    ss_parse_prefix(s, len, 0, &ip, &plen, canon, &why) < 0)
+			return *p != '"' ? 0 : -EINVAL;
+		out->family = (uint8_t)ip.family;
+		out->len = (uint8_t)plen;
+		memcpy(out->bytes, ip.a, sizeof(out->bytes));
+		return 1;
+	}
+	case SS_F_MAC:
+		if (*p != '"' || f->size != 6)
+			return 0;
+		if (txt_mac(s, len, (uint8_t *)dst) < 0 &&
+		    ss_parse_mac(s, len, 0, (uint8_t *)dst, canon, &why) < 0)
+			return -EINVAL;
+		return 1;
+	case SS_F_UINT:
+	case SS_F_VLAN: {
+		uint64_t v = 0;
+
+		if (*p < '0' || *p > '9')
+			return 0;     /* negative, or not an integer */
+		for (; p < e; p++) {
+			if (*p < '0' || *p > '9' || v > UINT64_MAX / 10)
+				return 0;
+			v = v * 10 + (uint64_t)(*p - '0');
+		}
+		put_uint(dst, f->size, v);
+		return 1;
+	}
+	case SS_F_BOOL:
+		if (e - p == 4 && memcmp(p, "true", 4) == 0)
+			*(bool *)dst = true;
+		else if (e - p == 5 && memcmp(p, "false", 5) == 0)
+			*(bool *)dst = false;
+		else
+			return 0;
+		return 1;
+	case SS_F_ENUM:
+		if (*p != '"')
+			return 0;
+		if (f->size >= SS_REC_NAME) {          /* as text */
+			if (len >= f->size)
+				return -EINVAL;
+			memcpy(dst, s, len);
+			dst[len] = '\0';
+			return 1;
+		}
+		for (i = 0; f->enums[i] != NULL; i++)
+			if (strncmp(f->enums[i], s, len) == 0 && f->enums[i][len] == '\0') {
+				put_uint(dst, f->size, (uint64_t)i);
+				return 1;
+			}
+		return -EINVAL;
+	default:
+		return 0;     /* reals, lists, nested objects */
+	}
+}
+
+/* The end of the scalar starting at p (a string, a number, a literal). */
+static const char *
+txt_end(const char *p, const char *end)
+{
+	if (*p == '"') {
+		/* an escaped quote ends it early: txt_field() then finds the
+		 * backslash and leaves the object to the jansson decoder */
+		const char *q = memchr(p + 1, '"', (size_t)(end - p - 1));
+
+		return q != NULL ? q + 1 : end;
+	}
+	while (p < end && *p != ',' && *p != ']')
+		p++;
+	return p;
+}
+
+const void *
+ss_rec_decode_text(const struct ss_type *t, const char *text, size_t len, struct ss_arena *a,
+		   int *rc)
+{
+	const char *p = text + 1, *end = text + len;
+	const struct ss_type_ext *x = t->ext;
+	const struct ss_schema *s = &t->decl;
+	uint64_t pres = 0;
+	size_t base = 0;
+	unsigned i = 0;
+	char *rec;
+
+	*rc = 0;
+	if (len < 2 || text[0] != '[' || text[len - 1] != ']')
+		return NULL;
+	rec = ss_arena_alloc(a, t->rec_size ? t->rec_size : 1);
+	if (rec == NULL) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	end--;   /* the closing ']' */
+	for (;;) {
+		const char *e;
+
+		/* the fields of the declaration, then those of every extension,
+		 * in the order of the stored values (t->schema) */
+		while (i == s->n) {
+			if (s->rec_size && s->pres_off >= 0)
+				memcpy(rec + base + s->pres_off, &pres, sizeof(pres));
+			if (x == NULL)
+				return p >= end ? rec : NULL;
+			s = &x->schema;
+			base = x->rec_off;
+			x = x->next;
+			pres = 0;
+			i = 0;
+		}
+		if (p >= end) {
+			/* trailing absent fields are left out */
+			i = s->n;
+			continue;
+		}
+		if (*p == '[' || *p == '{')
+			return NULL;   /* a list or a nested object */
+		e = txt_end(p, end);
+		if (!(e - p == 4 && memcmp(p, "null", 4) == 0)) {
+			const struct ss_field *f = &s->f[i];
+
+			pres |= 1ull << i;
+			if (f->size != 0 && s->rec_size != 0) {
+				int r = txt_field(f, p, e, rec + base);
+
+				if (r <= 0) {
+					*rc = r;
+					return NULL;
+				}
+			}
+		}
+		i++;
+		p = e < end ? e + 1 : e;   /* past the ',' */
+	}
+}
+
 const void *
 ss_rec_from_json(const struct ss_type *t, json_t *obj, struct ss_arena *a, struct ss_err *err)
 {

@@ -30,6 +30,16 @@ void ss_arena_free(struct ss_arena *a);
 const void *ss_rec_decode(const struct ss_type *t, const json_t *obj, struct ss_arena *a,
 			  int *rc);
 
+/* The record of a stored object from its stored text (ss_node_text(): the
+ * array of its field values in schema order) without building a jansson
+ * value. Handles objects whose present values are strings without escapes,
+ * unsigned integers and booleans of the scalar kinds; otherwise returns
+ * NULL with *rc 0 and the caller decodes ss_node_value() with
+ * ss_rec_decode(). NULL with *rc -ENOMEM, or -EINVAL for a value that does
+ * not parse (the store holds only validated values). */
+const void *ss_rec_decode_text(const struct ss_type *t, const char *text, size_t len,
+			       struct ss_arena *a, int *rc);
+
 /* The record of an object given as JSON, validated and normalised as an
  * add would (defaults filled in, canonical values; references and semantic
  * checks are not run: no store). For tests of tables that consume records

@@ -322,17 +322,21 @@ dispatch_one(struct ss_ctl *ctl, const char *method, json_t *params, const char 
 	if (raw != NULL) {
 		/* params.entries was left as text by ss_json_parse_lazy() */
 		if (known && m.kind == MK_ADD && ss_types[m.type]->bulk_raw && !core->rpc->no_bulk_raw &&
-		    json_object_size(params) == 1 &&
-		    !ss_type_raw_stopped(ss_types[m.type], raw, rawlen)) {
+		    json_object_size(params) == 1) {
 			ss_txn_begin(ctl);
-			if (ss_op_add_raw(ctl, m.type, raw, rawlen, err) < 0) {
+			rc = ss_op_add_raw(ctl, m.type, raw, rawlen, err);
+			if (rc < 0) {
 				ss_txn_abort(ctl);
 				return -1;
 			}
-			if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
-				return -1;
-			ss_buf_addf(res, "{\"generation\":%llu}", (unsigned long long)core->txn->generation);
-			return 0;
+			if (rc == 0) {
+				if (ss_txn_commit(ctl, SS_TXN_TABLES | SS_TXN_PERSIST, err) < 0)
+					return -1;
+				ss_buf_addf(res, "{\"generation\":%llu}",
+					    (unsigned long long)core->txn->generation);
+				return 0;
+			}
+			ss_txn_abort(ctl);   /* an entry the general path takes */
 		}
 		{
 			json_t *entries = ss_json_parse(raw, rawlen, NULL, 0);

@@ -57,6 +57,27 @@ set_records(struct ss_change *c, const struct ss_type *t, const json_t *obj, con
 	return 0;
 }
 
+/* The record of an added node read from its stored text (no jansson
+ * value): 1 when done, 0 when the text needs the general decoder, -1 with
+ * err. */
+static int
+node_record(struct ss_change *c, const struct ss_node *n, struct ss_arena *a,
+	    struct ss_err *err)
+{
+	const struct ss_type *t = ss_types[n->type];
+	int rc;
+
+	c->ty = t;
+	c->old_rec = NULL;
+	c->rec = ss_rec_decode_text(t, ss_node_text(n), n->tlen, a, &rc);
+	if (c->rec != NULL)
+		return 1;
+	if (rc < 0)
+		return ss_err_set(err, SS_RPC_INTERNAL, NULL, "%s: %s", t->name,
+				  rc == -ENOMEM ? "out of memory" : "stored value does not parse");
+	return 0;
+}
+
 static int
 errno_to_code(int rc)
 {
@@ -150,15 +171,23 @@ prepare_log(struct ss_ctl *ctl, struct ss_change **chp, struct ss_arena *recs,
 	for (i = 0; i < log->n; i++) {
 		struct ss_log_ent *e = &log->v[i];
 
-		/* raw bulk adds are stored without a value: the tables get one */
+		ch[i].op = e->kind == SS_LOG_LINK ? SS_CHANGE_ADD
+			 : e->kind == SS_LOG_UNLINK ? SS_CHANGE_DELETE : SS_CHANGE_SET;
+		/* raw bulk adds are stored without a value: their record is read
+		 * from the stored text, or from a value materialised for it */
+		if (e->obj == NULL && e->kind == SS_LOG_LINK) {
+			int rc = node_record(&ch[i], e->node, recs, err);
+
+			if (rc < 0)
+				return -1;
+			if (rc > 0)
+				continue;
+		}
 		if (e->obj == NULL && e->kind != SS_LOG_UNLINK) {
 			e->obj = ss_node_value(e->node);
 			if (e->obj == NULL)
 				return ss_err_set(err, SS_RPC_INTERNAL, NULL, "out of memory");
 		}
-
-		ch[i].op = e->kind == SS_LOG_LINK ? SS_CHANGE_ADD
-			 : e->kind == SS_LOG_UNLINK ? SS_CHANGE_DELETE : SS_CHANGE_SET;
 		if (set_records(&ch[i], ss_types[e->node->type], e->obj, e->old_obj, recs,
 				err) < 0)
 			return -1;
@@ -254,14 +283,27 @@ ss_txn_publish_all(struct ss_ctl *ctl, char *err, size_t errlen)
 		if (ss_store_nodes(&core->store, t, false, &v, &n) < 0)
 			goto out;
 		for (i = 0; i < n; i++) {
+			int r;
+
+			ch[k].op = SS_CHANGE_ADD;
+			ss_err_init(&e);
+			r = node_record(&ch[k], v[i], &recs, &e);
+			if (r > 0) {
+				k++;
+				continue;
+			}
+			if (r < 0) {
+				free(v);
+				rc = -EINVAL;
+				snprintf(err, errlen, "%s", e.msg);
+				goto out;
+			}
 			objs[k] = ss_node_value(v[i]);
 			if (objs[k] == NULL) {
 				free(v);
 				goto out;
 			}
-			ch[k].op = SS_CHANGE_ADD;
 			k++;
-			ss_err_init(&e);
 			if (set_records(&ch[k - 1], ss_types[t], objs[k - 1], NULL, &recs, &e) < 0) {
 				free(v);
 				rc = -EINVAL;

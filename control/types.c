@@ -494,17 +494,3 @@ ss_types_describe(const uint32_t *limit)
 	}
 	return types ? json_pack("{so}", "types", types) : NULL;
 }
-
-bool
-ss_type_raw_stopped(const struct ss_type *t, const char *raw, size_t len)
-{
-	char q[80];
-
-	for (unsigned i = 0; i < t->nb_raw_stop; i++) {
-		int n = snprintf(q, sizeof(q), "\"%s\"", t->raw_stop[i]);
-
-		if (n < 0 || (size_t)n >= sizeof(q) || memmem(raw, len, q, (size_t)n) != NULL)
-			return true;
-	}
-	return false;
-}

@@ -226,7 +226,8 @@ struct ss_type {
 	bool bulk_raw;
 	/* fields of extensions the raw path cannot handle (a reference, a
 	 * list, or an extension check): a bulk add naming one of them goes
-	 * the general path (ss_type_raw_stopped); set when sealed */
+	 * the general path (bulk.c stops at the first entry naming one);
+	 * set when sealed */
 	const char *raw_stop[16];
 	unsigned nb_raw_stop;
 	const char *filter;          /* <name>.list filter field or NULL */
@@ -310,9 +311,5 @@ int ss_obj_family(const json_t *obj, const char *field);
  * with err naming `field` (1001 unknown port, -32602 wrong role). */
 int ss_check_port(struct ss_ctl *ctl, const char *name, const char *const *roles,
 		  const char *field, struct ss_err *err);
-
-/* Whether the text of a bulk add's entries names a field of t->raw_stop
- * (then it takes the general path; a false positive only costs speed). */
-bool ss_type_raw_stopped(const struct ss_type *t, const char *raw, size_t len);
 
 #endif /* SS_CTL_TYPES_H */

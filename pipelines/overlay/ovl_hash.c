@@ -14,7 +14,9 @@
 
 #include "pipelines/overlay/ovl_hash.h"
 
-enum { TAG_SET = 1, TAG_DEL = 2 };
+/* TAG_NEW: a set of a key known absent from the live table when staged
+ * (a later set or delete of it in the same transaction retags it) */
+enum { TAG_SET = 1, TAG_DEL = 2, TAG_NEW = 3 };
 
 #define OVL_HASH_MIN 64
 
@@ -91,7 +93,7 @@ int ovl_hash_get(const struct ovl_hash *h, const void *key, uint64_t *val, bool 
 	if (ovl_kmap_get(&h->stage, key, val, &tag)) {
 		if (staged)
 			*staged = true;
-		return tag == TAG_SET;
+		return tag != TAG_DEL;
 	}
 	if (staged)
 		*staged = false;
@@ -105,6 +107,11 @@ int ovl_hash_get(const struct ovl_hash *h, const void *key, uint64_t *val, bool 
 int ovl_hash_set(struct ovl_hash *h, const void *key, uint64_t val)
 {
 	return ovl_kmap_put(&h->stage, key, val, TAG_SET);
+}
+
+int ovl_hash_set_new(struct ovl_hash *h, const void *key, uint64_t val)
+{
+	return ovl_kmap_put(&h->stage, key, val, TAG_NEW);
 }
 
 int ovl_hash_del(struct ovl_hash *h, const void *key)
@@ -157,8 +164,9 @@ static uint32_t grown_cap(uint64_t need, uint32_t old)
 }
 
 /* Build the grown table: every live key the transaction keeps, then the
- * staged ones. Nothing is visible to the workers. */
-static int grow(struct ovl_hash *h, uint64_t need)
+ * staged ones. Nothing is visible to the workers. `all_new`: every staged
+ * key is known absent from the live table (no live key to skip). */
+static int grow(struct ovl_hash *h, uint64_t need, bool all_new)
 {
 	uint32_t ncap = grown_cap(need, h->cap);
 	struct rte_hash *t = create(h, ncap);
@@ -170,7 +178,7 @@ static int grow(struct ovl_hash *h, uint64_t need)
 	if (t == NULL)
 		return -ENOMEM;
 	while (ovl_hash_live_next(h, &pos, &key, &val)) {
-		if (ovl_kmap_get(&h->stage, key, NULL, NULL))
+		if (!all_new && ovl_kmap_get(&h->stage, key, NULL, NULL))
 			continue;
 		if (rte_hash_add_key_data(t, key, (void *)(uintptr_t)val) < 0)
 			goto fail;
@@ -195,25 +203,30 @@ fail:
 
 int ovl_hash_finalize(struct ovl_hash *h)
 {
-	uint32_t pos = 0, adds = 0, dels = 0;
+	uint32_t pos = 0, adds = 0, dels = 0, news = 0;
 	const void *key;
 	uint64_t val;
-	bool del;
+	uint8_t tag;
 
 	if (h->stage.n == 0)
 		return 0;
-	while (ovl_hash_staged_next(h, &pos, &key, &val, &del)) {
+	while (ovl_kmap_next(&h->stage, &pos, &key, &val, &tag)) {
+		if (tag == TAG_NEW) {
+			adds++;
+			news++;
+			continue;
+		}
 		int present = rte_hash_lookup(h->live, key) >= 0;
-		if (del && present)
+		if (tag == TAG_DEL && present)
 			dels++;
-		else if (!del && !present)
+		else if (tag != TAG_DEL && !present)
 			adds++;
 	}
 	h->count_after = h->count + adds - dels;
 	/* deleted slots are freed only at reclaim: they still count */
 	if ((uint64_t)h->count + adds <= h->cap)
 		return ovl_grow((void **)&h->freepos, &h->cap_free, dels, sizeof(int32_t));
-	return grow(h, (uint64_t)h->count + adds);
+	return grow(h, (uint64_t)h->count + adds, news == h->stage.n);
 }
 
 void ovl_hash_commit(struct ovl_hash *h)

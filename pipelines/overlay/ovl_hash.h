@@ -60,6 +60,9 @@ void ovl_hash_fini(struct ovl_hash *h);
  * be NULL) tells whether the value was set by the open transaction. */
 int ovl_hash_get(const struct ovl_hash *h, const void *key, uint64_t *val, bool *staged);
 int ovl_hash_set(struct ovl_hash *h, const void *key, uint64_t val);
+/* The same for a key the caller just found absent (ovl_hash_get() 0 with
+ * *staged false): finalize() counts it as an add without a lookup. */
+int ovl_hash_set_new(struct ovl_hash *h, const void *key, uint64_t val);
 int ovl_hash_del(struct ovl_hash *h, const void *key);
 bool ovl_hash_dirty(const struct ovl_hash *h);
 /* Iterate the staged changes: 1 with key/value/deleted, 0 at the end. */

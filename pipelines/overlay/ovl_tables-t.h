@@ -217,6 +217,11 @@ struct ss_ovl {
 	struct ovl_kmap group_delta;   /* group -> staged change of group_ref */
 	struct ovl_kmap inb_delta;     /* eni -> staged change of inb_count */
 	struct ss_ovl_switch *sw_next; /* staged switch.set */
+	/* the VNET of the last mapping staged (bulk adds name the same one
+	 * a million times); emptied when a prepare starts and by every staged
+	 * vnet change */
+	char map_vnet[SS_OVL_NAME_MAX];
+	uint16_t map_vnet_idx;
 	struct ovl_gc gc;
 	bool prepared;
 	/* called in commit for every ENI index that starts being used (stats

@@ -378,6 +378,7 @@ int ss_ovl_prepare(void *ctx, struct ss_ctl *ctl, const struct ss_change *change
 	(void)ctx;
 	(void)ctl;
 	ss_ovl.prepared = true;
+	ss_ovl.map_vnet[0] = '\0';
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		for (size_t t = 0; t < RTE_DIM(handlers); t++) {
 			if (changes[i].ty == handlers[t].type) {

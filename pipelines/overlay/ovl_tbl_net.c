@@ -97,6 +97,7 @@ int ovl_stage_vnet(const struct ss_change *c, char *err, size_t errlen)
 
 	if (name == NULL)
 		return ovl_err(-EINVAL, err, errlen, "vnet: no name");
+	ss_ovl.map_vnet[0] = '\0';
 	if (c->op == SS_CHANGE_DELETE) {
 		if (idx == 0)
 			return 0;

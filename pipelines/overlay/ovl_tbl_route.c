@@ -103,19 +103,33 @@ static int paref_add(uint16_t vnet, const struct ss_ovl_target *t, int delta)
 	struct ss_ovl_ipkey k;
 	uint64_t n = 0;
 
+	bool staged = false;
+
 	ss_ovl_ipkey(&k, t->fam, vnet, t->pa);
-	ovl_hash_get(&ss_ovl.paref, &k, &n, NULL);
+	if (!ovl_hash_get(&ss_ovl.paref, &k, &n, &staged) && !staged && delta > 0)
+		return ovl_hash_set_new(&ss_ovl.paref, &k, (uint64_t)delta);
 	n = (uint64_t)((int64_t)n + delta);
 	return n ? ovl_hash_set(&ss_ovl.paref, &k, n) : ovl_hash_del(&ss_ovl.paref, &k);
+}
+
+/* A mapping's failure: "mapping VNET IP: why" (formatted only then: bulk
+ * adds stage a million of them). */
+static int map_err(const struct ss_mapping_rec *r, int rc, char *err, size_t errlen,
+		   const char *why)
+{
+	char buf[OVL_ADDR_STRLEN];
+
+	return ovl_err(rc, err, errlen, "mapping %s %s: %s", r->vnet,
+		       ovl_fmt_ip(&r->ip, buf, sizeof(buf)), why);
 }
 
 int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen)
 {
 	const struct ss_mapping_rec *r = ovl_chg_rec(c);
-	char what[160], buf[OVL_ADDR_STRLEN];
 	struct ss_ovl_mapping *m;
 	struct ss_ovl_ipkey k;
 	uint8_t fam, ip[16];
+	bool staged = false;
 	uint64_t cur;
 	uint32_t idx;
 	uint16_t vnet;
@@ -123,38 +137,54 @@ int ovl_stage_mapping(const struct ss_change *c, char *err, size_t errlen)
 
 	if (r == NULL)
 		return ovl_err(-EINVAL, err, errlen, "mapping: no record");
-	snprintf(what, sizeof(what), "mapping %s %s", r->vnet, ovl_fmt_ip(&r->ip, buf, sizeof(buf)));
-	vnet = vnet_of(r->vnet, &rc, what, err, errlen);
-	if (rc != 0 || vnet == 0)
-		return rc ? rc : ovl_err(-EINVAL, err, errlen, "%s: no vnet", what);
+	if (r->vnet[0] != '\0' && strcmp(r->vnet, ss_ovl.map_vnet) == 0) {
+		vnet = ss_ovl.map_vnet_idx;
+	} else {
+		vnet = r->vnet[0] ? (uint16_t)ovl_name_get(&ss_ovl.vnet_names, &ss_ovl.vnet_stage,
+							  r->vnet) : 0;
+		if (vnet != 0 && strlen(r->vnet) < sizeof(ss_ovl.map_vnet)) {
+			strcpy(ss_ovl.map_vnet, r->vnet);
+			ss_ovl.map_vnet_idx = vnet;
+		}
+	}
+	if (vnet == 0) {
+		char why[96];
+
+		if (r->vnet[0] == '\0')
+			return map_err(r, -EINVAL, err, errlen, "no vnet");
+		snprintf(why, sizeof(why), "vnet %s not found", r->vnet);
+		return map_err(r, -ENOENT, err, errlen, why);
+	}
 	if (!ovl_rec_ip(&r->ip, &fam, ip))
-		return ovl_err(-EINVAL, err, errlen, "%s: bad ip", what);
+		return map_err(r, -EINVAL, err, errlen, "bad ip");
 	ss_ovl_ipkey(&k, fam, vnet, ip);
-	if (ovl_hash_get(&ss_ovl.map, &k, &cur, NULL)) {
+	if (ovl_hash_get(&ss_ovl.map, &k, &cur, &staged)) {
 		const struct ss_ovl_mapping *old = (const void *)(uintptr_t)cur;
 		if (ovl_pool_release(&ss_ovl.maps, old->index) != 0 ||
 		    paref_add(vnet, &old->tgt, -1) != 0)
-			return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
+			return map_err(r, -ENOMEM, err, errlen, "out of memory");
+		staged = true;   /* present: not a new key */
 	}
 	if (c->op == SS_CHANGE_DELETE) {
 		rc = ovl_hash_del(&ss_ovl.map, &k);
-		return rc ? ovl_err(rc, err, errlen, "%s: out of memory", what) : 0;
+		return rc ? map_err(r, rc, err, errlen, "out of memory") : 0;
 	}
 	rc = ovl_pool_alloc(&ss_ovl.maps, &idx, (void **)&m);
 	if (rc != 0)
-		return ovl_err(rc, err, errlen, "%s: %s", what,
-			       rc == -ENOSPC ? "mapping table full (tables.mappings)"
-					     : "out of memory");
+		return map_err(r, rc, err, errlen, rc == -ENOSPC
+			       ? "mapping table full (tables.mappings)" : "out of memory");
 	m->index = idx;
 	m->vnet = vnet;
 	m->tgt.set_mac = 1;
 	if (!ovl_rec_ip(&r->underlay_ip, &m->tgt.fam, m->tgt.pa))
-		return ovl_err(-EINVAL, err, errlen, "%s: bad underlay_ip or mac", what);
+		return map_err(r, -EINVAL, err, errlen, "bad underlay_ip or mac");
 	memcpy(m->tgt.mac.addr_bytes, r->mac, RTE_ETHER_ADDR_LEN);
 	m->use_dst_vni = r->use_dst_vni;
-	if (ovl_hash_set(&ss_ovl.map, &k, (uint64_t)(uintptr_t)m) != 0 ||
-	    paref_add(vnet, &m->tgt, 1) != 0)
-		return ovl_err(-ENOMEM, err, errlen, "%s: out of memory", what);
+	/* a key neither live nor staged is new: finalize() need not look it up */
+	rc = staged ? ovl_hash_set(&ss_ovl.map, &k, (uint64_t)(uintptr_t)m)
+		    : ovl_hash_set_new(&ss_ovl.map, &k, (uint64_t)(uintptr_t)m);
+	if (rc != 0 || paref_add(vnet, &m->tgt, 1) != 0)
+		return map_err(r, -ENOMEM, err, errlen, "out of memory");
 	return 0;
 }
 

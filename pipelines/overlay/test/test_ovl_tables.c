@@ -485,6 +485,33 @@ static void test_mappings(void **state)
 	ss_ovl_ipkey(&k, fam, (uint16_t)ss_ovl_vnet_index("A"), a);
 	assert_true(ovl_hash_lookup(&ss_ovl.paref, &k, &n));
 	assert_int_equal(n, 1);
+
+	/* in one transaction: a mapping of C, C deleted and added again (a new
+	 * index), a mapping of the new C: each gets the index of its time (the
+	 * staging remembers the last mapping's VNET) */
+	ADD(&T, "vnet", "{\"name\": \"C\", \"vni\": 300}");
+	TXN_OK(&T);
+	i = ss_ovl_vnet_index("C");
+	ADD(&T, "mapping", "{\"vnet\": \"C\", \"ip\": \"10.3.0.1\", \"underlay_ip\": "
+		"\"192.0.2.9\", \"mac\": \"02:00:00:03:00:01\"}");
+	DEL(&T, "mapping", "{\"vnet\": \"C\", \"ip\": \"10.3.0.1\", \"underlay_ip\": "
+		"\"192.0.2.9\", \"mac\": \"02:00:00:03:00:01\"}");
+	DEL(&T, "vnet", "{\"name\": \"C\", \"vni\": 300}");
+	ADD(&T, "vnet", "{\"name\": \"C\", \"vni\": 301}");
+	ADD(&T, "mapping", "{\"vnet\": \"C\", \"ip\": \"10.3.0.2\", \"underlay_ip\": "
+		"\"192.0.2.9\", \"mac\": \"02:00:00:03:00:02\"}");
+	TXN_OK(&T);
+	assert_true(ss_ovl_vnet_index("C") != i);
+	assert_null(map_find("C", "10.3.0.1"));
+	m = map_find("C", "10.3.0.2");
+	assert_non_null(m);
+	assert_int_equal(m->vnet, ss_ovl_vnet_index("C"));
+	ip("192.0.2.9", &fam, a);
+	ss_ovl_ipkey(&k, fam, (uint16_t)i, a);
+	assert_false(ovl_hash_lookup(&ss_ovl.paref, &k, &n));
+	ss_ovl_ipkey(&k, fam, (uint16_t)ss_ovl_vnet_index("C"), a);
+	assert_true(ovl_hash_lookup(&ss_ovl.paref, &k, &n));
+	assert_int_equal(n, 1);
 }
 
 static void test_pa_validation(void **state)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl_test_util.h"
+#include "control/json.h"
 
 static char *
 line(struct ss_ctl *ctl, const char *req)
@@ -281,11 +282,53 @@ test_error_object_shape(void **state)
 	ss_ctl_destroy(ctl);
 }
 
+/* String literals are scanned eight bytes at a time (json.c): a quote, a
+ * backslash, a control character or a UTF-8 byte at any position of
+ * strings of 0..40 bytes gives what jansson gives, errors included. */
+static void
+test_string_scan(void **state)
+{
+	static const char *const special[] = { "\\\"", "\\\\", "\\n", "\\u00e9", "\xc3\xa9",
+						"\x01", "\xff", "\"" };
+	char text[128], err[128];
+	size_t len, pos, k;
+
+	(void)state;
+	for (len = 0; len <= 40; len++) {
+		for (pos = 0; pos <= len; pos++) {
+			for (k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
+				json_t *a, *b;
+				size_t n = 0;
+
+				text[n++] = '"';
+				memset(text + n, 'x', pos);
+				n += pos;
+				if (pos < len) {
+					memcpy(text + n, special[k], strlen(special[k]));
+					n += strlen(special[k]);
+					memset(text + n, 'y', len - pos - 1);
+					n += len - pos - 1;
+				}
+				text[n++] = '"';
+				text[n] = '\0';
+				a = ss_json_parse(text, n, err, sizeof(err));
+				b = json_loadb(text, n, JSON_DECODE_ANY, NULL);
+				assert_true((a == NULL) == (b == NULL));
+				if (a != NULL)
+					assert_true(json_equal(a, b));
+				json_decref(a);
+				json_decref(b);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_string_scan),
 		cmocka_unit_test(test_invalid_requests),
 		cmocka_unit_test(test_batches_and_notifications),
 		cmocka_unit_test(test_methods_registered_and_not),

@@ -558,6 +558,23 @@ test_bulk_raw_equivalence(void **state)
 		assert_non_null(strstr(a, "duplicate"));
 		free(a);
 	}
+	/* past the 16 keys the validator keeps on its stack: the duplicate
+	 * (key 20 repeats key 3) is still found */
+	{
+		size_t n = (size_t)snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,"
+					    "\"method\":\"mapping.add\",\"params\":{\"entries\":[{");
+		char *a;
+		int k;
+
+		for (k = 0; k < 20; k++)
+			n += (size_t)snprintf(req + n, sizeof(req) - n, "%s\"k%d\":%d", k ? "," : "",
+					      k == 19 ? 3 : k, k);
+		snprintf(req + n, sizeof(req) - n, "}]}}");
+		a = ss_ctl_handle_line(fast, req, strlen(req));
+		assert_non_null(strstr(a, "-32700"));
+		assert_non_null(strstr(a, "duplicate"));
+		free(a);
+	}
 	ss_ctl_destroy(fast);
 	ss_ctl_destroy(slow);
 }
