@@ -13,6 +13,8 @@
  * its port's role (the overlay), or is dropped `no_forwarding` when the arc
  * has none (as parse would).
  */
+#include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -74,14 +76,47 @@ struct rdma_ctx {
 };
 _Static_assert(sizeof(struct rdma_ctx) <= RTE_NODE_CTX_SZ, "rdma ctx too large");
 
+/* What a burst reads once: the published state, this worker's QP table and
+ * policy counters; and the policy counts of the current run of packets of
+ * one policy, added to ctr[] when the policy changes and at the end of the
+ * burst (one worker writes its row: no atomics). */
 struct burst {
 	const struct ss_rdma_state *st;
+	const struct ss_rdma_action *act;
 	struct ss_rdma_qpt *qt;
 	struct ss_rdma_pctr *ctr;
 	uint64_t now;
+	uint64_t idle;
+	uint32_t gen;
 	uint32_t clear_gen;
 	uint16_t *ip_id;
+	uint16_t run_pidx;
+	uint32_t run_packets;
+	uint64_t run_bytes;
 };
+
+static inline void ctr_flush(struct burst *b)
+{
+	if (b->run_packets != 0) {
+		b->ctr[b->run_pidx].packets += b->run_packets;
+		b->ctr[b->run_pidx].bytes += b->run_bytes;
+		b->run_packets = 0;
+		b->run_bytes = 0;
+	}
+}
+
+static inline void ctr_add(struct burst *b, uint16_t pidx, uint32_t len)
+{
+	if (unlikely(pidx != b->run_pidx)) {
+		ctr_flush(b);
+		b->run_pidx = pidx;
+	}
+	b->run_packets++;
+	b->run_bytes += len;
+}
+
+static_assert(offsetof(struct ss_rdma_action, smac) == offsetof(struct ss_rdma_action, dmac) + 6,
+	      "the action's MACs are one 12-byte Ethernet address pair");
 
 /* Not steered: on to the arc successor of the ingress role (the overlay),
  * or dropped no_forwarding when the arc has none (as parse would). */
@@ -91,25 +126,33 @@ static inline uint8_t unsteered(struct rte_mbuf *m, const struct ss_meta *meta)
 			   meta->hdr.outer.flags);
 }
 
-/* Per-QP accounting; returns the packet's policy (cached per QP). */
+/* The QP's entry when the burst's candidate slot was not it: a new QP, a
+ * signature collision, an entry expired or cleared (kept out of line). */
+static __rte_noinline struct ss_rdma_qp_entry *qp_lookup_slow(const struct burst *b,
+							      const struct ss_rdma_qp_key *key,
+							      uint32_t h)
+{
+	return ss_rdma_qpt_find_or_add(b->qt, key, h, b->now, b->idle, b->clear_gen);
+}
+
+/* Per-QP accounting; returns the packet's policy (cached per QP). `e` is
+ * the candidate slot of the key (ss_rdma_qpt_candidate), NULL if none. */
 static inline uint16_t account_and_match(const struct burst *b, const struct ss_meta *meta,
 					 const uint8_t *ip, bool v4, uint32_t frame_len,
-					 const struct ss_rdma_qp_key *key, uint32_t h)
+					 const struct ss_rdma_qp_key *key, uint32_t h,
+					 struct ss_rdma_qp_entry *e)
 {
 	const struct ss_bth *bth = &meta->bth;
-	struct ss_rdma_qp_entry *e = NULL;
 	uint16_t pidx;
 
-	if (likely(b->qt != NULL)) {
-		e = ss_rdma_qpt_find_or_add(b->qt, key, h, b->now, b->st->idle_tsc, b->clear_gen);
-		if (likely(e != NULL)) {
-			ss_rdma_qp_count(e, frame_len,
-					 ss_rdma_opclass(bth->opcode, bth->has_aeth,
-							 bth->aeth_syndrome),
-					 bth->psn, ss_ip_ecn(ip, v4) == 3, b->now);
-			if (e->pgen == b->st->gen)
-				return e->pidx;
-		}
+	if (unlikely(e == NULL || !ss_rdma_qpt_hit(e, key, b->now, b->idle, b->clear_gen)))
+		e = b->qt != NULL ? qp_lookup_slow(b, key, h) : NULL;
+	if (likely(e != NULL)) {
+		ss_rdma_qp_count(e, frame_len,
+				 ss_rdma_opclass_tab(bth->opcode, bth->has_aeth, bth->aeth_syndrome),
+				 bth->psn, ss_ip_ecn(ip, v4) == 3, b->now);
+		if (likely(e->pgen == b->gen))
+			return e->pidx;
 	}
 	if (v4) {
 		uint32_t s, d;
@@ -122,7 +165,7 @@ static inline uint16_t account_and_match(const struct burst *b, const struct ss_
 	}
 	if (e != NULL) {
 		e->pidx = pidx;
-		e->pgen = b->st->gen;
+		e->pgen = b->gen;
 	}
 	return pidx;
 }
@@ -130,7 +173,7 @@ static inline uint16_t account_and_match(const struct burst *b, const struct ss_
 /* encap vnet: the rewritten RoCE packet, whole (its source MAC kept, its
  * destination MAC := the mapping's, VLAN tags removed), in VXLAN toward
  * the mapping's PA; outer DSCP = the packet's (policy or CNP DSCP). */
-static uint8_t steer_vnet(const struct burst *b, struct rte_mbuf *m, const struct ss_rdma_action *a,
+static uint8_t steer_vnet(struct burst *b, struct rte_mbuf *m, const struct ss_rdma_action *a,
 			  uint16_t pidx, const uint8_t *ip, bool v4, uint8_t dscp)
 {
 	struct ss_meta *meta = ss_meta(m);
@@ -148,14 +191,14 @@ static uint8_t steer_vnet(const struct burst *b, struct rte_mbuf *m, const struc
 		ss_mark_drop(m, (unsigned int)reason);
 		return RDMA_NEXT_DROP;
 	}
-	b->ctr[pidx].packets++;
-	b->ctr[pidx].bytes += len;
+	ctr_add(b, pidx, len);
 	meta->tx_class = a->tx_class;
 	return RDMA_NEXT_TX;
 }
 
-static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
-				const struct ss_rdma_qp_key *key, uint32_t h)
+static inline uint8_t steer_one(struct burst *b, struct rte_mbuf *m,
+				const struct ss_rdma_qp_key *key, uint32_t h,
+				struct ss_rdma_qp_entry *e)
 {
 	struct ss_meta *meta = ss_meta(m);
 	const struct ss_layer *l = &meta->hdr.outer;
@@ -164,7 +207,7 @@ static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
 	bool v4 = l->l3 == SS_L3_IPV4;
 	uint16_t pidx;
 
-	pidx = account_and_match(b, meta, ip, v4, m->pkt_len, key, h);
+	pidx = account_and_match(b, meta, ip, v4, m->pkt_len, key, h, e);
 	if (pidx == SS_RDMA_NO_POLICY)
 		return unsteered(m, meta);
 
@@ -173,21 +216,19 @@ static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
 		ss_mark_drop(m, SS_DROP_TTL_EXCEEDED);
 		return RDMA_NEXT_DROP;
 	}
-	const struct ss_rdma_action *a = &b->st->act[pidx];
+	const struct ss_rdma_action *a = &b->act[pidx];
 	uint8_t dscp = meta->bth.opcode == SS_BTH_OP_CNP ? b->st->cnp_dscp : a->dscp;
 
-	if (v4)
+	if (likely(v4))
 		ss_rdma_rewrite_ip4(ip, dscp);
 	else
 		ss_rdma_rewrite_ip6(ip, dscp);
-	if (a->encap == SS_RDMA_ENCAP_VNET)
+	if (unlikely(a->encap == SS_RDMA_ENCAP_VNET))
 		return steer_vnet(b, m, a, pidx, ip, v4, dscp);
 	if (a->pcp != SS_RDMA_NO_PCP && l->nb_vlans > 0)
 		d[14] = (uint8_t)(a->pcp << 5 | (d[14] & 0x1f));
-	memcpy(d, a->dmac, 6);
-	memcpy(d + 6, a->smac, 6);
-	b->ctr[pidx].packets++;
-	b->ctr[pidx].bytes += m->pkt_len;
+	memcpy(d, a->dmac, 12); /* destination, source */
+	ctr_add(b, pidx, m->pkt_len);
 	meta->out_port = a->out_port;
 	meta->tx_class = a->tx_class;
 	return RDMA_NEXT_TX;
@@ -201,26 +242,31 @@ static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *nod
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 	struct ss_rdma_qp_key keys[RTE_GRAPH_BURST_SIZE];
 	uint32_t hash[RTE_GRAPH_BURST_SIZE];
+	struct ss_rdma_qp_entry *cand[RTE_GRAPH_BURST_SIZE];
 	struct burst b;
 
 	b.st = __atomic_load_n(&ss_rdma_cur, __ATOMIC_ACQUIRE);
-	b.qt = NULL;
-	b.ctr = NULL;
-	b.now = rte_rdtsc();
-	b.clear_gen = __atomic_load_n(&ss_rdma_clear_gen, __ATOMIC_RELAXED);
-	b.ip_id = &ctx->ip_id;
-	if (likely(b.st != NULL)) {
-		if (b.st->qps != NULL && w->index < b.st->qps->nb)
-			b.qt = b.st->qps->t[w->index];
-		b.ctr = b.st->ctr[w->index];
-	}
 	if (unlikely(b.st == NULL)) {
 		for (uint16_t i = 0; i < nb_objs; i++)
 			next[i] = unsteered(objs[i], ss_meta(objs[i]));
 		goto out;
 	}
+	b.act = b.st->act;
+	b.qt = NULL;
+	if (b.st->qps != NULL && w->index < b.st->qps->nb)
+		b.qt = b.st->qps->t[w->index];
+	b.ctr = b.st->ctr[w->index];
+	b.now = rte_rdtsc();
+	b.idle = b.st->idle_tsc;
+	b.gen = b.st->gen;
+	b.clear_gen = __atomic_load_n(&ss_rdma_clear_gen, __ATOMIC_RELAXED);
+	b.ip_id = &ctx->ip_id;
+	b.run_pidx = SS_RDMA_NO_POLICY;
+	b.run_packets = 0;
+	b.run_bytes = 0;
 	/* three passes so the QP table's cache misses overlap: keys, hashes
-	 * and signature prefetches; slot prefetches; then the work */
+	 * and signature prefetches; candidate slots and their prefetches;
+	 * then the work */
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		struct rte_mbuf *m = objs[i];
 		const struct ss_meta *meta = ss_meta(m);
@@ -233,11 +279,14 @@ static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *nod
 	}
 	if (b.qt != NULL)
 		for (uint16_t i = 0; i < nb_objs; i++)
-			ss_rdma_qpt_prefetch_slot(b.qt, hash[i]);
+			cand[i] = ss_rdma_qpt_candidate(b.qt, hash[i]);
+	else
+		memset(cand, 0, nb_objs * sizeof(cand[0]));
 	for (uint16_t i = 0; i < nb_objs; i++)
-		next[i] = steer_one(&b, objs[i], &keys[i], hash[i]);
+		next[i] = steer_one(&b, objs[i], &keys[i], hash[i], cand[i]);
+	ctr_flush(&b);
 	if (b.qt != NULL)
-		ss_rdma_qpt_age(b.qt, b.now, b.st->idle_tsc, RDMA_AGE_BUCKETS);
+		ss_rdma_qpt_age(b.qt, b.now, b.idle, RDMA_AGE_BUCKETS);
 out:
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
