@@ -101,16 +101,19 @@ static inline void ss_rdma_rewrite_ip4(uint8_t *ip, uint8_t dscp)
 	memcpy(&w0, ip, 2);      /* version/IHL, TOS */
 	memcpy(&w4, ip + 8, 2);  /* TTL, protocol */
 	memcpy(&hc, ip + 10, 2);
+	/* eqn. 3 for both changed words in one sum (ones' complement
+	 * addition is associative: the same as two updates in a row); for the
+	 * TTL word ~m + m' = ~m + m - 1 = 0xffff - 1 (or - 0x100 when the TTL
+	 * is the high byte), a constant */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	n0 = (uint16_t)((w0 & 0x03ff) | dscp << 10);
 	n4 = (uint16_t)(w4 - 1);
+	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~w0 + n0 + 0xfffe;
 #else
 	n0 = (uint16_t)((w0 & 0xff03) | dscp << 2);
 	n4 = (uint16_t)(w4 - 0x100);
+	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~w0 + n0 + 0xfeff;
 #endif
-	/* eqn. 3 for both changed words in one sum (ones' complement
-	 * addition is associative: the same as two updates in a row) */
-	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~w0 + n0 + (uint16_t)~w4 + n4;
 
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);

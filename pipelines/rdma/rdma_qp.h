@@ -35,6 +35,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
 
 #include "pipelines/rdma/rdma-t.h"
 #include "pipelines/rdma/rdma_hdr.h"
@@ -45,26 +48,40 @@ size_t ss_rdma_qpt_memsize(uint32_t capacity);
  * aligned). */
 struct ss_rdma_qpt *ss_rdma_qpt_init(void *mem, uint32_t capacity);
 
+/* CRC32-C of a key's words; without SSE 4.2 at build time, DPDK's
+ * (run-time selected) rte_hash_crc: the same values. */
+static inline uint32_t qp_crc(uint64_t w, uint32_t h)
+{
+#if defined(__SSE4_2__)
+	return (uint32_t)_mm_crc32_u64(h, w);
+#else
+	return rte_hash_crc_8byte(w, h);
+#endif
+}
+
 static inline uint32_t ss_rdma_qp_hash(const struct ss_rdma_qp_key *k)
 {
 	uint32_t h = 0x5f3759df;
 
 	RTE_BUILD_BUG_ON(sizeof(*k) != 40);
-	h = rte_hash_crc_8byte(k->w[0], h);
-	h = rte_hash_crc_8byte(k->w[2], h);
-	h = rte_hash_crc_8byte(k->w[4], h);
+	h = qp_crc(k->w[0], h);
+	h = qp_crc(k->w[2], h);
+	h = qp_crc(k->w[4], h);
 	if (k->family == 6) { /* IPv4 keys are zero there */
-		h = rte_hash_crc_8byte(k->w[1], h);
-		h = rte_hash_crc_8byte(k->w[3], h);
+		h = qp_crc(k->w[1], h);
+		h = qp_crc(k->w[3], h);
 	}
 	return h;
 }
 
+/* Keys made by ss_rdma_qp_key_make: the family is in w[4], and IPv4 keys
+ * have zeros in w[1] and w[3]. */
 static inline bool ss_rdma_qp_key_eq(const struct ss_rdma_qp_key *a,
 				     const struct ss_rdma_qp_key *b)
 {
-	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
-		(a->w[3] ^ b->w[3]) | (a->w[4] ^ b->w[4])) == 0;
+	if (((a->w[0] ^ b->w[0]) | (a->w[2] ^ b->w[2]) | (a->w[4] ^ b->w[4])) != 0)
+		return false;
+	return b->family == 4 || ((a->w[1] ^ b->w[1]) | (a->w[3] ^ b->w[3])) == 0;
 }
 
 /* The key of a RoCE packet from its IP header, built in whole words (no
@@ -99,20 +116,21 @@ static inline void ss_rdma_qp_key_make(struct ss_rdma_qp_key *k, const uint8_t *
 #endif
 }
 
-static inline const void *ss_rdma_qpt_bucket_sigs(const struct ss_rdma_qpt *t, uint32_t h)
+/* First slot of the bucket of hash `h`. */
+static inline uint32_t ss_rdma_qpt_base(const struct ss_rdma_qpt *t, uint32_t h)
 {
-	return &t->sig[(h >> 3 & t->mask) * SS_RDMA_QP_WAYS];
+	return (h >> 3 & t->mask) * SS_RDMA_QP_WAYS;
 }
 
 /* Second step of a lookup, done for a whole burst before the rest: the
- * bucket's signatures (prefetched by the caller earlier) give the slot the
- * key probably has; its two hot lines are prefetched and the slot returned
- * (NULL: no slot has the signature). The caller confirms with
- * ss_rdma_qpt_hit() and otherwise calls ss_rdma_qpt_find_or_add(). */
+ * signatures of the bucket at `base` (prefetched by the caller earlier:
+ * &t->sig[base]) give the slot the key of hash `h` probably has; its two
+ * hot lines are prefetched and the slot returned (NULL: no slot has the
+ * signature). The caller confirms with ss_rdma_qpt_hit() and otherwise
+ * calls ss_rdma_qpt_find_or_add(). */
 static inline struct ss_rdma_qp_entry *ss_rdma_qpt_candidate(const struct ss_rdma_qpt *t,
-							     uint32_t h)
+							     uint32_t base, uint32_t h)
 {
-	uint32_t base = (h >> 3 & t->mask) * SS_RDMA_QP_WAYS;
 	const uint32_t *s = &t->sig[base];
 	uint32_t hits;
 
