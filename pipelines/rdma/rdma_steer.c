@@ -207,17 +207,17 @@ static __rte_noinline uint8_t steer_vnet(struct rte_mbuf *m, const struct ss_rdm
 	return RDMA_NEXT_TX;
 }
 
-/* One packet: its edge; *pidx the policy that steered it to port_tx (and
+/* One packet (`v4`: its outer layer is IPv4; a constant in the loop of
+ * all-IPv4 bursts): its edge; *pidx the policy that steered it to port_tx (and
  * *len its length as received, for the policy's counters), otherwise
  * SS_RDMA_NO_POLICY. */
-static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m, uint8_t *ip,
-				const struct ss_rdma_qp_key *key, uint32_t h,
-				struct ss_rdma_qp_entry *e, uint16_t *ip_id, uint16_t *pidx_out,
-				uint32_t *len)
+static __rte_always_inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m,
+					     uint8_t *ip, bool v4, const struct ss_rdma_qp_key *key,
+					     uint32_t h, struct ss_rdma_qp_entry *e,
+					     uint16_t *ip_id, uint16_t *pidx_out, uint32_t *len)
 {
 	struct ss_meta *meta = ss_meta(m);
 	const struct ss_layer *l = &meta->hdr.outer;
-	bool v4 = l->l3 == SS_L3_IPV4;
 	uint16_t pidx;
 	uint8_t edge;
 
@@ -257,19 +257,25 @@ static inline uint8_t steer_one(const struct burst *b, struct rte_mbuf *m, uint8
 	return RDMA_NEXT_TX;
 }
 
+/* What the first two passes over a burst leave for the third. */
+struct pkt {
+	struct ss_rdma_qp_key key;
+	uint32_t hash;
+	uint32_t base;                 /* first slot of the key's bucket */
+	uint8_t *ip;
+	struct ss_rdma_qp_entry *cand; /* ss_rdma_qpt_candidate */
+};
+
 static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 				   uint16_t nb_objs)
 {
 	struct rdma_ctx *ctx = (struct rdma_ctx *)node->ctx;
 	struct ss_worker *w = ctx->w;
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
-	struct ss_rdma_qp_key keys[RTE_GRAPH_BURST_SIZE];
-	uint32_t hash[RTE_GRAPH_BURST_SIZE];
-	uint32_t base[RTE_GRAPH_BURST_SIZE];
-	uint8_t *ips[RTE_GRAPH_BURST_SIZE];
-	struct ss_rdma_qp_entry *cand[RTE_GRAPH_BURST_SIZE];
+	struct pkt pk[RTE_GRAPH_BURST_SIZE];
 	const struct ss_rdma_state *st;
 	uint16_t nb_tx = 0;
+	bool all4 = true;
 	struct burst b;
 	struct run r;
 
@@ -295,35 +301,60 @@ static uint16_t rdma_steer_process(struct rte_graph *graph, struct rte_node *nod
 	r.bytes = 0;
 	/* three passes so the QP table's cache misses overlap: keys, hashes
 	 * and signature prefetches; candidate slots and their prefetches;
-	 * then the work */
-	for (uint16_t i = 0; i < nb_objs; i++) {
-		struct rte_mbuf *m = objs[i];
-		const struct ss_meta *meta = ss_meta(m);
-
-		ips[i] = rte_pktmbuf_mtod(m, uint8_t *) + meta->hdr.outer.l3_off;
-		ss_rdma_qp_key_make(&keys[i], ips[i], meta->hdr.outer.l3 == SS_L3_IPV4,
-				    meta->bth.dqp);
-		hash[i] = ss_rdma_qp_hash(&keys[i]);
-	}
+	 * then the work (for a burst of IPv4 packets, the usual case, with
+	 * the IPv6 alternatives compiled out) */
 	if (likely(b.qt != NULL)) {
 		for (uint16_t i = 0; i < nb_objs; i++) {
-			base[i] = ss_rdma_qpt_base(b.qt, hash[i]);
-			rte_prefetch0(&b.qt->sig[base[i]]);
+			struct rte_mbuf *m = objs[i];
+			const struct ss_meta *meta = ss_meta(m);
+			struct pkt *p = &pk[i];
+			bool v4 = meta->hdr.outer.l3 == SS_L3_IPV4;
+
+			all4 &= v4;
+			p->ip = rte_pktmbuf_mtod(m, uint8_t *) + meta->hdr.outer.l3_off;
+			ss_rdma_qp_key_make(&p->key, p->ip, v4, meta->bth.dqp);
+			p->hash = ss_rdma_qp_hash(&p->key);
+			p->base = ss_rdma_qpt_base(b.qt, p->hash);
+			rte_prefetch0(&b.qt->sig[p->base]);
 		}
 		for (uint16_t i = 0; i < nb_objs; i++)
-			cand[i] = ss_rdma_qpt_candidate(b.qt, base[i], hash[i]);
+			pk[i].cand = ss_rdma_qpt_candidate(b.qt, pk[i].base, pk[i].hash);
 	} else {
-		memset(cand, 0, nb_objs * sizeof(cand[0]));
-	}
-	for (uint16_t i = 0; i < nb_objs; i++) {
-		uint16_t pidx;
-		uint32_t len;
+		/* no QP table (this worker has none): policies only */
+		all4 = false;
+		for (uint16_t i = 0; i < nb_objs; i++) {
+			struct rte_mbuf *m = objs[i];
+			const struct ss_meta *meta = ss_meta(m);
 
-		next[i] = steer_one(&b, objs[i], ips[i], &keys[i], hash[i], cand[i], &ctx->ip_id,
-				    &pidx, &len);
-		if (likely(pidx != SS_RDMA_NO_POLICY)) {
-			run_add(&r, pidx, len);
-			nb_tx++;
+			pk[i].ip = rte_pktmbuf_mtod(m, uint8_t *) + meta->hdr.outer.l3_off;
+			pk[i].cand = NULL;
+		}
+	}
+	if (likely(all4)) {
+		for (uint16_t i = 0; i < nb_objs; i++) {
+			uint16_t pidx;
+			uint32_t len;
+
+			next[i] = steer_one(&b, objs[i], pk[i].ip, true, &pk[i].key, pk[i].hash,
+					    pk[i].cand, &ctx->ip_id, &pidx, &len);
+			if (likely(pidx != SS_RDMA_NO_POLICY)) {
+				run_add(&r, pidx, len);
+				nb_tx++;
+			}
+		}
+	} else {
+		for (uint16_t i = 0; i < nb_objs; i++) {
+			struct rte_mbuf *m = objs[i];
+			uint16_t pidx;
+			uint32_t len;
+
+			next[i] = steer_one(&b, m, pk[i].ip,
+					    ss_meta(m)->hdr.outer.l3 == SS_L3_IPV4, &pk[i].key,
+					    pk[i].hash, pk[i].cand, &ctx->ip_id, &pidx, &len);
+			if (likely(pidx != SS_RDMA_NO_POLICY)) {
+				run_add(&r, pidx, len);
+				nb_tx++;
+			}
 		}
 	}
 	run_flush(&r);
