@@ -82,16 +82,26 @@ struct ss_rdma_qp_key {
 	};
 };
 
+/* The per-class counters are also an array indexed by enum
+ * ss_rdma_opclass (rdma_hdr.h), so the worker counts a packet's class with
+ * one indexed increment; `other` (atomics, unknown opcodes) is not
+ * reported. */
 struct ss_rdma_qp_counters {
 	uint64_t packets, bytes;
-	uint64_t send, write, read_req, read_resp, ack, nak;
-	uint64_t psn_gaps, cnp, ecn_ce;
+	union {
+		struct {
+			uint64_t other, send, write, read_req, read_resp, ack, nak, cnp;
+		};
+		uint64_t by_class[8];
+	};
+	uint64_t psn_gaps, ecn_ce;
 };
 
 /* One slot. `seq` is odd while the worker rewrites the key (insert, reuse
  * after idle expiry, clear); readers copy the slot and retry when seq moved.
- * Cache lines: 0 = key, last_tsc, PSN state (every packet); 1 = pidx,
- * clear_gen and packets..ack (every packet); 2 = nak..ecn_ce (rarely). */
+ * Cache lines: 0 = key, last_tsc, PSN state, pgen (every packet); 1 = pidx,
+ * clear_gen, packets, bytes, other..read_resp (every packet); 2 = ack..ecn_ce
+ * (ACK / NAK / CNP / CE packets). */
 struct ss_rdma_qp_entry {
 	uint32_t seq;
 	uint8_t used;

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SS_BTH_OP_CNP 0x81
 
@@ -89,25 +90,37 @@ static inline uint8_t ss_ip_ecn(const uint8_t *ip, bool v4)
 
 /* IPv4: DSCP := dscp (ECN kept), TTL - 1, header checksum updated
  * incrementally (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for a 16-bit
- * word m -> m'). The caller checked TTL > 1. */
+ * word m -> m'). The words are used as they lie in memory: a ones'
+ * complement sum is the same in either byte order (RFC 1071 2.(B)), so
+ * nothing is swapped. The caller checked TTL > 1 (the decrement does not
+ * borrow from the protocol byte). */
 static inline void ss_rdma_rewrite_ip4(uint8_t *ip, uint8_t dscp)
 {
-	uint16_t w0 = (uint16_t)(ip[0] << 8 | ip[1]);
-	uint16_t w4 = (uint16_t)(ip[8] << 8 | ip[9]);
-	uint16_t hc = (uint16_t)(ip[10] << 8 | ip[11]);
+	uint16_t w0, w4, hc, n0, n4;
 
-	ip[1] = (uint8_t)(dscp << 2 | (ip[1] & 3));
-	ip[8] = (uint8_t)(ip[8] - 1);
+	memcpy(&w0, ip, 2);      /* version/IHL, TOS */
+	memcpy(&w4, ip + 8, 2);  /* TTL, protocol */
+	memcpy(&hc, ip + 10, 2);
 	/* eqn. 3 for both changed words in one sum (ones' complement
-	 * addition is associative: the same as two updates in a row) */
-	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~w0 + (uint16_t)(ip[0] << 8 | ip[1]) +
-		     (uint16_t)~w4 + (uint16_t)(ip[8] << 8 | ip[9]);
+	 * addition is associative: the same as two updates in a row); for the
+	 * TTL word ~m + m' = ~m + m - 1 = 0xffff - 1 (or - 0x100 when the TTL
+	 * is the high byte), a constant */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	n0 = (uint16_t)((w0 & 0x03ff) | dscp << 10);
+	n4 = (uint16_t)(w4 - 1);
+	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~w0 + n0 + 0xfffe;
+#else
+	n0 = (uint16_t)((w0 & 0xff03) | dscp << 2);
+	n4 = (uint16_t)(w4 - 0x100);
+	uint32_t s = (uint32_t)(uint16_t)~hc + (uint16_t)~w0 + n0 + 0xfeff;
+#endif
 
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	hc = (uint16_t)~s;
-	ip[10] = (uint8_t)(hc >> 8);
-	ip[11] = (uint8_t)hc;
+	memcpy(ip, &n0, 2);
+	memcpy(ip + 8, &n4, 2);
+	memcpy(ip + 10, &hc, 2);
 }
 
 /* IPv6: traffic class DSCP := dscp (ECN kept), hop limit - 1. The flow

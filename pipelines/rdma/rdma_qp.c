@@ -8,6 +8,20 @@
 
 #include "pipelines/rdma/rdma_qp.h"
 
+/* ss_rdma_opclass() as a table (IBA table 38): the operations of one
+ * transport (RC 0x00, UC 0x20, RD 0x40, UD 0x60, XRC 0xa0) share the
+ * numbering; 0x81 is the CNP; the rest is SS_OPC_OTHER (0). */
+#define OPC_TRANSPORT(t)                                                                     \
+	[(t) + 0x00 ... (t) + 0x05] = SS_OPC_SEND, [(t) + 0x06 ... (t) + 0x0b] = SS_OPC_WRITE, \
+	[(t) + 0x0c] = SS_OPC_READ_REQ, [(t) + 0x0d ... (t) + 0x10] = SS_OPC_READ_RESP,       \
+	[(t) + 0x11] = SS_RDMA_OPC_AETH, [(t) + 0x12] = SS_OPC_ACK,                           \
+	[(t) + 0x16 ... (t) + 0x17] = SS_OPC_SEND
+
+const uint8_t ss_rdma_opc_tab[256] = {
+	OPC_TRANSPORT(0x00), OPC_TRANSPORT(0x20), OPC_TRANSPORT(0x40), OPC_TRANSPORT(0x60),
+	OPC_TRANSPORT(0xa0), [SS_BTH_OP_CNP] = SS_OPC_CNP,
+};
+
 /* Buckets for a capacity: twice the slots the capacity needs, so that a
  * bucket overflows (a QP not tracked while the table is not full) only
  * with a vanishing probability. */

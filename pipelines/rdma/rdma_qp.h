@@ -28,9 +28,16 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
 
 #include "pipelines/rdma/rdma-t.h"
 #include "pipelines/rdma/rdma_hdr.h"
@@ -41,26 +48,40 @@ size_t ss_rdma_qpt_memsize(uint32_t capacity);
  * aligned). */
 struct ss_rdma_qpt *ss_rdma_qpt_init(void *mem, uint32_t capacity);
 
+/* CRC32-C of a key's words; without SSE 4.2 at build time, DPDK's
+ * (run-time selected) rte_hash_crc: the same values. */
+static inline uint32_t qp_crc(uint64_t w, uint32_t h)
+{
+#if defined(__SSE4_2__)
+	return (uint32_t)_mm_crc32_u64(h, w);
+#else
+	return rte_hash_crc_8byte(w, h);
+#endif
+}
+
 static inline uint32_t ss_rdma_qp_hash(const struct ss_rdma_qp_key *k)
 {
 	uint32_t h = 0x5f3759df;
 
 	RTE_BUILD_BUG_ON(sizeof(*k) != 40);
-	h = rte_hash_crc_8byte(k->w[0], h);
-	h = rte_hash_crc_8byte(k->w[2], h);
-	h = rte_hash_crc_8byte(k->w[4], h);
+	h = qp_crc(k->w[0], h);
+	h = qp_crc(k->w[2], h);
+	h = qp_crc(k->w[4], h);
 	if (k->family == 6) { /* IPv4 keys are zero there */
-		h = rte_hash_crc_8byte(k->w[1], h);
-		h = rte_hash_crc_8byte(k->w[3], h);
+		h = qp_crc(k->w[1], h);
+		h = qp_crc(k->w[3], h);
 	}
 	return h;
 }
 
+/* Keys made by ss_rdma_qp_key_make: the family is in w[4], and IPv4 keys
+ * have zeros in w[1] and w[3]. */
 static inline bool ss_rdma_qp_key_eq(const struct ss_rdma_qp_key *a,
 				     const struct ss_rdma_qp_key *b)
 {
-	return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
-		(a->w[3] ^ b->w[3]) | (a->w[4] ^ b->w[4])) == 0;
+	if (((a->w[0] ^ b->w[0]) | (a->w[2] ^ b->w[2]) | (a->w[4] ^ b->w[4])) != 0)
+		return false;
+	return b->family == 4 || ((a->w[1] ^ b->w[1]) | (a->w[3] ^ b->w[3])) == 0;
 }
 
 /* The key of a RoCE packet from its IP header, built in whole words (no
@@ -95,26 +116,56 @@ static inline void ss_rdma_qp_key_make(struct ss_rdma_qp_key *k, const uint8_t *
 #endif
 }
 
-/* First step of a lookup, to be done for a whole burst before the rest:
- * the bucket's signatures (prefetched by the caller earlier) give the slot
- * the key probably has; prefetch its two hot lines. */
-static inline void ss_rdma_qpt_prefetch_slot(const struct ss_rdma_qpt *t, uint32_t h)
+/* First slot of the bucket of hash `h`. */
+static inline uint32_t ss_rdma_qpt_base(const struct ss_rdma_qpt *t, uint32_t h)
 {
-	uint32_t sig = h | 1;
-	uint32_t base = (h >> 3 & t->mask) * SS_RDMA_QP_WAYS;
-
-	for (int i = 0; i < SS_RDMA_QP_WAYS; i++)
-		if (t->sig[base + i] == sig) {
-			const char *e = (const char *)&t->e[base + i];
-			rte_prefetch0(e);
-			rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
-			return;
-		}
+	return (h >> 3 & t->mask) * SS_RDMA_QP_WAYS;
 }
 
-static inline const void *ss_rdma_qpt_bucket_sigs(const struct ss_rdma_qpt *t, uint32_t h)
+/* Second step of a lookup, done for a whole burst before the rest: the
+ * signatures of the bucket at `base` (prefetched by the caller earlier:
+ * &t->sig[base]) give the slot the key of hash `h` probably has; its two
+ * hot lines are prefetched and the slot returned (NULL: no slot has the
+ * signature). The caller confirms with ss_rdma_qpt_hit() and otherwise
+ * calls ss_rdma_qpt_find_or_add(). */
+static inline struct ss_rdma_qp_entry *ss_rdma_qpt_candidate(const struct ss_rdma_qpt *t,
+							     uint32_t base, uint32_t h)
 {
-	return &t->sig[(h >> 3 & t->mask) * SS_RDMA_QP_WAYS];
+	const uint32_t *s = &t->sig[base];
+	uint32_t hits;
+
+	RTE_BUILD_BUG_ON(SS_RDMA_QP_WAYS != 8);
+#if defined(__SSE2__)
+	{
+		__m128i sig = _mm_set1_epi32((int)(h | 1));
+		__m128i lo = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)s), sig);
+		__m128i hi = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(s + 4)), sig);
+
+		hits = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(lo)) |
+		       (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4;
+	}
+#else
+	hits = 0;
+	for (uint32_t i = 0; i < SS_RDMA_QP_WAYS; i++)
+		hits |= (uint32_t)(s[i] == (h | 1)) << i;
+#endif
+	if (hits == 0)
+		return NULL;
+	struct ss_rdma_qp_entry *e = &t->e[base + (uint32_t)__builtin_ctz(hits)];
+
+	rte_prefetch0(e);
+	rte_prefetch0((const char *)e + RTE_CACHE_LINE_SIZE);
+	return e;
+}
+
+/* Whether a candidate slot is the live entry of `key` (not expired, of the
+ * current clear generation): the worker counts into it directly. */
+static inline bool ss_rdma_qpt_hit(const struct ss_rdma_qp_entry *e,
+				   const struct ss_rdma_qp_key *key, uint64_t now, uint64_t idle,
+				   uint32_t clear_gen)
+{
+	return ss_rdma_qp_key_eq(&e->key, key) && e->clear_gen == clear_gen &&
+	       (int64_t)(now - e->last_tsc) <= (int64_t)idle;
 }
 
 static inline void qpt_seq_begin(struct ss_rdma_qp_entry *e)
@@ -199,6 +250,40 @@ ss_rdma_qpt_find_or_add(struct ss_rdma_qpt *t, const struct ss_rdma_qp_key *key,
 	return &t->e[base + free_slot];
 }
 
+/* Class of a BTH opcode by table (rdma_qp.c): SS_RDMA_OPC_AETH marks the
+ * ACKNOWLEDGE opcodes, whose class (ACK or NAK) the AETH syndrome decides.
+ * The same answers as ss_rdma_opclass() (unit-tested over every opcode). */
+#define SS_RDMA_OPC_AETH 8
+extern const uint8_t ss_rdma_opc_tab[256];
+
+static inline enum ss_rdma_opclass ss_rdma_opclass_tab(uint8_t opcode, bool has_aeth,
+						       uint8_t syndrome)
+{
+	uint8_t c = ss_rdma_opc_tab[opcode];
+
+	if (unlikely(c == SS_RDMA_OPC_AETH))
+		return has_aeth && ss_aeth_is_nak(syndrome) ? SS_OPC_NAK : SS_OPC_ACK;
+	return (enum ss_rdma_opclass)c;
+}
+
+_Static_assert(offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_OTHER]) ==
+		       offsetof(struct ss_rdma_qp_counters, other) &&
+	       offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_SEND]) ==
+		       offsetof(struct ss_rdma_qp_counters, send) &&
+	       offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_WRITE]) ==
+		       offsetof(struct ss_rdma_qp_counters, write) &&
+	       offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_READ_REQ]) ==
+		       offsetof(struct ss_rdma_qp_counters, read_req) &&
+	       offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_READ_RESP]) ==
+		       offsetof(struct ss_rdma_qp_counters, read_resp) &&
+	       offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_ACK]) ==
+		       offsetof(struct ss_rdma_qp_counters, ack) &&
+	       offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_NAK]) ==
+		       offsetof(struct ss_rdma_qp_counters, nak) &&
+	       offsetof(struct ss_rdma_qp_counters, by_class[SS_OPC_CNP]) ==
+		       offsetof(struct ss_rdma_qp_counters, cnp),
+	       "by_class is indexed by enum ss_rdma_opclass");
+
 /* Account one packet to an entry. */
 static inline void ss_rdma_qp_count(struct ss_rdma_qp_entry *e, uint32_t frame_len,
 				    enum ss_rdma_opclass cls, uint32_t psn, bool ce, uint64_t now)
@@ -208,19 +293,12 @@ static inline void ss_rdma_qp_count(struct ss_rdma_qp_entry *e, uint32_t frame_l
 	e->last_tsc = now;
 	c->packets++;
 	c->bytes += frame_len;
-	if (unlikely(ce))
-		c->ecn_ce++;
-	switch (cls) {
-	case SS_OPC_SEND: c->send++; break;
-	case SS_OPC_WRITE: c->write++; break;
-	case SS_OPC_READ_REQ: c->read_req++; break;
-	case SS_OPC_READ_RESP: c->read_resp++; break;
-	case SS_OPC_ACK: c->ack++; break;
-	case SS_OPC_NAK: c->nak++; break;
-	case SS_OPC_CNP: c->cnp++; break;
-	default: break;
-	}
-	if (!ss_rdma_psn_tracked(cls))
+	c->ecn_ce += ce;
+	c->by_class[cls & 7]++;
+	/* PSN gaps follow SEND, WRITE, READ_REQ and READ_RESP (1..4) */
+	RTE_BUILD_BUG_ON(SS_OPC_SEND != 1 || SS_OPC_WRITE != 2 || SS_OPC_READ_REQ != 3 ||
+			 SS_OPC_READ_RESP != 4);
+	if ((unsigned int)cls - SS_OPC_SEND > SS_OPC_READ_RESP - SS_OPC_SEND)
 		return;
 	if (e->psn_valid) {
 		int32_t d = ss_psn_diff(e->last_psn, psn);

@@ -258,6 +258,72 @@ static void test_reader_sequence(void **state)
 	free(t);
 }
 
+/* The worker's opcode class table answers as ss_rdma_opclass() for every
+ * opcode, AETH presence and syndrome. */
+static void test_opclass_by_table(void **state)
+{
+	(void)state;
+	for (unsigned int op = 0; op < 256; op++)
+		for (unsigned int aeth = 0; aeth < 2; aeth++)
+			for (unsigned int syn = 0; syn < 256; syn++)
+				assert_int_equal(ss_rdma_opclass_tab((uint8_t)op, aeth, (uint8_t)syn),
+						 ss_rdma_opclass((uint8_t)op, aeth, (uint8_t)syn));
+}
+
+static struct ss_rdma_qp_key key6(uint8_t a, uint32_t qp)
+{
+	struct ss_rdma_qp_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = 6;
+	k.src[0] = 0xfd;
+	k.src[15] = a;
+	k.dst[0] = 0xfd;
+	k.dst[15] = 0x50;
+	k.dqp = qp;
+	return k;
+}
+
+/* The burst lookup: the candidate slot by signature is the key's entry,
+ * a hit while live; NULL or no hit sends the packet to find_or_add. */
+static void test_candidate_and_hit(void **state)
+{
+	struct ss_rdma_qpt *t = table(4096);
+	struct ss_rdma_qp_key k[64], v6a = key6(1, 9), v6b = key6(1, 9);
+	struct ss_rdma_qp_entry *e[64];
+
+	(void)state;
+	v6b.src[8] = 1; /* differs only in the words IPv4 keys leave zero */
+	for (int i = 0; i < 64; i++) {
+		k[i] = key4((uint8_t)i, 7, 0x100 + (uint32_t)i);
+		e[i] = get(t, &k[i], 10, 0);
+		assert_non_null(e[i]);
+	}
+	for (int i = 0; i < 64; i++) {
+		uint32_t h = ss_rdma_qp_hash(&k[i]);
+		struct ss_rdma_qp_entry *c = ss_rdma_qpt_candidate(t, ss_rdma_qpt_base(t, h), h);
+
+		assert_ptr_equal(c, e[i]);
+		assert_true(ss_rdma_qpt_hit(c, &k[i], 20, IDLE, 0));
+		assert_false(ss_rdma_qpt_hit(c, &k[(i + 1) % 64], 20, IDLE, 0));
+		assert_false(ss_rdma_qpt_hit(c, &k[i], 20 + IDLE + 1, IDLE, 0)); /* idle */
+		assert_false(ss_rdma_qpt_hit(c, &k[i], 20, IDLE, 1));            /* cleared */
+	}
+	/* a key never inserted: no slot of its bucket has its signature */
+	struct ss_rdma_qp_key absent = key4(200, 8, 1);
+	uint32_t h = ss_rdma_qp_hash(&absent);
+
+	assert_null(ss_rdma_qpt_candidate(t, ss_rdma_qpt_base(t, h), h));
+	/* IPv6 keys compare all their words */
+	struct ss_rdma_qp_entry *e6 = get(t, &v6a, 10, 0);
+
+	assert_non_null(e6);
+	assert_true(ss_rdma_qpt_hit(e6, &v6a, 10, IDLE, 0));
+	assert_false(ss_rdma_qpt_hit(e6, &v6b, 10, IDLE, 0));
+	assert_false(ss_rdma_qp_key_eq(&v6a, &v6b));
+	free(t);
+}
+
 static void test_memsize(void **state)
 {
 	(void)state;
@@ -278,6 +344,8 @@ int main(void)
 		cmocka_unit_test(test_clear_generation),
 		cmocka_unit_test(test_reader_sequence),
 		cmocka_unit_test(test_memsize),
+		cmocka_unit_test(test_opclass_by_table),
+		cmocka_unit_test(test_candidate_and_hit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
