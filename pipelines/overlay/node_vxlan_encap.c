@@ -169,7 +169,7 @@ static inline uint32_t outer(uint8_t *h, const bool v4, const struct ss_meta *me
  * ECN is the tenant's. The outer headers, or NULL when the packet is marked
  * dropped (no_mbuf); *base: what the flow cache keeps of them (ct_xform.h:
  * IPv4, the sum of the constant header words; IPv6, the flow label). */
-static inline uint8_t *encap_write(struct rte_mbuf *m, struct ss_meta *meta,
+static __rte_always_inline uint8_t *encap_write(struct rte_mbuf *m, struct ss_meta *meta,
 				   const struct ss_layer *l, const struct ss_ovl_target *tgt,
 				   const struct ss_ovl_nexthop *hop, const uint8_t *src,
 				   uint8_t dscp, uint16_t *ip_id, uint32_t *base)
