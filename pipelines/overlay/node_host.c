@@ -75,11 +75,12 @@ static inline bool is_nd(const struct ss_layer *l)
 	       type >= 133 && type <= 137;
 }
 
-static uint8_t host_one(struct rte_mbuf *m, uint64_t idx, bool hit, unsigned int wi)
+/* e: the packet's ENI (NULL: none), c: its counters on this worker. */
+static inline uint8_t host_one(struct rte_mbuf *m, const struct ss_ovl_eni *e,
+			       struct ss_overlay_eni_counters *c, unsigned int wi)
 {
 	struct ss_meta *meta = ss_meta(m);
 	const struct ss_layer *l = &meta->hdr.outer;
-	const struct ss_ovl_eni *e = hit ? ss_ovl_eni_get((uint32_t)idx) : NULL;
 
 	if (unlikely(e == NULL)) {
 		ss_mark_drop(m, SS_DROP_ENI_MISS);
@@ -93,7 +94,8 @@ static uint8_t host_one(struct rte_mbuf *m, uint64_t idx, bool hit, unsigned int
 	meta->vnet = e->vnet;
 	meta->ovl_dir = SS_OVL_DIR_OUTBOUND;
 	meta->ovl_flags = 0;
-	ovl_eni_rx(wi, e->index, m->pkt_len);
+	c->rx_packets++;
+	c->rx_bytes += m->pkt_len;
 	if (unlikely(l->l3 == SS_L3_ARP || is_nd(l)))
 		return neighbour(m, meta, e, wi);
 	if (unlikely(l->l3 != SS_L3_IPV4 && l->l3 != SS_L3_IPV6)) {
@@ -138,6 +140,8 @@ static uint16_t host_process(struct rte_graph *graph, struct rte_node *node, voi
 	unsigned int wi = ss_node_worker(node)->index;
 	struct ss_ovl_host_key keys[RTE_GRAPH_BURST_SIZE];
 	uint64_t vals[RTE_GRAPH_BURST_SIZE];
+	const struct ss_ovl_eni *enis[RTE_GRAPH_BURST_SIZE];
+	struct ss_overlay_eni_counters *ctr[RTE_GRAPH_BURST_SIZE];
 	uint8_t key_of[RTE_GRAPH_BURST_SIZE];
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 	uint16_t nk = 0;
@@ -148,10 +152,14 @@ static uint16_t host_process(struct rte_graph *graph, struct rte_node *node, voi
 			nk++;
 		key_of[i] = (uint8_t)(nk - 1);
 	}
-	/* ENI indices start at 1: 0 is a miss */
 	ovl_hash_lookup_n(&ss_ovl.eni_host, keys, sizeof(keys[0]), nk, vals);
+	/* per key: the ENI (indices start at 1: 0 is a miss) and its counters */
+	for (uint16_t k = 0; k < nk; k++) {
+		enis[k] = vals[k] ? ss_ovl_eni_get((uint32_t)vals[k]) : NULL;
+		ctr[k] = enis[k] ? &ss_overlay_eni_ctr[wi][enis[k]->index] : NULL;
+	}
 	for (uint16_t i = 0; i < nb_objs; i++)
-		next[i] = host_one(objs[i], vals[key_of[i]], vals[key_of[i]] != 0, wi);
+		next[i] = host_one(objs[i], enis[key_of[i]], ctr[key_of[i]], wi);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }
