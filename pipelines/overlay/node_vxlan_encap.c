@@ -90,7 +90,7 @@ static inline void eth_out(uint8_t *f, const struct ss_ovl_nexthop *hop, uint16_
 
 	eth->dst_addr = hop->mac;
 	eth->src_addr = ss_ports.ports[hop->port].mac;
-	eth->ether_type = ovl_be16(type);
+	eth->ether_type = rte_cpu_to_be_16(type);
 }
 
 static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, const uint8_t *h,
@@ -153,7 +153,7 @@ static inline uint32_t outer(uint8_t *h, const bool v4, const struct ss_meta *me
 		memcpy(ip->dst_addr, tgt->pa, 16);
 		udp = (struct rte_udp_hdr *)(ip + 1);
 	}
-	udp->src_port = ovl_be16((uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
+	udp->src_port = rte_cpu_to_be_16((uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
 	udp->dst_port = rte_cpu_to_be_16(SS_UDP_PORT_VXLAN);
 	udp->dgram_cksum = 0;
 	/* VXLAN: flags 0x08 (I), 24 reserved bits; VNI, 8 reserved bits */

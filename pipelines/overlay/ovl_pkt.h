@@ -123,18 +123,6 @@ static inline uint32_t ss_ovl_walk_gen(const struct ss_ovl_wstate *ws, const str
 
 #define OVL_VXLAN_HLEN (8 + 8)  /* UDP + VXLAN */
 
-/* 16-bit byte order swap the compiler can see through: DPDK's x86
- * rte_arch_bswap16 is an `asm volatile` xchgb, which pins registers and
- * costs ~4 instructions where a rotate does, per field per packet. */
-static inline uint16_t ovl_be16(uint16_t x)
-{
-#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	return __builtin_bswap16(x);
-#else
-	return x;
-#endif
-}
-
 /* The sum of the n / 2 big-endian 16-bit words at a (n even), unfolded. */
 static inline uint32_t ovl_sum16(const uint8_t *a, unsigned int n)
 {
@@ -143,7 +131,7 @@ static inline uint32_t ovl_sum16(const uint8_t *a, unsigned int n)
 
 	for (unsigned int i = 0; i < n; i += 2) {
 		memcpy(&w, a + i, 2);
-		s += ovl_be16(w);
+		s += rte_be_to_cpu_16(w);
 	}
 	return s;
 }
@@ -226,18 +214,18 @@ static inline void ovl_outer_fix(uint8_t *h, const bool v4, uint8_t tos, uint32_
 		sum = (sum & 0xffff) + (sum >> 16);
 		sum = (sum & 0xffff) + (sum >> 16);
 		ip->type_of_service = tos;
-		ip->total_length = ovl_be16(tot);
-		ip->packet_id = ovl_be16(ip_id);
-		ip->hdr_checksum = ovl_be16((uint16_t)~sum);
+		ip->total_length = rte_cpu_to_be_16(tot);
+		ip->packet_id = rte_cpu_to_be_16(ip_id);
+		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 		udp = (struct rte_udp_hdr *)(ip + 1);
-		udp->dgram_len = ovl_be16(ulen);
+		udp->dgram_len = rte_cpu_to_be_16(ulen);
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(h + RTE_ETHER_HDR_LEN);
 
 		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20 | base);
-		ip->payload_len = ovl_be16(ulen);
+		ip->payload_len = rte_cpu_to_be_16(ulen);
 		udp = (struct rte_udp_hdr *)(ip + 1);
-		udp->dgram_len = ovl_be16(ulen);
+		udp->dgram_len = rte_cpu_to_be_16(ulen);
 		udp->dgram_cksum = 0;
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
 	}
