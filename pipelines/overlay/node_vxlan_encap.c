@@ -97,6 +97,23 @@ static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, con
 		       uint8_t hlen, uint32_t base, uint8_t direct,
 		       const struct ss_ovl_target *tgt, uint16_t port, uint8_t dscp);
 
+/* Copy hlen bytes of outer headers: the two VXLAN sizes in fixed moves (a
+ * memcpy of a variable length becomes `rep movs`), else an Ethernet header. */
+static inline void hdr_copy(uint8_t *dst, const uint8_t *src, uint8_t hlen)
+{
+	if (hlen == RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN) {
+		rte_mov32(dst, src);
+		rte_mov32(dst + RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN - 32,
+			  src + RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN - 32);
+	} else if (hlen == RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN) {
+		rte_mov64(dst, src);
+		rte_mov32(dst + RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN - 32,
+			  src + RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN - 32);
+	} else {
+		memcpy(dst, src, RTE_ETHER_HDR_LEN);
+	}
+}
+
 /* Route action `direct`: routed to the underlay as it is (TTL decremented). */
 static uint8_t direct(struct encap_ctx *ctx, struct uroute_memo *memo, struct rte_mbuf *m,
 		      struct ss_meta *meta, const struct ss_layer *l)
@@ -222,25 +239,69 @@ static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, con
 	x->v4 = v4;
 	x->hlen = hlen;
 	x->dscp = dscp;
-	/* the three sizes in fixed moves (a memcpy of a variable length
-	 * became `rep movsq`) */
-	if (hlen == RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN) {
-		rte_mov32(x->hdr, h);
-		rte_mov32(x->hdr + RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN - 32,
-			  h + RTE_ETHER_HDR_LEN + 20 + OVL_VXLAN_HLEN - 32);
-	} else if (hlen == RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN) {
-		rte_mov64(x->hdr, h);
-		rte_mov32(x->hdr + RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN - 32,
-			  h + RTE_ETHER_HDR_LEN + 40 + OVL_VXLAN_HLEN - 32);
-	} else {
-		memcpy(x->hdr, h, RTE_ETHER_HDR_LEN);
-	}
+	hdr_copy(x->hdr, h, hlen);
 	x->valid = 1;
 	ss_ct_xform_end(x, seq);
 	ws->cache_fills++;
 }
 
-static uint8_t encap_one(struct encap_ctx *ctx, struct uroute_memo *memo, struct rte_mbuf *m)
+/* The outer headers last built in this burst from the switch's underlay
+ * address, for the next packets to the same target through the same next
+ * hop with the same VNI (a burst comes in runs): copied, then the
+ * per-packet fields written as encap_write writes them (UDP source port,
+ * IPv6 flow label, ovl_outer_fix). Target and next hop are entries the
+ * walk holds (RCU), so equal pointers are equal contents. */
+struct encap_tpl {
+	const struct ss_ovl_target *tgt;   /* NULL: none yet */
+	const struct ss_ovl_nexthop *hop;
+	uint32_t vni;
+	uint32_t base;                     /* IPv4: encap_write's *base */
+	uint8_t hdr[SS_CT_XF_HDR_MAX];
+};
+
+static inline bool tpl_match(const struct encap_tpl *t, const struct ss_meta *meta,
+			     const struct ss_ovl_nexthop *hop)
+{
+	return t->tgt == meta->ovl_tgt && t->hop == hop && t->vni == meta->vni &&
+	       !(meta->ovl_flags & SS_OVL_F_REENCAP);
+}
+
+/* encap_write from the template t (tpl_match): the same bytes. */
+static inline uint8_t *tpl_write(const struct encap_tpl *t, struct rte_mbuf *m,
+				 struct ss_meta *meta, const struct ss_layer *l, uint8_t dscp,
+				 uint16_t *ip_id, uint32_t *base)
+{
+	const struct ss_ovl_target *tgt = t->tgt;
+	bool v4 = tgt->fam == 4;
+	uint8_t hlen = (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN);
+	uint8_t tos = ovl_inner_prep(m, l, tgt->set_mac, tgt->mac.addr_bytes, dscp);
+	uint32_t inner_len = m->pkt_len;
+	struct rte_udp_hdr *udp;
+	uint8_t *h;
+
+	h = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
+	if (unlikely(h == NULL)) {
+		ss_mark_drop(m, SS_DROP_NO_MBUF);
+		return NULL;
+	}
+	hdr_copy(h, t->hdr, hlen);
+	udp = (struct rte_udp_hdr *)(h + hlen - OVL_VXLAN_HLEN);
+	udp->src_port = rte_cpu_to_be_16((uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
+	if (v4) {
+		*base = t->base;
+		ovl_outer_fix(h, true, tos, inner_len, (*ip_id)++, t->base);
+	} else {
+		uint32_t fl = meta->flow_hash & 0xfffff;
+
+		*base = fl ? fl : 1;   /* the flow label, never 0 */
+		ovl_outer_fix(h, false, tos, inner_len, 0, *base);
+	}
+	meta->out_port = t->hop->port;
+	return h;
+}
+
+static uint8_t encap_one(struct encap_ctx *ctx, struct uroute_memo *memo, struct encap_tpl *tpl,
+			 struct rte_mbuf *m)
 {
 	struct ss_meta *meta = ss_meta(m);
 	const struct ss_layer *l = ss_overlay_tenant(meta);
@@ -262,6 +323,17 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct uroute_memo *memo, struct
 	hop = next_hop(memo, meta, tgt->fam, tgt->pa, &why);
 	if (unlikely(hop == NULL))
 		return drop(m, why);
+	if (tpl_match(tpl, meta, hop)) {
+		uint8_t *h = tpl_write(tpl, m, meta, l, e->dscp, &ctx->ws->ip_id, &base);
+
+		if (unlikely(h == NULL))
+			return ENCAP_NEXT_DROP;
+		if (meta->ovl_flags & SS_OVL_F_FILL)
+			cache_fill(ctx->ws, meta, h,
+				   (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN),
+				   base, 0, tgt, hop->port, e->dscp);
+		return ENCAP_NEXT_TX;
+	}
 	sw = ss_ovl_switch_get();
 	if ((meta->ovl_flags & SS_OVL_F_REENCAP) && ovl_fam(&meta->hdr.outer) == tgt->fam)
 		memcpy(src, ovl_dst_ip(frame, &meta->hdr.outer), v4 ? 4 : 16); /* its VIP */
@@ -275,6 +347,13 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct uroute_memo *memo, struct
 
 	if (unlikely(h == NULL))
 		return ENCAP_NEXT_DROP;
+	if (!(meta->ovl_flags & SS_OVL_F_REENCAP)) {
+		tpl->tgt = tgt;
+		tpl->hop = hop;
+		tpl->vni = meta->vni;
+		tpl->base = base;
+		hdr_copy(tpl->hdr, h, (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN));
+	}
 	if ((meta->ovl_flags & (SS_OVL_F_FILL | SS_OVL_F_REENCAP)) == SS_OVL_F_FILL)
 		cache_fill(ctx->ws, meta, h,
 			   (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN), base, 0,
@@ -287,12 +366,13 @@ static uint16_t encap_process(struct rte_graph *graph, struct rte_node *node, vo
 {
 	struct encap_ctx *ctx = (struct encap_ctx *)node->ctx;
 	struct uroute_memo memo = { .u = NULL, .fam = -1 };
+	struct encap_tpl tpl = { .tgt = NULL };
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
 		if (i + 4 < nb_objs)
 			rte_prefetch0(ss_meta(objs[i + 4]));
-		next[i] = encap_one(ctx, &memo, objs[i]);
+		next[i] = encap_one(ctx, &memo, &tpl, objs[i]);
 	}
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
