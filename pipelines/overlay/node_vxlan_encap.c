@@ -246,30 +246,29 @@ static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, con
 }
 
 /* The outer headers last built in this burst from the switch's underlay
- * address, for the next packets to the same target through the same next
- * hop with the same VNI (a burst comes in runs): copied, then the
- * per-packet fields written as encap_write writes them (UDP source port,
- * IPv6 flow label, ovl_outer_fix). Target and next hop are entries the
- * walk holds (RCU), so equal pointers are equal contents. */
+ * address, for the next packets to the same target with the same VNI (a
+ * burst comes in runs): copied, then the per-packet fields written as
+ * encap_write writes them (the Ethernet addresses of the flow's ECMP
+ * member, UDP source port, IPv6 flow label, ovl_outer_fix). The target is
+ * an entry the walk holds (RCU), so an equal pointer is equal contents. */
 struct encap_tpl {
 	const struct ss_ovl_target *tgt;   /* NULL: none yet */
-	const struct ss_ovl_nexthop *hop;
 	uint32_t vni;
 	uint32_t base;                     /* IPv4: encap_write's *base */
 	uint8_t hdr[SS_CT_XF_HDR_MAX];
 };
 
-static inline bool tpl_match(const struct encap_tpl *t, const struct ss_meta *meta,
-			     const struct ss_ovl_nexthop *hop)
+static inline bool tpl_match(const struct encap_tpl *t, const struct ss_meta *meta)
 {
-	return t->tgt == meta->ovl_tgt && t->hop == hop && t->vni == meta->vni &&
+	return t->tgt == meta->ovl_tgt && t->vni == meta->vni &&
 	       !(meta->ovl_flags & SS_OVL_F_REENCAP);
 }
 
 /* encap_write from the template t (tpl_match): the same bytes. */
 static inline uint8_t *tpl_write(const struct encap_tpl *t, struct rte_mbuf *m,
-				 struct ss_meta *meta, const struct ss_layer *l, uint8_t dscp,
-				 uint16_t *ip_id, uint32_t *base)
+				 struct ss_meta *meta, const struct ss_layer *l,
+				 const struct ss_ovl_nexthop *hop, uint8_t dscp, uint16_t *ip_id,
+				 uint32_t *base)
 {
 	const struct ss_ovl_target *tgt = t->tgt;
 	bool v4 = tgt->fam == 4;
@@ -285,6 +284,7 @@ static inline uint8_t *tpl_write(const struct encap_tpl *t, struct rte_mbuf *m,
 		return NULL;
 	}
 	hdr_copy(h, t->hdr, hlen);
+	eth_out(h, hop, v4 ? SS_ETHERTYPE_IPV4 : SS_ETHERTYPE_IPV6);
 	udp = (struct rte_udp_hdr *)(h + hlen - OVL_VXLAN_HLEN);
 	udp->src_port = rte_cpu_to_be_16((uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
 	if (v4) {
@@ -296,7 +296,7 @@ static inline uint8_t *tpl_write(const struct encap_tpl *t, struct rte_mbuf *m,
 		*base = fl ? fl : 1;   /* the flow label, never 0 */
 		ovl_outer_fix(h, false, tos, inner_len, 0, *base);
 	}
-	meta->out_port = t->hop->port;
+	meta->out_port = hop->port;
 	return h;
 }
 
@@ -323,8 +323,8 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct uroute_memo *memo, struct
 	hop = next_hop(memo, meta, tgt->fam, tgt->pa, &why);
 	if (unlikely(hop == NULL))
 		return drop(m, why);
-	if (tpl_match(tpl, meta, hop)) {
-		uint8_t *h = tpl_write(tpl, m, meta, l, e->dscp, &ctx->ws->ip_id, &base);
+	if (tpl_match(tpl, meta)) {
+		uint8_t *h = tpl_write(tpl, m, meta, l, hop, e->dscp, &ctx->ws->ip_id, &base);
 
 		if (unlikely(h == NULL))
 			return ENCAP_NEXT_DROP;
@@ -349,7 +349,6 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct uroute_memo *memo, struct
 		return ENCAP_NEXT_DROP;
 	if (!(meta->ovl_flags & SS_OVL_F_REENCAP)) {
 		tpl->tgt = tgt;
-		tpl->hop = hop;
 		tpl->vni = meta->vni;
 		tpl->base = base;
 		hdr_copy(tpl->hdr, h, (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN));
