@@ -248,11 +248,13 @@ static void cache_fill(struct ss_ovl_wstate *ws, const struct ss_meta *meta, con
 /* The outer headers last built in this burst from the switch's underlay
  * address, for the next packets to the same target with the same VNI (a
  * burst comes in runs): copied, then the per-packet fields written as
- * encap_write writes them (the Ethernet addresses of the flow's ECMP
- * member, UDP source port, IPv6 flow label, ovl_outer_fix). The target is
- * an entry the walk holds (RCU), so an equal pointer is equal contents. */
+ * encap_write writes them (the Ethernet addresses when the flow's ECMP
+ * member is another than the template's, UDP source port, IPv6 flow
+ * label, ovl_outer_fix). Target and next hop are entries the walk holds
+ * (RCU), so an equal pointer is equal contents. */
 struct encap_tpl {
 	const struct ss_ovl_target *tgt;   /* NULL: none yet */
+	const struct ss_ovl_nexthop *hop;  /* the one hdr's Ethernet header is for */
 	uint32_t vni;
 	uint32_t base;                     /* IPv4: encap_write's *base */
 	uint8_t hdr[SS_CT_XF_HDR_MAX];
@@ -284,7 +286,8 @@ static inline uint8_t *tpl_write(const struct encap_tpl *t, struct rte_mbuf *m,
 		return NULL;
 	}
 	hdr_copy(h, t->hdr, hlen);
-	eth_out(h, hop, v4 ? SS_ETHERTYPE_IPV4 : SS_ETHERTYPE_IPV6);
+	if (hop != t->hop)
+		eth_out(h, hop, v4 ? SS_ETHERTYPE_IPV4 : SS_ETHERTYPE_IPV6);
 	udp = (struct rte_udp_hdr *)(h + hlen - OVL_VXLAN_HLEN);
 	udp->src_port = rte_cpu_to_be_16((uint16_t)(0xc000 | (meta->flow_hash & 0x3fff)));
 	if (v4) {
@@ -349,6 +352,7 @@ static uint8_t encap_one(struct encap_ctx *ctx, struct uroute_memo *memo, struct
 		return ENCAP_NEXT_DROP;
 	if (!(meta->ovl_flags & SS_OVL_F_REENCAP)) {
 		tpl->tgt = tgt;
+		tpl->hop = hop;
 		tpl->vni = meta->vni;
 		tpl->base = base;
 		hdr_copy(tpl->hdr, h, (uint8_t)(RTE_ETHER_HDR_LEN + (v4 ? 20 : 40) + OVL_VXLAN_HLEN));
