@@ -75,11 +75,12 @@ static inline bool is_nd(const struct ss_layer *l)
 	       type >= 133 && type <= 137;
 }
 
-static uint8_t host_one(struct rte_mbuf *m, uint64_t idx, bool hit, unsigned int wi)
+/* e: the packet's ENI (NULL: none), c: its counters on this worker. */
+static inline uint8_t host_one(struct rte_mbuf *m, const struct ss_ovl_eni *e,
+			       struct ss_overlay_eni_counters *c, unsigned int wi)
 {
 	struct ss_meta *meta = ss_meta(m);
 	const struct ss_layer *l = &meta->hdr.outer;
-	const struct ss_ovl_eni *e = hit ? ss_ovl_eni_get((uint32_t)idx) : NULL;
 
 	if (unlikely(e == NULL)) {
 		ss_mark_drop(m, SS_DROP_ENI_MISS);
@@ -93,7 +94,8 @@ static uint8_t host_one(struct rte_mbuf *m, uint64_t idx, bool hit, unsigned int
 	meta->vnet = e->vnet;
 	meta->ovl_dir = SS_OVL_DIR_OUTBOUND;
 	meta->ovl_flags = 0;
-	ovl_eni_rx(wi, e->index, m->pkt_len);
+	c->rx_packets++;
+	c->rx_bytes += m->pkt_len;
 	if (unlikely(l->l3 == SS_L3_ARP || is_nd(l)))
 		return neighbour(m, meta, e, wi);
 	if (unlikely(l->l3 != SS_L3_IPV4 && l->l3 != SS_L3_IPV6)) {
@@ -104,34 +106,60 @@ static uint8_t host_one(struct rte_mbuf *m, uint64_t idx, bool hit, unsigned int
 	return ss_arc_edge(&ss_ovl_arc_outbound.from[OVL_OUT_FROM_HOST], m, l->flags);
 }
 
+/* The ENI key of a packet: (ingress port, VLAN, source MAC). */
+static inline void host_key(struct ss_ovl_host_key *k, struct rte_mbuf *m)
+{
+	const struct ss_meta *meta = ss_meta(m);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
+
+	k->port = meta->in_port;
+	k->vlan = meta->hdr.outer.nb_vlans ? meta->hdr.outer.vlan_tci & 0x0fff : 0;
+	memcpy(k->mac, eth->src_addr.addr_bytes, 6);
+	k->pad = 0;
+}
+
+static inline bool host_key_eq(const struct ss_ovl_host_key *a, const struct ss_ovl_host_key *b)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	memcpy(&u, (const uint8_t *)a + 8, 4);
+	memcpy(&v, (const uint8_t *)b + 8, 4);
+	return ((x ^ y) | (u ^ v)) == 0;
+}
+_Static_assert(sizeof(struct ss_ovl_host_key) == 12, "host key layout");
+_Static_assert(RTE_GRAPH_BURST_SIZE <= 256, "key indices are 8-bit");
+
+/* Packets of one ENI come in runs (a VM sends a burst): a key equal to the
+ * previous packet's is looked up once, the distinct ones in bulk. */
 static uint16_t host_process(struct rte_graph *graph, struct rte_node *node, void **objs,
 			     uint16_t nb_objs)
 {
 	unsigned int wi = ss_node_worker(node)->index;
-	struct ss_ovl_host_key keys[RTE_HASH_LOOKUP_BULK_MAX];
-	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
-	uint64_t vals[RTE_HASH_LOOKUP_BULK_MAX];
+	struct ss_ovl_host_key keys[RTE_GRAPH_BURST_SIZE];
+	uint64_t vals[RTE_GRAPH_BURST_SIZE];
+	const struct ss_ovl_eni *enis[RTE_GRAPH_BURST_SIZE];
+	struct ss_overlay_eni_counters *ctr[RTE_GRAPH_BURST_SIZE];
+	uint8_t key_of[RTE_GRAPH_BURST_SIZE];
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
+	uint16_t nk = 0;
 
-	for (uint16_t base = 0; base < nb_objs; base += RTE_HASH_LOOKUP_BULK_MAX) {
-		uint16_t n = RTE_MIN(nb_objs - base, RTE_HASH_LOOKUP_BULK_MAX);
-		uint64_t hits;
-
-		for (uint16_t i = 0; i < n; i++) {
-			struct rte_mbuf *m = objs[base + i];
-			const struct ss_meta *meta = ss_meta(m);
-			const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
-
-			keys[i].port = meta->in_port;
-			keys[i].vlan = meta->hdr.outer.nb_vlans ? meta->hdr.outer.vlan_tci & 0x0fff : 0;
-			memcpy(keys[i].mac, eth->src_addr.addr_bytes, 6);
-			keys[i].pad = 0;
-			kp[i] = &keys[i];
-		}
-		hits = ovl_hash_lookup_bulk(&ss_ovl.eni_host, kp, n, vals);
-		for (uint16_t i = 0; i < n; i++)
-			next[base + i] = host_one(objs[base + i], vals[i], (hits >> i) & 1, wi);
+	for (uint16_t i = 0; i < nb_objs; i++) {
+		host_key(&keys[nk], objs[i]);
+		if (nk == 0 || !host_key_eq(&keys[nk], &keys[nk - 1]))
+			nk++;
+		key_of[i] = (uint8_t)(nk - 1);
 	}
+	ovl_hash_lookup_n(&ss_ovl.eni_host, keys, sizeof(keys[0]), nk, vals);
+	/* per key: the ENI (indices start at 1: 0 is a miss) and its counters */
+	for (uint16_t k = 0; k < nk; k++) {
+		enis[k] = vals[k] ? ss_ovl_eni_get((uint32_t)vals[k]) : NULL;
+		ctr[k] = enis[k] ? &ss_overlay_eni_ctr[wi][enis[k]->index] : NULL;
+	}
+	for (uint16_t i = 0; i < nb_objs; i++)
+		next[i] = host_one(objs[i], enis[key_of[i]], ctr[key_of[i]], wi);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

@@ -8,9 +8,12 @@
  * It is also where a policy node returns allowed outbound packets.
  *
  * The burst goes through in passes so that memory latency overlaps: routes
- * first (their next hop usually carries the whole action), then every
- * mapping key in bulk lookups, the mapping entries prefetched, then the
- * verdicts.
+ * first (their next hop usually carries the whole action), then the
+ * distinct mapping keys in bulk lookups, the mapping entries prefetched,
+ * then the verdicts. A packet of the same ENI and destination as the last
+ * one routed reuses its route and key, and a key equal to the previous one
+ * is looked up once: a burst comes in runs (one VM, one peer), and every
+ * lookup in the LF rte_hash costs ~200 instructions.
  *
  * Flow cache (pipelines/conntrack/ct_xform.h, docs/conntrack.md): a packet
  * policy_out marked SS_OVL_F_CACHED carries its flow's slot; route_out
@@ -48,16 +51,14 @@ static inline uint8_t drop(struct rte_mbuf *m, unsigned int reason)
 	return ROUTE_NEXT_DROP;
 }
 
-/* Pass 1: the route. Returns the edge, or OVL_PENDING when the packet
- * needs the mapping `key`. */
-static inline uint8_t route(struct rte_mbuf *m, struct ss_ovl_ipkey *key)
+/* Pass 1: the route of dst (family fam) for the packet's ENI. Returns the
+ * edge, or OVL_PENDING when the packet needs the mapping `key`. */
+static inline uint8_t route(struct rte_mbuf *m, int fam, const uint8_t *dst,
+			    struct ss_ovl_ipkey *key)
 {
 	struct ss_meta *meta = ss_meta(m);
-	const struct ss_layer *l = ss_overlay_tenant(meta);
-	uint8_t *dst = ovl_dst_ip(rte_pktmbuf_mtod(m, uint8_t *), l);
 	const struct ss_ovl_eni *e = ss_ovl_eni_get(meta->eni);
 	const struct ss_ovl_route *ent;
-	int fam = ovl_fam(l);
 	uint16_t vnet;
 	uint8_t action;
 
@@ -79,6 +80,31 @@ static inline uint8_t route(struct rte_mbuf *m, struct ss_ovl_ipkey *key)
 		return drop(m, SS_DROP_ROUTE_DROP);
 	}
 }
+
+static inline bool ipkey_eq(const struct ss_ovl_ipkey *a, const struct ss_ovl_ipkey *b)
+{
+	uint64_t x[2], y[2];
+	uint32_t u, v;
+
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	memcpy(&u, (const uint8_t *)a + 16, 4);
+	memcpy(&v, (const uint8_t *)b + 16, 4);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (u ^ v)) == 0;
+}
+_Static_assert(sizeof(struct ss_ovl_ipkey) == 20, "mapping key layout");
+_Static_assert(RTE_GRAPH_BURST_SIZE <= 256, "key indices are 8-bit");
+
+/* The last route that ended in a mapping key, for the next packets of the
+ * same ENI to the same destination (a burst comes in runs): the route
+ * depends on nothing else, and within a burst the tables are those the
+ * lookups read anyway (RCU: held until the end of the walk). */
+struct route_memo {
+	uint32_t eni;
+	uint8_t fam;           /* 0: none yet */
+	uint8_t key;           /* index of the mapping key */
+	uint8_t dst[16];
+};
 
 /* Pass 3: the mapping found (or not) for key. */
 static inline uint8_t map(struct rte_mbuf *m, const struct ss_ovl_ipkey *key,
@@ -129,27 +155,54 @@ static uint16_t route_process(struct rte_graph *graph, struct rte_node *node, vo
 	struct ss_ovl_ipkey keys[RTE_GRAPH_BURST_SIZE];
 	uint64_t vals[RTE_GRAPH_BURST_SIZE];
 	uint16_t pkt[RTE_GRAPH_BURST_SIZE];
+	uint8_t key_of[RTE_GRAPH_BURST_SIZE];
 	uint8_t next[RTE_GRAPH_BURST_SIZE];
-	uint16_t n = 0;
+	struct route_memo memo = { .fam = 0 };
+	uint16_t n = 0, nk = 0;
 
 	for (uint16_t i = 0; i < nb_objs; i++) {
+		struct rte_mbuf *m = objs[i];
+		struct ss_meta *meta = ss_meta(m);
+
 		if (i + 4 < nb_objs)
 			rte_prefetch0(ss_meta(objs[i + 4]));
-		if (ss_meta(objs[i])->ovl_flags & SS_OVL_F_CACHED) {
-			next[i] = cached(ctx, objs[i], ss_meta(objs[i]));
+		if (meta->ovl_flags & SS_OVL_F_CACHED) {
+			next[i] = cached(ctx, m, meta);
 			if (next[i] != ROUTE_LOOKUP)
 				continue;
 		}
-		next[i] = route(objs[i], &keys[n]);
-		if (next[i] == OVL_PENDING)
-			pkt[n++] = i;
+		const struct ss_layer *l = ss_overlay_tenant(meta);
+		const uint8_t *dst = ovl_dst_ip(rte_pktmbuf_mtod(m, uint8_t *), l);
+		int fam = ovl_fam(l);
+
+		if (memo.fam == fam && memo.eni == meta->eni &&
+		    ss_ovl_ip_eq(dst, memo.dst, fam == 4 ? 4 : 16)) {
+			next[i] = OVL_PENDING;
+			pkt[n] = i;
+			key_of[n++] = memo.key;
+			continue;
+		}
+		next[i] = route(m, fam, dst, &keys[nk]);
+		if (next[i] != OVL_PENDING)
+			continue;
+		if (nk == 0 || !ipkey_eq(&keys[nk], &keys[nk - 1]))
+			nk++;
+		pkt[n] = i;
+		key_of[n++] = (uint8_t)(nk - 1);
+		if (fam == 4 || fam == 6) {
+			memo.eni = meta->eni;
+			memo.fam = (uint8_t)fam;
+			memo.key = (uint8_t)(nk - 1);
+			memcpy(memo.dst, dst, fam == 4 ? 4 : 16);
+		}
 	}
-	ovl_hash_lookup_n(&ss_ovl.map, keys, sizeof(keys[0]), n, vals);
+	ovl_hash_lookup_n(&ss_ovl.map, keys, sizeof(keys[0]), nk, vals);
+	for (uint16_t k = 0; k < nk; k++)
+		if (vals[k])
+			rte_prefetch0((const void *)(uintptr_t)vals[k]);
 	for (uint16_t j = 0; j < n; j++)
-		if (vals[j])
-			rte_prefetch0((const void *)(uintptr_t)vals[j]);
-	for (uint16_t j = 0; j < n; j++)
-		next[pkt[j]] = map(objs[pkt[j]], &keys[j], (const void *)(uintptr_t)vals[j]);
+		next[pkt[j]] = map(objs[pkt[j]], &keys[key_of[j]],
+				   (const void *)(uintptr_t)vals[key_of[j]]);
 	ss_node_dispatch(graph, node, objs, nb_objs, next);
 	return nb_objs;
 }

@@ -102,15 +102,22 @@ static inline uint64_t ovl_hash_lookup_bulk(const struct ovl_hash *h, const void
 }
 
 /* Look up n keys laid out `stride` bytes apart, in bulk (the buckets and
- * keys of up to 64 lookups are fetched in parallel). vals[i] = the value,
- * or 0 when absent: no table stores 0 (indices start at 1, counts at 1,
- * pointers are not NULL). */
+ * keys of up to 64 lookups are fetched in parallel; a single key by the
+ * single lookup, which has less set-up). vals[i] = the value, or 0 when
+ * absent: no table stores 0 (indices start at 1, counts at 1, pointers are
+ * not NULL). */
 static inline void ovl_hash_lookup_n(const struct ovl_hash *h, const void *keys, size_t stride,
 				     uint32_t n, uint64_t *vals)
 {
 	const struct rte_hash *t = __atomic_load_n(&h->live, __ATOMIC_ACQUIRE);
 	const void *kp[RTE_HASH_LOOKUP_BULK_MAX];
 
+	if (n == 1) {
+		void *d;
+
+		vals[0] = rte_hash_lookup_data(t, keys, &d) < 0 ? 0 : (uint64_t)(uintptr_t)d;
+		return;
+	}
 	for (uint32_t base = 0; base < n; base += RTE_HASH_LOOKUP_BULK_MAX) {
 		uint32_t m = n - base < RTE_HASH_LOOKUP_BULK_MAX ? n - base : RTE_HASH_LOOKUP_BULK_MAX;
 		uint64_t hits = 0;

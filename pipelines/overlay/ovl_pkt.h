@@ -123,12 +123,16 @@ static inline uint32_t ss_ovl_walk_gen(const struct ss_ovl_wstate *ws, const str
 
 #define OVL_VXLAN_HLEN (8 + 8)  /* UDP + VXLAN */
 
+/* The sum of the n / 2 big-endian 16-bit words at a (n even), unfolded. */
 static inline uint32_t ovl_sum16(const uint8_t *a, unsigned int n)
 {
 	uint32_t s = 0;
+	uint16_t w;
 
-	for (unsigned int i = 0; i < n; i += 2)
-		s += (uint32_t)(a[i] << 8 | a[i + 1]);
+	for (unsigned int i = 0; i < n; i += 2) {
+		memcpy(&w, a + i, 2);
+		s += rte_be_to_cpu_16(w);
+	}
 	return s;
 }
 

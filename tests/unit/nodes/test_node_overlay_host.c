@@ -173,6 +173,36 @@ static void test_host_cases(void **state)
 	}
 }
 
+/* Runs of one source (overlay_host looks a run's key up once): every packet
+ * gets what it gets alone, with runs broken by other ENIs, a VLAN, unknown
+ * and admin-down sources, ARP and a non-IP frame; e1's counters count each
+ * of its packets. */
+static void test_host_runs(void **state)
+{
+	static const int order[] = { 0, 0, 0, 1, 1, 0, 2, 2, 0, 0, 3, 0, 4, 5, 5, 0, 6, 0, 12,
+				     12, 0, 1, 0, 0 };
+	const size_t n = RTE_DIM(order);
+	int e1 = ss_overlay_eni_index("e1");
+	const struct ss_overlay_eni_counters *c = &ss_overlay_eni_ctr[0][e1];
+	uint64_t rx = c->rx_packets, rx_e1 = 0;
+	struct rte_mbuf *m[RTE_DIM(order)];
+	const char *edge[RTE_DIM(order)];
+	struct pb pb;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		build(&pb, &cases[order[i]]);
+		m[i] = nt_mbuf("host0", &pb, 1);
+		if (cases[order[i]].eni != NULL && strcmp(cases[order[i]].eni, "e1") == 0)
+			rx_e1++;
+	}
+	nt_run("overlay_host", m, (uint16_t)n, edge);
+	for (size_t i = 0; i < n; i++)
+		check_case(&cases[order[i]], m[i], edge[i]);
+	assert_int_equal(c->rx_packets - rx, rx_e1);
+	nt_free(m, (uint16_t)n);
+}
+
 /* The ENI on the other host port does not match host0's frames. */
 static void test_host_eni_is_per_port(void **state)
 {
@@ -319,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_cases),
+		cmocka_unit_test(test_host_runs),
 		cmocka_unit_test(test_host_eni_is_per_port),
 		cmocka_unit_test(test_host_arp_replies),
 		cmocka_unit_test(test_host_nd_reply),

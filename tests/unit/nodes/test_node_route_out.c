@@ -116,6 +116,69 @@ static void test_route_cases(void **state)
 	}
 }
 
+/* Runs of the same ENI and destination (route_out routes and looks up a
+ * run once): every packet gets what it gets alone, with runs broken by
+ * another destination, a drop, a direct route, a different key to the same
+ * mapping entry and an ENI index that no longer resolves. */
+static void test_route_runs(void **state)
+{
+	static const int order[] = { 0, 0, 0, 1, 1, 0, 0, 7, 7, 0, 10, 10, 4, 4, 4, 0, 5, 5, 2, 2,
+				     3, 3, 6, 6, 0, 11, 11, 9, 8, 5, 0, 0, -1, 0, 0 };
+	const size_t n = RTE_DIM(order);
+	struct rte_mbuf *m[RTE_DIM(order)];
+	const char *edge[RTE_DIM(order)];
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		m[i] = packet(&cases[order[i] < 0 ? 0 : order[i]]);
+		if (order[i] < 0)
+			ss_meta(m[i])->eni = ss_overlay_eni_max();   /* as test_route_eni_gone */
+	}
+	nt_run("route_out", m, (uint16_t)n, edge);
+	for (size_t i = 0; i < n; i++) {
+		if (order[i] < 0)
+			nt_expect("ENI gone within a run", m[i], edge[i], "drop", "eni_miss");
+		else
+			check_case(&cases[order[i]], m[i], edge[i]);
+	}
+	nt_free(m, (uint16_t)n);
+}
+
+/* The reuse is per ENI: an ENI of another route group (10.1.0.0/16 drop
+ * there) interleaved with e1's run to the same destination. */
+static void test_route_runs_two_enis(void **state)
+{
+	static const int other[] = { 0, 0, 1, 1, 0, 1, 0, 0, 1 };
+	const size_t n = RTE_DIM(other);
+	struct rte_mbuf *m[RTE_DIM(other)];
+	const char *edge[RTE_DIM(other)];
+	struct pb pb;
+
+	(void)state;
+	nt_ok("route.add", "{\"group\": \"rg9\", \"prefix\": \"10.1.0.0/16\", \"action\": \"drop\"}");
+	nt_ok("eni.add", "{\"name\": \"erun\", \"mac\": \"02:00:00:00:01:09\", \"vnet\": \"v1\", "
+			 "\"port\": \"host0\", \"route_group\": \"rg9\"}");
+	for (size_t i = 0; i < n; i++) {
+		if (other[i]) {
+			nt_frame_ip(&pb, "02:00:00:00:01:09", TP_SW_MAC, 0, TP_VM, "10.1.0.20", 17,
+				    1000, 2000, 16);
+			m[i] = nt_outbound_mbuf(&pb);
+		} else {
+			m[i] = packet(&cases[0]);
+		}
+	}
+	nt_run("route_out", m, (uint16_t)n, edge);
+	for (size_t i = 0; i < n; i++) {
+		if (other[i])
+			nt_expect("the other ENI's drop route", m[i], edge[i], "drop", "route_drop");
+		else
+			check_case(&cases[0], m[i], edge[i]);
+	}
+	nt_free(m, (uint16_t)n);
+	nt_ok("eni.delete", "{\"name\": \"erun\"}");
+	nt_ok("route.delete", "{\"group\": \"rg9\", \"prefix\": \"10.1.0.0/16\"}");
+}
+
 /* An ENI deleted between overlay_host and route_out (its index in the
  * metadata no longer resolves). */
 static void test_route_eni_gone(void **state)
@@ -208,6 +271,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route_cases),
+		cmocka_unit_test(test_route_runs),
+		cmocka_unit_test(test_route_runs_two_enis),
 		cmocka_unit_test(test_route_eni_gone),
 		cmocka_unit_test(test_route_longest_prefix),
 		cmocka_unit_test(test_route_cached),

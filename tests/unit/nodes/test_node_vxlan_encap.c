@@ -158,43 +158,87 @@ static void test_encap_ipv4_underlay(void **state)
 	nt_free(m, (uint16_t)n);
 }
 
+/* Outer Ethernet + IPv6 + UDP + VXLAN toward fd00:1::21 (mapping aa:21),
+ * then the inner frame. */
+static void check_outer6(const char *desc, struct rte_mbuf *m, const struct pb *in, uint8_t tos)
+{
+	uint8_t want[16], inner[PB_MAX];
+	const uint8_t *f = nt_data(m), *ip = f + 14, *udp = ip + 40;
+	uint32_t ilen = expected_inner(in, 0x21, inner);
+	uint32_t fl = ss_meta(m)->flow_hash & 0xfffff;
+	uint32_t vtc = (uint32_t)pb_rd16(ip) << 16 | pb_rd16(ip + 2);
+
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 40 + 16 + ilen);
+	nt_mac(TP_NH6, want);
+	nt_bytes(desc, f, want, 6);
+	assert_int_equal(pb_rd16(f + 12), SS_ETHERTYPE_IPV6);
+	assert_int_equal(vtc >> 28, 6);
+	assert_int_equal((vtc >> 20) & 0xff, tos);         /* traffic class = inner TOS */
+	assert_int_equal(vtc & 0xfffff, fl ? fl : 1);
+	assert_int_equal(pb_rd16(ip + 4), 16 + ilen);
+	assert_int_equal(ip[6], 17);
+	assert_int_equal(ip[7], 64);
+	nt_ip(TP_UL6, want);
+	nt_bytes(desc, ip + 8, want, 16);
+	nt_ip("fd00:1::21", want);
+	nt_bytes(desc, ip + 24, want, 16);
+	assert_int_equal(pb_rd16(udp), 0xc000 | (ss_meta(m)->flow_hash & 0x3fff));
+	assert_int_equal(pb_rd16(udp + 2), SS_UDP_PORT_VXLAN);
+	assert_int_not_equal(pb_rd16(udp + 6), 0);
+	assert_int_equal(rte_ipv6_udptcp_cksum_verify((const struct rte_ipv6_hdr *)ip, udp), 0);
+	nt_bytes(desc, udp + 16, inner, ilen);
+}
+
 /* IPv4 tenant toward an IPv6 PA: hop limit 64, flow label from the hash
  * (never 0), UDP checksum computed (RFC 8200 8.1). */
 static void test_encap_ipv6_underlay(void **state)
 {
 	struct rte_mbuf *m;
 	struct pb in;
-	uint8_t want[16], inner[PB_MAX];
 
 	(void)state;
 	frame_e1(&in, "10.1.0.21", 0x4a, 40);
 	m = encap_input(&in);
 	nt_expect("IPv4 in IPv6", m, nt_run1("vxlan_encap", m), "port_tx", NULL);
-
-	const uint8_t *f = nt_data(m), *ip = f + 14, *udp = ip + 40;
-	uint32_t ilen = expected_inner(&in, 0x21, inner);
-	uint32_t fl = ss_meta(m)->flow_hash & 0xfffff;
-	uint32_t vtc = (uint32_t)pb_rd16(ip) << 16 | pb_rd16(ip + 2);
-
-	assert_int_equal(rte_pktmbuf_pkt_len(m), 14 + 40 + 16 + ilen);
-	nt_mac(TP_NH6, want);
-	nt_bytes("v6 next hop", f, want, 6);
-	assert_int_equal(pb_rd16(f + 12), SS_ETHERTYPE_IPV6);
-	assert_int_equal(vtc >> 28, 6);
-	assert_int_equal((vtc >> 20) & 0xff, 0x4a);        /* traffic class = inner TOS */
-	assert_int_equal(vtc & 0xfffff, fl ? fl : 1);
-	assert_int_equal(pb_rd16(ip + 4), 16 + ilen);
-	assert_int_equal(ip[6], 17);
-	assert_int_equal(ip[7], 64);
-	nt_ip(TP_UL6, want);
-	nt_bytes("v6 outer source", ip + 8, want, 16);
-	nt_ip("fd00:1::21", want);
-	nt_bytes("v6 outer destination", ip + 24, want, 16);
-	assert_int_equal(pb_rd16(udp + 2), SS_UDP_PORT_VXLAN);
-	assert_int_not_equal(pb_rd16(udp + 6), 0);
-	assert_int_equal(rte_ipv6_udptcp_cksum_verify((const struct rte_ipv6_hdr *)ip, udp), 0);
-	nt_bytes("v6 inner frame", udp + 16, inner, ilen);
+	check_outer6("IPv4 in IPv6", m, &in, 0x4a);
 	nt_free(&m, 1);
+}
+
+/* A burst to one target (vxlan_encap builds the outer headers of a run
+ * once): each packet's own flow label, UDP source port, traffic class,
+ * lengths and checksum, IPv4 and IPv6 targets interleaved. */
+static void test_encap_runs(void **state)
+{
+	static const char *const dst[] = { "10.1.0.21", "10.1.0.21", "10.1.0.21", "10.1.0.20",
+					   "10.1.0.20", "10.1.0.21", "10.1.0.21" };
+	const size_t n = RTE_DIM(dst);
+	struct rte_mbuf *m[RTE_DIM(dst)];
+	const char *edge[RTE_DIM(dst)];
+	struct pb in[RTE_DIM(dst)];
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t tos = (uint8_t)(i * 0x25);
+
+		nt_frame_ip(&in[i], TP_E1_MAC, TP_SW_MAC, 0, TP_VM, dst[i], 17,
+			    3000 + (uint16_t)i, 2000, 20 + 8 * (uint32_t)i);
+		uint8_t *ip = nt_frame_l3(&in[i]);
+		ip[1] = tos;
+		pb_ipv4_csum(ip);
+		m[i] = encap_input(&in[i]);
+	}
+	nt_run("vxlan_encap", m, (uint16_t)n, edge);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t tos = (uint8_t)(i * 0x25);
+
+		nt_expect(dst[i], m[i], edge[i], "port_tx", NULL);
+		if (strcmp(dst[i], "10.1.0.21") == 0)
+			check_outer6("run to an IPv6 PA", m[i], &in[i], tos);
+		else
+			check_outer4("run to an IPv4 PA", m[i], &in[i], 0x20, "100.64.1.20", TP_VNI1,
+				     tos);
+	}
+	nt_free(m, (uint16_t)n);
 }
 
 /* Route action direct: not encapsulated, TTL decremented, checksum
@@ -289,6 +333,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encap_ipv4_underlay),
 		cmocka_unit_test(test_encap_ipv6_underlay),
+		cmocka_unit_test(test_encap_runs),
 		cmocka_unit_test(test_encap_direct),
 		cmocka_unit_test(test_encap_underlay_misses),
 		cmocka_unit_test(test_encap_mtu),
