@@ -129,11 +129,14 @@ _Static_assert(sizeof(struct ss_emc_inres) == 32, "emc inbound resolution");
 #define SS_EMC_INRES_ENTRIES 4096u   /* per worker, direct-mapped: 128 KiB */
 #define SS_EMC_IN_WINDOW 65536u
 #define SS_EMC_IN_PAUSE (1u << 20)
-/* outbound: out of SS_EMC_OUT_WINDOW probes, fewer than 1/16 found in the
- * exact-match table (far more live flows than its entries) turn the probe
- * and the fill off for SS_EMC_OUT_BYPASS packets: they go straight to the
- * bulk flow-table lookup */
-#define SS_EMC_OUT_WINDOW 65536u
+/* outbound: when over SS_EMC_OUT_WINDOW bursts (and at least
+ * SS_EMC_OUT_MIN_HITS fast-path hits) more than 15/16 of the hits were
+ * found in the flow table, not in the exact-match table (far more live
+ * flows than its entries), the probe and the fill are turned off for
+ * SS_EMC_OUT_BYPASS packets: they go straight to the bulk flow-table
+ * lookup. Decided per burst from counters kept anyway: nothing per packet */
+#define SS_EMC_OUT_WINDOW 64u
+#define SS_EMC_OUT_MIN_HITS 1024u
 #define SS_EMC_OUT_BYPASS (1u << 20)
 
 struct ss_emc_in_ent;
@@ -164,8 +167,10 @@ struct ss_emc {
 	/* outbound: the same idea for a table too small for the live flows
 	 * (SS_EMC_OUT_WINDOW): probes cost two cache misses and fills evict
 	 * the flows the next probes look for */
-	uint32_t out_probes, out_found;
+	uint32_t out_bursts;       /* of the current window */
 	uint32_t out_bypass;       /* packets that still go straight to the flow table */
+	uint64_t out_table_hits;   /* outbound of table_hits */
+	uint64_t out_hits0, out_table0; /* hits, out_table_hits at the window's start */
 	uint64_t bypassed;         /* packets that did (flow_fast_emc_bypassed) */
 	struct ss_emc_in_ent *in;  /* SS_EMC_ENTRIES inbound entries */
 	struct ss_emc_eni eni[SS_EMC_ENI_ENTRIES];

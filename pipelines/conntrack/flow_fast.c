@@ -199,6 +199,8 @@ struct burst {
 	uint64_t deny[2][(RTE_GRAPH_BURST_SIZE + 63) / 64];
 	struct ss_emc_skip *sk_out, *sk_in;  /* the worker's fast_skip memos */
 	uint64_t skip_epoch;
+	bool bypass;               /* outbound: no exact-match probe (ct_emc.h) */
+	uint16_t nbypassed;
 	/* packets the exact-match table missed (or holds a cached deny for),
 	 * to look up in the flow table in bulk */
 	uint16_t nt;
@@ -338,21 +340,14 @@ static uint8_t fast_out(struct burst *b, struct rte_mbuf *m, const uint8_t *d, u
 	bit = 1ull << (sig & 63);
 	if (b->slow & bit)
 		return FAST_NEXT_PARSE;
-	if (unlikely(b->emc->out_bypass != 0)) {
+	if (unlikely(b->bypass)) {
 		/* far more flows than entries (ct_emc.h): the flow table */
-		b->emc->out_bypass--;
-		b->emc->bypassed++;
+		b->nbypassed++;
 		return table_pending(b, &k, sig, d, idx);
-	}
-	if (unlikely(++b->emc->out_probes == SS_EMC_OUT_WINDOW)) {
-		if (b->emc->out_found < SS_EMC_OUT_WINDOW / 16)
-			b->emc->out_bypass = SS_EMC_OUT_BYPASS;
-		b->emc->out_probes = b->emc->out_found = 0;
 	}
 	ent = ss_emc_find(b->emc, &k, sig);
 	if (ent == NULL)
 		return table_pending(b, &k, sig, d, idx);
-	b->emc->out_found++;
 	if (ent->deny)
 		return deny_pending(b, ent, &k, sig, d, idx);
 	/* the ENI's features first (memoised per burst): an ENI whose
@@ -629,7 +624,8 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			next[p->idx] = out_apply(b, m, ss_ports.by_eth_id[m->port], &p->k, p->eni, &x,
 						 (uint32_t)pos[j], owner);
 			b->emc->table_hits++;
-			if (b->emc->out_bypass != 0)
+			b->emc->out_table_hits++;
+			if (b->bypass)
 				continue;   /* not filled while bypassed */
 			/* the exact-match table takes it (its own entry, or a way) */
 			ent = ss_emc_find(b->emc, &p->k, p->sig);
@@ -645,6 +641,33 @@ static void table_resolve(struct burst *b, void **objs, uint8_t *next)
 			ent->deny = 0;
 		}
 	}
+}
+
+/* Once per burst: the outbound exact-match bypass (ct_emc.h) counted down
+ * by the packets that took it, or decided at the end of a window. */
+static inline void out_bypass_update(struct ss_emc *emc, uint16_t nbypassed)
+{
+	uint64_t h, t;
+
+	if (emc->out_bypass != 0) {
+		emc->bypassed += nbypassed;
+		emc->out_bypass = emc->out_bypass > nbypassed ? emc->out_bypass - nbypassed : 0;
+		if (emc->out_bypass == 0) {
+			emc->out_bursts = 0;
+			emc->out_hits0 = emc->hits;
+			emc->out_table0 = emc->out_table_hits;
+		}
+		return;
+	}
+	if (++emc->out_bursts < SS_EMC_OUT_WINDOW)
+		return;
+	h = emc->hits - emc->out_hits0;
+	t = emc->out_table_hits - emc->out_table0;
+	if (h >= SS_EMC_OUT_MIN_HITS && t * 16 > h * 15)
+		emc->out_bypass = SS_EMC_OUT_BYPASS;
+	emc->out_bursts = 0;
+	emc->out_hits0 = emc->hits;
+	emc->out_table0 = emc->out_table_hits;
 }
 
 static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, void **objs,
@@ -681,6 +704,8 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 	b.sk_out = b.emc->skip[0];
 	b.sk_in = b.emc->skip[1];
 	b.skip_epoch = ss_arc_fast_skip_epoch();
+	b.bypass = b.emc->out_bypass != 0;
+	b.nbypassed = 0;
 	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m = objs[i];
 		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -709,6 +734,7 @@ static uint16_t fast_process(struct rte_graph *graph, struct rte_node *node, voi
 	for (i = 0; i < nb; i++)
 		hits += next[i] == FAST_NEXT_TX;
 	b.emc->hits += hits;
+	out_bypass_update(b.emc, b.nbypassed);
 	ss_node_dispatch(graph, node, objs, nb, next);
 	/* a cached deny is policy_out's (policy_in's) drop: counted under
 	 * it, as on the full path (ss_node_dispatch stamped flow_fast) */

@@ -341,19 +341,19 @@ def test_two_workers_forward_the_same_frames_as_one(tmp_path):
 
 
 def test_far_more_flows_than_entries_bypass_the_exact_match_table(tmp_path):
-    """70,000 flows (the exact-match table holds 8192 per worker), three
-    times over: the first 65,536 probes find almost nothing, so the probe
-    and the fill are switched off (flow_fast_emc_bypassed) and known flows
-    are taken from the flow table; every flow's three frames (full path,
-    full path filling its transform, fast path from the flow table) are
-    the same frame."""
-    nflows, reps = 70000, 3
+    """20,000 flows (the exact-match table holds 8192 per worker), three
+    times over: in the third pass every fast-path hit comes from the flow
+    table, so after a window of bursts the exact-match probe and fill are
+    switched off (flow_fast_emc_bypassed) and known flows are taken from
+    the flow table directly; every flow's three frames (full path, full
+    path filling its transform, fast path) are the same frame."""
+    nflows, reps = 20000, 3
     frames = list(pcapgen.outbound_frames(nflows, nmappings=4096, enis=16))
     path = str(tmp_path / "in-all.pcap")
     pcapgen.write_pcap(path, [f for _ in range(reps) for f in frames])
     got, st = _run(tmp_path / "w1", {"all": path}, nflows * reps, 1)
     assert len(got) == nflows * reps, "%d of %d frames sent" % (len(got), nflows * reps)
-    assert st["flow_fast_emc_bypassed"] > nflows, st
+    assert st["flow_fast_emc_bypassed"] > nflows // 2, st
     assert st["flow_fast_table_hits"] > nflows // 2, st
     distinct = sorted(set(got))
     assert len(distinct) == nflows, "%d distinct frames for %d flows" % (len(distinct), nflows)
