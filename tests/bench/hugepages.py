@@ -112,9 +112,17 @@ class Hugepages:
             self.reason = "the kernel gave %d of %d free 2 MB pages" % (got, pages)
             self._give_back()
             return
+        if not self.mount("ssbench-huge"):
+            return
+        self.reason = "%d x 2 MB pages (%d added), hugetlbfs at %s" % (pages, self.added, self.dir)
+        self.log("hugepages: %s" % self.reason)
+
+    def mount(self, prefix):
+        """Reuse a 2 MB hugetlbfs mount or mount one privately (unmounted
+        by release()); False (reason set, pages given back) if neither."""
         self.dir = _hugetlbfs_2m()
         if self.dir is None:
-            self.dir = tempfile.mkdtemp(prefix="ssbench-huge")
+            self.dir = tempfile.mkdtemp(prefix=prefix)
             r = subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", self.dir],
                                capture_output=True, text=True)
             if r.returncode != 0:
@@ -122,11 +130,10 @@ class Hugepages:
                 self.dir = None
                 self.reason = "cannot mount hugetlbfs: %s" % (r.stderr.strip() or r.returncode)
                 self._give_back()
-                return
+                return False
             self.own_mount = True
         self.used = True
-        self.reason = "%d x 2 MB pages (%d added), hugetlbfs at %s" % (pages, self.added, self.dir)
-        self.log("hugepages: %s" % self.reason)
+        return True
 
     def _give_back(self):
         """Take back what was added (from the current count: another user

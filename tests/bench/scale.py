@@ -47,7 +47,6 @@ import multiprocessing
 import os
 import resource
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -114,7 +113,7 @@ class SurplusHugepages(Hugepages):
         except OSError as e:
             self.reason = "cannot allow surplus hugepages: %s" % e
             return
-        super_reserve_mount(self)
+        self.mount("ssscale-huge")
         if self.used:
             self.reason = "up to %d x 2 MB pages on demand%s (nr_overcommit_hugepages %d -> %d), " \
                           "hugetlbfs at %s" % (pages, ", capped by MemAvailable" if self.capped else "",
@@ -142,23 +141,6 @@ class SurplusHugepages(Hugepages):
         return "no hugepages (--no-huge: %s)" % self.reason
 
 
-def super_reserve_mount(hp):
-    """The hugetlbfs part of Hugepages._reserve: reuse a 2 MB mount or mount
-    one privately (unmounted by release())."""
-    from hugepages import _hugetlbfs_2m
-    hp.dir = _hugetlbfs_2m()
-    if hp.dir is None:
-        hp.dir = tempfile.mkdtemp(prefix="ssscale-huge")
-        r = subprocess.run(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", hp.dir],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            os.rmdir(hp.dir)
-            hp.dir = None
-            hp.reason = "cannot mount hugetlbfs: %s" % (r.stderr.strip() or r.returncode)
-            hp._give_back()
-            return
-        hp.own_mount = True
-    hp.used = True
 
 
 def mem_available_mb():
