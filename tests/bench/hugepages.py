@@ -89,17 +89,24 @@ class Hugepages:
         # unwinds through every finally (daemons stopped, pages given back)
         raise KeyboardInterrupt("signal %d" % signum)
 
-    def _reserve(self):
+    def _pages(self):
+        """The 2 MB pages mb_needed takes, or None (reason set) when they
+        cannot be had here at all."""
         if self.force_off:
             self.reason = "--no-huge asked"
-            return
+            return None
         if os.geteuid() != 0:
             self.reason = "not root"
-            return
+            return None
         if not os.path.isdir(SYSFS):
             self.reason = "no 2 MB hugepage support in this kernel"
+            return None
+        return (self.mb_needed + PAGE_MB - 1) // PAGE_MB
+
+    def _reserve(self):
+        pages = self._pages()
+        if pages is None:
             return
-        pages = (self.mb_needed + PAGE_MB - 1) // PAGE_MB
         try:
             self.orig = _persistent()
             _write_int(os.path.join(SYSFS, "nr_hugepages"), self.orig + pages)

@@ -85,16 +85,9 @@ class SurplusHugepages(Hugepages):
         self.allowed_mb = 0
 
     def _reserve(self):
-        if self.force_off:
-            self.reason = "--no-huge asked"
+        pages = self._pages()
+        if pages is None:
             return
-        if os.geteuid() != 0:
-            self.reason = "not root"
-            return
-        if not os.path.isdir(SYSFS):
-            self.reason = "no 2 MB hugepage support in this kernel"
-            return
-        pages = (self.mb_needed + PAGE_MB - 1) // PAGE_MB
         # never more than the machine can spare now: a surplus page the
         # kernel cannot find is a failed allocation (a table that does not
         # grow), not pressure on everything else running here
