@@ -47,6 +47,8 @@
  *
  * Edges: 0 drop, 1 parse, 2 port_tx.
  */
+#include <stdalign.h>
+
 #include <rte_cycles.h>
 #include <rte_graph.h>
 #include <rte_graph_worker.h>
@@ -763,7 +765,7 @@ static int fast_init(const struct rte_graph *graph, struct rte_node *node)
 			return -ENOMEM;
 		ss_emc_of[wi]->in = rte_zmalloc_socket("ss_emc_in",
 						       sizeof(struct ss_emc_in_ent) * SS_EMC_ENTRIES,
-						       RTE_CACHE_LINE_SIZE, graph->socket);
+						       alignof(struct ss_emc_in_ent), graph->socket);
 		if (ss_emc_of[wi]->in == NULL) {
 			rte_free(ss_emc_of[wi]);
 			ss_emc_of[wi] = NULL;
